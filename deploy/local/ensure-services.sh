@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Make sure the PostgreSQL and RabbitMQ that the tests and the benchmarks use are installed and running
+# (127.0.0.1:5432 trust auth, 127.0.0.1:5672 guest/guest). Starts them when they are down; installs them
+# from Debian's packages when they are missing (needs root).
+set -euo pipefail
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() { for _ in $(seq 1 120); do port_open "$1" && return 0; sleep 0.5; done; return 1; }
+
+missing=()
+command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! port_open 5432; then
+  echo "starting PostgreSQL ..."
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start || true
+  wait_port 5432 || { echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }
+fi
+if ! port_open 5672; then
+  echo "starting RabbitMQ ..."
+  rabbitmq-server -detached || true
+  wait_port 5672 || { echo "RabbitMQ did not come up on 127.0.0.1:5672" >&2; exit 1; }
+fi
+echo "PostgreSQL and RabbitMQ are up."

@@ -1,0 +1,130 @@
+"""`make run`: the whole platform on this machine, on the embedded default (SQLite stores, SecantusDB read models).
+
+    python -m deploy.local.run            # Ctrl-C stops everything; running it again resumes with the same data
+
+Set-up it does on the way: finds a broker (AMQP_URI if reachable, else the local default, else a private
+RabbitMQ node under the data folder), seeds demo accounts once, then starts every process with honcho.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from deploy.local import rabbitmq
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def _amqp_reachable(uri: str) -> bool:
+    parsed = urlparse(uri)
+    return rabbitmq.reachable(parsed.hostname or "127.0.0.1", parsed.port or 5672)
+
+
+def find_broker(data_dir: Path) -> tuple[str, rabbitmq.PrivateNode | None]:
+    for candidate in filter(None, [os.environ.get("AMQP_URI"), DEFAULT_AMQP_URI]):
+        if _amqp_reachable(candidate):
+            return candidate, None
+    if not rabbitmq.installed():
+        sys.exit("RabbitMQ is needed: set AMQP_URI to a reachable broker, or install rabbitmq-server "
+                 "(e.g. `apt-get install rabbitmq-server`).")
+    node = rabbitmq.PrivateNode(data_dir / "rabbitmq")
+    print(f"no reachable broker; starting a private RabbitMQ node on port {node.port} ...", flush=True)
+    node.start()
+    return node.amqp_uri, node
+
+
+def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
+    gateway_dir = data_dir / "gateway"
+    gateway_dir.mkdir(parents=True, exist_ok=True)
+    secret_file = gateway_dir / "jwt-secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(48))
+        secret_file.chmod(0o600)
+    readmodels_port = os.environ.get("READMODELS_PORT", "27027")
+    env = {
+        "XINFANG_ENV": "development",
+        "EVENT_STORE": "sqlite",
+        "DATA_DIR": str(data_dir),
+        "AMQP_URI": amqp_uri,
+        "READMODELS_PORT": readmodels_port,
+        "MONGODB_URI": f"mongodb://127.0.0.1:{readmodels_port}/xinfang",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": os.environ.get("SMTP_PORT", "8025"),
+        "GATEWAY_HOST": os.environ.get("GATEWAY_HOST", "127.0.0.1"),
+        "GATEWAY_PORT": os.environ.get("GATEWAY_PORT", "8000"),
+        "GATEWAY_JWT_SECRET": secret_file.read_text().strip(),
+        "GATEWAY_USERS_FILE": str(gateway_dir / "users.json"),
+        "INTAKE_HTTP_ADDRESS": os.environ.get("INTAKE_HTTP_ADDRESS", "127.0.0.1:8101"),
+        "METRICS_PORT_PREFIX": os.environ.get("METRICS_PORT_PREFIX", "91"),
+        "PSYCOPG_WAIT_FUNC": "wait_select",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+    }
+    env["INTAKE_URLS"] = f"http://{env['INTAKE_HTTP_ADDRESS']}"
+    mailbox.Maildir(data_dir / "mail", create=True)  # the mail sink stores into a Maildir (cur/new/tmp)
+    return env
+
+
+def seed_accounts(env: dict[str, str]) -> list[dict[str, str]]:
+    from services.gateway.users import seed_demo  # noqa: PLC0415 - after the environment is decided
+
+    gateway_dir = Path(env["DATA_DIR"]) / "gateway"
+    return seed_demo(Path(env["GATEWAY_USERS_FILE"]), gateway_dir / "demo-accounts.json")
+
+
+def banner(env: dict[str, str], accounts: list[dict[str, str]]) -> str:
+    base = f"http://{env['GATEWAY_HOST']}:{env['GATEWAY_PORT']}"
+    prefix = env["METRICS_PORT_PREFIX"]
+    lines = [
+        "",
+        "信访事项处理平台 — embedded default",
+        f"  API docs        {base}/docs",
+        f"  submit          POST {base}/api/v1/petitions",
+        f"  status lookup   {base}/api/v1/status/<查询码>",
+        f"  health          {base}/healthz",
+        f"  metrics         {base}/metrics  (services: :{prefix}01-{prefix}04, relays: :{prefix}11-{prefix}14,"
+        f" projector :{prefix}21, dispatcher :{prefix}22)",
+        f"  e-mail sink     {env['DATA_DIR']}/mail (maildir, SMTP on 127.0.0.1:{env['SMTP_PORT']})",
+        f"  broker          {env['AMQP_URI']}",
+        f"  data            {env['DATA_DIR']}",
+        "  demo accounts (development only; sign in at POST /api/v1/auth/token):",
+        *(f"    {a['username']:<18} {a['password']:<14} {a['role']:<14} {a['organ']}" for a in accounts),
+        "",
+        "Ctrl-C stops everything; `make run` again resumes with the same data.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("DATA_DIR", ROOT / "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    amqp_uri, private_node = find_broker(data_dir)
+    env = environment(data_dir, amqp_uri)
+    accounts = seed_accounts(env)
+    print(banner(env, accounts), flush=True)
+    bin_dir = Path(sys.executable).parent
+    process_env = {**os.environ, **env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+                   "PYTHONPATH": str(ROOT)}
+    honcho = subprocess.Popen([str(bin_dir / "honcho"), "start", "-f", str(ROOT / "deploy/local/Procfile"),
+                               "-d", str(ROOT)], env=process_env)
+    # Ctrl-C in a terminal reaches honcho directly too; forwarding covers a signal sent to this process alone.
+    # honcho stops every process once, however many signals it gets.
+    signal.signal(signal.SIGINT, lambda *_: honcho.terminate())
+    signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
+    code = honcho.wait()
+    if private_node is not None:
+        print("stopping the private RabbitMQ node ...", flush=True)
+        private_node.stop()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""How the gateway reaches the services.
+
+- intake's internal HTTP API for registration and the query-code fallback: registering must work while the
+  broker is down (see services/intake/service.py).
+- nameko RPC over RabbitMQ for everything else, through a small pool of standalone proxies: a proxy is not
+  thread-safe and FastAPI runs sync endpoints in a thread pool, so each call borrows one; a proxy that failed is
+  dropped rather than returned, since its connection may be broken.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(RuntimeError):
+    """A service could not be reached or did not answer in time."""
+
+
+class IntakeHttp:
+    def __init__(self, base_urls: list[str], timeout: float = 15.0) -> None:
+        self._urls = itertools.cycle(base_urls)
+        self._count = len(base_urls)
+        self._client = httpx.Client(timeout=timeout)  # thread-safe; the gateway's endpoints run in a thread pool
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        last_error: Exception | None = None
+        for _ in range(self._count):  # try each intake instance once
+            url = next(self._urls) + path
+            try:
+                return self._client.request(method, url, **kwargs)
+            except httpx.TransportError as error:
+                last_error = error
+                log.warning("intake at %s unreachable: %r", url, error)
+        raise ServiceUnavailable(f"intake unreachable: {last_error!r}")
+
+    def register(self, petition: dict[str, Any], actor: dict[str, Any] | None,
+                       correlation_id: str) -> httpx.Response:
+        # Not retried on a timeout: the petition may have been stored; the caller reports the failure instead
+        # of risking a second registration.
+        return self._request("POST", "/internal/v1/petitions",
+                                   json={"petition": petition, "actor": actor, "correlation_id": correlation_id})
+
+    def find_by_query_code(self, query_code: str) -> dict[str, Any] | None:
+        response = self._request("GET", f"/internal/v1/query-codes/{query_code}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable(f"intake answered {response.status_code}")
+        return response.json()
+
+    def healthy(self) -> bool:
+        try:
+            return self._request("GET", "/healthz").status_code == 200
+        except ServiceUnavailable:
+            return False
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class RpcPool:
+    def __init__(self, amqp_uri: str, timeout: float, size: int = 8) -> None:
+        self._config = {"AMQP_URI": amqp_uri}
+        self._timeout = timeout
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=size)
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        from nameko.exceptions import RemoteError, RpcTimeout  # noqa: PLC0415 - nameko imports eventlet
+        from nameko.standalone.rpc import ClusterRpcProxy  # noqa: PLC0415
+
+        try:
+            entry = self._idle.get_nowait()
+        except queue.Empty:
+            try:
+                proxy = ClusterRpcProxy(self._config, timeout=self._timeout)
+                entry = (proxy, proxy.start())
+            except Exception as error:
+                raise ServiceUnavailable(f"cannot reach the broker: {error!r}") from None
+        proxy, cluster = entry
+        try:
+            result = getattr(getattr(cluster, service), method)(*args, **kwargs)
+        except RemoteError:
+            self._give_back(entry)
+            raise
+        except (RpcTimeout, Exception) as error:  # noqa: BLE001 - any transport failure: drop the proxy
+            self._discard(proxy)
+            raise ServiceUnavailable(f"{service}.{method} failed: {error!r}") from None
+        self._give_back(entry)
+        return result
+
+    def _give_back(self, entry: Any) -> None:
+        try:
+            self._idle.put_nowait(entry)
+        except queue.Full:
+            self._discard(entry[0])
+
+    @staticmethod
+    def _discard(proxy: Any) -> None:
+        try:
+            proxy.stop()
+        except Exception:  # noqa: BLE001
+            log.debug("ignoring error while stopping a broken RPC proxy", exc_info=True)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._discard(self._idle.get_nowait()[0])
+            except queue.Empty:
+                return

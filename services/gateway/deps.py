@@ -1,0 +1,88 @@
+"""FastAPI dependencies: the process's collaborators, the caller's identity, rate limits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from limits import RateLimitItem, parse, storage, strategies
+
+from services.gateway.clients import IntakeHttp, RpcPool
+from services.gateway.errors import ApiError
+from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
+from services.gateway.settings import GatewaySettings
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+class RateLimits:
+    """Moving-window limits per client address (the `limits` library; shared storage when configured)."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(settings.rate_limit_storage))
+        self.public = parse(settings.public_rate_limit)
+        self.login = parse(settings.login_rate_limit)
+
+    def check(self, item: RateLimitItem, scope: str, client: str) -> None:
+        if not self._limiter.hit(item, scope, client):
+            reset = self._limiter.get_window_stats(item, scope, client).reset_time
+            retry_after = str(max(int(reset - time.time()), 1))
+            raise ApiError(429, "rate_limited", "请求过于频繁，请稍后再试", headers={"Retry-After": retry_after})
+
+
+@dataclass
+class Gateway:
+    """Everything the endpoints use, built once by the composition root (service.create_app)."""
+
+    settings: GatewaySettings
+    intake: IntakeHttp
+    rpc: RpcPool
+    users: UserDirectory
+    tokens: TokenService
+    rate_limits: RateLimits
+
+
+def gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def public_rate_limit(request: Request, gw: GatewayDep) -> None:
+    gw.rate_limits.check(gw.rate_limits.public, "public", client_address(request))
+
+
+def login_rate_limit(request: Request, gw: GatewayDep) -> None:
+    gw.rate_limits.check(gw.rate_limits.login, "login", client_address(request))
+
+
+def optional_principal(gw: GatewayDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal | None:
+    """The signed-in officer, or None for an anonymous petitioner. A bad token is refused, not ignored."""
+    if token is None:
+        return None
+    try:
+        return gw.tokens.verify(token)
+    except TokenError:
+        raise ApiError(401, "invalid_token", "登录已失效，请重新登录", headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+def require_roles(*roles: Role):  # noqa: ANN201 - returns a FastAPI dependency
+    def dependency(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+        if principal is None:
+            raise ApiError(401, "unauthorized", "请先登录", headers={"WWW-Authenticate": "Bearer"})
+        if principal.role not in roles:
+            raise ApiError(403, "forbidden", "您的角色无权执行此操作")
+        return principal
+
+    return dependency
+
+
+OFFICER_ROLES = (Role.CLERK, Role.ORGAN_OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)

@@ -1,0 +1,65 @@
+"""Error responses: a machine `error` code and a Chinese `message`; validation errors name each bad field."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.gateway.clients import ServiceUnavailable
+from shared.contracts.errors import validation_problem
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求格式不正确"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "未找到请求的资源"),
+    405: ("method_not_allowed", "不支持的请求方法"),
+    413: ("payload_too_large", "提交的内容过大"),
+    415: ("unsupported_media_type", "请以JSON格式提交"),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        response = problem(exc.status, exc.error, exc.message)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_problem(exc.errors()), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error, message = HTTP_MESSAGES.get(exc.status_code, ("error", "请求无法处理"))
+        response = problem(exc.status_code, error, message)
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(_request: Request, exc: ServiceUnavailable) -> JSONResponse:
+        log.warning("service unavailable: %s", exc)
+        return problem(503, "service_unavailable", "服务暂时无法访问，请稍后重试")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "系统内部错误，请稍后重试；如持续出现请联系信访部门")

@@ -1,0 +1,53 @@
+"""Operations and integration: health, metrics, and the published JSON Schemas of the integration events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from pymongo.errors import PyMongoError
+
+from services.gateway.deps import GatewayDep
+from services.gateway.errors import ApiError
+from services.gateway.metrics import metrics_response
+from shared.integration.catalog import EVENT_TYPES, schema_documents
+from shared.readmodels import CaseView
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz")
+def healthz(gw: GatewayDep) -> JSONResponse:
+    """Readiness: can this gateway register petitions (intake) and show their status (read models)?"""
+    checks: dict[str, str] = {}
+    try:
+        CaseView._get_db().command("ping")
+        checks["read_models"] = "ok"
+    except PyMongoError as error:
+        checks["read_models"] = f"unavailable: {type(error).__name__}"
+    checks["intake"] = "ok" if gw.intake.healthy() else "unavailable"
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks},
+                        status_code=200 if healthy else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    return metrics_response()
+
+
+@router.get("/api/v1/schemas", tags=["integration"])
+def list_schemas() -> dict[str, Any]:
+    """The integration event types (CloudEvents `type`) and where their data schemas are published."""
+    return {"event_types": [{"type": t.type, "dataschema": t.dataschema, "schema": f"/api/v1/schemas/{t.schema_file}"}
+                            for t in EVENT_TYPES.values()]}
+
+
+@router.get("/api/v1/schemas/{file_name}", tags=["integration"])
+def get_schema(file_name: str) -> dict[str, Any]:
+    """One JSON Schema document (draft 2020-12)."""
+    documents = schema_documents()
+    if file_name not in documents:
+        raise ApiError(404, "not_found", "没有这个数据模式")
+    return documents[file_name]

@@ -1,0 +1,126 @@
+"""intake's use cases: register a petition, read it back (officer view), find it by query code."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from prometheus_client import Counter
+
+from shared.contracts import querycode
+from services.intake.domainmodel import Petition, QueryCodeIndex
+from shared.contracts.registration import RegisterPetition
+from shared.eventstore import IntegrityError, ServiceApplication
+from shared.groupcommit import GroupCommitter
+from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+REGISTERED = Counter("xinfang_petitions_registered_total", "Petitions registered", ["channel", "category"])
+PETITIONER_ACTOR = {"role": "petitioner", "user": None, "organ": None}
+
+
+class PetitionNotFound(LookupError):
+    pass
+
+
+class IntakeApplication(ServiceApplication):
+    name = "Intake"
+    service_name = "intake"
+
+    def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None, *, max_batch: int = 200):
+        super().__init__(settings, env)
+        self._committer = GroupCommitter(self._save_events, store=self.service_name, max_batch=max_batch)
+
+    def _save_events(self, *events: Any) -> None:
+        self.save(*events)
+
+    def register_petition(
+        self,
+        command: RegisterPetition,
+        *,
+        actor: dict[str, Any] | None = None,
+        correlation_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Register a validated petition and issue its query code; returns once it is durably stored."""
+        for _attempt in range(3):
+            code = querycode.issue()
+            petition = Petition(
+                query_code=code,
+                channel=command.channel.value,
+                petitioner=command.petitioner.model_dump(mode="json"),
+                title=command.title,
+                request=command.request,
+                facts_and_reasons=command.facts_and_reasons,
+                category=command.category.value,
+                topic=command.topic.value if command.topic else None,
+                place_code=command.place_code,
+                people_count=command.people_count,
+                attachments=[a.model_dump(mode="json") for a in command.attachments],
+                actor=actor or PETITIONER_ACTOR,
+                correlation_id=correlation_id or str(uuid.uuid4()),
+                causation_id=None,
+            )
+            index = QueryCodeIndex(query_code=code, petition_id=petition.id)
+            try:
+                self._committer.commit([*petition.collect_events(), *index.collect_events()])
+            except IntegrityError:
+                # Only a query code issued before can collide (80 random bits): draw another.
+                log.warning("query code collision; issuing another")
+                continue
+            REGISTERED.labels(petition.channel, petition.category).inc()
+            return self.receipt(petition)
+        raise RuntimeError("could not issue a unique query code")
+
+    def get_petition(self, petition_id: UUID | str) -> dict[str, Any]:
+        """The full registration record, including personal data: for authorised officers only."""
+        petition = self._get(petition_id)
+        return {
+            **self.receipt(petition),
+            "channel": petition.channel,
+            "petitioner": petition.petitioner,
+            "title": petition.title,
+            "request": petition.request,
+            "facts_and_reasons": petition.facts_and_reasons,
+            "category": petition.category,
+            "topic": petition.topic,
+            "place_code": petition.place_code,
+            "people_count": petition.people_count,
+            "attachments": petition.attachments,
+            "registered_by": petition.registered_by,
+        }
+
+    def find_by_query_code(self, text: str) -> dict[str, Any] | None:
+        """What a petitioner may see right after submitting, before supervision's view catches up."""
+        code = querycode.normalize(text)
+        if code is None:
+            return None
+        try:
+            index: QueryCodeIndex = self.repository.get(QueryCodeIndex.create_id(code))
+        except AggregateNotFoundError:
+            return None
+        petition = self._get(index.petition_id)
+        return {**self.receipt(petition), "title": petition.title}
+
+    def _get(self, petition_id: UUID | str) -> Petition:
+        try:
+            petition_uuid = petition_id if isinstance(petition_id, UUID) else UUID(str(petition_id))
+            return self.repository.get(petition_uuid)
+        except (ValueError, AggregateNotFoundError):
+            raise PetitionNotFound(str(petition_id)) from None
+
+    @staticmethod
+    def receipt(petition: Petition) -> dict[str, Any]:
+        return {
+            "id": str(petition.id),
+            "query_code": petition.query_code,
+            "status": petition.status,
+            "registered_at": petition.created_on.isoformat(),
+        }
+
+    def close(self) -> None:
+        self._committer.close()
+        super().close()

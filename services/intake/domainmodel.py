@@ -1,0 +1,61 @@
+"""intake's aggregates: the registered petition, and the index that makes each query code unique."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+QUERY_CODE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:query-code")
+
+
+class Petition(Aggregate):
+    """A petition (信访事项) as registered (登记). Every item must be registered (2022 Regulations Art. 21;
+    xinfang-domain.md §2.2 S1); the registration fields follow §1.3."""
+
+    @event("Registered")
+    def __init__(
+        self,
+        *,
+        query_code: str,
+        channel: str,
+        petitioner: dict[str, Any],
+        title: str,
+        request: str,
+        facts_and_reasons: str,
+        category: str,
+        topic: str | None,
+        place_code: str,
+        people_count: int,
+        attachments: list[dict[str, Any]],
+        actor: dict[str, Any],
+        correlation_id: str,
+        causation_id: str | None,
+    ) -> None:
+        self.query_code = query_code
+        self.channel = channel
+        self.petitioner = petitioner
+        self.title = title
+        self.request = request
+        self.facts_and_reasons = facts_and_reasons
+        self.category = category
+        self.topic = topic
+        self.place_code = place_code
+        self.people_count = people_count
+        self.attachments = attachments
+        self.registered_by = actor
+        self.status = "registered"
+
+
+class QueryCodeIndex(Aggregate):
+    """Points a query code at its petition. Its id is derived from the code, so issuing the same code twice is
+    a version conflict in the store: uniqueness without a side table."""
+
+    @staticmethod
+    def create_id(query_code: str) -> UUID:  # type: ignore[override]
+        return uuid5(QUERY_CODE_NAMESPACE, query_code)
+
+    @event("Issued")
+    def __init__(self, *, query_code: str, petition_id: UUID) -> None:
+        self.petition_id = petition_id

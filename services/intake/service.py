@@ -1,0 +1,90 @@
+"""intake's nameko service: `nameko run --config deploy/nameko.yml services.intake.service`.
+
+RPC (`register_petition`, `get_petition`, `find_by_query_code`) for other services and tools. The same use cases
+are served over HTTP for the gateway, because registering a petition must not depend on the broker: with
+RabbitMQ down a petitioner still gets a query code, and the outbox relay publishes once the broker is back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from nameko.rpc import rpc
+from nameko.web.handlers import http
+from pydantic import ValidationError
+from werkzeug.wrappers import Request, Response
+
+from services.intake.application import IntakeApplication, PetitionNotFound
+from services.intake.bootstrap import build_application
+from shared.contracts.errors import validation_problem
+from shared.contracts.registration import RegisterPetition
+from shared.nameko_support import ApplicationProvider, MetricsEndpoint
+
+log = logging.getLogger(__name__)
+
+
+class InvalidPetition(ValueError):
+    """The petition failed validation; args[0] is the problem document (field, code, Chinese message)."""
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+class IntakeService:
+    name = "intake"
+
+    intake: IntakeApplication = ApplicationProvider(build_application)
+    metrics = MetricsEndpoint()
+
+    # --- RPC -------------------------------------------------------------------------------------------------
+    @rpc
+    def register_petition(self, payload: dict[str, Any], actor: dict[str, Any] | None = None,
+                          correlation_id: str | None = None) -> dict[str, Any]:
+        try:
+            command = RegisterPetition.model_validate(payload)
+        except ValidationError as error:
+            raise InvalidPetition(validation_problem(error.errors())) from None
+        return self.intake.register_petition(command, actor=actor, correlation_id=correlation_id)
+
+    @rpc
+    def get_petition(self, petition_id: str) -> dict[str, Any] | None:
+        try:
+            return self.intake.get_petition(petition_id)
+        except PetitionNotFound:
+            return None
+
+    @rpc
+    def find_by_query_code(self, query_code: str) -> dict[str, Any] | None:
+        return self.intake.find_by_query_code(query_code)
+
+    # --- HTTP (for the gateway) --------------------------------------------------------------------------------
+    @http("POST", "/internal/v1/petitions")
+    def register_petition_http(self, request: Request) -> Response:
+        try:
+            envelope = json.loads(request.get_data(as_text=True) or "{}")
+            command = RegisterPetition.model_validate(envelope.get("petition"))
+        except (json.JSONDecodeError, AttributeError):
+            return _json(400, {"error": "bad_request", "message": "请求内容不是有效的JSON"})
+        except ValidationError as error:
+            return _json(422, validation_problem(error.errors()))
+        receipt = self.intake.register_petition(
+            command, actor=envelope.get("actor"), correlation_id=envelope.get("correlation_id")
+        )
+        return _json(201, receipt)
+
+    @http("GET", "/internal/v1/petitions/<string:petition_id>")
+    def get_petition_http(self, request: Request, petition_id: str) -> Response:
+        petition = self.get_petition(petition_id)
+        return _json(200, petition) if petition else _json(404, {"error": "not_found"})
+
+    @http("GET", "/internal/v1/query-codes/<string:query_code>")
+    def find_by_query_code_http(self, request: Request, query_code: str) -> Response:
+        found = self.intake.find_by_query_code(query_code)
+        return _json(200, found) if found else _json(404, {"error": "not_found"})
+
+    @http("GET", "/healthz")
+    def healthz(self, request: Request) -> Response:
+        return _json(200, {"status": "ok", "service": self.name})

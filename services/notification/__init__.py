@@ -1,0 +1,1 @@
+"""notification: composes every notice to petitioners from Chinese templates and delivers it once per channel."""

@@ -1,0 +1,92 @@
+"""Delivery channels: the in-app inbox and SMTP e-mail (SMS over an HTTP gateway comes later).
+
+A channel either delivers, or raises `PermanentDeliveryFailure` (retrying cannot help: record it and move on),
+or raises anything else (a transient failure: the dispatcher retries with back-off).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Protocol
+
+from services.notification.domainmodel import Notice
+from services.notification.settings import NotificationSettings
+from shared.readmodels import InboxMessage
+
+
+class PermanentDeliveryFailure(Exception):
+    pass
+
+
+class Channel(Protocol):
+    name: str
+
+    def deliver(self, notice: Notice) -> str:
+        """Deliver the notice; returns a short detail for the record (never the full address)."""
+
+
+def mask_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+class InboxChannel:
+    """The petitioner's in-app inbox (read through the query code). Idempotent: keyed by the notice id."""
+
+    name = "inbox"
+
+    def deliver(self, notice: Notice) -> str:
+        InboxMessage.objects(notice_id=str(notice.id)).update_one(
+            upsert=True,
+            set__petition_id=str(notice.petition_id),
+            set__query_code=notice.query_code,
+            set__kind=notice.kind,
+            set__title=notice.title,
+            set__body=notice.body,
+            set_on_insert__delivered_at=datetime.now(timezone.utc),
+        )
+        return "站内信"
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self, settings: NotificationSettings) -> None:
+        self._settings = settings
+        self._domain = parseaddr(settings.sender)[1].partition("@")[2] or "localhost"
+
+    def compose(self, notice: Notice) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._settings.sender
+        message["To"] = Address(display_name=notice.recipient.get("name", ""), addr_spec=notice.recipient["email"])
+        message["Subject"] = notice.title
+        message["Date"] = format_datetime(datetime.now(timezone.utc))
+        # A stable Message-ID: if a crash makes us send twice, mail systems can recognise the duplicate.
+        message["Message-ID"] = f"<{notice.id}.email@{self._domain}>"
+        message.set_content(notice.body)
+        return message
+
+    def deliver(self, notice: Notice) -> str:
+        address = notice.recipient.get("email")
+        if not address:
+            raise PermanentDeliveryFailure("no e-mail address")
+        message = self.compose(notice)
+        settings = self._settings
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
+                if settings.smtp_starttls:
+                    smtp.starttls()
+                if settings.smtp_username:
+                    smtp.login(settings.smtp_username, settings.smtp_password)
+                smtp.send_message(message)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+            raise PermanentDeliveryFailure(f"mail server refused the message: {error}") from None
+        except smtplib.SMTPResponseException as error:
+            if 500 <= error.smtp_code < 600:
+                raise PermanentDeliveryFailure(f"mail server refused the message: {error.smtp_code}") from None
+            raise
+        return f"已发送至{mask_email(address)}"

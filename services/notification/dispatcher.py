@@ -1,0 +1,74 @@
+"""notification's dispatcher process: `python -m services.notification.dispatcher`.
+
+One log follower per channel reads the notification store in order and delivers each requested notice on its
+channel, then records the delivery. Channels have separate positions, so an SMTP outage holds back e-mail only,
+never the inbox. A crash between sending an e-mail and recording it sends that e-mail again on restart (SMTP
+offers no exactly-once); the stable Message-ID lets mail systems recognise the duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from services.notification.application import NotificationApplication
+from services.notification.bootstrap import build_application
+from services.notification.channels import Channel, EmailChannel, InboxChannel
+from services.notification.domainmodel import Notice
+from services.notification.settings import NotificationSettings
+from shared.follower import LogFollower, StorePosition, single_active_lock
+from shared.readmodels import connect_read_models
+from shared.workers import run_workers
+
+log = logging.getLogger(__name__)
+
+
+class ChannelDispatcher:
+    def __init__(self, settings: NotificationSettings, application: NotificationApplication, channel: Channel):
+        self.application = application
+        self.channel = channel
+        follower = f"dispatch-{channel.name}"
+        self.position = StorePosition(settings, "notification", follower)
+        self.follower = LogFollower(
+            f"notification.{follower}", application, self.handle_batch, self.position,
+            single_active_lock(settings, "notification", follower), poll_interval=settings.follower_poll_interval,
+            batch_size=20,
+        )
+
+    def handle_batch(self, items: Sequence[tuple[int, Any]]) -> None:
+        for _sequence, event in items:
+            if isinstance(event, Notice.Requested) and self.channel.name in event.channels:
+                self.application.deliver(event.originator_id, self.channel)
+
+    def run(self) -> None:
+        self.follower.run()
+
+    def stop(self) -> None:
+        self.follower.stop()
+
+    def close(self) -> None:
+        self.position.close()
+
+
+def build_dispatchers(settings: NotificationSettings, application: NotificationApplication) -> list[ChannelDispatcher]:
+    dispatchers = [ChannelDispatcher(settings, application, InboxChannel())]
+    if settings.smtp_host:
+        dispatchers.append(ChannelDispatcher(settings, application, EmailChannel(settings)))
+    else:
+        log.warning("SMTP_HOST is not set: e-mail notices are kept and will be sent once it is configured")
+    return dispatchers
+
+
+def main() -> None:
+    settings = NotificationSettings()
+    connect_read_models(settings.mongodb_uri)
+    application = build_application(settings)
+    try:
+        run_workers("notification-dispatcher", settings, lambda: build_dispatchers(settings, application))
+    finally:
+        application.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""notification's domain events → the published language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.notification.domainmodel import Notice
+from shared.integration.catalog import NOTICE_DELIVERED
+from shared.integration.envelope import IntegrationEvent, event_id
+
+
+def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
+    if not isinstance(domain_event, Notice.Delivered):
+        return None
+    return IntegrationEvent(
+        id=event_id(source, domain_event.originator_id, domain_event.originator_version),
+        source=source,
+        event_type=NOTICE_DELIVERED,
+        subject=domain_event.petition_id,
+        time=domain_event.timestamp,
+        data={
+            "notice_id": str(domain_event.originator_id),
+            "petition_id": domain_event.petition_id,
+            "kind": domain_event.kind,
+            "title": domain_event.title,
+            "channel": domain_event.channel,
+            "delivered_at": domain_event.at,
+        },
+        correlation_id=domain_event.correlation_id,
+        # Caused by the notice's request: the id that event (version 1) has in this store's id scheme.
+        causation_id=event_id(source, domain_event.originator_id, 1),
+        sequence=sequence,
+    )

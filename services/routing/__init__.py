@@ -1,0 +1,1 @@
+"""routing: decides the organ responsible for each petition from a versioned rules table."""

@@ -1,0 +1,35 @@
+"""routing's domain events → the published language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.routing.domainmodel import Assignment
+from shared.integration.catalog import PETITION_ROUTED
+from shared.integration.envelope import IntegrationEvent, event_id
+
+
+def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
+    if not isinstance(domain_event, Assignment.Routed):
+        return None
+    petition_id = str(domain_event.originator_id)
+    return IntegrationEvent(
+        id=event_id(source, domain_event.originator_id, domain_event.originator_version),
+        source=source,
+        event_type=PETITION_ROUTED,
+        subject=petition_id,
+        time=domain_event.timestamp,
+        data={
+            "petition_id": petition_id,
+            "organ": domain_event.organ,
+            "disposition": domain_event.disposition,
+            "basis": domain_event.basis,
+            "rule_id": domain_event.rule_id,
+            "rules_version": domain_event.rules_version,
+            "routed_at": domain_event.timestamp.isoformat(),
+            "actor": domain_event.actor,
+        },
+        correlation_id=domain_event.correlation_id,
+        causation_id=domain_event.causation_id,
+        sequence=sequence,
+    )

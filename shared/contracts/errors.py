@@ -1,0 +1,117 @@
+"""Turning validation errors into messages for people (Chinese), with machine fields in English.
+
+    {"field": "petitioner.id_number", "label": "身份证号码", "code": "invalid_id_number",
+     "message": "身份证号码校验位不正确，请核对后重新填写"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+FIELD_LABELS = {
+    "channel": "信访渠道",
+    "petitioner": "信访人信息",
+    "petitioner.name": "信访人姓名",
+    "petitioner.id_number": "身份证号码",
+    "petitioner.phone": "手机号码",
+    "petitioner.address": "住址",
+    "petitioner.email": "电子邮箱",
+    "petitioner.agent": "代理人",
+    "petitioner.agent.name": "代理人姓名",
+    "petitioner.agent.id_number": "代理人身份证号码",
+    "petitioner.agent.phone": "代理人手机号码",
+    "petitioner.agent.relation": "代理人与信访人关系",
+    "title": "标题",
+    "request": "信访请求",
+    "facts_and_reasons": "事实和理由",
+    "category": "信访类别",
+    "topic": "问题分类",
+    "place_code": "问题发生地代码",
+    "people_count": "涉及人数",
+    "attachments": "附件",
+    "attachments.file_name": "附件文件名",
+    "attachments.size": "附件大小",
+    "attachments.sha256": "附件SHA-256摘要",
+    "body": "请求内容",
+}
+
+ENUM_LABELS = {
+    "channel": "online（网上）、letter（来信）、visit（来访）、phone（来电）、provincial_transfer（上级转送）",
+    "category": "suggestion（建议意见）、report（检举控告）、appeal（申诉求决）",
+}
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) if parts else "body"
+
+
+def _label(path: str) -> str:
+    generic = ".".join(p for p in path.split(".") if not p.isdigit())
+    label = FIELD_LABELS.get(generic, path)
+    indexes = [p for p in path.split(".") if p.isdigit()]
+    return f"第{int(indexes[0]) + 1}个{label}" if indexes and generic.startswith("attachments.") else label
+
+
+def _message(error: Mapping[str, Any], path: str, label: str) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    generic = ".".join(p for p in path.split(".") if not p.isdigit())
+    if kind in ("missing",):
+        return f"请填写{label}"
+    if kind in ("string_too_short",) or (kind == "too_short" and ctx.get("min_length") == 1):
+        return f"{label}不能为空"
+    if kind == "string_too_long":
+        return f"{label}不能超过{ctx.get('max_length')}个字"
+    if kind == "too_long":
+        return f"{label}不能超过{ctx.get('max_length')}项"
+    if kind in ("enum", "literal_error"):
+        allowed = ENUM_LABELS.get(generic)
+        return f"{label}取值无效，可选值：{allowed}" if allowed else f"{label}取值无效"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{label}应为整数"
+    if kind == "greater_than_equal":
+        return f"{label}不能小于{ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"{label}不能大于{ctx.get('le')}"
+    if kind == "string_pattern_mismatch" and generic == "attachments.sha256":
+        return "附件SHA-256摘要应为64位十六进制字符"
+    if kind == "value_error" and generic.endswith("email"):
+        return "电子邮箱格式不正确"
+    if kind == "extra_forbidden":
+        return f"不支持的字段：{path}"
+    if kind in ("string_type",):
+        return f"{label}应为文字"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{label}格式不正确"
+    if kind == "list_type":
+        return f"{label}应为列表"
+    if kind in ("json_invalid", "json_type"):
+        return "请求内容不是有效的JSON，请检查格式"
+    if kind.startswith("invalid_"):  # our own PydanticCustomError messages are already in Chinese
+        return str(error.get("msg"))
+    return f"{label}格式不正确"
+
+
+def explain(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic (or FastAPI) error dicts → one entry per bad field, in a stable order."""
+    explained: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for error in errors:
+        path = _field_path(error.get("loc", ()))
+        kind = str(error.get("type", "invalid"))
+        if (path, kind) in seen:
+            continue
+        seen.add((path, kind))
+        label = _label(path)
+        explained.append({"field": path, "label": label, "code": kind, "message": _message(error, path, label)})
+    return explained
+
+
+def validation_problem(errors: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    return {
+        "error": "validation_failed",
+        "message": "提交的信息有误，请按提示修改后重新提交。",
+        "errors": explain(errors),
+    }

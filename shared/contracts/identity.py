@@ -1,0 +1,46 @@
+"""Checks on who a petitioner is and where a matter arose, with messages a petitioner understands."""
+
+from __future__ import annotations
+
+import phonenumbers
+from pydantic_core import PydanticCustomError
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+
+def resident_id_number(value: str) -> str:
+    """A mainland resident identity card number (GB 11643-1999: 18 characters, ISO 7064 MOD 11-2 check digit)."""
+    try:
+        return ric.validate(value.strip())
+    except InvalidLength:
+        raise PydanticCustomError("invalid_id_number", "身份证号码应为18位") from None
+    except InvalidChecksum:
+        raise PydanticCustomError("invalid_id_number", "身份证号码校验位不正确，请核对后重新填写") from None
+    except (InvalidFormat, InvalidComponent):
+        raise PydanticCustomError("invalid_id_number", "身份证号码格式不正确（出生日期或字符有误）") from None
+    except ValidationError:
+        raise PydanticCustomError("invalid_id_number", "身份证号码无效") from None
+
+
+def mainland_mobile(value: str) -> str:
+    """A mainland China mobile number, returned as its 11 national digits."""
+    try:
+        number = phonenumbers.parse(value.strip(), "CN")
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("invalid_mobile", "手机号码格式不正确，请填写11位大陆手机号码") from None
+    if (
+        number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
+                                                     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    ):
+        raise PydanticCustomError("invalid_mobile", "手机号码格式不正确，请填写11位大陆手机号码")
+    return str(number.national_number)
+
+
+def place_code(value: str) -> str:
+    """A statistical division code (统计用区划代码): 6 digits (county), 9 (town) or 12 (village)."""
+    value = value.strip()
+    if not value.isdigit() or len(value) not in (6, 9, 12):
+        raise PydanticCustomError("invalid_place_code", "问题发生地代码应为6位（县）、9位（乡镇）或12位（村）数字")
+    return value

@@ -1,0 +1,132 @@
+"""The registration command: what a petition must contain to be registered (登记).
+
+One model serves the public API (the gateway's request body) and intake's own entrypoints, so a petition is
+checked by the same rules whichever way it arrives. Limits are documented in docs/api.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from shared.contracts.identity import mainland_mobile, place_code, resident_id_number
+
+MAX_TITLE = 100
+MAX_REQUEST = 2_000
+MAX_FACTS_AND_REASONS = 20_000
+MAX_ATTACHMENTS = 20
+MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
+
+
+class Channel(StrEnum):
+    ONLINE = "online"
+    LETTER = "letter"
+    VISIT = "visit"
+    PHONE = "phone"
+    PROVINCIAL_TRANSFER = "provincial_transfer"
+
+
+class Category(StrEnum):
+    """The three handling categories of the 2022 Regulations (Arts. 29-31; xinfang-domain.md §1.3)."""
+
+    SUGGESTION = "suggestion"  # 建议意见类, Art. 29
+    REPORT = "report"  # 检举控告类, Art. 30
+    APPEAL = "appeal"  # 申诉求决类, Art. 31
+
+
+class Topic(StrEnum):
+    """Subject areas used by the routing rules (主管). Optional: without one, routing goes by category and place."""
+
+    LAND_REQUISITION = "land_requisition"  # 征地拆迁
+    LABOUR_WAGES = "labour_wages"  # 劳动工资
+    SOCIAL_SECURITY = "social_security"  # 社会保障
+    HOUSING_CONSTRUCTION = "housing_construction"  # 住房城建
+    ENVIRONMENT = "environment"  # 生态环境
+    EDUCATION = "education"  # 教育
+    HEALTH = "health"  # 医疗卫生
+    PUBLIC_SECURITY = "public_security"  # 公安治安
+    AGRICULTURE_RURAL = "agriculture_rural"  # 农业农村
+    TRANSPORT = "transport"  # 交通运输
+    CIVIL_AFFAIRS = "civil_affairs"  # 民政
+    URBAN_MANAGEMENT = "urban_management"  # 城市管理
+    LITIGATION = "litigation"  # 涉法涉诉
+    OTHER = "other"  # 其他
+
+
+CHANNEL_LABELS = {
+    Channel.ONLINE: "网上信访", Channel.LETTER: "来信", Channel.VISIT: "来访",
+    Channel.PHONE: "来电", Channel.PROVINCIAL_TRANSFER: "上级转送",
+}
+CATEGORY_LABELS = {Category.SUGGESTION: "建议意见类", Category.REPORT: "检举控告类", Category.APPEAL: "申诉求决类"}
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+IdNumber = Annotated[str, AfterValidator(resident_id_number)]
+Mobile = Annotated[str, AfterValidator(mainland_mobile)]
+PlaceCode = Annotated[str, AfterValidator(place_code)]
+Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Agent(_Strict):
+    """An agent (代理人) acting for the petitioner."""
+
+    name: Annotated[Text, Field(max_length=50)]
+    id_number: IdNumber | None = None
+    phone: Mobile
+    relation: Annotated[Text, Field(max_length=50)] | None = None
+
+
+class Petitioner(_Strict):
+    name: Annotated[Text, Field(max_length=50)]
+    id_number: IdNumber
+    phone: Mobile
+    address: Annotated[Text, Field(max_length=200)]
+    email: EmailStr | None = None
+    agent: Agent | None = None
+
+
+class Attachment(_Strict):
+    """Metadata of an attached file; the file itself is kept by the document store, not in events."""
+
+    file_name: Annotated[Text, Field(max_length=255)]
+    size: Annotated[int, Field(ge=0, le=MAX_ATTACHMENT_BYTES)]
+    sha256: Sha256
+
+
+class RegisterPetition(_Strict):
+    channel: Channel
+    petitioner: Petitioner
+    title: Annotated[Text, Field(max_length=MAX_TITLE)]
+    request: Annotated[Text, Field(max_length=MAX_REQUEST)]
+    facts_and_reasons: Annotated[Text, Field(max_length=MAX_FACTS_AND_REASONS)]
+    category: Category
+    topic: Topic | None = None
+    place_code: PlaceCode
+    people_count: Annotated[int, Field(ge=1, le=100_000)] = 1
+    attachments: Annotated[list[Attachment], Field(max_length=MAX_ATTACHMENTS)] = []
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{
+                "channel": "online",
+                "petitioner": {"name": "王秀兰", "id_number": "11010519491231002X", "phone": "13800138000",
+                               "address": "示例县城关镇人民路1号", "email": "wangxl@example.cn"},
+                "title": "小区污水外溢长期无人处理",
+                "request": "请求有关部门尽快疏通污水管道",
+                "facts_and_reasons": "自今年三月起，小区北门污水井多次外溢……",
+                "category": "appeal",
+                "topic": "urban_management",
+                "place_code": "330106001",
+                "people_count": 1,
+                "attachments": [{"file_name": "现场照片.jpg", "size": 1234,
+                                 "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}],
+            }]
+        },
+    )

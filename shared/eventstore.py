@@ -1,0 +1,169 @@
+"""Each service's own event store: an eventsourcing Application on PostgreSQL (a schema per service) or SQLite
+(a folder per service), chosen by `EVENT_STORE`.
+
+The recorder is always a *process* recorder, so a consumer can write the events it causes together with the
+tracking record of the integration event that caused them, in one transaction (exactly-once effect).
+Tracking is multi-row: the unique key is (upstream source, upstream sequence). The library's default single-row
+tracking only ever advances, which would silently drop an event that a competing consumer finished out of order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import psycopg
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    Recording,
+    Tracking,
+)
+from eventsourcing.utils import Environment
+
+from shared.settings import PlatformSettings
+
+__all__ = [
+    "DUPLICATE", "PROCESSED", "IntegrityError", "ServiceApplication", "Tracking", "open_position_factory", "store_env",
+]
+
+# What processing an integration event came to.
+PROCESSED = "processed"
+DUPLICATE = "duplicate"  # already processed before: a redelivery or a re-publish; nothing changed
+
+
+class ConcurrencyConflict(RuntimeError):
+    """Other writers kept moving the aggregates on; the caller retries later."""
+
+
+def postgres_schema(settings: PlatformSettings, service: str) -> str:
+    return f"{settings.postgres_schema_prefix}{service}"
+
+
+def sqlite_folder(settings: PlatformSettings, service: str) -> Path:
+    return settings.data_dir / "stores" / service
+
+
+def store_env(settings: PlatformSettings, service: str, *, single_row_tracking: bool = False) -> dict[str, str]:
+    """The eventsourcing environment for `service`'s store."""
+    tracking = "yes" if single_row_tracking else "no"
+    if settings.event_store == "postgres":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": settings.postgres_dbname,
+            "POSTGRES_HOST": settings.postgres_host,
+            "POSTGRES_PORT": str(settings.postgres_port),
+            "POSTGRES_USER": settings.postgres_user,
+            "POSTGRES_PASSWORD": settings.postgres_password,
+            "POSTGRES_SCHEMA": postgres_schema(settings, service),
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_PRE_PING": "yes",
+            "SINGLE_ROW_TRACKING": tracking,
+        }
+    folder = sqlite_folder(settings, service)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(folder / "events.sqlite3"),
+        "SQLITE_LOCK_TIMEOUT": "10",
+        "SINGLE_ROW_TRACKING": tracking,
+    }
+
+
+def postgres_conninfo(settings: PlatformSettings) -> str:
+    return psycopg.conninfo.make_conninfo(
+        dbname=settings.postgres_dbname,
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password or None,
+    )
+
+
+def ensure_store(settings: PlatformSettings, service: str) -> None:
+    """The library creates tables but not the schema that holds them."""
+    if settings.event_store == "postgres":
+        with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{postgres_schema(settings, service)}"')
+
+
+class ServiceApplication(Application):
+    """Base of every service's application. Subclasses set `service_name`."""
+
+    service_name: ClassVar[str]
+
+    def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None) -> None:
+        ensure_store(settings, self.service_name)
+        self.settings = settings
+        super().__init__(env={**store_env(settings, self.service_name), **(env or {})})
+
+    def construct_recorder(self):  # noqa: ANN201 - the library's own return type
+        return self.factory.process_recorder()
+
+    def save_processed(self, *aggregates: Any, tracking: Tracking) -> list[Recording]:
+        """Save the aggregates' new events and the tracking record in one transaction.
+
+        Raises IntegrityError if the tracking record exists (a redelivery) or an aggregate moved on meanwhile
+        (a concurrent writer); `is_processed()` tells the two apart.
+        """
+        processing_event = ProcessingEvent(tracking=tracking)
+        processing_event.collect_events(*aggregates)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
+    def process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], *, attempts: int = 5) -> str:
+        """Apply an integration event exactly once.
+
+        `decide()` loads what it needs, calls domain methods and returns the changed aggregates; their new events
+        are saved with `tracking` in one transaction. A redelivered event changes nothing (DUPLICATE). If another
+        writer moved an aggregate on meanwhile, `decide()` runs again on fresh state.
+        """
+        for _attempt in range(attempts):
+            if self.is_processed(tracking):
+                return DUPLICATE
+            aggregates = decide()
+            try:
+                self.save_processed(*aggregates, tracking=tracking)
+            except IntegrityError:
+                if self.is_processed(tracking):
+                    return DUPLICATE
+                continue
+            return PROCESSED
+        raise ConcurrencyConflict(f"{tracking} kept conflicting with concurrent writers")
+
+    def is_processed(self, tracking: Tracking) -> bool:
+        """Exact lookup of one tracking record (the library only offers the maximum)."""
+        recorder: Any = self.recorder
+        datastore = recorder.datastore
+        if self.settings.event_store == "postgres":
+            query = psycopg.sql.SQL(
+                "SELECT 1 FROM {}.{} WHERE application_name = %s AND notification_id = %s"
+            ).format(psycopg.sql.Identifier(datastore.schema), psycopg.sql.Identifier(recorder.tracking_table_name))
+        else:
+            query = "SELECT 1 FROM tracking WHERE application_name = ? AND notification_id = ?"
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, (tracking.application_name, tracking.notification_id))
+            return cursor.fetchone() is not None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            super().close()
+
+
+def open_position_factory(settings: PlatformSettings, service: str, follower: str) -> InfrastructureFactory:
+    """Infrastructure for a single-row tracking recorder that keeps a log follower's position next to `service`'s
+    store (the caller closes it).
+
+    PostgreSQL: table `<service>_<follower>_tracking` in the service's schema. SQLite: its own file, because the
+    SQLite recorder's tracking table name is fixed and already used (multi-row) by the application.
+    """
+    ensure_store(settings, service)
+    env = store_env(settings, service, single_row_tracking=True)
+    if settings.event_store == "sqlite":
+        env["SQLITE_DBNAME"] = str(sqlite_folder(settings, service) / f"{follower}-position.sqlite3")
+    return InfrastructureFactory.construct(Environment(name=f"{service}_{follower}", env=env))

@@ -1,0 +1,235 @@
+"""Following a store's notification log: the machinery under the outbox relay, the read-model projector and the
+notice dispatcher.
+
+A `LogFollower` reads the store's notifications in order, hands each batch to its handler, and records its
+position only after the handler returned. So a crash replays at most one batch, which every handler tolerates
+(consumers dedupe; projections are version-guarded; notices check what was already delivered).
+
+Only one instance per (store, follower) is active: it holds a PostgreSQL advisory lock (or, with SQLite stores,
+an exclusive lock on a file beside the store). Other instances wait as hot standbys and take over when the lock
+is released, which the database does when the holder's connection or process dies.
+
+Reading in notification-id order is gap-safe: the eventsourcing PostgreSQL recorder takes an EXCLUSIVE table lock
+for each insert, so ids become visible in order (SQLite has a single writer).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from prometheus_client import Counter, Gauge
+
+from shared.eventstore import open_position_factory, postgres_conninfo, postgres_schema, sqlite_folder
+from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+FOLLOWER_ACTIVE = Gauge("xinfang_follower_active", "1 if this instance is the active one for the follower", ["follower"])
+FOLLOWER_LAG = Gauge("xinfang_follower_lag_events", "Stored events the follower has not handled yet", ["follower"])
+FOLLOWER_FAILURES = Counter("xinfang_follower_failures_total", "Batches a follower failed to handle", ["follower"])
+
+
+class SingleActiveLock(Protocol):
+    def try_acquire(self) -> bool: ...
+    def still_held(self) -> bool: ...
+    def release(self) -> None: ...
+
+
+class PostgresAdvisoryLock:
+    """A session-level advisory lock on a dedicated connection: released by PostgreSQL if we die."""
+
+    def __init__(self, conninfo: str, key: str) -> None:
+        self._conninfo = conninfo
+        self._key = key
+        self._connection: psycopg.Connection | None = None
+
+    def try_acquire(self) -> bool:
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = psycopg.connect(self._conninfo, autocommit=True)
+            row = self._connection.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._key,)).fetchone()
+            return bool(row and row[0])
+        except psycopg.Error:
+            self._drop()
+            return False
+
+    def still_held(self) -> bool:
+        try:
+            if self._connection is None:
+                return False
+            self._connection.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            self._drop()
+            return False
+
+    def release(self) -> None:
+        self._drop()
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except psycopg.Error:
+                log.debug("ignoring error while closing the lock connection", exc_info=True)
+
+
+class FileLock:
+    """An exclusive flock on a file: released by the kernel if we die."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def still_held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+def single_active_lock(settings: PlatformSettings, service: str, follower: str) -> SingleActiveLock:
+    if settings.event_store == "postgres":
+        return PostgresAdvisoryLock(postgres_conninfo(settings), f"{postgres_schema(settings, service)}:{follower}")
+    return FileLock(sqlite_folder(settings, service) / f"{follower}.lock")
+
+
+class PositionStore(Protocol):
+    def get(self) -> int: ...
+    def set(self, position: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class StorePosition:
+    """The follower's position, kept next to the store it follows (single-row tracking)."""
+
+    def __init__(self, settings: PlatformSettings, service: str, follower: str) -> None:
+        self._name = follower
+        self._factory: InfrastructureFactory = open_position_factory(settings, service, follower)
+        self._recorder = self._factory.tracking_recorder()
+
+    def get(self) -> int:
+        return self._recorder.max_tracking_id(self._name) or 0
+
+    def set(self, position: int) -> None:
+        self._recorder.insert_tracking(Tracking(self._name, position))
+
+    def close(self) -> None:
+        self._factory.close()
+
+
+BatchHandler = Callable[[Sequence[tuple[int, Any]]], None]
+
+
+class LogFollower:
+    def __init__(
+        self,
+        name: str,
+        application: Any,
+        handle_batch: BatchHandler,
+        position: PositionStore,
+        lock: SingleActiveLock,
+        *,
+        poll_interval: float = 0.05,
+        batch_size: int = 100,
+        on_lag: Callable[[int], None] | None = None,
+    ) -> None:
+        self.name = name
+        self._application = application
+        self._handle_batch = handle_batch
+        self._position_store = position
+        self._lock = lock
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self._on_lag = on_lag
+        self._position: int | None = None
+        self._active = False
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Follow until `stop()`; errors are logged and retried with back-off, never fatal."""
+        backoff = 0.5
+        while not self.stopping.is_set():
+            if not self._ensure_active():
+                self.stopping.wait(1.0)
+                continue
+            try:
+                handled = self.run_once()
+                backoff = 0.5
+            except Exception:
+                FOLLOWER_FAILURES.labels(self.name).inc()
+                log.exception("%s: batch failed; retrying in %.1fs", self.name, backoff)
+                self._position = None  # re-read the durable position before retrying
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if not handled:
+                self.stopping.wait(self._poll_interval)
+        self._deactivate()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_once(self) -> int:
+        """Handle the next batch, if any; return how many notifications were handled."""
+        if self._position is None:
+            self._position = self._position_store.get()
+        recorder = self._application.recorder
+        notifications = recorder.select_notifications(
+            start=self._position, limit=self._batch_size, inclusive_of_start=False
+        )
+        if notifications:
+            mapper = self._application.mapper
+            self._handle_batch([(n.id, mapper.to_domain_event(n)) for n in notifications])
+            self._position_store.set(notifications[-1].id)
+            self._position = notifications[-1].id
+        lag = max((recorder.max_notification_id() or 0) - self._position, 0)
+        FOLLOWER_LAG.labels(self.name).set(lag)
+        if self._on_lag is not None:
+            self._on_lag(lag)
+        return len(notifications)
+
+    def _ensure_active(self) -> bool:
+        if self._active and self._lock.still_held():
+            return True
+        if self._active:
+            log.warning("%s: lost the single-active lock; standing by", self.name)
+            self._deactivate()
+        if self._lock.try_acquire():
+            log.info("%s: active", self.name)
+            self._active = True
+            self._position = None
+            FOLLOWER_ACTIVE.labels(self.name).set(1)
+            return True
+        FOLLOWER_ACTIVE.labels(self.name).set(0)
+        return False
+
+    def _deactivate(self) -> None:
+        self._active = False
+        self._position = None
+        FOLLOWER_ACTIVE.labels(self.name).set(0)
+        self._lock.release()

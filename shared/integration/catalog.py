@@ -1,0 +1,80 @@
+"""The catalogue of integration event types: the platform's published language.
+
+A type never changes once published: a breaking change is a new version (a new entry and a new schema file),
+published beside the old one during a deprecation window (docs/integration-events.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+TYPE_PREFIX = "cn.xinfang."
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # e.g. "petition.registered"
+    version: int
+
+    @property
+    def type(self) -> str:
+        """The CloudEvents `type`, also the AMQP routing key."""
+        return f"{TYPE_PREFIX}{self.name}.v{self.version}"
+
+    @property
+    def schema_file(self) -> str:
+        return f"{self.name}.v{self.version}.json"
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:xinfang:schema:{self.name}:{self.version}"
+
+    @cached_property
+    def schema(self) -> dict[str, Any]:
+        return _load_schema(self.schema_file)
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        return Draft202012Validator(self.schema, registry=_registry())
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version))
+
+
+PETITION_REGISTERED = EventType("petition.registered", 1)
+PETITION_ROUTED = EventType("petition.routed", 1)
+CASE_OPENED = EventType("case.opened", 1)
+NOTICE_DELIVERED = EventType("notice.delivered", 1)
+
+EVENT_TYPES: dict[str, EventType] = {
+    t.type: t for t in (PETITION_REGISTERED, PETITION_ROUTED, CASE_OPENED, NOTICE_DELIVERED)
+}
+
+
+def _load_schema(file_name: str) -> dict[str, Any]:
+    text = resources.files("shared.integration").joinpath("schemas", file_name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+_REGISTRY: Registry | None = None
+
+
+def _registry() -> Registry:
+    global _REGISTRY
+    if _REGISTRY is None:
+        common = _load_schema("_common.json")
+        _REGISTRY = Registry().with_resource(common["$id"], Resource.from_contents(common))
+    return _REGISTRY
+
+
+def schema_documents() -> dict[str, dict[str, Any]]:
+    """Every schema document by file name, for publishing to integrators."""
+    names = ["_common.json", *(t.schema_file for t in EVENT_TYPES.values())]
+    return {name: _load_schema(name) for name in names}

@@ -1,0 +1,100 @@
+"""The broker topology, declared in one place.
+
+- `<ns>.events`: a durable topic exchange; the routing key is the CloudEvents type, so a provincial system binds
+  e.g. `cn.xinfang.petition.#` to its own queue.
+- One quorum queue per (service, handler): competing consumers across a service's instances; a message
+  redelivered more than `DELIVERY_LIMIT` times is dead-lettered instead of looping.
+- `<ns>.dead-letter`: a direct exchange routing each dead message to `<queue>.dead-letter` for inspection.
+
+Every subscription of the platform is listed here, and the outbox relay declares them all before it publishes:
+an event is never unroutable just because its consumer service has not started yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Connection, Exchange, Queue
+
+from shared.integration.catalog import NOTICE_DELIVERED, PETITION_REGISTERED, PETITION_ROUTED, EventType
+
+DELIVERY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Subscription:
+    service: str
+    handler: str
+    event_type: EventType
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("routing", "handle_petition_registered", PETITION_REGISTERED),
+    Subscription("supervision", "handle_petition_registered", PETITION_REGISTERED),
+    Subscription("supervision", "handle_petition_routed", PETITION_ROUTED),
+    Subscription("supervision", "handle_notice_delivered", NOTICE_DELIVERED),
+    Subscription("notification", "handle_petition_registered", PETITION_REGISTERED),
+)
+
+
+def events_exchange(namespace: str) -> Exchange:
+    return Exchange(f"{namespace}.events", type="topic", durable=True)
+
+
+def dead_letter_exchange(namespace: str) -> Exchange:
+    return Exchange(f"{namespace}.dead-letter", type="direct", durable=True)
+
+
+def queue_name(namespace: str, service: str, handler: str) -> str:
+    return f"{namespace}.{service}.{handler}"
+
+
+def subscription_for(service: str, handler: str) -> Subscription:
+    for subscription in SUBSCRIPTIONS:
+        if subscription.service == service and subscription.handler == handler:
+            return subscription
+    raise LookupError(f"{service}.{handler} is not in shared.messaging.topology.SUBSCRIPTIONS")
+
+
+def consumer_queue(namespace: str, subscription: Subscription) -> Queue:
+    name = queue_name(namespace, subscription.service, subscription.handler)
+    return Queue(
+        name,
+        exchange=events_exchange(namespace),
+        routing_key=subscription.event_type.type,
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": dead_letter_exchange(namespace).name,
+            "x-dead-letter-routing-key": name,
+        },
+    )
+
+
+def dead_letter_queue(namespace: str, subscription: Subscription) -> Queue:
+    name = queue_name(namespace, subscription.service, subscription.handler)
+    return Queue(
+        f"{name}.dead-letter",
+        exchange=dead_letter_exchange(namespace),
+        routing_key=name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+def all_queues(namespace: str) -> list[Queue]:
+    queues: list[Queue] = []
+    for subscription in SUBSCRIPTIONS:
+        queues.append(consumer_queue(namespace, subscription))
+        queues.append(dead_letter_queue(namespace, subscription))
+    return queues
+
+
+def declare(connection: Connection, namespace: str) -> None:
+    """Declare exchanges, every consumer queue and its dead-letter queue (idempotent)."""
+    channel = connection.default_channel
+    events_exchange(namespace)(channel).declare()
+    dead_letter_exchange(namespace)(channel).declare()
+    for queue in all_queues(namespace):
+        queue(channel).declare()

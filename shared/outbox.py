@@ -1,0 +1,76 @@
+"""The outbox relay: the event store *is* the outbox.
+
+The relay follows its service's notification log, translates each domain event that belongs to the published
+language into an integration event, publishes it with publisher confirms and only then records its position.
+Nothing is published from a request handler, so a broker outage delays events and loses none. A crash between
+the confirm and the position write re-publishes that batch, which is harmless: consumers dedupe on the event's
+(source, sequence), which identifies it exactly as its id does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+
+from shared.follower import LogFollower, StorePosition, single_active_lock
+from shared.integration.envelope import IntegrationEvent
+from shared.messaging.publisher import ConfirmingPublisher, PublishFailed
+from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+Translate = Callable[[Any, int, str], IntegrationEvent | None]
+
+OUTBOX_LAG = Gauge("xinfang_outbox_lag_events", "Stored events not yet published to the broker", ["store"])
+PUBLISHED = Counter("xinfang_outbox_published_total", "Integration events published and confirmed", ["store", "type"])
+PUBLISH_FAILURES = Counter("xinfang_outbox_publish_failures_total", "Publish attempts that failed", ["store"])
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        service: str,
+        application: Any,
+        translate: Translate,
+        publisher: ConfirmingPublisher | None = None,
+    ) -> None:
+        self.service = service
+        self._translate = translate
+        self._source = settings.event_source(service)
+        self._publisher = publisher or ConfirmingPublisher(settings.amqp_uri, settings.namespace)
+        self.position = StorePosition(settings, service, "outbox")
+        self.follower = LogFollower(
+            f"{service}.outbox",
+            application,
+            self.publish_batch,
+            self.position,
+            single_active_lock(settings, service, "outbox"),
+            poll_interval=settings.follower_poll_interval,
+            on_lag=OUTBOX_LAG.labels(service).set,
+        )
+
+    def publish_batch(self, items: Sequence[tuple[int, Any]]) -> None:
+        events = [e for sequence, domain_event in items if (e := self._translate(domain_event, sequence, self._source))]
+        if not events:
+            return
+        try:
+            self._publisher.publish(events)
+        except PublishFailed:
+            PUBLISH_FAILURES.labels(self.service).inc()
+            raise
+        for event in events:
+            PUBLISHED.labels(self.service, event.type).inc()
+
+    def run(self) -> None:
+        self.follower.run()
+
+    def stop(self) -> None:
+        self.follower.stop()
+
+    def close(self) -> None:
+        self._publisher.close()
+        self.position.close()

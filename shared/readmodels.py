@@ -1,0 +1,103 @@
+"""The read side's schema: MongoDB documents (mongoengine) that services project and the gateway reads.
+
+Each collection is written by exactly one service's projector and can be dropped and rebuilt from that service's
+event store at any time: `case_views` by supervision, `inbox_messages` by notification.
+"""
+
+from __future__ import annotations
+
+import mongoengine as me
+
+READ_MODELS_ALIAS = "default"
+
+
+def connect_read_models(uri: str) -> None:
+    """Connect mongoengine (idempotent per process). The database is the one named in the URI."""
+    me.disconnect(alias=READ_MODELS_ALIAS)
+    me.connect(host=uri, alias=READ_MODELS_ALIAS, tz_aware=True, uuidRepresentation="standard",
+               serverSelectionTimeoutMS=5000)
+
+
+class Organ(me.EmbeddedDocument):
+    code = me.StringField(required=True)
+    name = me.StringField(required=True)
+
+
+class Deadline(me.EmbeddedDocument):
+    kind = me.StringField(required=True)  # e.g. "acceptance"
+    label = me.StringField(required=True)  # Chinese, for people
+    due = me.StringField(required=True)  # YYYY-MM-DD (Asia/Shanghai)
+    basis = me.StringField(required=True)  # the statute it comes from
+    provisional = me.BooleanField(default=False)
+
+
+class TimelineEntry(me.EmbeddedDocument):
+    at = me.DateTimeField(required=True)
+    step = me.StringField(required=True)  # machine name, e.g. "registered"
+    text = me.StringField(required=True)  # Chinese, for the petitioner
+
+
+class CaseView(me.Document):
+    """One petition as supervision sees it: status, organ, deadlines and the public timeline."""
+
+    petition_id = me.StringField(primary_key=True)
+    query_code = me.StringField(required=True, unique=True)
+    version = me.IntField(required=True)  # the Case aggregate version this view reflects
+    status = me.StringField(required=True)
+    status_text = me.StringField(required=True)
+    title = me.StringField()
+    category = me.StringField()
+    channel = me.StringField()
+    place_code = me.StringField()
+    registered_at = me.DateTimeField()
+    organ = me.EmbeddedDocumentField(Organ, null=True)
+    routing_basis = me.StringField(null=True)
+    rules_version = me.StringField(null=True)
+    deadlines = me.EmbeddedDocumentListField(Deadline)
+    timeline = me.EmbeddedDocumentListField(TimelineEntry)
+    updated_at = me.DateTimeField()
+
+    meta = {"collection": "case_views", "indexes": ["organ.code", "status"]}
+
+
+class InboxMessage(me.Document):
+    """A notice as it appears in the petitioner's in-app inbox."""
+
+    notice_id = me.StringField(primary_key=True)
+    petition_id = me.StringField(required=True)
+    query_code = me.StringField(required=True)
+    kind = me.StringField(required=True)
+    title = me.StringField(required=True)
+    body = me.StringField(required=True)
+    delivered_at = me.DateTimeField(required=True)
+
+    meta = {"collection": "inbox_messages", "indexes": ["petition_id", "query_code"]}
+
+
+class ProjectionPosition(me.Document):
+    """How far a projector has read its store; dropped with the read model, so a rebuild starts from zero."""
+
+    name = me.StringField(primary_key=True)
+    position = me.IntField(required=True, default=0)
+
+    meta = {"collection": "projection_positions"}
+
+
+class MongoPosition:
+    """A projector's position stored beside its read model (a `PositionStore` for `shared.follower`)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def get(self) -> int:
+        found = ProjectionPosition.objects(name=self._name).first()
+        return found.position if found else 0
+
+    def set(self, position: int) -> None:
+        ProjectionPosition.objects(name=self._name).update_one(set__position=position, upsert=True)
+
+    def reset(self) -> None:
+        ProjectionPosition.objects(name=self._name).delete()
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,56 @@
+"""Platform-wide settings, read from the environment (see docs/configuration.md).
+
+Every process builds one `PlatformSettings` in its composition root; services extend it with their own keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT = "development"
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field("production", alias="XINFANG_ENV")
+    county_code: str = Field("330106", alias="XINFANG_COUNTY_CODE")
+    county_name: str = Field("示例县", alias="XINFANG_COUNTY_NAME")
+    # Prefix of every exchange and queue this deployment declares, so two deployments (or test runs) can
+    # share one broker without seeing each other's messages.
+    namespace: str = Field("xinfang", alias="XINFANG_NAMESPACE")
+
+    amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URI")
+    mongodb_uri: str = Field("mongodb://127.0.0.1:27017/xinfang", alias="MONGODB_URI")
+
+    event_store: Literal["sqlite", "postgres"] = Field("sqlite", alias="EVENT_STORE")
+    data_dir: Path = Field(Path("var"), alias="DATA_DIR")
+    postgres_host: str = Field("127.0.0.1", alias="POSTGRES_HOST")
+    postgres_port: int = Field(5432, alias="POSTGRES_PORT")
+    postgres_user: str = Field("postgres", alias="POSTGRES_USER")
+    postgres_password: str = Field("", alias="POSTGRES_PASSWORD")
+    postgres_dbname: str = Field("postgres", alias="POSTGRES_DBNAME")
+    postgres_schema_prefix: str = Field("xinfang_", alias="POSTGRES_SCHEMA_PREFIX")
+    postgres_pool_size: int = Field(5, alias="POSTGRES_POOL_SIZE")
+
+    metrics_port: int = Field(0, alias="METRICS_PORT")  # 0: no metrics server in this process
+    follower_poll_interval: float = Field(0.05, alias="FOLLOWER_POLL_INTERVAL")
+
+    @field_validator("county_code")
+    @classmethod
+    def _county_code_is_six_digits(cls, value: str) -> str:
+        if len(value) != 6 or not value.isdigit():
+            raise ValueError("XINFANG_COUNTY_CODE must be a 6-digit administrative division code")
+        return value
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == DEVELOPMENT
+
+    def event_source(self, service: str) -> str:
+        """CloudEvents `source` of events published by `service` in this county."""
+        return f"urn:xinfang:{self.county_code}:{service}"
