@@ -49,9 +49,12 @@ class GroupCommitter:
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def commit(self, events: Sequence[Any]) -> None:
         """Block until `events` are durably stored (raises what saving them alone would raise)."""
+        if self._closed:
+            raise RuntimeError("the group committer is closed")
         self._ensure_started()
         pending = _Pending(events)
         self._queue.put(pending)
@@ -60,10 +63,23 @@ class GroupCommitter:
             raise pending.error
 
     def close(self) -> None:
+        self._closed = True
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join(timeout=10)
             self._thread = None
+        self._fail_leftovers()
+
+    def _fail_leftovers(self) -> None:
+        """Wake callers that queued behind the stop marker: their events were not saved."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                item.error = RuntimeError("the group committer closed before saving")
+                item.done.set()
 
     def _ensure_started(self) -> None:
         if self._thread is None:

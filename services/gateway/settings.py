@@ -11,10 +11,6 @@ from shared.settings import PlatformSettings
 DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"
 
 
-class InsecureConfiguration(ValueError):
-    pass
-
-
 class GatewaySettings(PlatformSettings):
     jwt_secret: str = Field(DEVELOPMENT_JWT_SECRET, alias="GATEWAY_JWT_SECRET")
     token_ttl_minutes: int = Field(480, alias="GATEWAY_TOKEN_TTL_MINUTES")
@@ -31,7 +27,7 @@ class GatewaySettings(PlatformSettings):
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> GatewaySettings:
         if not self.is_development and (self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32):
-            raise InsecureConfiguration(
+            raise ValueError(
                 "GATEWAY_JWT_SECRET must be set to a random value of at least 32 characters outside development "
                 "(XINFANG_ENV=development); refusing to start with the default secret"
             )

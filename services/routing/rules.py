@@ -102,16 +102,15 @@ class RoutingRules:
 
 def load_rules(path: Path | None = None) -> RoutingRules:
     """Load and check a rules file (the bundled demonstration table when `path` is None)."""
+    origin = "bundled organ-routing.yaml" if path is None else str(path)
     try:
         if path is None:
             text = resources.files("services.routing").joinpath("rules", "organ-routing.yaml").read_text("utf-8")
-            origin = "bundled organ-routing.yaml"
         else:
             text = Path(path).read_text(encoding="utf-8")
-            origin = str(path)
         document = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as error:
-        raise RulesFileError(f"cannot read routing rules: {error}") from None
+        raise RulesFileError(f"cannot read routing rules from {origin}: {error}") from None
     try:
         return RoutingRules(RulesTable.model_validate(document))
     except ValidationError as error:

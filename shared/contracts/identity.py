@@ -8,10 +8,28 @@ from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also accepts full-width, Arabic-Indic and superscript digits."""
+    return text.isascii() and text.isdigit()
+
+
 def resident_id_number(value: str) -> str:
-    """A mainland resident identity card number (GB 11643-1999: 18 characters, ISO 7064 MOD 11-2 check digit)."""
+    """A mainland resident identity card number (GB 11643-1999: 18 characters, ISO 7064 MOD 11-2 check digit,
+    a real birth date).
+
+    The birthplace code is deliberately not checked against stdnum's table of divisions: numbers keep the code of
+    the division at birth, and a stale table must never turn a petitioner away.
+    """
     try:
-        return ric.validate(value.strip())
+        number = ric.compact(value.strip())
+        if len(number) != 18:
+            raise InvalidLength()
+        if not _ascii_digits(number[:-1]) or not (_ascii_digits(number[-1]) or number[-1] == "X"):
+            raise InvalidFormat()
+        if number[-1] != ric.calc_check_digit(number):
+            raise InvalidChecksum()
+        ric.get_birth_date(number)  # raises InvalidComponent for an impossible date
+        return number
     except InvalidLength:
         raise PydanticCustomError("invalid_id_number", "身份证号码应为18位") from None
     except InvalidChecksum:
@@ -41,6 +59,6 @@ def mainland_mobile(value: str) -> str:
 def place_code(value: str) -> str:
     """A statistical division code (统计用区划代码): 6 digits (county), 9 (town) or 12 (village)."""
     value = value.strip()
-    if not value.isdigit() or len(value) not in (6, 9, 12):
+    if not _ascii_digits(value) or len(value) not in (6, 9, 12):
         raise PydanticCustomError("invalid_place_code", "问题发生地代码应为6位（县）、9位（乡镇）或12位（村）数字")
     return value

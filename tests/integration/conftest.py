@@ -1,0 +1,45 @@
+"""Integration fixtures: service applications on a real store, one per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.settings import PlatformSettings
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def store(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings_for(namespace: str, data_dir: Path, mongodb_uri: str) -> Callable[..., Any]:
+    """Build a settings object of any service's settings class for this test's isolated store."""
+
+    def build(settings_class: type[PlatformSettings] = PlatformSettings, *, store: str = "postgres",
+              **overrides: Any) -> PlatformSettings:
+        values = {"XINFANG_ENV": "test", "XINFANG_NAMESPACE": namespace, "EVENT_STORE": store,
+                  "DATA_DIR": str(data_dir), "POSTGRES_SCHEMA_PREFIX": f"{namespace}_",
+                  "MONGODB_URI": mongodb_uri, "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+                  **overrides}
+        return settings_class(**values)
+
+    return build
+
+
+@pytest.fixture
+def closing() -> Iterator[Callable[[Any], Any]]:
+    """Register things with .close() to be closed after the test."""
+    resources: list[Any] = []
+
+    def register(resource: Any) -> Any:
+        resources.append(resource)
+        return resource
+
+    yield register
+    for resource in reversed(resources):
+        resource.close()

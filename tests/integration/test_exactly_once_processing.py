@@ -1,0 +1,94 @@
+"""Consumers apply each integration event exactly once, on PostgreSQL and on SQLite.
+
+The effect and the tracking record commit together, so a redelivery changes nothing; tracking is multi-row, so
+events finished out of order by competing consumers are all kept; a concurrent writer is retried, not lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from services.routing.application import RoutingApplication
+from services.routing.rules import load_rules
+from services.supervision.application import SupervisionApplication
+from services.supervision.domainmodel import Case
+from shared.eventstore import DUPLICATE, PROCESSED
+from shared.integration.catalog import NOTICE_DELIVERED
+from shared.integration.envelope import IntegrationEvent
+from tests.support import samples
+
+
+def routed_versions(app: RoutingApplication, petition_id: str) -> list[int]:
+    return [e.originator_version for e in app.events.get(uuid.UUID(petition_id))]
+
+
+def test_a_redelivered_event_changes_nothing(settings_for, store, closing):
+    app = closing(RoutingApplication(settings_for(store=store), load_rules()))
+    event = samples.registered_event(7)
+
+    assert app.route_registered_petition(event) == PROCESSED
+    assert app.route_registered_petition(event) == DUPLICATE
+
+    assert routed_versions(app, event.subject) == [1]
+    assert app.is_processed(event.tracking)
+
+
+def test_events_finished_out_of_order_are_all_applied(settings_for, store, closing):
+    # Competing consumers may finish sequence 5 before sequence 4: both must take effect.
+    app = closing(RoutingApplication(settings_for(store=store), load_rules()))
+    later, earlier = samples.registered_event(5), samples.registered_event(4)
+
+    assert app.route_registered_petition(later) == PROCESSED
+    assert app.route_registered_petition(earlier) == PROCESSED
+
+    assert routed_versions(app, later.subject) == [1]
+    assert routed_versions(app, earlier.subject) == [1]
+
+
+def test_the_same_sequence_from_another_source_is_a_different_event(settings_for, store, closing):
+    app = closing(RoutingApplication(settings_for(store=store), load_rules()))
+    ours = samples.registered_event(1)
+    provincial = samples.registered_event(1, source="urn:xinfang:330000:province")
+
+    assert app.route_registered_petition(ours) == PROCESSED
+    assert app.route_registered_petition(provincial) == PROCESSED
+
+
+def notice_event(sequence: int, petition_id: str) -> IntegrationEvent:
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    return IntegrationEvent(
+        id=str(uuid.uuid4()), source="urn:xinfang:330106:notification", event_type=NOTICE_DELIVERED,
+        subject=petition_id, time=now, correlation_id="c", sequence=sequence,
+        data={"notice_id": str(uuid.uuid4()), "petition_id": petition_id, "kind": "registration_receipt",
+              "title": "信访事项登记回执", "channel": "inbox", "delivered_at": now.isoformat()},
+    )
+
+
+def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(settings_for, store, closing):
+    app = closing(SupervisionApplication(settings_for(store=store)))
+    registered = samples.registered_event(1)
+    petition_id = registered.subject
+    assert app.open_case(registered) == PROCESSED
+    routed = samples.routed_event(1, petition_id)
+    notice = notice_event(1, petition_id)
+
+    # While the routing event is being applied, the notice event is saved by "another worker".
+    original_case = app._case
+    interfered = []
+
+    def case_then_interfere(pid: str) -> Case:
+        case = original_case(pid)
+        if not interfered:
+            interfered.append(True)
+            assert app.record_notice(notice) == PROCESSED
+        return case
+
+    app._case = case_then_interfere  # type: ignore[method-assign]
+    assert app.record_routing(routed) == PROCESSED
+
+    case = app.repository.get(uuid.UUID(petition_id))
+    assert case.version == 3
+    assert case.organ == {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
+    assert [n["channel"] for n in case.notices] == ["inbox"]

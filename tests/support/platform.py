@@ -1,0 +1,252 @@
+"""Running the platform's processes in tests, exactly as `make run` does (the same Procfile commands).
+
+Each `TestPlatform` gets its own broker namespace, PostgreSQL schemas (or SQLite folder), read-model database and
+ports, so tests never see each other's messages or data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
+import psycopg
+from kombu import Connection
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.messaging import topology
+from tests.support.servers import free_port
+from tests.support.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCFILE = ROOT / "deploy" / "local" / "Procfile"
+SERVICES = ("intake", "routing", "supervision", "notification")
+# Everything but the read-model server and mail sink, which the tests run themselves.
+PLATFORM_PROCESSES = (
+    "intake", "intake-relay", "routing", "routing-relay", "supervision", "supervision-relay",
+    "supervision-projector", "notification", "notification-relay", "notification-dispatcher", "gateway",
+)
+SYSTEM_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+PG_CONNINFO = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def procfile_commands() -> dict[str, str]:
+    commands = {}
+    for line in PROCFILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+def metrics_prefix() -> str:
+    """A two-digit prefix whose ports <prefix>01..<prefix>22 are free (Procfile's METRICS_PORT_PREFIX)."""
+    import random
+    import socket
+
+    for _ in range(100):
+        prefix = str(random.randint(20, 59))
+        ports = [int(f"{prefix}{n:02d}") for n in (1, 2, 3, 4, 11, 12, 13, 14, 21, 22)]
+        try:
+            for port in ports:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            return prefix
+        except OSError:
+            continue
+    raise RuntimeError("no free metrics port range")
+
+
+def unique_name(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str = "postgres",
+                 data_dir: Path, amqp_uri: str = SYSTEM_AMQP_URI, **extra: str) -> dict[str, str]:
+    gateway_port = free_port()
+    intake_port = free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        "XINFANG_ENV": "test",
+        "XINFANG_NAMESPACE": namespace,
+        "EVENT_STORE": store,
+        "DATA_DIR": str(data_dir),
+        "POSTGRES_SCHEMA_PREFIX": f"{namespace}_",
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_DBNAME": "postgres",
+        "AMQP_URI": amqp_uri,
+        "MONGODB_URI": mongodb_uri,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_TIMEOUT": "3",
+        "GATEWAY_HOST": "127.0.0.1",
+        "GATEWAY_PORT": str(gateway_port),
+        "GATEWAY_JWT_SECRET": "test-secret-" + uuid.uuid4().hex * 2,
+        "GATEWAY_PUBLIC_RATE_LIMIT": "100000/minute",
+        "INTAKE_HTTP_ADDRESS": f"127.0.0.1:{intake_port}",
+        "INTAKE_URLS": f"http://127.0.0.1:{intake_port}",
+        "METRICS_PORT_PREFIX": metrics_prefix(),
+        "PSYCOPG_WAIT_FUNC": "wait_select",
+        "FOLLOWER_POLL_INTERVAL": "0.05",
+        "LOG_LEVEL": "INFO",
+    }
+    env.update(extra)
+    return env
+
+
+class TestPlatform:
+    __test__ = False  # not a test class
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.commands = procfile_commands()
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.gateway_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+        self.intake_url = env["INTAKE_URLS"]
+
+    # --- processes -----------------------------------------------------------------------------------------
+    def start(self, *names: str) -> None:
+        for name in names or PLATFORM_PROCESSES:
+            if name in self.processes and self.processes[name].poll() is None:
+                continue
+            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+            self.processes[name] = subprocess.Popen(
+                self.commands[name], shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self, *names: str, timeout: float = 20) -> None:
+        for name in names or list(self.processes):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def kill(self, name: str) -> None:
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready() -> bool:
+            return httpx.get(f"{self.gateway_url}/healthz", timeout=2).status_code == 200
+
+        wait_for(ready, timeout=timeout, what="the gateway to report healthy")
+        for service in SERVICES:
+            if service in self.processes:
+                wait_for(lambda s=service: "starting services" in self.log(s), timeout=timeout,
+                         what=f"nameko service {service} to start")
+        if "intake" in self.processes:
+            # nameko logs "starting services" before its consumers are bound: ready means answering RPC.
+            def answers() -> bool:
+                with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=5) as rpc:
+                    return rpc.intake.find_by_query_code("0000-0000-0000-0000") is None
+
+            wait_for(answers, timeout=timeout, interval=0.3, what="intake to answer RPC")
+
+    def dump_logs(self, tail: int = 60) -> str:
+        parts = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            lines = path.read_text(errors="replace").splitlines()
+            interesting = [line for line in lines if not re.search(r"[Ee]ventlet|framework|migration", line)]
+            parts.append(f"----- {path.name} (last {tail} lines) -----\n" + "\n".join(interesting[-tail:]))
+        return "\n".join(parts)
+
+    def close(self) -> None:
+        self.stop()
+
+    # --- reaching it ---------------------------------------------------------------------------------------
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.gateway_url, timeout=30)
+
+    def metrics(self, process: str) -> str:
+        ports = {"intake": "01", "routing": "02", "supervision": "03", "notification": "04",
+                 "intake-relay": "11", "routing-relay": "12", "supervision-relay": "13", "notification-relay": "14",
+                 "supervision-projector": "21", "notification-dispatcher": "22"}
+        if process == "gateway":
+            return httpx.get(f"{self.gateway_url}/metrics", timeout=5).text
+        port = int(f"{self.env['METRICS_PORT_PREFIX']}{ports[process]}")
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """Sum of a metric's samples whose labels include `labels` (0 when absent)."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        sample, _, value = line.rpartition(" ")
+        if all(f'{k}="{v}"' in sample for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+# --- inspecting stores (as an auditor would: straight from the event tables) ------------------------------
+def stored_events(namespace: str, service: str, topic_suffix: str, originator_id: str | None = None) -> int:
+    """How many events whose topic ends with `topic_suffix` a service's PostgreSQL store holds."""
+    schema = f"{namespace}_{service}"
+    table = f"{service}_events"
+    query = f'SELECT count(*) FROM "{schema}"."{table}" WHERE topic LIKE %s'
+    params: list[object] = [f"%{topic_suffix}"]
+    if originator_id:
+        query += " AND originator_id = %s"
+        params.append(originator_id)
+    with psycopg.connect(PG_CONNINFO, autocommit=True) as connection:
+        return connection.execute(query, params).fetchone()[0]
+
+
+def drop_schemas(prefix: str) -> None:
+    with psycopg.connect(PG_CONNINFO, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix.replace("_", r"\_") + "%",)
+        ).fetchall()
+        for (schema,) in rows:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def delete_topology(namespaces: Iterable[str], amqp_uri: str = SYSTEM_AMQP_URI) -> None:
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        channel = connection.default_channel
+        for namespace in namespaces:
+            for queue in topology.all_queues(namespace):
+                try:
+                    queue(channel).delete()
+                except Exception:  # noqa: BLE001 - already gone
+                    channel = connection.channel()
+            for exchange in (topology.events_exchange(namespace), topology.dead_letter_exchange(namespace)):
+                try:
+                    exchange(channel).delete()
+                except Exception:  # noqa: BLE001
+                    channel = connection.channel()
+
+
+def queue_depth(namespace: str, queue_name: str, amqp_uri: str = SYSTEM_AMQP_URI) -> int:
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        _, count, _ = connection.default_channel.queue_declare(queue=queue_name, passive=True)
+        return count
+
+
+def shell_quote(command: str) -> str:
+    return shlex.quote(command)

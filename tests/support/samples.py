@@ -1,0 +1,68 @@
+"""Valid sample petitions and integration events for tests."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from stdnum.cn import ric
+
+from shared.integration.catalog import PETITION_REGISTERED, PETITION_ROUTED
+from shared.integration.envelope import IntegrationEvent
+
+
+def id_number(birth: str = "19800101") -> str:
+    """A resident ID number with a correct GB 11643 check digit."""
+    body = f"330106{birth}{random.randint(100, 999)}"
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
+
+
+def petition(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "online",
+        "petitioner": {"name": "王秀兰", "id_number": id_number(), "phone": "13800138000",
+                       "address": "示例县城关镇人民路1号", "email": "wangxl@example.cn"},
+        "title": "小区污水外溢长期无人处理",
+        "request": "请求有关部门尽快疏通污水管道",
+        "facts_and_reasons": "自今年三月起，小区北门污水井多次外溢，多次向物业反映未果。",
+        "category": "appeal",
+        "topic": "urban_management",
+        "place_code": "330106001",
+        "people_count": 1,
+        "attachments": [{"file_name": "现场照片.jpg", "size": 1234, "sha256": "ab" * 32}],
+    }
+    for key, value in overrides.items():
+        if key in body["petitioner"] and key not in body:
+            body["petitioner"][key] = value
+        else:
+            body[key] = value
+    return body
+
+
+def registered_event(sequence: int, *, source: str = "urn:xinfang:330106:intake", **data: Any) -> IntegrationEvent:
+    petition_id = data.pop("petition_id", str(uuid.uuid4()))
+    now = datetime.now(timezone.utc)
+    payload = {
+        "petition_id": petition_id, "query_code": "ABCD-EFGH-JKMN-PQRS", "registered_at": now.isoformat(),
+        "channel": "online", "category": "appeal", "topic": "urban_management", "title": "小区污水外溢",
+        "request": "请求疏通", "facts_and_reasons": "多次外溢", "place_code": "330106001", "people_count": 1,
+        "petitioner": {"name": "王秀兰", "phone": "13800138000", "address": "人民路1号", "email": "wangxl@example.cn"},
+        "attachments": [], "actor": {"role": "petitioner", "user": None, "organ": None},
+    }
+    payload.update(data)
+    return IntegrationEvent(id=str(uuid.uuid4()), source=source, event_type=PETITION_REGISTERED, subject=petition_id,
+                            time=now, data=payload, correlation_id=str(uuid.uuid4()), sequence=sequence)
+
+
+def routed_event(sequence: int, petition_id: str, *, organ_code: str = "330106001-ZF",
+                 organ_name: str = "示例县城关镇人民政府") -> IntegrationEvent:
+    now = datetime.now(timezone.utc)
+    return IntegrationEvent(
+        id=str(uuid.uuid4()), source="urn:xinfang:330106:routing", event_type=PETITION_ROUTED, subject=petition_id,
+        time=now, correlation_id=str(uuid.uuid4()), sequence=sequence,
+        data={"petition_id": petition_id, "organ": {"code": organ_code, "name": organ_name},
+              "disposition": "transfer", "basis": "属地管理", "rule_id": "chengguan-local",
+              "rules_version": "test", "routed_at": now.isoformat()},
+    )

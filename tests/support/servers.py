@@ -1,0 +1,95 @@
+"""Real servers the tests start themselves: SecantusDB (MongoDB wire protocol) and an SMTP sink (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email.message import Message
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SecantusServer:
+    """A SecantusDB server in a child process (the way `make run` runs it)."""
+
+    def __init__(self, storage: str = ":memory:") -> None:
+        self.port = free_port()
+        executable = Path(sys.executable).parent / "secantusd-py"
+        self.process = subprocess.Popen(
+            [str(executable), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", storage,
+             "--log-level", "WARNING"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("SecantusDB did not start")
+
+    def uri(self, database: str) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class _Collect:
+    def __init__(self, sink: SmtpSink) -> None:
+        self._sink = sink
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook name
+        if self._sink.refuse_with:
+            return self._sink.refuse_with
+        with self._sink.lock:
+            self._sink.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
+            self._sink.recipients.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) that keeps what it receives; can be told to refuse or be stopped."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[Message] = []
+        self.recipients: list[list[str]] = []
+        self.lock = threading.Lock()
+        self.refuse_with: str | None = None
+        self._controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def received(self, message_id: str | None = None) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if message_id is None or m["Message-ID"] == message_id]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.recipients.clear()
+        self.refuse_with = None
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def start(self) -> None:
+        self._controller = Controller(self._controller.handler, hostname="127.0.0.1", port=self.port)
+        self._controller.start()

@@ -1,0 +1,319 @@
+"""Contract tests of the four translators: real domain events in, valid events of the published language out.
+
+Each scenario builds an aggregate through its own methods, as the service's application does, and translates the
+events it recorded. A domain event outside the published language must translate to None.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.intake import translate as intake_translate
+from services.intake.domainmodel import Petition, QueryCodeIndex
+from services.notification import translate as notification_translate
+from services.notification.domainmodel import Notice
+from services.routing import translate as routing_translate
+from services.routing.domainmodel import Assignment
+from services.supervision import translate as supervision_translate
+from services.supervision.deadlines import acceptance_deadline
+from services.supervision.domainmodel import Case
+from shared.contracts.registration import RegisterPetition
+from shared.integration.catalog import CASE_OPENED, NOTICE_DELIVERED, PETITION_REGISTERED, PETITION_ROUTED, EventType
+from shared.integration.envelope import IntegrationEvent, event_id
+
+QUERY_CODE = "7K3M-9QX2-HT4W-0BZ8"
+ID_NUMBER = "11010519491231002X"
+AGENT_ID_NUMBER = "110105198001010032"
+SOURCES = {
+    "intake": "urn:xinfang:330106:intake",
+    "routing": "urn:xinfang:330106:routing",
+    "supervision": "urn:xinfang:330106:supervision",
+    "notification": "urn:xinfang:330106:notification",
+}
+Translate = Callable[[Any, int, str], IntegrationEvent | None]
+
+
+def registration_command() -> RegisterPetition:
+    document = RegisterPetition.model_json_schema()["examples"][0]
+    document["petitioner"]["agent"] = {"name": "李四", "phone": "13900139000", "id_number": AGENT_ID_NUMBER,
+                                       "relation": "儿子"}
+    return RegisterPetition.model_validate(document)
+
+
+def registered_petition() -> Petition:
+    """A Petition built from a validated command, as intake's application builds it."""
+    command = registration_command()
+    return Petition(
+        query_code=QUERY_CODE,
+        channel=command.channel.value,
+        petitioner=command.petitioner.model_dump(mode="json"),
+        title=command.title,
+        request=command.request,
+        facts_and_reasons=command.facts_and_reasons,
+        category=command.category.value,
+        topic=command.topic.value if command.topic else None,
+        place_code=command.place_code,
+        people_count=command.people_count,
+        attachments=[a.model_dump(mode="json") for a in command.attachments],
+        actor={"role": "petitioner", "user": None, "organ": None},
+        correlation_id="corr-intake",
+        causation_id=None,
+    )
+
+
+def routed_assignment(petition_id: UUID) -> Assignment:
+    return Assignment(
+        petition_id=petition_id,
+        organ={"code": "330106001-ZF", "name": "示例县城关镇人民政府"},
+        disposition="transfer",
+        basis="属地管理：问题发生在城关镇，由城关镇人民政府办理",
+        rule_id="chengguan-local",
+        rules_version="2026.11-demo.1",
+        actor={"role": "system", "user": "routing-rules", "organ": None},
+        correlation_id="corr-intake",
+        causation_id="registered-event-id",
+    )
+
+
+def opened_case(petition_id: UUID) -> Case:
+    registered_at = datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)
+    case = Case(
+        petition_id=petition_id,
+        query_code=QUERY_CODE,
+        title="小区污水外溢长期无人处理",
+        category="appeal",
+        channel="online",
+        place_code="330106001",
+        at=registered_at.isoformat(),
+        deadlines=[acceptance_deadline(registered_at).as_dict()],
+        correlation_id="corr-intake",
+        causation_id="registered-event-id",
+    )
+    case.assign_organ(organ={"code": "330106001-ZF", "name": "示例县城关镇人民政府"}, basis="属地管理",
+                      rules_version="2026.11-demo.1", at="2026-12-01T02:00:00+00:00", correlation_id="corr-intake",
+                      causation_id="routed-event-id")
+    case.record_notice(notice_id=str(uuid4()), kind="registration_receipt", title="信访事项登记回执", channel="inbox",
+                       at="2026-12-01T02:00:01+00:00", correlation_id="corr-intake", causation_id="delivered-id")
+    return case
+
+
+def delivered_notice(petition_id: UUID) -> Notice:
+    notice = Notice(
+        petition_id=petition_id,
+        kind="registration_receipt",
+        query_code=QUERY_CODE,
+        recipient={"name": "王秀兰", "email": "wangxl@example.cn", "phone": "13800138000"},
+        title="信访事项登记回执",
+        body="王秀兰：\n\n您好！……\n",
+        channels=["inbox", "email"],
+        correlation_id="corr-intake",
+        causation_id="registered-event-id",
+    )
+    notice.mark_delivered(channel="inbox", at="2026-12-01T02:00:01+00:00", detail="站内信",
+                          petition_id=str(petition_id), kind=notice.kind, title=notice.title,
+                          correlation_id=notice.correlation_id)
+    notice.mark_failed(channel="email", reason="mail server refused the message: 550")
+    return notice
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The events one aggregate recorded, the translator of its service, and what should come out."""
+
+    service: str
+    events: list[Any]
+    translate: Translate
+    published_type: EventType
+    published_index: int  # which recorded event is published
+    petition_id: UUID
+
+
+def intake_scenario() -> Scenario:
+    petition = registered_petition()
+    index = QueryCodeIndex(query_code=QUERY_CODE, petition_id=petition.id)
+    return Scenario("intake", [*petition.collect_events(), *index.collect_events()],
+                    intake_translate.to_integration_event, PETITION_REGISTERED, 0, petition.id)
+
+
+def routing_scenario() -> Scenario:
+    petition_id = uuid4()
+    return Scenario("routing", routed_assignment(petition_id).collect_events(),
+                    routing_translate.to_integration_event, PETITION_ROUTED, 0, petition_id)
+
+
+def supervision_scenario() -> Scenario:
+    petition_id = uuid4()
+    return Scenario("supervision", opened_case(petition_id).collect_events(),
+                    supervision_translate.to_integration_event, CASE_OPENED, 0, petition_id)
+
+
+def notification_scenario() -> Scenario:
+    petition_id = uuid4()
+    return Scenario("notification", delivered_notice(petition_id).collect_events(),
+                    notification_translate.to_integration_event, NOTICE_DELIVERED, 1, petition_id)
+
+
+SCENARIOS = [
+    pytest.param(intake_scenario, id="intake"),
+    pytest.param(routing_scenario, id="routing"),
+    pytest.param(supervision_scenario, id="supervision"),
+    pytest.param(notification_scenario, id="notification"),
+]
+
+
+def published(scenario: Scenario, sequence: int = 7) -> IntegrationEvent:
+    event = scenario.translate(scenario.events[scenario.published_index], sequence, SOURCES[scenario.service])
+    assert event is not None
+    return event
+
+
+@pytest.mark.parametrize("build", SCENARIOS)
+def test_the_published_event_is_valid_in_the_published_language(build: Callable[[], Scenario]) -> None:
+    scenario = build()
+
+    event = published(scenario)
+
+    event.validate()
+    assert event.event_type is scenario.published_type
+    assert IntegrationEvent.from_json(event.to_json()) == event
+
+
+@pytest.mark.parametrize("build", SCENARIOS)
+def test_the_published_event_is_about_the_petition(build: Callable[[], Scenario]) -> None:
+    scenario = build()
+
+    event = published(scenario)
+
+    assert event.subject == str(scenario.petition_id)
+    assert event.data["petition_id"] == str(scenario.petition_id)
+
+
+@pytest.mark.parametrize("build", SCENARIOS)
+def test_the_published_event_is_identified_by_source_and_sequence_and_keeps_the_correlation(
+    build: Callable[[], Scenario],
+) -> None:
+    scenario = build()
+    domain_event = scenario.events[scenario.published_index]
+
+    event = published(scenario, sequence=123)
+
+    assert event.source == SOURCES[scenario.service]
+    assert event.sequence == 123
+    assert event.tracking.notification_id == 123
+    assert event.correlation_id == "corr-intake"
+    assert event.id == event_id(event.source, domain_event.originator_id, domain_event.originator_version)
+
+
+@pytest.mark.parametrize("build", SCENARIOS)
+def test_translating_the_same_domain_event_twice_gives_the_same_event(build: Callable[[], Scenario]) -> None:
+    scenario = build()
+
+    assert published(scenario).to_json() == published(scenario).to_json()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(intake_scenario, id="intake: QueryCodeIndex.Issued"),
+        pytest.param(supervision_scenario, id="supervision: Case.OrganAssigned and Case.NoticeDelivered"),
+        pytest.param(notification_scenario, id="notification: Notice.Requested and Notice.DeliveryFailed"),
+    ],
+)
+def test_domain_events_outside_the_published_language_translate_to_nothing(build: Callable[[], Scenario]) -> None:
+    scenario = build()
+    others = [e for i, e in enumerate(scenario.events) if i != scenario.published_index]
+
+    assert len(others) >= 1
+    assert [scenario.translate(e, 1, SOURCES[scenario.service]) for e in others] == [None] * len(others)
+
+
+@pytest.mark.parametrize(
+    ("translate", "foreign"),
+    [
+        pytest.param(intake_translate.to_integration_event, routing_scenario, id="intake ignores routing"),
+        pytest.param(routing_translate.to_integration_event, supervision_scenario, id="routing ignores supervision"),
+        pytest.param(supervision_translate.to_integration_event, notification_scenario,
+                     id="supervision ignores notification"),
+        pytest.param(notification_translate.to_integration_event, intake_scenario, id="notification ignores intake"),
+    ],
+)
+def test_a_translator_ignores_other_services_events(translate: Translate, foreign: Callable[[], Scenario]) -> None:
+    scenario = foreign()
+
+    assert translate(scenario.events[scenario.published_index], 1, "urn:xinfang:330106:other") is None
+
+
+def test_the_untranslated_events_named_in_the_contract_are_the_expected_types() -> None:
+    intake = intake_scenario()
+    notification = notification_scenario()
+
+    assert isinstance(intake.events[1], QueryCodeIndex.Issued)
+    assert isinstance(notification.events[0], Notice.Requested)
+    assert intake_translate.to_integration_event(intake.events[1], 2, SOURCES["intake"]) is None
+    assert notification_translate.to_integration_event(notification.events[0], 2, SOURCES["notification"]) is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Service-specific content
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_petition_registered_never_carries_an_id_card_number() -> None:
+    event = published(intake_scenario())
+
+    body = event.to_json().decode("utf-8")
+    text = json.dumps(json.loads(body), ensure_ascii=False)
+
+    for secret in (ID_NUMBER, AGENT_ID_NUMBER):
+        assert secret not in body
+        assert secret not in text
+        assert secret.lower() not in text.lower()
+    assert "id_number" not in text
+
+
+def test_petition_registered_keeps_the_contact_details_a_notice_needs() -> None:
+    event = published(intake_scenario())
+
+    assert event.data["petitioner"] == {"name": "王秀兰", "phone": "13800138000", "address": "示例县城关镇人民路1号",
+                                        "email": "wangxl@example.cn"}
+    assert event.data["has_agent"] is True
+    assert event.data["query_code"] == QUERY_CODE
+    assert event.causation_id is None
+
+
+def test_case_opened_publishes_the_acceptance_deadline_without_its_label() -> None:
+    event = published(supervision_scenario())
+
+    assert event.data["deadlines"] == [{
+        "kind": "acceptance",
+        "due": "2026-12-16",
+        "basis": acceptance_deadline(datetime(2026, 11, 30, 17, tzinfo=timezone.utc)).basis,
+        "provisional": False,
+    }]
+
+
+def test_notice_delivered_is_caused_by_the_notice_request() -> None:
+    scenario = notification_scenario()
+    requested = scenario.events[0]
+
+    event = published(scenario)
+
+    assert event.causation_id == event_id(SOURCES["notification"], requested.originator_id, 1)
+    assert event.data["notice_id"] == str(requested.originator_id)
+    assert event.data["channel"] == "inbox"
+    assert event.data["delivered_at"] == "2026-12-01T02:00:01+00:00"
+
+
+def test_petition_routed_carries_the_organ_and_the_rules_version() -> None:
+    event = published(routing_scenario())
+
+    assert event.data["organ"] == {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
+    assert (event.data["rule_id"], event.data["rules_version"]) == ("chengguan-local", "2026.11-demo.1")
+    assert event.causation_id == "registered-event-id"
