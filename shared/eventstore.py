@@ -10,7 +10,7 @@ tracking only ever advances, which would silently drop an event that a competing
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,13 +21,14 @@ from eventsourcing.persistence import (
     IntegrityError,
     Recording,
     Tracking,
+    TrackingRecorder,
 )
 from eventsourcing.utils import Environment
 
 from shared.settings import PlatformSettings
 
 __all__ = [
-    "DUPLICATE", "PROCESSED", "IntegrityError", "ServiceApplication", "Tracking", "open_position_factory", "store_env",
+    "DUPLICATE", "PROCESSED", "IntegrityError", "ServiceApplication", "Tracking", "open_position_recorder", "store_env",
 ]
 
 # What processing an integration event came to.
@@ -83,11 +84,24 @@ def postgres_conninfo(settings: PlatformSettings) -> str:
     )
 
 
-def ensure_store(settings: PlatformSettings, service: str) -> None:
-    """The library creates tables but not the schema that holds them."""
-    if settings.event_store == "postgres":
-        with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+@contextlib.contextmanager
+def creating_store(settings: PlatformSettings, service: str) -> Iterator[None]:
+    """Create the service's schema, and hold a lock while the caller lets the library create its tables.
+
+    The library creates tables but not the schema that holds them. `CREATE ... IF NOT EXISTS` is not safe when
+    several processes start at once (PostgreSQL reports a unique violation), so creation is serialised across
+    processes with an advisory lock. SQLite serialises it by itself.
+    """
+    if settings.event_store != "postgres":
+        yield
+        return
+    with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('xinfang:create-store'))")
+        try:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{postgres_schema(settings, service)}"')
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('xinfang:create-store'))")
 
 
 class ServiceApplication(Application):
@@ -96,9 +110,9 @@ class ServiceApplication(Application):
     service_name: ClassVar[str]
 
     def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None) -> None:
-        ensure_store(settings, self.service_name)
         self.settings = settings
-        super().__init__(env={**store_env(settings, self.service_name), **(env or {})})
+        with creating_store(settings, self.service_name):
+            super().__init__(env={**store_env(settings, self.service_name), **(env or {})})
 
     def construct_recorder(self):  # noqa: ANN201 - the library's own return type
         return self.factory.process_recorder()
@@ -155,15 +169,19 @@ class ServiceApplication(Application):
             super().close()
 
 
-def open_position_factory(settings: PlatformSettings, service: str, follower: str) -> InfrastructureFactory:
-    """Infrastructure for a single-row tracking recorder that keeps a log follower's position next to `service`'s
-    store (the caller closes it).
+def open_position_recorder(
+    settings: PlatformSettings, service: str, follower: str
+) -> tuple[InfrastructureFactory, TrackingRecorder]:
+    """A single-row tracking recorder that keeps a log follower's position next to `service`'s store, and the
+    infrastructure the caller must close.
 
     PostgreSQL: table `<service>_<follower>_tracking` in the service's schema. SQLite: its own file, because the
     SQLite recorder's tracking table name is fixed and already used (multi-row) by the application.
     """
-    ensure_store(settings, service)
     env = store_env(settings, service, single_row_tracking=True)
+    env["POSTGRES_POOL_SIZE"] = "1"  # one small read and one small write per batch
     if settings.event_store == "sqlite":
         env["SQLITE_DBNAME"] = str(sqlite_folder(settings, service) / f"{follower}-position.sqlite3")
-    return InfrastructureFactory.construct(Environment(name=f"{service}_{follower}", env=env))
+    with creating_store(settings, service):
+        factory = InfrastructureFactory.construct(Environment(name=f"{service}_{follower}", env=env))
+        return factory, factory.tracking_recorder()

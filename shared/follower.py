@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import Tracking
 from prometheus_client import Counter, Gauge
 
-from shared.eventstore import open_position_factory, postgres_conninfo, postgres_schema, sqlite_folder
+from shared.eventstore import open_position_recorder, postgres_conninfo, postgres_schema, sqlite_folder
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,7 @@ class StorePosition:
 
     def __init__(self, settings: PlatformSettings, service: str, follower: str) -> None:
         self._name = follower
-        self._factory: InfrastructureFactory = open_position_factory(settings, service, follower)
-        self._recorder = self._factory.tracking_recorder()
+        self._factory, self._recorder = open_position_recorder(settings, service, follower)
 
     def get(self) -> int:
         return self._recorder.max_tracking_id(self._name) or 0

@@ -6,7 +6,7 @@ Every process builds one `PlatformSettings` in its composition root; services ex
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +36,8 @@ class PlatformSettings(BaseSettings):
     postgres_dbname: str = Field("postgres", alias="POSTGRES_DBNAME")
     postgres_schema_prefix: str = Field("xinfang_", alias="POSTGRES_SCHEMA_PREFIX")
     postgres_pool_size: int = Field(5, alias="POSTGRES_POOL_SIZE")
+    # Log followers (relays, projectors, dispatchers) read in one thread: a small pool is plenty.
+    follower_pool_size: int = Field(2, alias="FOLLOWER_POSTGRES_POOL_SIZE")
 
     metrics_port: int = Field(0, alias="METRICS_PORT")  # 0: no metrics server in this process
     follower_poll_interval: float = Field(0.05, alias="FOLLOWER_POLL_INTERVAL")
@@ -46,6 +48,10 @@ class PlatformSettings(BaseSettings):
         if len(value) != 6 or not value.isdigit():
             raise ValueError("XINFANG_COUNTY_CODE must be a 6-digit administrative division code")
         return value
+
+    def for_follower(self) -> Self:
+        """These settings for a log-follower process (a smaller connection pool)."""
+        return self.model_copy(update={"postgres_pool_size": self.follower_pool_size})
 
     @property
     def is_development(self) -> bool:

@@ -43,12 +43,16 @@ def smtp(smtp_sink: SmtpSink) -> SmtpSink:
     return smtp_sink
 
 
-@pytest.fixture
-def namespace() -> str:
-    """A fresh name for this test's exchanges, queues and schemas (all start with the session's RUN)."""
+def reserve_namespace() -> str:
+    """A fresh name for exchanges, queues and schemas (all start with the session's RUN; removed at the end)."""
     name = unique_name(RUN + "x")
     _namespaces.append(name)
     return name
+
+
+@pytest.fixture
+def namespace() -> str:
+    return reserve_namespace()
 
 
 @pytest.fixture

@@ -26,6 +26,10 @@ HTTP_MESSAGES = {
 }
 
 
+# What FastAPI (pinned) says when a body cannot even be decoded; tests/integration/test_gateway_edge.py covers it.
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
 class ApiError(Exception):
     def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -49,6 +53,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == FASTAPI_BODY_PARSE_ERROR:
+            # e.g. bytes that are not UTF-8: to the client, just malformed JSON.
+            return JSONResponse(validation_problem([{"type": "json_invalid", "loc": ("body",)}]), status_code=422)
         error, message = HTTP_MESSAGES.get(exc.status_code, ("error", "请求无法处理"))
         response = problem(exc.status_code, error, message)
         response.headers.update(getattr(exc, "headers", None) or {})

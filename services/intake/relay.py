@@ -10,7 +10,7 @@ from shared.workers import run_workers
 
 
 def main() -> None:
-    settings = IntakeSettings()
+    settings = IntakeSettings().for_follower()
     application = build_application(settings)
     try:
         run_workers("intake-relay", settings,

@@ -61,7 +61,7 @@ def build_dispatchers(settings: NotificationSettings, application: NotificationA
 
 
 def main() -> None:
-    settings = NotificationSettings()
+    settings = NotificationSettings().for_follower()
     connect_read_models(settings.mongodb_uri)
     application = build_application(settings)
     try:

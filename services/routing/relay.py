@@ -10,7 +10,7 @@ from shared.workers import run_workers
 
 
 def main() -> None:
-    settings = RoutingSettings()
+    settings = RoutingSettings().for_follower()
     application = build_application(settings)
     try:
         run_workers("routing-relay", settings,

@@ -10,7 +10,7 @@ from shared.workers import run_workers
 
 
 def main() -> None:
-    settings = SupervisionSettings()
+    settings = SupervisionSettings().for_follower()
     application = build_application(settings)
     try:
         run_workers("supervision-relay", settings,

@@ -99,8 +99,9 @@ def explain(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     explained: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for error in errors:
-        path = _field_path(error.get("loc", ()))
         kind = str(error.get("type", "invalid"))
+        # A syntax error is about the whole body; its location is a character offset, not a field.
+        path = "body" if kind == "json_invalid" else _field_path(error.get("loc", ()))
         if (path, kind) in seen:
             continue
         seen.add((path, kind))

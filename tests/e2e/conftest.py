@@ -1,0 +1,58 @@
+"""The whole platform as real processes (deploy/local/Procfile) on PostgreSQL, RabbitMQ, SecantusDB and a real
+SMTP server. One platform per test module; each test uses its own petitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.gateway.security import Role
+from services.gateway.users import add_user
+from tests.conftest import reserve_namespace
+from tests.support.platform import TestPlatform, platform_env
+
+PASSWORD = "correct horse battery staple"
+ACCOUNTS = {
+    "clerk": (Role.CLERK, "330106-XFJ"),
+    "chengguan": (Role.ORGAN_OFFICER, "330106001-ZF"),
+    "rsj": (Role.ORGAN_OFFICER, "330106-RSJ"),
+    "supervisor": (Role.SUPERVISOR, "330106-XFJ"),
+}
+
+
+def write_users(path: Path) -> Path:
+    for username, (role, organ) in ACCOUNTS.items():
+        add_user(path, username, role, organ, username, PASSWORD)
+    return path
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, secantus, smtp_sink) -> Iterator[TestPlatform]:
+    namespace = reserve_namespace()
+    folder = tmp_path_factory.mktemp("platform")
+    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp_sink.port,
+                       data_dir=folder / "data", GATEWAY_USERS_FILE=str(write_users(folder / "users.json")))
+    running = TestPlatform(env, folder / "logs")
+    running.namespace = namespace
+    try:
+        running.start()
+        running.wait_ready()
+        yield running
+    finally:
+        running.close()
+        print(running.dump_logs())
+
+
+@pytest.fixture(scope="module")
+def gateway(platform) -> Iterator[httpx.Client]:
+    with platform.http() as client:
+        yield client
+
+
+def token_for(gateway: httpx.Client, username: str) -> dict[str, str]:
+    response = gateway.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
