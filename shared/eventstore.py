@@ -165,6 +165,10 @@ class ServiceApplication(Application):
             return cursor.fetchone() is not None
 
     def close(self) -> None:
+        # Idempotent: the library's __del__ calls close() again at exit, when eventlet's hub is already gone.
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         with contextlib.suppress(Exception):
             super().close()
 

@@ -184,7 +184,7 @@ class LogFollower:
                 log.exception("%s: batch failed; retrying in %.1fs", self.name, backoff)
                 self._position = None  # re-read the durable position before retrying
                 self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 10.0)
                 continue
             if not handled:
                 self.stopping.wait(self._poll_interval)

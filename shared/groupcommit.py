@@ -63,6 +63,8 @@ class GroupCommitter:
             raise pending.error
 
     def close(self) -> None:
+        if self._closed:
+            return
         self._closed = True
         if self._thread is not None:
             self._queue.put(_STOP)

@@ -8,7 +8,7 @@ lock, so it refuses to run beside a live projector (stop that first).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from tqdm import tqdm
@@ -65,13 +65,14 @@ def rebuild(settings: PlatformSettings, service: str, application: Any, projecti
 
 
 def main(process: str, settings: PlatformSettings, service: str, build_application: Any,
-         projection: Projection) -> None:
+         build_projection: Callable[[Any], Projection]) -> None:
     """Command line of a projector process: follow the store, or `--rebuild` the read model and exit."""
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}.projector")
     parser.add_argument("--rebuild", action="store_true", help="drop the read model and replay the whole store")
     arguments = parser.parse_args()
     connect_read_models(settings.mongodb_uri)
     application = build_application(settings)
+    projection = build_projection(application)
     try:
         if arguments.rebuild:
             count = rebuild(settings, service, application, projection)

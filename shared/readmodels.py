@@ -57,7 +57,7 @@ class CaseView(me.Document):
     timeline = me.EmbeddedDocumentListField(TimelineEntry)
     updated_at = me.DateTimeField()
 
-    meta = {"collection": "case_views", "indexes": ["organ.code", "status"]}
+    meta = {"collection": "case_views", "indexes": ["organ.code", "status", "updated_at"]}
 
 
 class InboxMessage(me.Document):

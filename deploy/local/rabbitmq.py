@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -30,10 +31,20 @@ def reachable(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_port(exclude: int | None = None) -> int:
+    """A free port below the kernel's ephemeral range, so outgoing connections cannot take it meanwhile."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randint(10000, min(low, 32768) - 1)
+        if port == exclude:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise BrokerUnavailable("no free port for a private RabbitMQ node")
 
 
 def _script(name: str) -> str | None:
@@ -52,9 +63,12 @@ class PrivateNode:
         digest = hashlib.sha1(str(self.folder).encode()).hexdigest()[:8]
         self.nodename = f"xinfang-{digest}@localhost"
         port_file = self.folder / "port"
-        if port is None and port_file.exists() and not reachable("127.0.0.1", int(port_file.read_text())):
-            port = int(port_file.read_text())
-        self.port = port or free_port()
+        if port is None and port_file.exists():
+            port, _, dist = port_file.read_text().partition(" ")
+            self.port, self.dist_port = int(port), int(dist or free_port(int(port)))
+        else:
+            self.port = port or free_port()
+            self.dist_port = free_port(self.port)
 
     @property
     def amqp_uri(self) -> str:
@@ -68,7 +82,7 @@ class PrivateNode:
             "RABBITMQ_NODENAME": self.nodename,
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(self.port + 20000 if self.port < 45000 else self.port - 20000),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
             "RABBITMQ_MNESIA_BASE": str(f / "mnesia"),
             "RABBITMQ_LOG_BASE": str(f / "log"),
             "RABBITMQ_PID_FILE": str(f / "rabbitmq.pid"),
@@ -88,9 +102,15 @@ class PrivateNode:
         (self.folder / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n"
         )
-        (self.folder / "port").write_text(str(self.port))
         if self.running():
             return
+        if reachable("127.0.0.1", self.port):  # our old port now belongs to someone else
+            self.port = free_port()
+            self.dist_port = free_port(self.port)
+            (self.folder / "rabbitmq.conf").write_text(
+                f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n"
+            )
+        (self.folder / "port").write_text(f"{self.port} {self.dist_port}")
         subprocess.run([_script("rabbitmq-server") or "rabbitmq-server", "-detached"], env=self._env(),
                        capture_output=True, timeout=60, check=False)
         waited = self._ctl("wait", str(self.folder / "rabbitmq.pid"), "--timeout", "90", timeout=120)

@@ -122,5 +122,6 @@ class IntakeApplication(ServiceApplication):
         }
 
     def close(self) -> None:
-        self._committer.close()
+        if not getattr(self, "_closed", False):
+            self._committer.close()
         super().close()

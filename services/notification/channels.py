@@ -28,6 +28,9 @@ class Channel(Protocol):
     def deliver(self, notice: Notice) -> str:
         """Deliver the notice; returns a short detail for the record (never the full address)."""
 
+    def close(self) -> None:
+        """Release any connection held between deliveries."""
+
 
 def mask_email(address: str) -> str:
     local, _, domain = address.partition("@")
@@ -38,6 +41,9 @@ class InboxChannel:
     """The petitioner's in-app inbox (read through the query code). Idempotent: keyed by the notice id."""
 
     name = "inbox"
+
+    def close(self) -> None:
+        pass
 
     def deliver(self, notice: Notice) -> str:
         InboxMessage.objects(notice_id=str(notice.id)).update_one(
@@ -53,11 +59,38 @@ class InboxChannel:
 
 
 class EmailChannel:
+    """SMTP e-mail. One connection is kept across deliveries (a mail server answers in milliseconds, connecting
+    costs more); if the server dropped it meanwhile, the next delivery reconnects once."""
+
     name = "email"
 
     def __init__(self, settings: NotificationSettings) -> None:
         self._settings = settings
         self._domain = parseaddr(settings.sender)[1].partition("@")[2] or "localhost"
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            settings = self._settings
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+            try:
+                if settings.smtp_starttls:
+                    smtp.starttls()
+                if settings.smtp_username:
+                    smtp.login(settings.smtp_username, settings.smtp_password)
+            except BaseException:
+                smtp.close()
+                raise
+            self._smtp = smtp
+        return self._smtp
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
     def compose(self, notice: Notice) -> EmailMessage:
         message = EmailMessage()
@@ -75,18 +108,22 @@ class EmailChannel:
         if not address:
             raise PermanentDeliveryFailure("no e-mail address")
         message = self.compose(notice)
-        settings = self._settings
         try:
-            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
-                if settings.smtp_starttls:
-                    smtp.starttls()
-                if settings.smtp_username:
-                    smtp.login(settings.smtp_username, settings.smtp_password)
-                smtp.send_message(message)
+            try:
+                self._connection().send_message(message)
+            except smtplib.SMTPServerDisconnected:
+                # An idle connection the server closed: nothing was accepted on it, so sending again is safe.
+                self.close()
+                self._connection().send_message(message)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+            self.close()
             raise PermanentDeliveryFailure(f"mail server refused the message: {error}") from None
         except smtplib.SMTPResponseException as error:
+            self.close()
             if 500 <= error.smtp_code < 600:
                 raise PermanentDeliveryFailure(f"mail server refused the message: {error.smtp_code}") from None
+            raise
+        except (smtplib.SMTPException, OSError):
+            self.close()
             raise
         return f"已发送至{mask_email(address)}"

@@ -48,6 +48,7 @@ class ChannelDispatcher:
         self.follower.stop()
 
     def close(self) -> None:
+        self.channel.close()
         self.position.close()
 
 

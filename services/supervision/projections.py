@@ -1,87 +1,90 @@
-"""The CaseView projection: supervision's Case events → `case_views` documents.
+"""The CaseView projection: supervision's store → `case_views` documents.
 
-Every update is guarded by the document's version (the Case version it reflects), so replaying an event — after
-a crash, or during a rebuild — changes nothing. Timeline texts are for the petitioner, in Chinese.
+A view is a pure function of its case's event history (`render`). For each batch the projector renders every case
+the batch touched, at the newest version it saw, and writes them all in one bulk request. Each write replaces the
+document only if it reflects an older version, so a replayed batch — after a crash, or during a rebuild — changes
+nothing, and the read model can be dropped and rebuilt at any time. Timeline texts are for the petitioner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID
 
-from mongoengine import NotUniqueError
+from pymongo import ReplaceOne
+from pymongo.errors import BulkWriteError
 
 from services.supervision.domainmodel import STATUS_TEXT, Case
 from shared.contracts.registration import CHANNEL_LABELS, Channel
 from shared.readmodels import CaseView, Deadline, Organ, TimelineEntry
 
 CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
+DUPLICATE_KEY = 11000
 
 
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+def render(events: Iterable[Any]) -> CaseView:
+    """The view of a case after `events` (its history, in order, starting with Case.Opened)."""
+    view: CaseView | None = None
+    for event in events:
+        if isinstance(event, Case.Opened):
+            registered_at = datetime.fromisoformat(event.at)
+            view = CaseView(
+                petition_id=str(event.originator_id), query_code=event.query_code, status="registered",
+                status_text=STATUS_TEXT["registered"], title=event.title, category=event.category,
+                channel=event.channel, place_code=event.place_code, registered_at=registered_at,
+                deadlines=[Deadline(**d) for d in event.deadlines],
+                timeline=[TimelineEntry(at=registered_at, step="registered",
+                                        text=f"信访事项已登记（{CHANNEL_LABELS[Channel(event.channel)]}）")],
+            )
+        elif view is None:
+            raise ValueError(f"case {event.originator_id} history does not start with Case.Opened")
+        elif isinstance(event, Case.OrganAssigned):
+            view.status, view.status_text = "transferred", STATUS_TEXT["transferred"]
+            view.organ = Organ(code=event.organ["code"], name=event.organ["name"])
+            view.routing_basis, view.rules_version = event.basis, event.rules_version
+            view.timeline.append(TimelineEntry(
+                at=datetime.fromisoformat(event.at), step="transferred",
+                text=f"已转送{event.organ['name']}办理，该机关将在规定期限内告知是否受理"))
+        elif isinstance(event, Case.NoticeDelivered):
+            view.timeline.append(TimelineEntry(
+                at=datetime.fromisoformat(event.at), step="notice_delivered",
+                text=f"《{event.title}》已通过{CHANNEL_TEXT.get(event.channel, event.channel)}送达"))
+        view.version = event.originator_version
+    if view is None:
+        raise ValueError("no events")
+    return view
 
 
 class CaseViewProjection:
     name = "case_views"
+
+    def __init__(self, application: Any) -> None:
+        self._application = application  # supervision's: the projection reads case histories from its store
 
     def drop(self) -> None:
         CaseView.drop_collection()
         CaseView.ensure_indexes()
 
     def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None:
-        for _sequence, domain_event in items:
-            self.apply(domain_event)
-
-    def apply(self, event: Any) -> None:
-        if isinstance(event, Case.Opened):
-            self._opened(event)
-        elif isinstance(event, Case.OrganAssigned):
-            self._update(event, {
-                "set__status": "transferred",
-                "set__status_text": STATUS_TEXT["transferred"],
-                "set__organ": Organ(code=event.organ["code"], name=event.organ["name"]),
-                "set__routing_basis": event.basis,
-                "set__rules_version": event.rules_version,
-            }, TimelineEntry(at=_at(event.at), step="transferred",
-                             text=f"已转送{event.organ['name']}办理，该机关将在规定期限内告知是否受理"))
-        elif isinstance(event, Case.NoticeDelivered):
-            channel = CHANNEL_TEXT.get(event.channel, event.channel)
-            self._update(event, {}, TimelineEntry(at=_at(event.at), step="notice_delivered",
-                                                  text=f"《{event.title}》已通过{channel}送达"))
-
-    @staticmethod
-    def _opened(event: Any) -> None:
-        registered_at = _at(event.at)
-        view = CaseView(
-            petition_id=str(event.originator_id),
-            query_code=event.query_code,
-            version=event.originator_version,
-            status="registered",
-            status_text=STATUS_TEXT["registered"],
-            title=event.title,
-            category=event.category,
-            channel=event.channel,
-            place_code=event.place_code,
-            registered_at=registered_at,
-            deadlines=[Deadline(**d) for d in event.deadlines],
-            timeline=[TimelineEntry(at=registered_at, step="registered",
-                                    text=f"信访事项已登记（{CHANNEL_LABELS[Channel(event.channel)]}）")],
-            updated_at=_now(),
-        )
+        newest: dict[UUID, int] = {}
+        for _sequence, event in items:
+            if isinstance(event, Case.Event):
+                newest[event.originator_id] = max(newest.get(event.originator_id, 0), event.originator_version)
+        if not newest:
+            return
+        now = datetime.now(timezone.utc)
+        writes = []
+        for case_id, version in newest.items():
+            view = render(self._application.events.get(case_id, lte=version))
+            view.updated_at = now
+            document = view.to_mongo().to_dict()
+            writes.append(ReplaceOne({"_id": document["_id"], "version": {"$lt": version}}, document, upsert=True))
         try:
-            view.save(force_insert=True)
-        except NotUniqueError:
-            pass  # already projected: a replay
-
-    @staticmethod
-    def _update(event: Any, changes: dict[str, Any], entry: TimelineEntry) -> None:
-        # Applies only to the version just before this event: a replayed event matches nothing.
-        CaseView.objects(petition_id=str(event.originator_id), version=event.originator_version - 1).update_one(
-            **changes, push__timeline=entry, set__version=event.originator_version, set__updated_at=_now()
-        )
+            CaseView._get_collection().bulk_write(writes, ordered=False)
+        except BulkWriteError as error:
+            # A duplicate key means the document already reflects this version or a newer one: a replay.
+            others = [e for e in error.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
+            if others:
+                raise

@@ -8,4 +8,5 @@ from services.supervision.settings import SupervisionSettings
 from shared.projector import main
 
 if __name__ == "__main__":
-    main("supervision-projector", SupervisionSettings().for_follower(), "supervision", build_application, CaseViewProjection())
+    main("supervision-projector", SupervisionSettings().for_follower(), "supervision", build_application,
+         CaseViewProjection)

@@ -15,7 +15,8 @@ LENGTH = 16
 
 
 def issue() -> str:
-    symbols = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    bits = int.from_bytes(secrets.token_bytes(LENGTH * 5 // 8), "big")  # 80 bits, one call to the OS CSPRNG
+    symbols = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(LENGTH))
     return "-".join(symbols[i : i + 4] for i in range(0, LENGTH, 4))
 
 

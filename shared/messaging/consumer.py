@@ -57,6 +57,9 @@ class EventQueueConsumer(QueueConsumer):
     """nameko's queue consumer, but a message kombu cannot decode is dead-lettered, not fatal."""
 
     def get_consumers(self, consumer_cls, channel):  # noqa: ANN001, ANN201 - nameko's signature
+        # Called after every (re)connection: make sure what we consume from exists, even if no relay ran yet.
+        for provider in self._providers:
+            topology.declare_on(channel, provider.namespace, (provider.subscription,))
         for provider in self._providers:
             consumer = consumer_cls(
                 queues=[provider.queue],
@@ -82,9 +85,9 @@ class IntegrationEventConsumer(Consumer):
 
     def setup(self) -> None:
         codec.register_codec()
-        namespace = self.container.config.get("XINFANG_NAMESPACE", "xinfang")
-        subscription = topology.subscription_for(self.container.service_name, self.method_name)
-        self.queue = topology.consumer_queue(namespace, subscription)
+        self.namespace = self.container.config.get("XINFANG_NAMESPACE", "xinfang")
+        self.subscription = topology.subscription_for(self.container.service_name, self.method_name)
+        self.queue = topology.consumer_queue(self.namespace, self.subscription)
         super().setup()
 
     def handle_message(self, body, message) -> None:  # noqa: ANN001

@@ -93,8 +93,14 @@ def all_queues(namespace: str) -> list[Queue]:
 
 def declare(connection: Connection, namespace: str) -> None:
     """Declare exchanges, every consumer queue and its dead-letter queue (idempotent)."""
-    channel = connection.default_channel
+    declare_on(connection.default_channel, namespace, SUBSCRIPTIONS)
+
+
+def declare_on(channel: object, namespace: str, subscriptions: tuple[Subscription, ...]) -> None:
+    """Declare the exchanges and the given subscriptions' queues on an open channel (idempotent). Publishers and
+    consumers both do it, so whichever starts first, nothing is unroutable and no binding misses its exchange."""
     events_exchange(namespace)(channel).declare()
     dead_letter_exchange(namespace)(channel).declare()
-    for queue in all_queues(namespace):
-        queue(channel).declare()
+    for subscription in subscriptions:
+        dead_letter_queue(namespace, subscription)(channel).declare()
+        consumer_queue(namespace, subscription)(channel).declare()

@@ -37,7 +37,7 @@ def drive_a_case(supervision: SupervisionApplication) -> str:
 def test_the_view_shows_status_organ_deadline_and_a_public_timeline(settings_for, supervision):
     petition_id = drive_a_case(supervision)
     projector = Projector(settings_for(SupervisionSettings, store="sqlite"), "supervision", supervision,
-                          CaseViewProjection())
+                          CaseViewProjection(supervision))
     projector.follower.run_once()
     projector.close()
 
@@ -55,7 +55,7 @@ def test_the_view_shows_status_organ_deadline_and_a_public_timeline(settings_for
 def test_replaying_the_store_changes_nothing_and_a_rebuild_gives_the_same_view(settings_for, supervision):
     settings = settings_for(SupervisionSettings, store="sqlite")
     petition_id = drive_a_case(supervision)
-    projector = Projector(settings, "supervision", supervision, CaseViewProjection())
+    projector = Projector(settings, "supervision", supervision, CaseViewProjection(supervision))
     projector.follower.run_once()
     before = snapshot(petition_id)
 
@@ -66,17 +66,17 @@ def test_replaying_the_store_changes_nothing_and_a_rebuild_gives_the_same_view(s
     assert snapshot(petition_id) == before
     projector.close()
 
-    replayed = rebuild(settings, "supervision", supervision, CaseViewProjection())
+    replayed = rebuild(settings, "supervision", supervision, CaseViewProjection(supervision))
     assert replayed == 3
     assert snapshot(petition_id) == before
 
 
 def test_a_rebuild_refuses_to_run_beside_a_live_projector(settings_for, supervision):
     settings = settings_for(SupervisionSettings, store="sqlite")
-    live = Projector(settings, "supervision", supervision, CaseViewProjection())
+    live = Projector(settings, "supervision", supervision, CaseViewProjection(supervision))
     assert live.lock.try_acquire()
     try:
         with pytest.raises(SystemExit, match="stop it before rebuilding"):
-            rebuild(settings, "supervision", supervision, CaseViewProjection())
+            rebuild(settings, "supervision", supervision, CaseViewProjection(supervision))
     finally:
         live.close()

@@ -12,6 +12,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -68,8 +69,26 @@ def unique_name(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def create_vhost(name: str) -> str:
+    """A vhost of its own on the shared broker: nameko's RPC exchange and `rpc-<service>` queues are not
+    namespaced, so two platforms on one vhost would answer each other's RPC calls."""
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    return f"amqp://guest:guest@127.0.0.1:5672/{name}"
+
+
+def delete_vhost(name: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True, timeout=60, check=False)
+
+
 def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str = "postgres",
-                 data_dir: Path, amqp_uri: str = SYSTEM_AMQP_URI, **extra: str) -> dict[str, str]:
+                 data_dir: Path, amqp_uri: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of one isolated platform; without `amqp_uri`, a vhost named after `namespace`."""
+    amqp_uri = amqp_uri or create_vhost(namespace)
     gateway_port = free_port()
     intake_port = free_port()
     env = {
@@ -120,29 +139,36 @@ class TestPlatform:
     # --- processes -----------------------------------------------------------------------------------------
     def start(self, *names: str) -> None:
         for name in names or PLATFORM_PROCESSES:
-            if name in self.processes and self.processes[name].poll() is None:
-                continue
-            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-            self.processes[name] = subprocess.Popen(
-                self.commands[name], shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self.start_as(name, self.commands[name])
+
+    def start_as(self, name: str, command: str) -> None:
+        """Start `command` under `name` (e.g. a second instance of a process, or a test variant of a service)."""
+        if name in self.processes and self.processes[name].poll() is None:
+            return
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.processes[name] = subprocess.Popen(
+            command, shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def exited(self, name: str) -> bool:
+        return self.processes[name].poll() is not None
 
     def stop(self, *names: str, timeout: float = 20) -> None:
-        for name in names or list(self.processes):
-            process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        """SIGTERM each process group, wait until every process in it is gone, SIGKILL what is left."""
+        stopping = [self.processes.pop(n) for n in (names or list(self.processes)) if n in self.processes]
+        for process in stopping:
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in stopping:
+            while _group_alive(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
 
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGKILL)
+        _signal_group(process.pid, signal.SIGKILL)
         process.wait()
 
     def log(self, name: str) -> str:
@@ -150,21 +176,25 @@ class TestPlatform:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def wait_ready(self, timeout: float = 60) -> None:
+        """Ready means observable facts, not log lines: the gateway is healthy, intake answers RPC, and every
+        subscription of the running services has a consumer on its queue."""
+
         def ready() -> bool:
             return httpx.get(f"{self.gateway_url}/healthz", timeout=2).status_code == 200
 
-        wait_for(ready, timeout=timeout, what="the gateway to report healthy")
-        for service in SERVICES:
-            if service in self.processes:
-                wait_for(lambda s=service: "starting services" in self.log(s), timeout=timeout,
-                         what=f"nameko service {service} to start")
+        if "gateway" in self.processes:
+            wait_for(ready, timeout=timeout, what="the gateway to report healthy")
         if "intake" in self.processes:
-            # nameko logs "starting services" before its consumers are bound: ready means answering RPC.
             def answers() -> bool:
                 with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=5) as rpc:
                     return rpc.intake.find_by_query_code("0000-0000-0000-0000") is None
 
             wait_for(answers, timeout=timeout, interval=0.3, what="intake to answer RPC")
+        for subscription in topology.SUBSCRIPTIONS:
+            if subscription.service in self.processes:
+                name = topology.queue_name(self.env["XINFANG_NAMESPACE"], subscription.service, subscription.handler)
+                wait_for(lambda n=name: consumers(n, self.env["AMQP_URI"]) > 0, timeout=timeout, interval=0.3,
+                         what=f"a consumer on {name}")
 
     def dump_logs(self, tail: int = 60) -> str:
         parts = []
@@ -176,6 +206,8 @@ class TestPlatform:
 
     def close(self) -> None:
         self.stop()
+        if self.env["AMQP_URI"].endswith("/" + self.env["XINFANG_NAMESPACE"]):
+            delete_vhost(self.env["XINFANG_NAMESPACE"])
 
     # --- reaching it ---------------------------------------------------------------------------------------
     def http(self) -> httpx.Client:
@@ -189,6 +221,30 @@ class TestPlatform:
             return httpx.get(f"{self.gateway_url}/metrics", timeout=5).text
         port = int(f"{self.env['METRICS_PORT_PREFIX']}{ports[process]}")
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    # The shell that led the group may be a zombie until reaped: only other members count.
+    members = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
+    return any(int(pid) != pgid or _running(pgid) for pid in members)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def metric_value(text: str, name: str, **labels: str) -> float:
@@ -242,7 +298,13 @@ def delete_topology(namespaces: Iterable[str], amqp_uri: str = SYSTEM_AMQP_URI) 
                     channel = connection.channel()
 
 
-def queue_depth(namespace: str, queue_name: str, amqp_uri: str = SYSTEM_AMQP_URI) -> int:
+def consumers(queue_name: str, amqp_uri: str) -> int:
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        _, _, count = connection.default_channel.queue_declare(queue=queue_name, passive=True)
+        return count
+
+
+def queue_depth(namespace: str, queue_name: str, amqp_uri: str) -> int:
     with Connection(amqp_uri, connect_timeout=5) as connection:
         _, count, _ = connection.default_channel.queue_declare(queue=queue_name, passive=True)
         return count

@@ -1,0 +1,61 @@
+"""`make bench`: prints the platform's throughput and latency figures, each beside a baseline measured in the
+same run on the same PostgreSQL and RabbitMQ. Figures vary by ±30% on a noisy 2-vCPU machine; read ratios."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import latency, registration
+from tests.support.platform import delete_topology, drop_schemas, unique_name
+from tests.support.servers import SecantusServer, SmtpSink
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main() -> None:
+    only = set(sys.argv[1:]) or {"registration", "latency"}
+    run = unique_name("bench")
+    results: dict[str, object] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    try:
+        if "registration" in only:
+            print("(a) durable registrations per second, PostgreSQL ...", flush=True)
+            a = registration.run(f"{run}a_")
+            results["registration"] = a
+            print(f"    plain Application.save() loop     {a['plain_save_loop_per_s']:8.0f} /s")
+            print(f"    intake, group commit ({a['callers']} green callers) {a['intake_group_commit_per_s']:8.0f} /s"
+                  f"   ({a['mean_registrations_per_transaction']:.1f} registrations per transaction)")
+            print(f"    ratio                             {a['ratio']:8.1f} x   (target: at least 3x)")
+        if "latency" in only:
+            print("(b) POST -> routed organ in the status view, whole platform on PostgreSQL ...", flush=True)
+            server, sink = SecantusServer(), SmtpSink()
+            try:
+                namespace = f"{run}b"
+                b = latency.run(namespace, server.uri(namespace), sink.port, Path(tempfile.mkdtemp()))
+            finally:
+                server.stop()
+                sink.stop()
+                with contextlib.suppress(Exception):
+                    delete_topology([namespace])
+            results["latency"] = b
+            loaded, unloaded = b["loaded"], b["unloaded"]
+            print(f"    unloaded (2/s)      p50 {unloaded['p50_ms']:6.0f} ms   p99 {unloaded['p99_ms']:6.0f} ms")
+            print(f"    at {b['rate_per_s']:.0f} petitions/s  p50 {loaded['p50_ms']:6.0f} ms   p99 {loaded['p99_ms']:6.0f} ms"
+                  f"   max {loaded['max_ms']:.0f} ms   ({loaded['count']} of {b['offered']} routed,"
+                  f" {b['failed']} failed)")
+            print(f"    ratio p99 loaded / p50 unloaded  {loaded['p99_ms'] / unloaded['p50_ms']:.1f} x"
+                  "   (target: p99 under 1000 ms at 50/s)")
+    finally:
+        with contextlib.suppress(Exception):
+            drop_schemas(run)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    print(f"figures saved to {RESULTS / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()

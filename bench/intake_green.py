@@ -1,0 +1,55 @@
+"""Registrations through intake's application as intake runs them in production: on eventlet green threads
+(what `nameko run` does), with psycopg's wait_select. Run as a child process; prints one JSON line.
+
+    python -m bench.intake_green <schema-prefix> <seconds> <callers>
+"""
+
+import eventlet
+
+eventlet.monkey_patch()  # first, as nameko does, before anything imports socket, threading or psycopg
+
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+from services.intake.bootstrap import build_application  # noqa: E402
+from services.intake.settings import IntakeSettings  # noqa: E402
+from shared.contracts.registration import RegisterPetition  # noqa: E402
+from tests.support import samples  # noqa: E402
+
+
+def main(prefix: str, seconds: float, callers: int) -> None:
+    app = build_application(IntakeSettings(EVENT_STORE="postgres", POSTGRES_SCHEMA_PREFIX=prefix, XINFANG_ENV="test"))
+    command = RegisterPetition.model_validate(samples.petition())
+    app.register_petition(command)  # warm up the pool and the committer
+    batches: list[int] = []
+    original = app._save_events
+
+    def counting_save(*events: Any) -> None:
+        batches.append(len(events) // 2)  # two events per registration
+        original(*events)
+
+    app._committer._save_events = counting_save  # observe batch sizes without changing behaviour
+    count = 0
+    stopping = False
+
+    def caller() -> None:
+        nonlocal count
+        while not stopping:
+            app.register_petition(command)
+            count += 1
+
+    pool = [eventlet.spawn(caller) for _ in range(callers)]
+    started = time.perf_counter()
+    eventlet.sleep(seconds)
+    stopping = True
+    for green in pool:
+        green.wait()
+    elapsed = time.perf_counter() - started
+    app.close()
+    print(json.dumps({"per_s": count / elapsed, "per_transaction": sum(batches) / max(len(batches), 1)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]))

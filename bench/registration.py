@@ -1,0 +1,85 @@
+"""(a) Durable registrations per second through intake's application (group commit, concurrent callers on green
+threads, as in the intake service), beside the eventsourcing library's plain `Application.save()` loop for the same
+aggregates, on the same PostgreSQL, rounds interleaved."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eventsourcing.application import Application
+
+from services.intake.domainmodel import Petition, QueryCodeIndex
+from services.intake.settings import IntakeSettings
+from shared.contracts import querycode
+from shared.contracts.registration import RegisterPetition
+from shared.eventstore import creating_store, store_env
+from tests.support import samples
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class PlainApplication(Application):
+    """The library's Application, no additions: what a straightforward implementation would do."""
+
+    name = "Plain"
+
+
+def settings_for(prefix: str) -> IntakeSettings:
+    return IntakeSettings(EVENT_STORE="postgres", POSTGRES_SCHEMA_PREFIX=prefix, XINFANG_ENV="test")
+
+
+def plain_loop(settings: IntakeSettings, seconds: float) -> float:
+    """One registration = the same two aggregates intake saves (the petition and its query-code index)."""
+    with creating_store(settings, "plain"):
+        app = PlainApplication(env=store_env(settings, "plain"))
+    command = RegisterPetition.model_validate(samples.petition())
+    count, deadline = 0, time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        code = querycode.issue()
+        petition = Petition(query_code=code, channel="online", petitioner=command.petitioner.model_dump(mode="json"),
+                            title=command.title, request=command.request,
+                            facts_and_reasons=command.facts_and_reasons, category="appeal", topic=None,
+                            place_code=command.place_code, people_count=1, attachments=[],
+                            actor={"role": "petitioner"}, correlation_id="bench", causation_id=None)
+        app.save(petition, QueryCodeIndex(query_code=code, petition_id=petition.id))
+        count += 1
+    elapsed = time.perf_counter() - started
+    app.close()
+    return count / elapsed
+
+
+def intake_green(prefix: str, seconds: float, callers: int) -> tuple[float, float]:
+    """(registrations per second, mean registrations per transaction) through intake's application, measured
+    in a child process on eventlet green threads, as the intake service runs it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+    env.pop("PSYCOPG_WAIT_FUNC", None)  # shared/ picks wait_select under eventlet, as in the service
+    output = subprocess.run([sys.executable, "-m", "bench.intake_green", prefix, str(seconds), str(callers)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    measured = json.loads(output.strip().splitlines()[-1])
+    return measured["per_s"], measured["per_transaction"]
+
+
+def run(prefix: str, seconds: float = 4.0, rounds: int = 3, callers: int = 64) -> dict[str, float]:
+    settings = settings_for(prefix)
+    plain, grouped, batch_sizes = [], [], []
+    for _ in range(rounds):  # interleaved, so drift on a noisy machine hits both alike
+        plain.append(plain_loop(settings, seconds))
+        rate, batch = intake_green(prefix, seconds, callers)
+        grouped.append(rate)
+        batch_sizes.append(batch)
+    result = {
+        "plain_save_loop_per_s": statistics.median(plain),
+        "intake_group_commit_per_s": statistics.median(grouped),
+        "mean_registrations_per_transaction": statistics.median(batch_sizes),
+        "callers": callers,
+    }
+    result["ratio"] = result["intake_group_commit_per_s"] / result["plain_save_loop_per_s"]
+    return result
