@@ -10,21 +10,23 @@ tracking only ever advances, which would silently drop an event that a competing
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
-    Recording,
     Tracking,
     TrackingRecorder,
 )
 from eventsourcing.utils import Environment
 
+from shared.groupcommit import GroupCommitter
+from shared.keyedlocks import KeyedLocks
 from shared.settings import PlatformSettings
 
 __all__ = [
@@ -38,6 +40,14 @@ DUPLICATE = "duplicate"  # already processed before: a redelivery or a re-publis
 
 class ConcurrencyConflict(RuntimeError):
     """Other writers kept moving the aggregates on; the caller retries later."""
+
+
+class NotYet(RuntimeError):
+    """An event arrived before what it builds on (e.g. a routing before its case was opened). Waited for briefly
+    in-process; if it persists, the message goes back to the broker and comes again later."""
+
+
+NOT_YET_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds; green threads, so only the waiting handler waits
 
 
 def postgres_schema(settings: PlatformSettings, service: str) -> str:
@@ -61,8 +71,9 @@ def store_env(settings: PlatformSettings, service: str, *, single_row_tracking: 
             "POSTGRES_PASSWORD": settings.postgres_password,
             "POSTGRES_SCHEMA": postgres_schema(settings, service),
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-            "POSTGRES_PRE_PING": "yes",
+            # No pre-ping: it costs a round trip per checkout, and the library retries operational errors.
             "SINGLE_ROW_TRACKING": tracking,
+            "PROCESS_RECORDER_TOPIC": "shared.recorders:PostgresRecorderWithTrackings",
         }
     folder = sqlite_folder(settings, service)
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +82,7 @@ def store_env(settings: PlatformSettings, service: str, *, single_row_tracking: 
         "SQLITE_DBNAME": str(folder / "events.sqlite3"),
         "SQLITE_LOCK_TIMEOUT": "10",
         "SINGLE_ROW_TRACKING": tracking,
+        "PROCESS_RECORDER_TOPIC": "shared.recorders:SQLiteRecorderWithTrackings",
     }
 
 
@@ -113,33 +125,49 @@ class ServiceApplication(Application):
         self.settings = settings
         with creating_store(settings, self.service_name):
             super().__init__(env={**store_env(settings, self.service_name), **(env or {})})
+        # Consumers' effects are group-committed: concurrent workers share one transaction.
+        self._processed = GroupCommitter(self._record_processed, store=f"{self.service_name}-processed")
+        self._turns = KeyedLocks()
 
     def construct_recorder(self):  # noqa: ANN201 - the library's own return type
         return self.factory.process_recorder()
 
-    def save_processed(self, *aggregates: Any, tracking: Tracking) -> list[Recording]:
-        """Save the aggregates' new events and the tracking record in one transaction.
+    def save_processed(self, *aggregates: Any, tracking: Tracking) -> None:
+        """Save the aggregates' new events and the tracking record in one transaction (which concurrent callers
+        may share: group commit).
 
         Raises IntegrityError if the tracking record exists (a redelivery) or an aggregate moved on meanwhile
         (a concurrent writer); `is_processed()` tells the two apart.
         """
-        processing_event = ProcessingEvent(tracking=tracking)
-        processing_event.collect_events(*aggregates)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        return recordings
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        self._processed.commit([*events, tracking])
 
-    def process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], *, attempts: int = 5) -> str:
+    def _record_processed(self, *items: Any) -> None:
+        trackings = [item for item in items if isinstance(item, Tracking)]
+        self.events.put([item for item in items if not isinstance(item, Tracking)], trackings=trackings)
+
+    def process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], *, key: Hashable,
+                attempts: int = 5) -> str:
         """Apply an integration event exactly once.
 
         `decide()` loads what it needs, calls domain methods and returns the changed aggregates; their new events
-        are saved with `tracking` in one transaction. A redelivered event changes nothing (DUPLICATE). If another
-        writer moved an aggregate on meanwhile, `decide()` runs again on fresh state.
+        are saved with `tracking` in one transaction. A redelivered event changes nothing (DUPLICATE): the tracking
+        record's unique key refuses it, so no check is paid up front for the rare redelivery. If another writer
+        moved an aggregate on meanwhile, `decide()` runs again on fresh state. Handlers with the same `key` (the
+        aggregate they change) take turns in this process; `NotYet` from `decide()` is waited out briefly.
         """
+        with self._turns.hold(key):
+            for wait in (*NOT_YET_WAITS, None):
+                try:
+                    return self._process(tracking, decide, attempts)
+                except NotYet:
+                    if wait is None:
+                        raise
+                    time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], attempts: int) -> str:
         for _attempt in range(attempts):
-            if self.is_processed(tracking):
-                return DUPLICATE
             aggregates = decide()
             try:
                 self.save_processed(*aggregates, tracking=tracking)
@@ -169,6 +197,8 @@ class ServiceApplication(Application):
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        if hasattr(self, "_processed"):
+            self._processed.close()
         with contextlib.suppress(Exception):
             super().close()
 

@@ -19,7 +19,8 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -118,6 +119,60 @@ def single_active_lock(settings: PlatformSettings, service: str, follower: str) 
     return FileLock(sqlite_folder(settings, service) / f"{follower}.lock")
 
 
+class Wakeup(Protocol):
+    def wait(self, seconds: float) -> None: ...
+    def close(self) -> None: ...
+
+
+class Sleep:
+    """Polling: SQLite has no notifications."""
+
+    def __init__(self, stopping: threading.Event) -> None:
+        self._stopping = stopping
+
+    def wait(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresNotifications:
+    """Sleep until the store says it has new events: the eventsourcing recorder issues `NOTIFY <table>` in every
+    insert transaction, delivered at commit. Much cheaper than polling, and a new event is picked up at once."""
+
+    def __init__(self, conninfo: str, channel: str) -> None:
+        self._conninfo = conninfo
+        self._channel = channel
+        self._connection: psycopg.Connection | None = None
+
+    def wait(self, seconds: float) -> None:
+        try:
+            if self._connection is None:
+                self._connection = psycopg.connect(self._conninfo, autocommit=True)
+                self._connection.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self._channel)))
+            for _ in self._connection.notifies(timeout=seconds, stop_after=1):
+                pass
+        except psycopg.Error:
+            self.close()
+            time.sleep(min(seconds, 1.0))
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except psycopg.Error:
+                log.debug("ignoring error while closing the LISTEN connection", exc_info=True)
+
+
+def wakeup_for(settings: PlatformSettings, application: Any, stopping: threading.Event) -> Wakeup:
+    channel = getattr(application.recorder, "channel_name", None)
+    if settings.event_store == "postgres" and channel:
+        return PostgresNotifications(postgres_conninfo(settings), channel)
+    return Sleep(stopping)
+
+
 class PositionStore(Protocol):
     def get(self) -> int: ...
     def set(self, position: int) -> None: ...
@@ -156,7 +211,13 @@ class LogFollower:
         poll_interval: float = 0.05,
         batch_size: int = 100,
         on_lag: Callable[[int], None] | None = None,
+        settings: PlatformSettings | None = None,
+        topics: Collection[str] = (),
+        save_position_every: float = 0.0,
     ) -> None:
+        """`save_position_every` > 0 writes the durable position at most that often (and on stop): only for
+        handlers that tolerate replaying more than one batch after a crash (consumers dedupe; views are
+        version-guarded)."""
         self.name = name
         self._application = application
         self._handle_batch = handle_batch
@@ -165,9 +226,20 @@ class LogFollower:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._on_lag = on_lag
+        # Only these event topics are decoded and handed over (all when empty); the rest are skipped unread.
+        self._topics = frozenset(topics)
         self._position: int | None = None
         self._active = False
+        self._last_checked = 0.0
+        self._save_every = save_position_every
+        self._saved_at = 0.0
+        self._unsaved: int | None = None
+        # True while the next batch may repeat one handled before: after (re)loading the durable position.
+        self.resuming = True
         self.stopping = threading.Event()
+        # On PostgreSQL the follower sleeps on LISTEN and polls only as a fallback (every second).
+        self._wakeup = wakeup_for(settings, application, self.stopping) if settings else Sleep(self.stopping)
+        self._idle_wait = 1.0 if isinstance(self._wakeup, PostgresNotifications) else poll_interval
 
     def run(self) -> None:
         """Follow until `stop()`; errors are logged and retried with back-off, never fatal."""
@@ -183,12 +255,19 @@ class LogFollower:
                 FOLLOWER_FAILURES.labels(self.name).inc()
                 log.exception("%s: batch failed; retrying in %.1fs", self.name, backoff)
                 self._position = None  # re-read the durable position before retrying
+                self._unsaved = None
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
             if not handled:
-                self.stopping.wait(self._poll_interval)
+                if self._unsaved is not None:
+                    self._save_position()  # if due; otherwise wake up in time to write it
+                self._wakeup.wait(self._idle_wait if self._unsaved is None
+                                  else min(self._idle_wait, self._save_every))
+        if self._active and self._unsaved is not None:
+            self._save_position(force=True)
         self._deactivate()
+        self._wakeup.close()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -197,23 +276,45 @@ class LogFollower:
         """Handle the next batch, if any; return how many notifications were handled."""
         if self._position is None:
             self._position = self._position_store.get()
+            self.resuming = True
         recorder = self._application.recorder
         notifications = recorder.select_notifications(
             start=self._position, limit=self._batch_size, inclusive_of_start=False
         )
         if notifications:
             mapper = self._application.mapper
-            self._handle_batch([(n.id, mapper.to_domain_event(n)) for n in notifications])
-            self._position_store.set(notifications[-1].id)
+            wanted = [n for n in notifications if not self._topics or n.topic in self._topics]
+            if wanted:
+                self._handle_batch([(n.id, mapper.to_domain_event(n)) for n in wanted])
             self._position = notifications[-1].id
-        lag = max((recorder.max_notification_id() or 0) - self._position, 0)
-        FOLLOWER_LAG.labels(self.name).set(lag)
-        if self._on_lag is not None:
-            self._on_lag(lag)
+            self._save_position(force=not self._save_every)
+            self.resuming = False
+        if notifications or self._due():
+            lag = max((recorder.max_notification_id() or 0) - self._position, 0)
+            FOLLOWER_LAG.labels(self.name).set(lag)
+            if self._on_lag is not None:
+                self._on_lag(lag)
         return len(notifications)
 
+    def _save_position(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._saved_at >= self._save_every:
+            self._position_store.set(self._position)
+            self._saved_at = now
+            self._unsaved = None
+        else:
+            self._unsaved = self._position
+
+    def _due(self) -> bool:
+        """At most once a second, idle housekeeping (lag gauge, lock check) is due."""
+        now = time.monotonic()
+        if now - self._last_checked >= 1.0:
+            self._last_checked = now
+            return True
+        return False
+
     def _ensure_active(self) -> bool:
-        if self._active and self._lock.still_held():
+        if self._active and (not self._due_lock_check() or self._lock.still_held()):
             return True
         if self._active:
             log.warning("%s: lost the single-active lock; standing by", self.name)
@@ -225,6 +326,13 @@ class LogFollower:
             FOLLOWER_ACTIVE.labels(self.name).set(1)
             return True
         FOLLOWER_ACTIVE.labels(self.name).set(0)
+        return False
+
+    def _due_lock_check(self) -> bool:
+        now = time.monotonic()
+        if now - getattr(self, "_lock_checked", 0.0) >= 1.0:
+            self._lock_checked = now
+            return True
         return False
 
     def _deactivate(self) -> None:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from eventsourcing.utils import get_topic
 from prometheus_client import Counter, Gauge
 
 from shared.follower import LogFollower, StorePosition, single_active_lock
@@ -37,7 +38,9 @@ class OutboxRelay:
         application: Any,
         translate: Translate,
         publisher: ConfirmingPublisher | None = None,
+        translated: Sequence[type] = (),
     ) -> None:
+        """`translated`: the domain event classes `translate` publishes; other events are skipped undecoded."""
         self.service = service
         self._translate = translate
         self._source = settings.event_source(service)
@@ -51,6 +54,9 @@ class OutboxRelay:
             single_active_lock(settings, service, "outbox"),
             poll_interval=settings.follower_poll_interval,
             on_lag=OUTBOX_LAG.labels(service).set,
+            settings=settings,
+            topics=[get_topic(cls) for cls in translated],
+            save_position_every=0.5,  # a re-published event is deduplicated by its consumers
         )
 
     def publish_batch(self, items: Sequence[tuple[int, Any]]) -> None:
@@ -74,3 +80,18 @@ class OutboxRelay:
     def close(self) -> None:
         self._publisher.close()
         self.position.close()
+
+
+def run_relay(service: str, settings: PlatformSettings, build_application: Callable[[Any], Any],
+              translation: Any) -> None:
+    """The composition root of a relay process: `translation` is the service's translate module
+    (`to_integration_event` and `TRANSLATED`)."""
+    from shared.workers import run_workers  # noqa: PLC0415 - keeps this module free of process concerns
+
+    settings = settings.for_follower()
+    application = build_application(settings)
+    try:
+        run_workers(f"{service}-relay", settings, lambda: [OutboxRelay(
+            settings, service, application, translation.to_integration_event, translated=translation.TRANSLATED)])
+    finally:
+        application.close()

@@ -33,7 +33,8 @@ class Projector:
         self.lock = single_active_lock(settings, service, f"projection-{projection.name}")
         self.follower = LogFollower(f"{service}.{projection.name}", application, projection.apply_batch,
                                     self.position, self.lock, poll_interval=settings.follower_poll_interval,
-                                    batch_size=batch_size)
+                                    batch_size=batch_size, settings=settings,
+                                    save_position_every=0.5)  # replaying into version-guarded views is harmless
 
     def run(self) -> None:
         self.follower.run()

@@ -1,13 +1,16 @@
-"""HTTP metrics (RED): requests by route template, method and status class; latency histogram; /metrics."""
+"""HTTP metrics (RED): requests by route template, method and status class; latency histogram; /metrics.
+
+A plain ASGI middleware: Starlette's BaseHTTPMiddleware costs a task and a stream per request.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("xinfang_http_requests_total", "HTTP requests served by the gateway",
                    ["route", "method", "status_class"])
@@ -15,20 +18,47 @@ LATENCY = Histogram("xinfang_http_request_duration_seconds", "HTTP request laten
                     ["route", "method"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 
-class MetricsMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, send_with_status)
         finally:
-            route = request.scope.get("route")
             # The route template, never the raw path: paths carry ids and query codes.
-            template = getattr(route, "path", "unmatched")
-            REQUESTS.labels(template, request.method, f"{status // 100}xx").inc()
-            LATENCY.labels(template, request.method).observe(time.perf_counter() - started)
+            template = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(template, scope["method"], f"{status // 100}xx").inc()
+            LATENCY.labels(template, scope["method"]).observe(time.perf_counter() - started)
+
+
+class BodySizeLimit:
+    """Refuses a request whose declared body is larger than the limit, before reading it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, refuse: Any) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                    await self.refuse(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def metrics_response() -> Response:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from starlette.middleware.base import RequestResponseEndpoint
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from services.gateway import errors
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.deps import Gateway, RateLimits
-from services.gateway.metrics import MetricsMiddleware
+from services.gateway.metrics import BodySizeLimit, MetricsMiddleware
 from services.gateway.routes import auth, petitions, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
@@ -49,15 +47,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(title="信访事项处理平台 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.gateway = gateway
     errors.install(app)
+    too_large = errors.problem(413, "payload_too_large",
+                               f"提交的内容过大（上限{settings.max_body_bytes // 1024}KB），附件请另行上传")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refuse=too_large)
     app.add_middleware(MetricsMiddleware)
-
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return errors.problem(413, "payload_too_large",
-                                  f"提交的内容过大（上限{settings.max_body_bytes // 1024}KB），附件请另行上传")
-        return await call_next(request)
 
     app.include_router(petitions.router)
     app.include_router(auth.router)

@@ -8,6 +8,9 @@ from services.intake.domainmodel import Petition
 from shared.integration.catalog import PETITION_REGISTERED
 from shared.integration.envelope import IntegrationEvent, event_id
 
+# The domain events this module publishes (the relay skips every other event without decoding it).
+TRANSLATED = (Petition.Registered,)
+
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
     if not isinstance(domain_event, Petition.Registered):

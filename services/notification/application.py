@@ -1,17 +1,19 @@
-"""notification's use cases: request a notice exactly once, and deliver it at most once per channel."""
+"""notification's use cases: request a notice exactly once, and deliver it once per channel."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import contextlib
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
 from services.notification.channels import Channel, PermanentDeliveryFailure
-from services.notification.domainmodel import Notice
+from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice, OutgoingNotice
 from services.notification.settings import NotificationSettings
 from services.notification.templates import chinese_date, render
 from shared.contracts.registration import CHANNEL_LABELS, Channel as PetitionChannel
@@ -21,7 +23,7 @@ from shared.integration.envelope import IntegrationEvent
 log = logging.getLogger(__name__)
 
 REGISTRATION_RECEIPT = "registration_receipt"
-DELIVERED = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
+DELIVERED_TOTAL = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
 DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed notice deliveries",
                             ["channel", "permanence"])
 
@@ -40,9 +42,14 @@ class NotificationApplication(ServiceApplication):
         petition_id = UUID(petition["petition_id"])
         notice_id = Notice.create_id(petition_id, REGISTRATION_RECEIPT)
 
+        attempts = 0
+
         def decide() -> list[Notice]:
-            if self._exists(notice_id):
-                return []  # requested before (by an earlier delivery of this very event)
+            nonlocal attempts
+            attempts += 1
+            # Optimistic first: on a retry (the store refused the save), the notice may exist already.
+            if attempts > 1 and self._exists(notice_id):
+                return []
             petitioner = petition["petitioner"]
             title, body = render(
                 REGISTRATION_RECEIPT,
@@ -62,47 +69,58 @@ class NotificationApplication(ServiceApplication):
                 correlation_id=event.correlation_id, causation_id=event.id,
             )]
 
-        return self.process(event.tracking, decide)
+        return self.process(event.tracking, decide, key=event.subject)
 
-    def deliver(self, notice_id: UUID, channel: Channel) -> bool:
-        """Deliver on `channel` unless that already happened; True if it was delivered now."""
-        notice: Notice = self.repository.get(notice_id)
-        if channel.name not in notice.channels or notice.is_settled(channel.name):
-            return False
+    def deliver(self, requested: Sequence[Any], channel: Channel, *, may_repeat: bool) -> int:
+        """Deliver requested notices (their Requested events, in order) on `channel`; returns how many went out.
+
+        Each outcome is a Delivery, saved for the whole batch in one transaction. `may_repeat` says the batch may
+        include notices handled before (the first batch after a restart or a failure): only then is each checked
+        first, so that nothing is sent twice. If the channel fails part-way, what was sent is recorded before the
+        error goes up, and the retry skips it.
+        """
+        concluded: list[Delivery] = []
         try:
-            detail = channel.deliver(notice)
+            for event in requested:
+                notice = OutgoingNotice.from_requested(event)
+                if channel.name not in notice.channels:
+                    continue
+                if may_repeat and self._exists(Delivery.create_id(notice.id, channel.name)):
+                    continue
+                concluded.append(self._attempt(notice, channel))
+        finally:
+            self._save_deliveries(concluded)
+        return sum(d.outcome == DELIVERED for d in concluded)
+
+    def _attempt(self, notice: OutgoingNotice, channel: Channel) -> Delivery:
+        try:
+            outcome, detail = DELIVERED, channel.deliver(notice)
+            DELIVERED_TOTAL.labels(notice.kind, channel.name).inc()
         except PermanentDeliveryFailure as failure:
-            log.warning("notice %s: %s delivery failed for good: %s", notice_id, channel.name, failure)
+            log.warning("notice %s: %s delivery refused for good: %s", notice.id, channel.name, failure)
             DELIVERY_FAILURES.labels(channel.name, "permanent").inc()
-            self._record_delivery(notice_id, channel.name, lambda n: n.mark_failed(channel=channel.name, reason=str(failure)))
-            return False
+            outcome, detail = REFUSED, str(failure)
         except Exception:
             DELIVERY_FAILURES.labels(channel.name, "transient").inc()
             raise
-        at = datetime.now(timezone.utc).isoformat()
-        self._record_delivery(notice_id, channel.name, lambda n: n.mark_delivered(
-            channel=channel.name, at=at, detail=detail, petition_id=str(n.petition_id), kind=n.kind, title=n.title,
-            correlation_id=n.correlation_id))
-        DELIVERED.labels(notice.kind, channel.name).inc()
-        return True
+        return Delivery(notice_id=notice.id, channel=channel.name, outcome=outcome,
+                        at=datetime.now(timezone.utc).isoformat(), detail=detail, petition_id=str(notice.petition_id),
+                        kind=notice.kind, title=notice.title, correlation_id=notice.correlation_id)
 
-    def _record_delivery(self, notice_id: UUID, channel: str, mutate: Callable[[Notice], None]) -> None:
-        # The other channel's dispatcher may have saved meanwhile: reload and append, never send again.
-        for _attempt in range(10):
-            notice: Notice = self.repository.get(notice_id)
-            if notice.is_settled(channel):
-                return
-            mutate(notice)
-            try:
-                self.save(notice)
-                return
-            except IntegrityError:
-                continue
-        raise RuntimeError(f"could not record {channel} delivery of notice {notice_id}")
-
-    def _exists(self, notice_id: UUID) -> bool:
+    def _save_deliveries(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        events = [e for delivery in deliveries for e in delivery.collect_events()]
         try:
-            self.repository.get(notice_id)
+            self.save(*events)
+        except IntegrityError:
+            for each in events:  # some were recorded before (a repeated batch): keep the rest
+                with contextlib.suppress(IntegrityError):
+                    self.save(each)
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
-from services.notification.domainmodel import Notice
+from services.notification.domainmodel import OutgoingNotice
 from services.notification.settings import NotificationSettings
 from shared.readmodels import InboxMessage
 
@@ -25,7 +25,7 @@ class PermanentDeliveryFailure(Exception):
 class Channel(Protocol):
     name: str
 
-    def deliver(self, notice: Notice) -> str:
+    def deliver(self, notice: OutgoingNotice) -> str:
         """Deliver the notice; returns a short detail for the record (never the full address)."""
 
     def close(self) -> None:
@@ -45,7 +45,7 @@ class InboxChannel:
     def close(self) -> None:
         pass
 
-    def deliver(self, notice: Notice) -> str:
+    def deliver(self, notice: OutgoingNotice) -> str:
         InboxMessage.objects(notice_id=str(notice.id)).update_one(
             upsert=True,
             set__petition_id=str(notice.petition_id),
@@ -92,7 +92,7 @@ class EmailChannel:
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
-    def compose(self, notice: Notice) -> EmailMessage:
+    def compose(self, notice: OutgoingNotice) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self._settings.sender
         message["To"] = Address(display_name=notice.recipient.get("name", ""), addr_spec=notice.recipient["email"])
@@ -103,7 +103,7 @@ class EmailChannel:
         message.set_content(notice.body)
         return message
 
-    def deliver(self, notice: Notice) -> str:
+    def deliver(self, notice: OutgoingNotice) -> str:
         address = notice.recipient.get("email")
         if not address:
             raise PermanentDeliveryFailure("no e-mail address")

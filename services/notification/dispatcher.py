@@ -1,9 +1,10 @@
 """notification's dispatcher process: `python -m services.notification.dispatcher`.
 
 One log follower per channel reads the notification store in order and delivers each requested notice on its
-channel, then records the delivery. Channels have separate positions, so an SMTP outage holds back e-mail only,
-never the inbox. A crash between sending an e-mail and recording it sends that e-mail again on restart (SMTP
-offers no exactly-once); the stable Message-ID lets mail systems recognise the duplicate.
+channel, then records the outcome (a Delivery per notice and channel). Channels have separate positions, so an
+SMTP outage holds back e-mail only, never the inbox. A crash between sending an e-mail and recording it sends
+that e-mail again on restart (SMTP offers no exactly-once); the stable Message-ID lets mail systems recognise
+the duplicate.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any
+
+from eventsourcing.utils import get_topic
 
 from services.notification.application import NotificationApplication
 from services.notification.bootstrap import build_application
@@ -33,13 +36,12 @@ class ChannelDispatcher:
         self.follower = LogFollower(
             f"notification.{follower}", application, self.handle_batch, self.position,
             single_active_lock(settings, "notification", follower), poll_interval=settings.follower_poll_interval,
-            batch_size=20,
+            batch_size=20, settings=settings, topics=[get_topic(Notice.Requested)],
         )
 
     def handle_batch(self, items: Sequence[tuple[int, Any]]) -> None:
-        for _sequence, event in items:
-            if isinstance(event, Notice.Requested) and self.channel.name in event.channels:
-                self.application.deliver(event.originator_id, self.channel)
+        requested = [event for _sequence, event in items if isinstance(event, Notice.Requested)]
+        self.application.deliver(requested, self.channel, may_repeat=self.follower.resuming)
 
     def run(self) -> None:
         self.follower.run()

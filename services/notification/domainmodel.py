@@ -1,18 +1,22 @@
-"""notification's aggregate: one notice to a petitioner, and its delivery on each channel."""
+"""notification's aggregates: a notice to a petitioner, and its delivery on each channel."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 NOTICE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:notice")
+DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:notice-delivery")
+DELIVERED = "delivered"
+REFUSED = "refused"  # a permanent failure, e.g. the mail server refused the address; transient ones are retried
 
 
 class Notice(Aggregate):
-    """A notice (回执/告知书). Its id is derived from the petition and the kind of notice, so the same notice
-    can be requested only once, however often the event asking for it is delivered."""
+    """A notice (回执/告知书), composed once. Its id is derived from the petition and the kind of notice, so the
+    same notice can be requested only once, however often the event asking for it is delivered."""
 
     @staticmethod
     def create_id(petition_id: UUID, kind: str) -> UUID:  # type: ignore[override]
@@ -40,20 +44,51 @@ class Notice(Aggregate):
         self.body = body
         self.channels = channels
         self.correlation_id = correlation_id
-        self.delivered: dict[str, str] = {}  # channel -> when
-        self.failed: dict[str, str] = {}  # channel -> why (permanent failures only)
 
-    def is_settled(self, channel: str) -> bool:
-        return channel in self.delivered or channel in self.failed
 
-    @event("Delivered")
-    def mark_delivered(
-        self, *, channel: str, at: str, detail: str, petition_id: str, kind: str, title: str, correlation_id: str
+class Delivery(Aggregate):
+    """How one notice went on one channel. Its id is derived from both, so each channel concludes a notice
+    once; the channels never contend for the same record."""
+
+    @staticmethod
+    def create_id(notice_id: UUID, channel: str) -> UUID:  # type: ignore[override]
+        return uuid5(DELIVERY_NAMESPACE, f"{notice_id}/{channel}")
+
+    @event("Concluded")
+    def __init__(
+        self,
+        *,
+        notice_id: UUID,
+        channel: str,
+        outcome: str,  # DELIVERED or REFUSED
+        at: str,
+        detail: str,  # e.g. a masked address, or why it was refused
+        petition_id: str,
+        kind: str,
+        title: str,
+        correlation_id: str,
     ) -> None:
-        """Reached the petitioner on `channel` (the event repeats what the notice was, to stand on its own)."""
-        self.delivered[channel] = at
+        self.notice_id = notice_id
+        self.channel = channel
+        self.outcome = outcome
 
-    @event("DeliveryFailed")
-    def mark_failed(self, *, channel: str, reason: str) -> None:
-        """A permanent failure (e.g. the mail server refused the address); transient ones are retried instead."""
-        self.failed[channel] = reason
+
+@dataclass(frozen=True)
+class OutgoingNotice:
+    """What a channel needs to deliver a notice: taken straight from its Requested event."""
+
+    id: UUID
+    petition_id: UUID
+    kind: str
+    query_code: str
+    recipient: dict[str, Any]
+    title: str
+    body: str
+    channels: list[str]
+    correlation_id: str
+
+    @classmethod
+    def from_requested(cls, requested: Any) -> OutgoingNotice:
+        return cls(requested.originator_id, requested.petition_id, requested.kind, requested.query_code,
+                   requested.recipient, requested.title, requested.body, list(requested.channels),
+                   requested.correlation_id)

@@ -44,7 +44,7 @@ class RoutingApplication(ServiceApplication):
                 causation_id=event.id,
             )]
 
-        outcome = self.process(event.tracking, decide)
+        outcome = self.process(event.tracking, decide, key=event.subject)
         DECISIONS.labels(decision.rule_id).inc()
         return outcome
 

@@ -9,12 +9,12 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.supervision.deadlines import acceptance_deadline
 from services.supervision.domainmodel import Case
-from shared.eventstore import ServiceApplication
+from shared.eventstore import NotYet, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
 
 
-class CaseNotOpenedYet(RuntimeError):
-    """An event about a petition arrived before its registration did; the message is retried shortly."""
+class CaseNotOpenedYet(NotYet):
+    """An event about a petition arrived before its registration did; it is retried shortly."""
 
 
 class SupervisionApplication(ServiceApplication):
@@ -39,7 +39,7 @@ class SupervisionApplication(ServiceApplication):
                 causation_id=event.id,
             )]
 
-        return self.process(event.tracking, decide)
+        return self.process(event.tracking, decide, key=event.subject)
 
     def record_routing(self, event: IntegrationEvent) -> str:
         routed = event.data
@@ -50,19 +50,23 @@ class SupervisionApplication(ServiceApplication):
                               at=routed["routed_at"], correlation_id=event.correlation_id, causation_id=event.id)
             return [case]
 
-        return self.process(event.tracking, decide)
+        return self.process(event.tracking, decide, key=event.subject)
 
     def record_notice(self, event: IntegrationEvent) -> str:
+        """Record when a notice first reached the petitioner (any channel): what deadlines on notices are
+        measured against. Deliveries on further channels are kept by notification, not repeated here."""
         notice = event.data
 
         def decide() -> list[Case]:
             case = self._case(notice["petition_id"])
+            if case.has_notice(notice["notice_id"]):
+                return []
             case.record_notice(notice_id=notice["notice_id"], kind=notice["kind"], title=notice["title"],
                                channel=notice["channel"], at=notice["delivered_at"],
                                correlation_id=event.correlation_id, causation_id=event.id)
             return [case]
 
-        return self.process(event.tracking, decide)
+        return self.process(event.tracking, decide, key=event.subject)
 
     def _case(self, petition_id: str) -> Case:
         try:

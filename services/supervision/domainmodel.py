@@ -50,6 +50,9 @@ class Case(Aggregate):
         self.organ = organ
         self.status = "transferred"
 
+    def has_notice(self, notice_id: str) -> bool:
+        return any(n["notice_id"] == notice_id for n in self.notices)
+
     @event("NoticeDelivered")
     def record_notice(
         self, *, notice_id: str, kind: str, title: str, channel: str, at: str, correlation_id: str, causation_id: str

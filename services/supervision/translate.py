@@ -8,6 +8,9 @@ from services.supervision.domainmodel import Case
 from shared.integration.catalog import CASE_OPENED
 from shared.integration.envelope import IntegrationEvent, event_id
 
+# The domain events this module publishes (the relay skips every other event without decoding it).
+TRANSLATED = (Case.Opened,)
+
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
     if not isinstance(domain_event, Case.Opened):

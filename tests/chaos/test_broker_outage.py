@@ -48,6 +48,6 @@ def test_petitions_submitted_during_a_broker_outage_are_routed_and_receipted_exa
         assert stored_events(ns, "supervision", "Case.OrganAssigned", pid) == 1
     assert stored_events(ns, "notification", "Notice.Requested") == len(receipts)
     # Inbox and e-mail, once each per receipt; and exactly one e-mail per petition reached the mail server.
-    wait_for(lambda: stored_events(ns, "notification", "Notice.Delivered") == 2 * len(receipts),
+    wait_for(lambda: stored_events(ns, "notification", "Delivery.Concluded") == 2 * len(receipts),
              what="every delivery to be recorded")
     assert len(smtp.received()) == len(receipts)

@@ -48,7 +48,7 @@ def test_the_view_shows_status_organ_deadline_and_a_public_timeline(settings_for
     assert [d.kind for d in view.deadlines] == ["acceptance"]
     assert [t.step for t in view.timeline] == ["registered", "transferred", "notice_delivered"]
     assert view.timeline[1].text == "已转送示例县城关镇人民政府办理，该机关将在规定期限内告知是否受理"
-    assert view.timeline[2].text == "《信访事项登记回执》已通过站内信送达"
+    assert view.timeline[2].text == "《信访事项登记回执》已送达（站内信）"
     assert view.version == 3
 
 

@@ -54,16 +54,32 @@ def test_the_same_sequence_from_another_source_is_a_different_event(settings_for
     assert app.route_registered_petition(provincial) == PROCESSED
 
 
-def notice_event(sequence: int, petition_id: str) -> IntegrationEvent:
+def notice_event(sequence: int, petition_id: str, *, notice_id: str | None = None,
+                 channel: str = "inbox") -> IntegrationEvent:
     from datetime import datetime, timezone
 
     now = datetime.now(timezone.utc)
     return IntegrationEvent(
         id=str(uuid.uuid4()), source="urn:xinfang:330106:notification", event_type=NOTICE_DELIVERED,
         subject=petition_id, time=now, correlation_id="c", sequence=sequence,
-        data={"notice_id": str(uuid.uuid4()), "petition_id": petition_id, "kind": "registration_receipt",
-              "title": "信访事项登记回执", "channel": "inbox", "delivered_at": now.isoformat()},
+        data={"notice_id": notice_id or str(uuid.uuid4()), "petition_id": petition_id,
+              "kind": "registration_receipt", "title": "信访事项登记回执", "channel": channel,
+              "delivered_at": now.isoformat()},
     )
+
+
+def test_supervision_records_when_a_notice_first_reached_the_petitioner_once(settings_for, store, closing):
+    app = closing(SupervisionApplication(settings_for(store=store)))
+    registered = samples.registered_event(1)
+    app.open_case(registered)
+    notice_id = str(uuid.uuid4())
+
+    assert app.record_notice(notice_event(1, registered.subject, notice_id=notice_id, channel="inbox")) == PROCESSED
+    assert app.record_notice(notice_event(2, registered.subject, notice_id=notice_id, channel="email")) == PROCESSED
+
+    case = app.repository.get(uuid.UUID(registered.subject))
+    assert [n["channel"] for n in case.notices] == ["inbox"]
+    assert case.version == 2
 
 
 def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(settings_for, store, closing):
@@ -74,7 +90,8 @@ def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(setti
     routed = samples.routed_event(1, petition_id)
     notice = notice_event(1, petition_id)
 
-    # While the routing event is being applied, the notice event is saved by "another worker".
+    # While the routing event is being applied, another instance of the service saves the notice event.
+    other_instance = closing(SupervisionApplication(settings_for(store=store)))
     original_case = app._case
     interfered = []
 
@@ -82,7 +99,7 @@ def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(setti
         case = original_case(pid)
         if not interfered:
             interfered.append(True)
-            assert app.record_notice(notice) == PROCESSED
+            assert other_instance.record_notice(notice) == PROCESSED
         return case
 
     app._case = case_then_interfere  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ import pytest
 from services.intake import translate as intake_translate
 from services.intake.domainmodel import Petition, QueryCodeIndex
 from services.notification import translate as notification_translate
-from services.notification.domainmodel import Notice
+from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice
 from services.routing import translate as routing_translate
 from services.routing.domainmodel import Assignment
 from services.supervision import translate as supervision_translate
@@ -104,7 +104,8 @@ def opened_case(petition_id: UUID) -> Case:
     return case
 
 
-def delivered_notice(petition_id: UUID) -> Notice:
+def delivered_notice(petition_id: UUID) -> list:
+    """A notice's events: requested, delivered to the inbox, refused by the mail server."""
     notice = Notice(
         petition_id=petition_id,
         kind="registration_receipt",
@@ -116,11 +117,13 @@ def delivered_notice(petition_id: UUID) -> Notice:
         correlation_id="corr-intake",
         causation_id="registered-event-id",
     )
-    notice.mark_delivered(channel="inbox", at="2026-12-01T02:00:01+00:00", detail="站内信",
-                          petition_id=str(petition_id), kind=notice.kind, title=notice.title,
-                          correlation_id=notice.correlation_id)
-    notice.mark_failed(channel="email", reason="mail server refused the message: 550")
-    return notice
+    common = {"petition_id": str(petition_id), "kind": notice.kind, "title": notice.title,
+              "correlation_id": notice.correlation_id}
+    inbox = Delivery(notice_id=notice.id, channel="inbox", outcome=DELIVERED, at="2026-12-01T02:00:01+00:00",
+                     detail="站内信", **common)
+    email = Delivery(notice_id=notice.id, channel="email", outcome=REFUSED, at="2026-12-01T02:00:02+00:00",
+                     detail="mail server refused the message: 550", **common)
+    return [*notice.collect_events(), *inbox.collect_events(), *email.collect_events()]
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def supervision_scenario() -> Scenario:
 
 def notification_scenario() -> Scenario:
     petition_id = uuid4()
-    return Scenario("notification", delivered_notice(petition_id).collect_events(),
+    return Scenario("notification", delivered_notice(petition_id),
                     notification_translate.to_integration_event, NOTICE_DELIVERED, 1, petition_id)
 
 
@@ -223,7 +226,7 @@ def test_translating_the_same_domain_event_twice_gives_the_same_event(build: Cal
     [
         pytest.param(intake_scenario, id="intake: QueryCodeIndex.Issued"),
         pytest.param(supervision_scenario, id="supervision: Case.OrganAssigned and Case.NoticeDelivered"),
-        pytest.param(notification_scenario, id="notification: Notice.Requested and Notice.DeliveryFailed"),
+        pytest.param(notification_scenario, id="notification: Notice.Requested and a refused Delivery"),
     ],
 )
 def test_domain_events_outside_the_published_language_translate_to_nothing(build: Callable[[], Scenario]) -> None:
