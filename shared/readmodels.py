@@ -72,7 +72,7 @@ class InboxMessage(me.Document):
     body = me.StringField(required=True)
     delivered_at = me.DateTimeField(required=True)
 
-    meta = {"collection": "inbox_messages", "indexes": ["petition_id", "query_code"]}
+    meta = {"collection": "inbox_messages", "indexes": ["query_code"]}  # the status view's lookup
 
 
 class ProjectionPosition(me.Document):
