@@ -27,7 +27,7 @@ def main(prefix: str, seconds: float, callers: int) -> None:
     original = app._save_events
 
     def counting_save(*events: Any) -> None:
-        batches.append(len(events) // 2)  # two events per registration
+        batches.append(len(events))  # one event per registration
         original(*events)
 
     app._committer._save_events = counting_save  # observe batch sizes without changing behaviour

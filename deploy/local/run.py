@@ -29,14 +29,15 @@ def _amqp_reachable(uri: str) -> bool:
 
 
 def find_broker(data_dir: Path) -> tuple[str, rabbitmq.PrivateNode | None]:
-    for candidate in filter(None, [os.environ.get("AMQP_URI"), DEFAULT_AMQP_URI]):
-        if _amqp_reachable(candidate):
-            return candidate, None
+    """AMQP_URI (or the local default) when reachable; otherwise a private node under the data folder."""
+    amqp_uri = os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
+    if _amqp_reachable(amqp_uri):
+        return amqp_uri, None
     if not rabbitmq.installed():
         sys.exit("RabbitMQ is needed: set AMQP_URI to a reachable broker, or install rabbitmq-server "
                  "(e.g. `apt-get install rabbitmq-server`).")
     node = rabbitmq.PrivateNode(data_dir / "rabbitmq")
-    print(f"no reachable broker; starting a private RabbitMQ node on port {node.port} ...", flush=True)
+    print(f"{amqp_uri} is not reachable; starting a private RabbitMQ node on port {node.port} ...", flush=True)
     node.start()
     return node.amqp_uri, node
 

@@ -11,7 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
 from shared.contracts import querycode
-from services.intake.domainmodel import Petition, QueryCodeIndex
+from services.intake.domainmodel import Petition
 from shared.contracts.registration import RegisterPetition
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
@@ -64,9 +64,8 @@ class IntakeApplication(ServiceApplication):
                 correlation_id=correlation_id or str(uuid.uuid4()),
                 causation_id=None,
             )
-            index = QueryCodeIndex(query_code=code, petition_id=petition.id)
             try:
-                self._committer.commit([*petition.collect_events(), *index.collect_events()])
+                self._committer.commit(petition.collect_events())
             except IntegrityError:
                 # Only a query code issued before can collide (80 random bits): draw another.
                 log.warning("query code collision; issuing another")
@@ -99,10 +98,9 @@ class IntakeApplication(ServiceApplication):
         if code is None:
             return None
         try:
-            index: QueryCodeIndex = self.repository.get(QueryCodeIndex.create_id(code))
+            petition: Petition = self.repository.get(Petition.create_id(code))
         except AggregateNotFoundError:
             return None
-        petition = self._get(index.petition_id)
         return {**self.receipt(petition), "title": petition.title}
 
     def _get(self, petition_id: UUID | str) -> Petition:

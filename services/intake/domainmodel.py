@@ -1,4 +1,4 @@
-"""intake's aggregates: the registered petition, and the index that makes each query code unique."""
+"""intake's aggregate: the registered petition."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ QUERY_CODE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:query-code")
 
 class Petition(Aggregate):
     """A petition (信访事项) as registered (登记). Every item must be registered (2022 Regulations Art. 21;
-    xinfang-domain.md §2.2 S1); the registration fields follow §1.3."""
+    xinfang-domain.md §2.2 S1); the registration fields follow §1.3.
+
+    Its id is derived from its query code (a one-way hash of an 80-bit secret): finding a petition by its code is
+    a plain load, and a code issued twice is a version conflict in the store, so codes are unique without an
+    index. The id, which officers and other systems see, reveals nothing about the code.
+    """
+
+    @staticmethod
+    def create_id(query_code: str) -> UUID:  # type: ignore[override]
+        return uuid5(QUERY_CODE_NAMESPACE, query_code)
 
     @event("Registered")
     def __init__(
@@ -46,16 +55,3 @@ class Petition(Aggregate):
         self.attachments = attachments
         self.registered_by = actor
         self.status = "registered"
-
-
-class QueryCodeIndex(Aggregate):
-    """Points a query code at its petition. Its id is derived from the code, so issuing the same code twice is
-    a version conflict in the store: uniqueness without a side table."""
-
-    @staticmethod
-    def create_id(query_code: str) -> UUID:  # type: ignore[override]
-        return uuid5(QUERY_CODE_NAMESPACE, query_code)
-
-    @event("Issued")
-    def __init__(self, *, query_code: str, petition_id: UUID) -> None:
-        self.petition_id = petition_id

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.intake import translate as intake_translate
-from services.intake.domainmodel import Petition, QueryCodeIndex
+from services.intake.domainmodel import Petition
 from services.notification import translate as notification_translate
 from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice
 from services.routing import translate as routing_translate
@@ -140,8 +140,7 @@ class Scenario:
 
 def intake_scenario() -> Scenario:
     petition = registered_petition()
-    index = QueryCodeIndex(query_code=QUERY_CODE, petition_id=petition.id)
-    return Scenario("intake", [*petition.collect_events(), *index.collect_events()],
+    return Scenario("intake", petition.collect_events(),
                     intake_translate.to_integration_event, PETITION_REGISTERED, 0, petition.id)
 
 
@@ -224,7 +223,6 @@ def test_translating_the_same_domain_event_twice_gives_the_same_event(build: Cal
 @pytest.mark.parametrize(
     "build",
     [
-        pytest.param(intake_scenario, id="intake: QueryCodeIndex.Issued"),
         pytest.param(supervision_scenario, id="supervision: Case.OrganAssigned and Case.NoticeDelivered"),
         pytest.param(notification_scenario, id="notification: Notice.Requested and a refused Delivery"),
     ],
@@ -254,12 +252,9 @@ def test_a_translator_ignores_other_services_events(translate: Translate, foreig
 
 
 def test_the_untranslated_events_named_in_the_contract_are_the_expected_types() -> None:
-    intake = intake_scenario()
     notification = notification_scenario()
 
-    assert isinstance(intake.events[1], QueryCodeIndex.Issued)
     assert isinstance(notification.events[0], Notice.Requested)
-    assert intake_translate.to_integration_event(intake.events[1], 2, SOURCES["intake"]) is None
     assert notification_translate.to_integration_event(notification.events[0], 2, SOURCES["notification"]) is None
 
 
@@ -320,3 +315,10 @@ def test_petition_routed_carries_the_organ_and_the_rules_version() -> None:
     assert event.data["organ"] == {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
     assert (event.data["rule_id"], event.data["rules_version"]) == ("chengguan-local", "2026.11-demo.1")
     assert event.causation_id == "registered-event-id"
+
+
+def test_a_petitions_id_is_derived_from_its_query_code_and_does_not_reveal_it() -> None:
+    petition = registered_petition()
+
+    assert petition.id == Petition.create_id(QUERY_CODE)
+    assert QUERY_CODE.replace("-", "").lower() not in petition.id.hex

@@ -1,0 +1,77 @@
+"""`make run`'s runner on a fresh data folder: it starts a private RabbitMQ node when no broker is reachable,
+brings every process up on the embedded default (SQLite stores, SecantusDB), prints where everything is, stops on
+Ctrl-C, and a second run resumes with the same data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import samples
+from tests.support.platform import ROOT, metrics_prefix
+from tests.support.servers import free_port
+from tests.support.waiting import wait_for
+
+
+def start_runner(data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env,
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+                            start_new_session=True)
+
+
+def stop_runner(runner: subprocess.Popen) -> int:
+    os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    try:
+        return runner.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(runner.pid, signal.SIGKILL)
+        raise
+
+
+@pytest.fixture
+def runner_env(tmp_path) -> dict[str, str]:
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "var"), "AMQP_URI": f"amqp://guest:guest@127.0.0.1:{free_port()}/",
+           "GATEWAY_PORT": str(free_port()), "READMODELS_PORT": str(free_port()), "SMTP_PORT": str(free_port()),
+           "INTAKE_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "METRICS_PORT_PREFIX": metrics_prefix(),
+           "XINFANG_NAMESPACE": "makerun", "PYTHONWARNINGS": "ignore"}
+    for inherited in ("EVENT_STORE", "MONGODB_URI", "POSTGRES_SCHEMA_PREFIX"):
+        env.pop(inherited, None)
+    return env
+
+
+def test_make_run_brings_the_platform_up_and_a_second_run_resumes_with_the_same_data(tmp_path, runner_env):
+    log = tmp_path / "make-run.log"
+    gateway = f"http://127.0.0.1:{runner_env['GATEWAY_PORT']}"
+    runner = start_runner(tmp_path, runner_env, log)
+    try:
+        wait_for(lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, timeout=120,
+                 what="the embedded platform to come up")
+        output = log.read_text()
+        assert "is not reachable; starting a private RabbitMQ node" in output
+        for shown in ("/docs", "/api/v1/status/<查询码>", "/metrics", "demo accounts"):
+            assert shown in output
+        receipt = httpx.post(f"{gateway}/api/v1/petitions", json=samples.petition(), timeout=30).json()
+        routed = wait_for(lambda: (s := httpx.get(f"{gateway}/api/v1/status/{receipt['query_code']}").json())["organ"]
+                          and any(n["kind"] == "registration_receipt" for n in s["notices"]) and s,
+                          timeout=60, what="the routed organ and the receipt in the status view")
+        assert routed["deadlines"][0]["kind"] == "acceptance"
+        assert list((Path(runner_env["DATA_DIR"]) / "mail" / "new").iterdir()), "the receipt e-mail reached the sink"
+    finally:
+        assert stop_runner(runner) == 0 or "stopping the private RabbitMQ node" in log.read_text()
+
+    second = start_runner(tmp_path, runner_env, log)
+    try:
+        wait_for(lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, timeout=120,
+                 what="the platform to come up again")
+        again = httpx.get(f"{gateway}/api/v1/status/{receipt['query_code']}").json()
+        assert again["organ"] == routed["organ"]
+        assert again["timeline"] == routed["timeline"]
+    finally:
+        stop_runner(second)
+    assert "stopping the private RabbitMQ node" in log.read_text()
