@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT = "development"
@@ -48,6 +48,14 @@ class PlatformSettings(BaseSettings):
         if len(value) != 6 or not value.isdigit():
             raise ValueError("XINFANG_COUNTY_CODE must be a 6-digit administrative division code")
         return value
+
+    @model_validator(mode="after")
+    def _store_chosen_outside_development(self) -> Self:
+        # A forgotten EVENT_STORE must not quietly keep a county's records in a container's local SQLite file.
+        if self.env == "production" and "event_store" not in self.model_fields_set:
+            raise ValueError("EVENT_STORE must be set explicitly in production (postgres, or sqlite for a "
+                             "single-machine installation)")
+        return self
 
     def for_follower(self) -> Self:
         """These settings for a log-follower process (a smaller connection pool)."""

@@ -210,6 +210,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for field in GatewaySettings.model_fields.values():
         if field.alias:
             monkeypatch.delenv(field.alias, raising=False)
+    monkeypatch.setenv("EVENT_STORE", "postgres")  # production also requires an explicit store; not tested here
 
 
 @pytest.mark.usefixtures("clean_environment")
@@ -269,3 +270,14 @@ def test_intake_urls_are_split_and_trimmed() -> None:
     settings = GatewaySettings(XINFANG_ENV="development", INTAKE_URLS=" http://a:8101/ , ,http://b:8101")
 
     assert settings.intake_url_list == ["http://a:8101", "http://b:8101"]
+
+
+def test_production_refuses_to_start_without_an_explicit_event_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings import PlatformSettings
+
+    for name in ("EVENT_STORE", "XINFANG_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match="EVENT_STORE must be set explicitly in production"):
+        PlatformSettings()
+    assert PlatformSettings(EVENT_STORE="postgres").event_store == "postgres"
+    assert PlatformSettings(XINFANG_ENV="development").event_store == "sqlite"

@@ -109,7 +109,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> NotificationSettings:
     for field in NotificationSettings.model_fields.values():
         if field.alias:
             monkeypatch.delenv(field.alias, raising=False)
-    return NotificationSettings(SMTP_HOST="localhost", NOTICE_SENDER=SENDER)
+    return NotificationSettings(XINFANG_ENV="test", SMTP_HOST="localhost", NOTICE_SENDER=SENDER)
 
 
 @pytest.fixture
