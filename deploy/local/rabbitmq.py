@@ -44,7 +44,7 @@ def free_port(exclude: int | None = None) -> int:
             except OSError:
                 continue
             return port
-    raise BrokerUnavailable("no free port for a private RabbitMQ node")
+    raise OSError("no free port below the ephemeral range")
 
 
 def _script(name: str) -> str | None:

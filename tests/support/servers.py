@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import random
 import socket
 import subprocess
 import sys
@@ -14,19 +13,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    """A free port below the kernel's ephemeral range, so outgoing connections cannot take it meanwhile."""
-    low, _high = (int(x) for x in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
-    for _ in range(200):
-        port = random.randint(10000, min(low, 32768) - 1)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
+from deploy.local.rabbitmq import free_port  # one implementation: below the ephemeral port range
 
 
 class SecantusServer:
