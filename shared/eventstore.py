@@ -10,7 +10,6 @@ tracking only ever advances, which would silently drop an event that a competing
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -43,11 +42,8 @@ class ConcurrencyConflict(RuntimeError):
 
 
 class NotYet(RuntimeError):
-    """An event arrived before what it builds on (e.g. a routing before its case was opened). Waited for briefly
-    in-process; if it persists, the message goes back to the broker and comes again later."""
-
-
-NOT_YET_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds; green threads, so only the waiting handler waits
+    """An event arrived before what it builds on (e.g. a routing before its case was opened). The consumer
+    tries it again shortly, in-process (see shared/messaging/consumer.py)."""
 
 
 def postgres_schema(settings: PlatformSettings, service: str) -> str:
@@ -154,17 +150,11 @@ class ServiceApplication(Application):
         are saved with `tracking` in one transaction. A redelivered event changes nothing (DUPLICATE): the tracking
         record's unique key refuses it, so no check is paid up front for the rare redelivery. If another writer
         moved an aggregate on meanwhile, `decide()` runs again on fresh state. Handlers with the same `key` (the
-        aggregate they change) take turns in this process; `NotYet` from `decide()` is waited out briefly.
+        aggregate they change) take turns in this process, so a group-committed batch never holds two conflicting
+        units. `NotYet` from `decide()` goes to the caller (the turn is released meanwhile).
         """
         with self._turns.hold(key):
-            for wait in (*NOT_YET_WAITS, None):
-                try:
-                    return self._process(tracking, decide, attempts)
-                except NotYet:
-                    if wait is None:
-                        raise
-                    time.sleep(wait)
-        raise AssertionError("unreachable")
+            return self._process(tracking, decide, attempts)
 
     def _process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], attempts: int) -> str:
         for _attempt in range(attempts):

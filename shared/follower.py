@@ -2,8 +2,10 @@
 notice dispatcher.
 
 A `LogFollower` reads the store's notifications in order, hands each batch to its handler, and records its
-position only after the handler returned. So a crash replays at most one batch, which every handler tolerates
-(consumers dedupe; projections are version-guarded; notices check what was already delivered).
+position only after the handler returned. So a crash replays what was handled since the last recorded position:
+one batch, or for followers that record it at most every `save_position_every` seconds (the relays and the
+projector), the batches of that interval. Every handler tolerates it: consumers dedupe; projections are
+version-guarded; the dispatcher checks what was already delivered in the first batch after a restart.
 
 Only one instance per (store, follower) is active: it holds a PostgreSQL advisory lock (or, with SQLite stores,
 an exclusive lock on a file beside the store). Other instances wait as hot standbys and take over when the lock
@@ -231,6 +233,7 @@ class LogFollower:
         self._position: int | None = None
         self._active = False
         self._last_checked = 0.0
+        self._lock_checked = 0.0
         self._save_every = save_position_every
         self._saved_at = 0.0
         self._unsaved: int | None = None
@@ -245,11 +248,13 @@ class LogFollower:
         """Follow until `stop()`; errors are logged and retried with back-off, never fatal."""
         backoff = 0.5
         while not self.stopping.is_set():
-            if not self._ensure_active():
+            if not self.try_activate():
                 self.stopping.wait(1.0)
                 continue
             try:
                 handled = self.run_once()
+                if not handled and self._unsaved is not None:
+                    self._save_position()  # idle: write a deferred position if due
                 backoff = 0.5
             except Exception:
                 FOLLOWER_FAILURES.labels(self.name).inc()
@@ -260,17 +265,28 @@ class LogFollower:
                 backoff = min(backoff * 2, 10.0)
                 continue
             if not handled:
-                if self._unsaved is not None:
-                    self._save_position()  # if due; otherwise wake up in time to write it
                 self._wakeup.wait(self._idle_wait if self._unsaved is None
                                   else min(self._idle_wait, self._save_every))
-        if self._active and self._unsaved is not None:
-            self._save_position(force=True)
-        self._deactivate()
-        self._wakeup.close()
+        try:
+            if self._active:
+                self.flush_position()
+        except Exception:  # the replay it causes on the next start is harmless for these followers
+            log.exception("%s: could not write the position on the way out", self.name)
+        finally:
+            self._deactivate()
+            self._wakeup.close()
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def still_active(self) -> bool:
+        """Whether this instance still holds its single-active lock (asks the database)."""
+        return self._active and self._lock.still_held()
+
+    def flush_position(self) -> None:
+        """Write a position that was deferred (see `save_position_every`)."""
+        if self._unsaved is not None:
+            self._save_position(force=True)
 
     def run_once(self) -> int:
         """Handle the next batch, if any; return how many notifications were handled."""
@@ -306,14 +322,12 @@ class LogFollower:
             self._unsaved = self._position
 
     def _due(self) -> bool:
-        """At most once a second, idle housekeeping (lag gauge, lock check) is due."""
-        now = time.monotonic()
-        if now - self._last_checked >= 1.0:
-            self._last_checked = now
-            return True
-        return False
+        """At most once a second, idle housekeeping (the lag gauge) is due."""
+        due, self._last_checked = _once_a_second(self._last_checked)
+        return due
 
-    def _ensure_active(self) -> bool:
+    def try_activate(self) -> bool:
+        """Become (or stay) the active instance if the lock allows; False while another instance holds it."""
         if self._active and (not self._due_lock_check() or self._lock.still_held()):
             return True
         if self._active:
@@ -329,14 +343,18 @@ class LogFollower:
         return False
 
     def _due_lock_check(self) -> bool:
-        now = time.monotonic()
-        if now - getattr(self, "_lock_checked", 0.0) >= 1.0:
-            self._lock_checked = now
-            return True
-        return False
+        due, self._lock_checked = _once_a_second(self._lock_checked)
+        return due
 
     def _deactivate(self) -> None:
         self._active = False
         self._position = None
+        self._unsaved = None
         FOLLOWER_ACTIVE.labels(self.name).set(0)
         self._lock.release()
+
+
+def _once_a_second(last: float) -> tuple[bool, float]:
+    """(whether a second has passed since `last`, the new `last`)."""
+    now = time.monotonic()
+    return (True, now) if now - last >= 1.0 else (False, last)

@@ -3,10 +3,11 @@
 A store write costs one commit (and, on PostgreSQL, one turn of the library's EXCLUSIVE table lock) whether it
 holds one petition or a hundred, so under concurrency batching multiplies throughput. Each caller still returns
 only after *its* events are durable; a caller alone waits for nothing extra (the committer takes whatever is
-queued, without a timer). If a batch fails, its items are retried one by one so that one bad item (e.g. a
-version conflict) fails only its own caller.
+queued, without a timer).
 
-Works in plain threads and, under nameko's eventlet monkey patching, in green threads.
+A batch refused for one item's sake (an IntegrityError) is retried item by item, so that one bad item fails only
+its own caller; any other failure (e.g. the database is down) fails every caller at once, without retries that
+would keep them all waiting. Works in plain threads and, under eventlet's monkey patching, in green threads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from prometheus_client import Histogram
 
 log = logging.getLogger(__name__)
@@ -114,15 +116,19 @@ class GroupCommitter:
         BATCH_SIZE.labels(self._store).observe(len(batch))
         try:
             self._save_events(*[event for pending in batch for event in pending.events])
-        except BaseException as error:  # noqa: BLE001 - every caller must be woken, whatever happened
+        except IntegrityError as error:
+            # One unit was refused (a duplicate, a version conflict): save each alone, so only its caller fails.
             if len(batch) == 1:
                 batch[0].error = error
             else:
-                log.info("group commit of %d failed (%s); saving one by one", len(batch), error)
+                log.info("group commit of %d refused (%s); saving one by one", len(batch), error)
                 for pending in batch:
                     try:
                         self._save_events(*pending.events)
-                    except BaseException as single_error:  # noqa: BLE001
+                    except BaseException as single_error:  # noqa: BLE001 - each caller gets its own outcome
                         pending.error = single_error
+        except BaseException as error:  # noqa: BLE001 - e.g. the database is down: every caller must be woken
+            for pending in batch:
+                pending.error = error
         for pending in batch:
             pending.done.set()

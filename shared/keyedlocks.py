@@ -23,11 +23,13 @@ class KeyedLocks:
             if lock is None:
                 lock = threading.Lock()
             self._locks[key] = (lock, users + 1)
-        lock.acquire()
         try:
-            yield
-        finally:
-            lock.release()
+            lock.acquire()
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:  # also when the wait itself was interrupted: the use is given back either way
             with self._guard:
                 _, users = self._locks[key]
                 if users == 1:

@@ -28,6 +28,17 @@ Translate = Callable[[Any, int, str], IntegrationEvent | None]
 OUTBOX_LAG = Gauge("xinfang_outbox_lag_events", "Stored events not yet published to the broker", ["store"])
 PUBLISHED = Counter("xinfang_outbox_published_total", "Integration events published and confirmed", ["store", "type"])
 PUBLISH_FAILURES = Counter("xinfang_outbox_publish_failures_total", "Publish attempts that failed", ["store"])
+PARKED = Counter("xinfang_outbox_parked_total", "Stored events that could not be published and were skipped",
+                 ["store"])
+AMQP_SHORTSTR = 255  # bytes: the limit of an AMQP 0-9-1 property such as correlation_id
+
+
+def check_publishable(event: IntegrationEvent) -> None:
+    """What the published language and AMQP require; raises if this event could never be published."""
+    event.validate()
+    for name, value in event.amqp_properties().items():
+        if isinstance(value, str) and len(value.encode()) > AMQP_SHORTSTR:
+            raise ValueError(f"AMQP property {name} is longer than {AMQP_SHORTSTR} bytes")
 
 
 class OutboxRelay:
@@ -60,7 +71,19 @@ class OutboxRelay:
         )
 
     def publish_batch(self, items: Sequence[tuple[int, Any]]) -> None:
-        events = [e for sequence, domain_event in items if (e := self._translate(domain_event, sequence, self._source))]
+        events = []
+        for sequence, domain_event in items:
+            try:
+                event = self._translate(domain_event, sequence, self._source)
+                if event is not None:
+                    check_publishable(event)
+                    events.append(event)
+            except Exception:
+                # An event that can never be published must not stop the ones after it. It stays in the store
+                # (the truth); ops see the count and the log line, fix the cause and re-publish it by hand.
+                PARKED.labels(self.service).inc()
+                log.exception("%s: parking stored event %d (%s): it cannot be published", self.service, sequence,
+                              type(domain_event).__qualname__)
         if not events:
             return
         try:

@@ -59,7 +59,8 @@ def rebuild(settings: PlatformSettings, service: str, application: Any, projecti
         with tqdm(total=total, unit="event", desc=f"rebuild {projection.name}") as bar:
             while handled := projector.follower.run_once():
                 replayed += handled
-                bar.update(projector.position.get() - bar.n)
+                bar.update(handled)
+            projector.follower.flush_position()
         return replayed
     finally:
         projector.close()

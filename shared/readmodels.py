@@ -1,7 +1,8 @@
 """The read side's schema: MongoDB documents (mongoengine) that services project and the gateway reads.
 
-Each collection is written by exactly one service's projector and can be dropped and rebuilt from that service's
-event store at any time: `case_views` by supervision, `inbox_messages` by notification.
+Each collection is written by exactly one service: `case_views` by supervision's projector (a projection: it can be
+dropped and rebuilt from supervision's store at any time); `inbox_messages` by notification's dispatcher (a
+delivery channel, not a projection: the Delivery events in notification's store record what reached it).
 """
 
 from __future__ import annotations

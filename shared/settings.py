@@ -5,6 +5,7 @@ Every process builds one `PlatformSettings` in its composition root; services ex
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal, Self
 
@@ -12,14 +13,19 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT = "development"
+DEFAULT_COUNTY_CODE = "330106"
+
+
+def county_code_from_environment() -> str:
+    """The county code alone, for code that needs no other setting (e.g. nameko entrypoints)."""
+    return os.environ.get("XINFANG_COUNTY_CODE", DEFAULT_COUNTY_CODE)
 
 
 class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     env: Literal["development", "test", "production"] = Field("production", alias="XINFANG_ENV")
-    county_code: str = Field("330106", alias="XINFANG_COUNTY_CODE")
-    county_name: str = Field("示例县", alias="XINFANG_COUNTY_NAME")
+    county_code: str = Field(DEFAULT_COUNTY_CODE, alias="XINFANG_COUNTY_CODE")
     # Prefix of every exchange and queue this deployment declares, so two deployments (or test runs) can
     # share one broker without seeing each other's messages.
     namespace: str = Field("xinfang", alias="XINFANG_NAMESPACE")

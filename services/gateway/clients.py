@@ -24,28 +24,32 @@ class ServiceUnavailable(RuntimeError):
 
 
 class IntakeHttp:
-    def __init__(self, base_urls: list[str], timeout: float = 15.0) -> None:
+    def __init__(self, base_urls: list[str], token: str = "", timeout: float = 15.0) -> None:
         self._urls = itertools.cycle(base_urls)
         self._count = len(base_urls)
-        self._client = httpx.Client(timeout=timeout)  # thread-safe; the gateway's endpoints run in a thread pool
+        headers = {"X-Internal-Token": token} if token else {}
+        # Thread-safe; the gateway's endpoints run in a thread pool.
+        self._client = httpx.Client(timeout=timeout, headers=headers)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         last_error: Exception | None = None
-        for _ in range(self._count):  # try each intake instance once
+        for _ in range(self._count):
             url = next(self._urls) + path
             try:
                 return self._client.request(method, url, **kwargs)
-            except httpx.TransportError as error:
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                # Never reached that instance: trying the next one cannot register a petition twice.
                 last_error = error
                 log.warning("intake at %s unreachable: %r", url, error)
+            except httpx.TransportError as error:
+                # The request may have arrived (e.g. a read timeout): not retried, so never registered twice.
+                raise ServiceUnavailable(f"intake did not answer: {error!r}") from None
         raise ServiceUnavailable(f"intake unreachable: {last_error!r}")
 
     def register(self, petition: dict[str, Any], actor: dict[str, Any] | None,
-                       correlation_id: str) -> httpx.Response:
-        # Not retried on a timeout: the petition may have been stored; the caller reports the failure instead
-        # of risking a second registration.
+                 correlation_id: str) -> httpx.Response:
         return self._request("POST", "/internal/v1/petitions",
-                                   json={"petition": petition, "actor": actor, "correlation_id": correlation_id})
+                             json={"petition": petition, "actor": actor, "correlation_id": correlation_id})
 
     def find_by_query_code(self, query_code: str) -> dict[str, Any] | None:
         response = self._request("GET", f"/internal/v1/query-codes/{query_code}")
@@ -86,9 +90,9 @@ class RpcPool:
         proxy, cluster = entry
         try:
             result = getattr(getattr(cluster, service), method)(*args, **kwargs)
-        except RemoteError:
+        except RemoteError as error:  # the service answered with an error: the proxy is fine
             self._give_back(entry)
-            raise
+            raise ServiceUnavailable(f"{service}.{method} failed: {error.exc_type}") from None
         except (RpcTimeout, Exception) as error:  # noqa: BLE001 - any transport failure: drop the proxy
             self._discard(proxy)
             raise ServiceUnavailable(f"{service}.{method} failed: {error!r}") from None

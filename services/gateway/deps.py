@@ -69,9 +69,12 @@ def optional_principal(gw: GatewayDep, token: Annotated[str | None, Depends(oaut
     if token is None:
         return None
     try:
-        return gw.tokens.verify(token)
+        principal = gw.tokens.verify(token)
     except TokenError:
         raise ApiError(401, "invalid_token", "登录已失效，请重新登录", headers={"WWW-Authenticate": "Bearer"}) from None
+    if not gw.users.still_holds(principal):  # removed, or moved to another role or organ since sign-in
+        raise ApiError(401, "invalid_token", "账号信息已变更，请重新登录", headers={"WWW-Authenticate": "Bearer"})
+    return principal
 
 
 def require_roles(*roles: Role):  # noqa: ANN201 - returns a FastAPI dependency

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.clients import ServiceUnavailable
@@ -62,8 +63,9 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(ServiceUnavailable)
-    async def _unavailable(_request: Request, exc: ServiceUnavailable) -> JSONResponse:
-        log.warning("service unavailable: %s", exc)
+    @app.exception_handler(PyMongoError)  # the read models
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("service unavailable: %r", exc)
         return problem(503, "service_unavailable", "服务暂时无法访问，请稍后重试")
 
     @app.exception_handler(Exception)

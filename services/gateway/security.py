@@ -80,6 +80,11 @@ class UserDirectory:
         except (OSError, json.JSONDecodeError, ValidationError) as error:
             raise UsersFileError(f"cannot load users from {path}: {error}") from None
 
+    def still_holds(self, principal: Principal) -> bool:
+        """The account still exists with the role and organ the token was issued for."""
+        user = self._users.get(principal.username)
+        return user is not None and user.role is principal.role and user.organ_code == principal.organ_code
+
     def authenticate(self, username: str, password: str) -> Principal | None:
         user = self._users.get(username)
         try:

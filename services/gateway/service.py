@@ -31,7 +31,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     connect_read_models(settings.mongodb_uri)
     gateway = Gateway(
         settings=settings,
-        intake=IntakeHttp(settings.intake_url_list),
+        intake=IntakeHttp(settings.intake_url_list, settings.intake_internal_token, settings.intake_timeout_seconds),
         rpc=RpcPool(settings.amqp_uri, settings.rpc_timeout_seconds),
         users=UserDirectory.load(settings.users_file),
         tokens=TokenService(settings.jwt_secret, settings.token_ttl_minutes),

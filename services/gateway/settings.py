@@ -21,6 +21,8 @@ class GatewaySettings(PlatformSettings):
     rate_limit_storage: str = Field("memory://", alias="GATEWAY_RATE_LIMIT_STORAGE")
     # intake's internal HTTP address(es), comma-separated when several intake instances run.
     intake_urls: str = Field("http://127.0.0.1:8101", alias="INTAKE_URLS")
+    intake_internal_token: str = Field("", alias="INTAKE_INTERNAL_TOKEN")
+    intake_timeout_seconds: float = Field(15.0, alias="GATEWAY_INTAKE_TIMEOUT")
     rpc_timeout_seconds: float = Field(10.0, alias="GATEWAY_RPC_TIMEOUT")
     max_body_bytes: int = Field(1_048_576, alias="GATEWAY_MAX_BODY_BYTES")
 

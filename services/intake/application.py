@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
 from shared.contracts import querycode
+from shared.contracts.actor import PETITIONER
 from services.intake.domainmodel import Petition
 from shared.contracts.registration import RegisterPetition
 from shared.eventstore import IntegrityError, ServiceApplication
@@ -20,7 +21,6 @@ from shared.settings import PlatformSettings
 log = logging.getLogger(__name__)
 
 REGISTERED = Counter("xinfang_petitions_registered_total", "Petitions registered", ["channel", "category"])
-PETITIONER_ACTOR = {"role": "petitioner", "user": None, "organ": None}
 
 
 class PetitionNotFound(LookupError):
@@ -60,19 +60,31 @@ class IntakeApplication(ServiceApplication):
                 place_code=command.place_code,
                 people_count=command.people_count,
                 attachments=[a.model_dump(mode="json") for a in command.attachments],
-                actor=actor or PETITIONER_ACTOR,
+                actor=actor or PETITIONER.model_dump(),
                 correlation_id=correlation_id or str(uuid.uuid4()),
                 causation_id=None,
             )
             try:
                 self._committer.commit(petition.collect_events())
             except IntegrityError:
-                # Only a query code issued before can collide (80 random bits): draw another.
+                # Either our own commit went through and its acknowledgement was lost (the library retried and
+                # found the row), or — with 80 random bits, practically never — the code was issued before.
+                if self._is_ours(petition):
+                    break
                 log.warning("query code collision; issuing another")
                 continue
-            REGISTERED.labels(petition.channel, petition.category).inc()
-            return self.receipt(petition)
-        raise RuntimeError("could not issue a unique query code")
+            break
+        else:
+            raise RuntimeError("could not issue a unique query code")
+        REGISTERED.labels(petition.channel, petition.category).inc()
+        return self.receipt(petition)
+
+    def _is_ours(self, petition: Petition) -> bool:
+        try:
+            stored: Petition = self.repository.get(petition.id)
+        except AggregateNotFoundError:
+            return False
+        return stored.correlation_id == petition.correlation_id and stored.created_on == petition.created_on
 
     def get_petition(self, petition_id: UUID | str) -> dict[str, Any]:
         """The full registration record, including personal data: for authorised officers only."""

@@ -54,4 +54,5 @@ class Petition(Aggregate):
         self.people_count = people_count
         self.attachments = attachments
         self.registered_by = actor
+        self.correlation_id = correlation_id
         self.status = "registered"

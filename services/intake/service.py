@@ -7,17 +7,20 @@ RabbitMQ down a petitioner still gets a query code, and the outbox relay publish
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from typing import Any
 
 from nameko.rpc import rpc
 from nameko.web.handlers import http
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.intake.application import IntakeApplication, PetitionNotFound
 from services.intake.bootstrap import build_application
+from services.intake.settings import IntakeSettings
+from shared.contracts.actor import PETITIONER, Actor, CorrelationId
 from shared.contracts.errors import validation_problem
 from shared.contracts.registration import RegisterPetition
 from shared.nameko_support import ApplicationProvider, MetricsEndpoint
@@ -25,8 +28,21 @@ from shared.nameko_support import ApplicationProvider, MetricsEndpoint
 log = logging.getLogger(__name__)
 
 
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+
+
 class InvalidPetition(ValueError):
     """The petition failed validation; args[0] is the problem document (field, code, Chinese message)."""
+
+
+class InternalRegistration(BaseModel):
+    """What the gateway sends: the petition, who registers it, and the request's correlation id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    petition: RegisterPetition
+    actor: Actor = PETITIONER
+    correlation_id: CorrelationId | None = None
 
 
 def _json(status: int, body: Any) -> Response:
@@ -44,10 +60,12 @@ class IntakeService:
     def register_petition(self, payload: dict[str, Any], actor: dict[str, Any] | None = None,
                           correlation_id: str | None = None) -> dict[str, Any]:
         try:
-            command = RegisterPetition.model_validate(payload)
+            envelope = InternalRegistration.model_validate(
+                {"petition": payload, "actor": actor or PETITIONER.model_dump(), "correlation_id": correlation_id})
         except ValidationError as error:
             raise InvalidPetition(validation_problem(error.errors())) from None
-        return self.intake.register_petition(command, actor=actor, correlation_id=correlation_id)
+        return self.intake.register_petition(envelope.petition, actor=envelope.actor.model_dump(),
+                                             correlation_id=envelope.correlation_id)
 
     @rpc
     def get_petition(self, petition_id: str) -> dict[str, Any] | None:
@@ -63,27 +81,35 @@ class IntakeService:
     # --- HTTP (for the gateway) --------------------------------------------------------------------------------
     @http("POST", "/internal/v1/petitions")
     def register_petition_http(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _json(401, {"error": "unauthorized", "message": "internal API: missing or wrong token"})
         try:
-            envelope = json.loads(request.get_data(as_text=True) or "{}")
-            command = RegisterPetition.model_validate(envelope.get("petition"))
-        except (json.JSONDecodeError, AttributeError):
-            return _json(400, {"error": "bad_request", "message": "请求内容不是有效的JSON"})
+            envelope = InternalRegistration.model_validate_json(request.get_data() or b"{}")
         except ValidationError as error:
             return _json(422, validation_problem(error.errors()))
         receipt = self.intake.register_petition(
-            command, actor=envelope.get("actor"), correlation_id=envelope.get("correlation_id")
+            envelope.petition, actor=envelope.actor.model_dump(), correlation_id=envelope.correlation_id
         )
         return _json(201, receipt)
 
     @http("GET", "/internal/v1/petitions/<string:petition_id>")
     def get_petition_http(self, request: Request, petition_id: str) -> Response:
+        if not self._authorised(request):
+            return _json(401, {"error": "unauthorized", "message": "internal API: missing or wrong token"})
         petition = self.get_petition(petition_id)
         return _json(200, petition) if petition else _json(404, {"error": "not_found"})
 
     @http("GET", "/internal/v1/query-codes/<string:query_code>")
     def find_by_query_code_http(self, request: Request, query_code: str) -> Response:
+        if not self._authorised(request):
+            return _json(401, {"error": "unauthorized", "message": "internal API: missing or wrong token"})
         found = self.intake.find_by_query_code(query_code)
         return _json(200, found) if found else _json(404, {"error": "not_found"})
+
+    @staticmethod
+    def _authorised(request: Request) -> bool:
+        expected = IntakeSettings().internal_token
+        return not expected or hmac.compare_digest(request.headers.get(INTERNAL_TOKEN_HEADER, ""), expected)
 
     @http("GET", "/healthz")
     def healthz(self, request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
@@ -15,7 +15,8 @@ from prometheus_client import Counter
 from services.notification.channels import Channel, PermanentDeliveryFailure
 from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice, OutgoingNotice
 from services.notification.settings import NotificationSettings
-from services.notification.templates import chinese_date, render
+from services.notification.templates import render
+from shared.chinatime import chinese_date
 from shared.contracts.registration import CHANNEL_LABELS, Channel as PetitionChannel
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
@@ -26,6 +27,10 @@ REGISTRATION_RECEIPT = "registration_receipt"
 DELIVERED_TOTAL = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
 DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed notice deliveries",
                             ["channel", "permanence"])
+
+
+class NoLongerActive(RuntimeError):
+    """Another dispatcher instance took over: this one must not send."""
 
 
 class NotificationApplication(ServiceApplication):
@@ -71,15 +76,18 @@ class NotificationApplication(ServiceApplication):
 
         return self.process(event.tracking, decide, key=event.subject)
 
-    def deliver(self, requested: Sequence[Any], channel: Channel, *, may_repeat: bool) -> int:
+    def deliver(self, requested: Sequence[Any], channel: Channel, *, may_repeat: bool,
+                still_active: Callable[[], bool] | None = None) -> int:
         """Deliver requested notices (their Requested events, in order) on `channel`; returns how many went out.
 
-        Each outcome is a Delivery, saved for the whole batch in one transaction. `may_repeat` says the batch may
-        include notices handled before (the first batch after a restart or a failure): only then is each checked
-        first, so that nothing is sent twice. If the channel fails part-way, what was sent is recorded before the
-        error goes up, and the retry skips it.
+        Each outcome is a Delivery. `may_repeat` says the batch may include notices handled before (the first
+        batch after a restart or a failure): only then is each checked first. On a channel where a second delivery
+        is not harmless (e-mail), each outcome is saved the moment it is known and, before each send,
+        `still_active()` confirms this dispatcher is still the active one: a crash re-sends at most one e-mail,
+        and a standby that took over never sends alongside it. Idempotent channels (the inbox) save per batch.
         """
         concluded: list[Delivery] = []
+        delivered = 0
         try:
             for event in requested:
                 notice = OutgoingNotice.from_requested(event)
@@ -87,10 +95,17 @@ class NotificationApplication(ServiceApplication):
                     continue
                 if may_repeat and self._exists(Delivery.create_id(notice.id, channel.name)):
                     continue
-                concluded.append(self._attempt(notice, channel))
+                if not channel.idempotent and still_active is not None and not still_active():
+                    raise NoLongerActive(f"{channel.name} dispatcher lost its lock; standing down")
+                delivery = self._attempt(notice, channel)
+                delivered += delivery.outcome == DELIVERED
+                if channel.idempotent:
+                    concluded.append(delivery)
+                else:
+                    self._save_deliveries([delivery])
         finally:
             self._save_deliveries(concluded)
-        return sum(d.outcome == DELIVERED for d in concluded)
+        return delivered
 
     def _attempt(self, notice: OutgoingNotice, channel: Channel) -> Delivery:
         try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import smtplib
 from datetime import datetime, timezone
 from email.headerregistry import Address
+from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, parseaddr, quote
 from typing import Protocol
 
 from services.notification.domainmodel import OutgoingNotice
@@ -24,6 +25,7 @@ class PermanentDeliveryFailure(Exception):
 
 class Channel(Protocol):
     name: str
+    idempotent: bool  # delivering twice is harmless (the inbox); e-mail is not
 
     def deliver(self, notice: OutgoingNotice) -> str:
         """Deliver the notice; returns a short detail for the record (never the full address)."""
@@ -41,6 +43,7 @@ class InboxChannel:
     """The petitioner's in-app inbox (read through the query code). Idempotent: keyed by the notice id."""
 
     name = "inbox"
+    idempotent = True
 
     def close(self) -> None:
         pass
@@ -63,6 +66,7 @@ class EmailChannel:
     costs more); if the server dropped it meanwhile, the next delivery reconnects once."""
 
     name = "email"
+    idempotent = False
 
     def __init__(self, settings: NotificationSettings) -> None:
         self._settings = settings
@@ -93,9 +97,16 @@ class EmailChannel:
                 smtp.close()
 
     def compose(self, notice: OutgoingNotice) -> EmailMessage:
-        message = EmailMessage()
+        address = notice.recipient["email"]
+        # An address with non-ASCII characters (e.g. 王秀兰@example.cn) needs SMTPUTF8 end to end.
+        name = notice.recipient.get("name", "")
+        if address.isascii():
+            message = EmailMessage()
+            message["To"] = Address(display_name=name, addr_spec=address)
+        else:
+            message = EmailMessage(policy=policy.SMTPUTF8)
+            message["To"] = f'"{quote(name)}" <{address}>'  # Address() refuses a non-ASCII local part
         message["From"] = self._settings.sender
-        message["To"] = Address(display_name=notice.recipient.get("name", ""), addr_spec=notice.recipient["email"])
         message["Subject"] = notice.title
         message["Date"] = format_datetime(datetime.now(timezone.utc))
         # A stable Message-ID: if a crash makes us send twice, mail systems can recognise the duplicate.
@@ -104,10 +115,15 @@ class EmailChannel:
         return message
 
     def deliver(self, notice: OutgoingNotice) -> str:
+        """Transient failures (the server cannot be reached, times out, or answers 4xx) raise; anything else
+        is a permanent refusal, so that one undeliverable notice never holds back the ones after it."""
         address = notice.recipient.get("email")
         if not address:
             raise PermanentDeliveryFailure("no e-mail address")
-        message = self.compose(notice)
+        try:
+            message = self.compose(notice)
+        except Exception as error:  # noqa: BLE001 - an address or text that cannot be put in an e-mail
+            raise PermanentDeliveryFailure(f"cannot compose an e-mail to this address: {error}") from None
         try:
             try:
                 self._connection().send_message(message)
@@ -115,15 +131,20 @@ class EmailChannel:
                 # An idle connection the server closed: nothing was accepted on it, so sending again is safe.
                 self.close()
                 self._connection().send_message(message)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+        except smtplib.SMTPRecipientsRefused as error:
             self.close()
-            raise PermanentDeliveryFailure(f"mail server refused the message: {error}") from None
+            if all(400 <= code < 500 for code, _ in error.recipients.values()):
+                raise  # e.g. greylisting: try again later
+            raise PermanentDeliveryFailure(f"mail server refused the address: {error.recipients}") from None
         except smtplib.SMTPResponseException as error:
             self.close()
-            if 500 <= error.smtp_code < 600:
-                raise PermanentDeliveryFailure(f"mail server refused the message: {error.smtp_code}") from None
-            raise
-        except (smtplib.SMTPException, OSError):
+            if 400 <= error.smtp_code < 500:
+                raise
+            raise PermanentDeliveryFailure(f"mail server refused the message: {error.smtp_code}") from None
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError):
             self.close()
             raise
+        except Exception as error:  # noqa: BLE001 - e.g. SMTPNotSupportedError (no SMTPUTF8)
+            self.close()
+            raise PermanentDeliveryFailure(f"mail server cannot take this message: {error!r}") from None
         return f"已发送至{mask_email(address)}"

@@ -1,10 +1,11 @@
 """notification's dispatcher process: `python -m services.notification.dispatcher`.
 
 One log follower per channel reads the notification store in order and delivers each requested notice on its
-channel, then records the outcome (a Delivery per notice and channel). Channels have separate positions, so an
-SMTP outage holds back e-mail only, never the inbox. A crash between sending an e-mail and recording it sends
-that e-mail again on restart (SMTP offers no exactly-once); the stable Message-ID lets mail systems recognise
-the duplicate.
+channel, recording the outcome (a Delivery per notice and channel). Channels have separate positions, so an
+SMTP outage holds back e-mail only, never the inbox. Each e-mail is recorded as soon as it is sent, and the
+dispatcher confirms it still holds its lock before each one: a crash between sending an e-mail and recording it
+sends that one e-mail again on restart (SMTP offers no exactly-once; the stable Message-ID lets mail systems
+recognise the duplicate), and a standby that took over never sends alongside a stalled predecessor.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class ChannelDispatcher:
 
     def handle_batch(self, items: Sequence[tuple[int, Any]]) -> None:
         requested = [event for _sequence, event in items if isinstance(event, Notice.Requested)]
-        self.application.deliver(requested, self.channel, may_repeat=self.follower.resuming)
+        self.application.deliver(requested, self.channel, may_repeat=self.follower.resuming,
+                                 still_active=self.follower.still_active)
 
     def run(self) -> None:
         self.follower.run()

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from string import Template
-from zoneinfo import ZoneInfo
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 TITLES = {"registration_receipt": "信访事项登记回执"}
 
@@ -22,12 +18,3 @@ def render(kind: str, **values: str) -> tuple[str, str]:
     """(title, body) of a notice of `kind`; a missing value is an error, never a blank in a legal notice."""
     return TITLES[kind], _template(kind).substitute(**values)
 
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
-
-
-def chinese_date(moment: datetime) -> str:
-    """e.g. 2026年11月26日 (the date in China)."""
-    day = local_date(moment)
-    return f"{day.year}年{day.month}月{day.day}日"

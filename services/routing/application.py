@@ -47,6 +47,3 @@ class RoutingApplication(ServiceApplication):
         outcome = self.process(event.tracking, decide, key=event.subject)
         DECISIONS.labels(decision.rule_id).inc()
         return outcome
-
-    def get_assignment(self, petition_id: UUID) -> Assignment:
-        return self.repository.get(petition_id)

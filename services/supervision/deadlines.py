@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-CHINA = ZoneInfo("Asia/Shanghai")
+from shared.chinatime import local_date
 
 # Acceptance: the bureau triages within 15 days of receipt and the receiving organ notifies acceptance within
 # 15 days (2022 信访工作条例 Arts. 22-23; xinfang-domain.md §2.2 S2/S3).
@@ -28,11 +27,6 @@ class Deadline:
     def as_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "label": self.label, "due": self.due.isoformat(), "basis": self.basis,
                 "provisional": self.provisional}
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar date in China of an instant (deadlines are counted in local days)."""
-    return moment.astimezone(CHINA).date()
 
 
 def acceptance_deadline(registered_at: datetime) -> Deadline:

@@ -10,11 +10,13 @@ Timeline texts are for the petitioner.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+from prometheus_client import Counter
 from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
 
@@ -24,6 +26,8 @@ from shared.readmodels import CaseView, Deadline, Organ, TimelineEntry
 
 CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
 DUPLICATE_KEY = 11000
+log = logging.getLogger(__name__)
+PROJECTION_FAILURES = Counter("xinfang_projection_failures_total", "Cases a projection could not update", ["projection"])
 
 
 def apply(view: CaseView | None, event: Any) -> CaseView:
@@ -71,6 +75,14 @@ class CaseViewProjection:
     def __init__(self, application: Any) -> None:
         self._application = application  # supervision's: the projection reads case histories from its store
 
+    def _advance(self, view: CaseView | None, case_id: UUID, newer: list[Any]) -> CaseView:
+        if (view.version + 1 if view else 1) == newer[0].originator_version:
+            for event in newer:
+                view = apply(view, event)
+            return view
+        # The view is missing or behind this batch (e.g. dropped, or an earlier event failed): from the store.
+        return render(self._application.events.get(case_id, lte=newer[-1].originator_version))
+
     def drop(self) -> None:
         CaseView.drop_collection()
         CaseView.ensure_indexes()
@@ -91,12 +103,15 @@ class CaseViewProjection:
             newer = [e for e in events if view is None or e.originator_version > view.version]
             if not newer:
                 continue  # a replay: the view already shows these events
-            continues_view = (view.version + 1 if view else 1) == newer[0].originator_version
-            if continues_view:
-                for event in newer:
-                    view = apply(view, event)
-            else:  # the view is missing or behind this batch (e.g. dropped): render it from the store
-                view = render(self._application.events.get(case_id, lte=newer[-1].originator_version))
+            try:
+                view = self._advance(view, case_id, newer)
+            except Exception:
+                # One case that cannot be shown must not hold back every other case: it stays as it was (and is
+                # rendered afresh from the store with its next event), and the failure is counted and logged.
+                PROJECTION_FAILURES.labels(self.name).inc()
+                log.exception("case %s: cannot project events %s", case_id,
+                              [e.originator_version for e in newer])
+                continue
             view.updated_at = now
             document = view.to_mongo().to_dict()
             writes.append(ReplaceOne({"_id": document["_id"], "version": {"$lt": view.version}}, document,

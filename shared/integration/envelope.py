@@ -123,14 +123,14 @@ class IntegrationEvent:
         """Parse and validate a structured-mode CloudEvent of a known type."""
         try:
             raw = json.loads(body)
-        except (ValueError, TypeError) as error:
-            raise InvalidIntegrationEvent(f"not JSON: {error}") from None
+        except (ValueError, TypeError, RecursionError) as error:
+            raise InvalidIntegrationEvent(f"not JSON: {type(error).__name__}: {error}"[:300]) from None
         # The SDK would invent a random id for a message without one, defeating every consumer's dedupe.
         if not isinstance(raw, dict) or not raw.get("id") or not raw.get("source"):
             raise InvalidIntegrationEvent("not a CloudEvent: a JSON object with id and source is required")
         try:
             cloudevent = _FORMAT.read(None, body)
-        except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError) as error:
+        except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raise InvalidIntegrationEvent(f"not a valid CloudEvent: {error}") from None
         attributes = dict(cloudevent.get_attributes())
         event_type = EVENT_TYPES.get(attributes.get("type", ""))

@@ -4,12 +4,18 @@
         @integration_event_handler
         def handle_petition_registered(self, event: IntegrationEvent) -> str: ...
 
-The queue and its binding come from `shared.messaging.topology.SUBSCRIPTIONS` (service name + method name).
-Delivery is at least once, so handlers must be idempotent: they return `PROCESSED` or `DUPLICATE`.
+The queue, its binding and the one publisher whose events it accepts come from
+`shared.messaging.topology.SUBSCRIPTIONS` (service name + method name). Delivery is at least once, so handlers
+must be idempotent: they return `PROCESSED` or `DUPLICATE`.
+
 - Success: the message is acked after the handler returns (after its effect is committed).
-- A message that is not a valid event of our published language: rejected at once to its dead-letter queue.
-- Any other error: the message is requeued after a back-off that grows with its delivery count, so a database
-  outage is ridden out instead of spinning; past the queue's delivery limit the broker dead-letters it.
+- A message that is not a valid event of our published language, or comes from another publisher: rejected at
+  once to its dead-letter queue. Nothing about such a message may stop the consumer.
+- A passing condition (the database is down, an event arrived before what it builds on, a concurrent writer):
+  the handler is run again in-process with a growing back-off, the message unacknowledged meanwhile, so the
+  broker's delivery count does not grow and an outage of any length is ridden out.
+- Any other error: the message is requeued after a back-off growing with its delivery count; past the queue's
+  delivery limit the broker dead-letters it.
 """
 
 from __future__ import annotations
@@ -17,19 +23,30 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
+from typing import Any
 
-from kombu import Consumer as KombuConsumer
+import psycopg
+import psycopg_pool
+from eventsourcing import persistence
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 from prometheus_client import Counter, Histogram
+from pymongo.errors import ConnectionFailure
 
-from shared.eventstore import DUPLICATE, PROCESSED
+from shared.eventstore import DUPLICATE, PROCESSED, ConcurrencyConflict, NotYet
 from shared.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent
-from shared.messaging import codec, topology
+from shared.messaging import codec as _codec  # noqa: F401 - registers the CloudEvents serializer
+from shared.messaging import topology
+from shared.settings import county_code_from_environment
 
 log = logging.getLogger(__name__)
 
 RETRY_BACKOFF_MAX_SECONDS = 30.0
+PASSING = (
+    NotYet, ConcurrencyConflict,
+    persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout, ConnectionFailure, ConnectionError, TimeoutError,
+)
 
 EVENTS_HANDLED = Counter(
     "xinfang_events_handled_total",
@@ -38,7 +55,7 @@ EVENTS_HANDLED = Counter(
 )
 EVENTS_FAILED = Counter(
     "xinfang_events_failed_total",
-    "Integration event deliveries that failed, by what happened to the message (requeued or dead_lettered)",
+    "Integration event deliveries that failed, by what happened next (retried in-process, requeued, dead_lettered)",
     ["service", "handler", "disposition"],
 )
 HANDLER_SECONDS = Histogram(
@@ -49,12 +66,14 @@ HANDLER_SECONDS = Histogram(
 )
 
 
-def retry_delay(delivery_count: int) -> float:
-    return min(0.25 * (2 ** delivery_count), RETRY_BACKOFF_MAX_SECONDS)
+def retry_delay(attempt: int, first: float = 0.25) -> float:
+    # The exponent is bounded first: an outage of any length (thousands of attempts) must not overflow.
+    return min(first * (2 ** min(attempt, 32)), RETRY_BACKOFF_MAX_SECONDS)
 
 
 class EventQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but a message kombu cannot decode is dead-lettered, not fatal."""
+    """nameko's queue consumer, but it declares what it consumes from, and a message kombu cannot decode is
+    dead-lettered, not fatal."""
 
     def get_consumers(self, consumer_cls, channel):  # noqa: ANN001, ANN201 - nameko's signature
         # Called after every (re)connection: make sure what we consume from exists, even if no relay ran yet.
@@ -80,47 +99,70 @@ class EventQueueConsumer(QueueConsumer):
 class IntegrationEventConsumer(Consumer):
     queue_consumer = EventQueueConsumer()
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
-        super().__init__(queue=None, requeue_on_error=True, **kwargs)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queue=None, **kwargs)
+        self.stopping = False
 
     def setup(self) -> None:
-        codec.register_codec()
         self.namespace = self.container.config.get("XINFANG_NAMESPACE", "xinfang")
         self.subscription = topology.subscription_for(self.container.service_name, self.method_name)
+        self.expected_source = f"urn:xinfang:{county_code_from_environment()}:{self.subscription.publisher}"
         self.queue = topology.consumer_queue(self.namespace, self.subscription)
         super().setup()
 
-    def handle_message(self, body, message) -> None:  # noqa: ANN001
+    def stop(self) -> None:
+        self.stopping = True
+        super().stop()
+
+    def handle_message(self, body: Any, message: Any) -> None:
         service, handler = self.container.service_name, self.method_name
         try:
             event = IntegrationEvent.from_json(body)
-        except InvalidIntegrationEvent as error:
-            log.error("%s.%s: dead-lettering invalid event: %s", service, handler, error)
+            if event.event_type is not self.subscription.event_type:
+                raise InvalidIntegrationEvent(f"a {event.type} does not belong on this queue")
+            if event.source != self.expected_source:
+                raise InvalidIntegrationEvent(f"events of this type are accepted from {self.expected_source} only,"
+                                              f" not from {event.source!r}")
+        except Exception as error:  # noqa: BLE001 - nothing in a message may stop the consumer
+            log.error("%s.%s: dead-lettering invalid message: %s", service, handler, error)
             EVENTS_FAILED.labels(service, handler, "dead_lettered").inc()
             message.reject(requeue=False)
             return
-        started = time.monotonic()
         try:
             self.container.spawn_worker(
                 self, (event,), {}, context_data={"correlation_id": event.correlation_id},
-                handle_result=partial(self.handle_result, message, started),
+                handle_result=partial(self.handle_result, message, time.monotonic()),
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
     def handle_result(self, message, started, worker_ctx, result=None, exc_info=None):  # noqa: ANN001, ANN201
         service, handler = self.container.service_name, self.method_name
+        attempt = 0
+        # A passing condition: run the handler again here (its dependencies are still injected), unacked.
+        while exc_info is not None and isinstance(exc_info[1], PASSING) and not self.stopping:
+            delay = retry_delay(attempt, first=0.05 if isinstance(exc_info[1], NotYet) else 0.25)
+            (log.debug if isinstance(exc_info[1], NotYet) else log.warning)(
+                "%s.%s: %r; trying again in %.2fs", service, handler, exc_info[1], delay)
+            EVENTS_FAILED.labels(service, handler, "retried").inc()
+            time.sleep(delay)  # green under nameko: only this worker waits
+            attempt += 1
+            try:
+                result = getattr(worker_ctx.service, self.method_name)(*worker_ctx.args, **worker_ctx.kwargs)
+                exc_info = None
+            except Exception as error:  # noqa: BLE001
+                exc_info = (type(error), error, error.__traceback__)
         HANDLER_SECONDS.labels(service, handler).observe(time.monotonic() - started)
         if exc_info is None:
             EVENTS_HANDLED.labels(service, handler, result if result in (PROCESSED, DUPLICATE) else PROCESSED).inc()
             self.queue_consumer.ack_message(message)
             return result, exc_info
         delivery_count = int((message.headers or {}).get("x-delivery-count") or 0)
-        delay = retry_delay(delivery_count)
-        log.warning("%s.%s failed (delivery %d), requeue in %.1fs: %r",
-                    service, handler, delivery_count + 1, delay, exc_info[1])
+        delay = 0.0 if self.stopping else retry_delay(delivery_count)
+        log.error("%s.%s failed (delivery %d), requeue in %.1fs: %r",
+                  service, handler, delivery_count + 1, delay, exc_info[1])
         EVENTS_FAILED.labels(service, handler, "requeued").inc()
-        time.sleep(delay)  # green under nameko: only this worker waits
+        time.sleep(delay)
         self.queue_consumer.requeue_message(message)
         return result, exc_info
 

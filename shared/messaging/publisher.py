@@ -17,6 +17,9 @@ from shared.messaging import topology
 log = logging.getLogger(__name__)
 
 
+CONFIRM_TIMEOUT_SECONDS = 10
+
+
 class PublishFailed(RuntimeError):
     pass
 
@@ -40,6 +43,7 @@ class ConfirmingPublisher:
                     routing_key=event.type,
                     headers=event.amqp_headers(),
                     retry=False,
+                    timeout=CONFIRM_TIMEOUT_SECONDS,  # a half-open connection must not hang the relay
                     **event.amqp_properties(),
                 )
                 count += 1

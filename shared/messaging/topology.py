@@ -26,14 +26,15 @@ class Subscription:
     service: str
     handler: str
     event_type: EventType
+    publisher: str  # the only service (of this county) whose events of this type are accepted
 
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("routing", "handle_petition_registered", PETITION_REGISTERED),
-    Subscription("supervision", "handle_petition_registered", PETITION_REGISTERED),
-    Subscription("supervision", "handle_petition_routed", PETITION_ROUTED),
-    Subscription("supervision", "handle_notice_delivered", NOTICE_DELIVERED),
-    Subscription("notification", "handle_petition_registered", PETITION_REGISTERED),
+    Subscription("routing", "handle_petition_registered", PETITION_REGISTERED, "intake"),
+    Subscription("supervision", "handle_petition_registered", PETITION_REGISTERED, "intake"),
+    Subscription("supervision", "handle_petition_routed", PETITION_ROUTED, "routing"),
+    Subscription("supervision", "handle_notice_delivered", NOTICE_DELIVERED, "notification"),
+    Subscription("notification", "handle_petition_registered", PETITION_REGISTERED, "intake"),
 )
 
 
@@ -68,6 +69,9 @@ def consumer_queue(namespace: str, subscription: Subscription) -> Queue:
             "x-delivery-limit": DELIVERY_LIMIT,
             "x-dead-letter-exchange": dead_letter_exchange(namespace).name,
             "x-dead-letter-routing-key": name,
+            # A parked message must not be dropped on the way (the quorum default is at most once).
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
         },
     )
 

@@ -80,3 +80,22 @@ def test_a_rebuild_refuses_to_run_beside_a_live_projector(settings_for, supervis
             rebuild(settings, "supervision", supervision, CaseViewProjection(supervision))
     finally:
         live.close()
+
+
+def test_a_case_that_cannot_be_shown_does_not_hold_back_the_others(settings_for, supervision):
+    from dataclasses import replace as altered
+
+    broken_case = samples.registered_event(101)
+    supervision.open_case(broken_case)
+    routed = samples.routed_event(101, broken_case.subject)
+    bad_time = altered(routed, data={**routed.data, "routed_at": "next tuesday"})
+    supervision.record_routing(bad_time)  # (consumers refuse such an event; this one was stored regardless)
+    healthy = drive_a_case(supervision)
+    projector = Projector(settings_for(SupervisionSettings, store="sqlite"), "supervision", supervision,
+                          CaseViewProjection(supervision))
+    projector.follower.run_once()
+    projector.close()
+
+    assert CaseView.objects(petition_id=healthy).first().version == 3
+    stale = CaseView.objects(petition_id=broken_case.subject).first()
+    assert stale is None or stale.version == 1

@@ -22,7 +22,8 @@ SECRET = "x" * 40
 def gateway(tmp_path, read_models, monkeypatch):
     def build(**overrides) -> TestClient:
         users = tmp_path / "users.json"
-        add_user(users, "clerk", Role.CLERK, "330106-XFJ", "登记员", "a long enough password")
+        if not users.exists():
+            add_user(users, "clerk", Role.CLERK, "330106-XFJ", "登记员", "a long enough password")
         settings = GatewaySettings(
             XINFANG_ENV="test", GATEWAY_JWT_SECRET=SECRET, MONGODB_URI=read_models, GATEWAY_USERS_FILE=str(users),
             INTAKE_URLS=f"http://127.0.0.1:{free_port()}",  # nothing listens there
@@ -113,3 +114,37 @@ def test_integrators_can_fetch_every_published_schema(gateway):
         assert schema.json()["$id"] == entry["dataschema"]
     assert client.get("/api/v1/schemas/nope.json").status_code == 404
     assert client.get("/docs").status_code == 200
+
+
+def test_a_chunked_body_over_the_limit_is_refused_too(gateway):
+    client = gateway(GATEWAY_MAX_BODY_BYTES=2048)
+    body = json.dumps(samples.petition(facts_and_reasons="事" * 5000)).encode()
+
+    def chunks():
+        for start in range(0, len(body), 1000):
+            yield body[start:start + 1000]
+
+    response = client.post("/api/v1/petitions", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    small = json.dumps({"channel": "fax"}).encode()
+    assert client.post("/api/v1/petitions", content=iter([small]),
+                       headers={"Content-Type": "application/json"}).status_code == 422
+
+
+def test_a_correlation_id_that_could_not_travel_is_refused(gateway):
+    response = gateway().post("/api/v1/petitions", json=samples.petition(), headers={"X-Correlation-ID": "x" * 300})
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_correlation_id"
+
+
+def test_a_token_stops_working_when_the_account_changes(gateway, tmp_path):
+    client = gateway()
+    token = client.post("/api/v1/auth/token", data={"username": "clerk", "password": "a long enough password"})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert client.get("/api/v1/petitions/00000000-0000-0000-0000-000000000001", headers=headers).status_code == 503
+    # The clerk is moved to another organ; the gateway restarts with the new accounts file.
+    add_user(tmp_path / "users.json", "clerk", Role.CLERK, "330106-RSJ", "登记员", "a long enough password")
+    moved = gateway()
+    response = moved.get("/api/v1/petitions/00000000-0000-0000-0000-000000000001", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["message"] == "账号信息已变更，请重新登录"

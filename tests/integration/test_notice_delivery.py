@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from services.notification.application import REGISTRATION_RECEIPT, NotificationApplication
+from services.notification.application import REGISTRATION_RECEIPT, NoLongerActive, NotificationApplication
 from services.notification.channels import EmailChannel, InboxChannel
 from services.notification.dispatcher import build_dispatchers
 from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice
@@ -131,6 +131,7 @@ def test_an_email_outage_does_not_hold_back_the_inbox(notification, settings, sm
     notification.request_registration_receipt(event)
     notice_id = requested(notification, event)[0].originator_id
     inbox, email = build_dispatchers(settings, notification)
+    assert inbox.follower.try_activate() and email.follower.try_activate()
     smtp.stop()
     try:
         with pytest.raises((smtplib.SMTPException, OSError)):
@@ -142,3 +143,23 @@ def test_an_email_outage_does_not_hold_back_the_inbox(notification, settings, sm
         smtp.start()
         for dispatcher in (inbox, email):
             dispatcher.close()
+
+
+def test_a_dispatcher_that_lost_its_lock_sends_nothing(notification, settings, smtp):
+    event = samples.registered_event(20)
+    notification.request_registration_receipt(event)
+    batch = requested(notification, event)
+
+    with pytest.raises(NoLongerActive):
+        notification.deliver(batch, EmailChannel(settings), may_repeat=False, still_active=lambda: False)
+    assert smtp.received() == []
+    assert not notification._exists(Delivery.create_id(batch[0].originator_id, "email"))
+
+
+def test_an_address_with_a_chinese_local_part_is_delivered_with_smtputf8(notification, settings, smtp):
+    event = samples.registered_event(21, petitioner={"name": "王秀兰", "phone": "13800138000", "address": "人民路1号",
+                                                     "email": "王秀兰@example.cn"})
+    notification.request_registration_receipt(event)
+
+    assert notification.deliver(requested(notification, event), EmailChannel(settings), may_repeat=False) == 1
+    assert smtp.recipients == [["王秀兰@example.cn"]]

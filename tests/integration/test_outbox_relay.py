@@ -119,3 +119,19 @@ def test_only_one_relay_per_store_is_active_and_a_standby_takes_over(settings_fo
     finally:
         active.release()
         standby.release()
+
+
+def test_an_event_that_can_never_be_published_is_parked_and_the_rest_flow(settings_for, intake, closing, namespace):
+    # A correlation id longer than an AMQP property allows, e.g. from a caller that bypassed the API's checks.
+    command = RegisterPetition.model_validate(samples.petition())
+    unpublishable = intake.register_petition(command, correlation_id="x" * 300)
+    fine = register(intake, 1)[0]
+    relay = relay_for(settings_for, intake, closing)
+
+    relay.follower.run_once()
+
+    assert [e.subject for e in drain(namespace)] == [fine["id"]]
+    assert relay.position.get() == intake.recorder.max_notification_id()  # not stuck on the parked event
+    from prometheus_client import REGISTRY
+    assert REGISTRY.get_sample_value("xinfang_outbox_parked_total", {"store": "intake"}) >= 1
+    assert unpublishable["id"] != fine["id"]

@@ -11,15 +11,21 @@ import os
 import subprocess
 import sys
 from importlib.metadata import version
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from tests.support.platform import ROOT, unique_name
+from tests.support.platform import ROOT, create_vhost, delete_vhost, unique_name
 from tests.support.waiting import wait_for
 
-AMQP = {"AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/"}
+@pytest.fixture
+def vhost(namespace) -> Iterator[str]:
+    """A vhost of its own: nameko's RPC queues are durable and not namespaced."""
+    uri = create_vhost(namespace)
+    yield uri
+    delete_vhost(namespace)
 
 
 def pinned(package: str) -> str:
@@ -35,9 +41,11 @@ def test_the_installed_runtime_is_the_pinned_one(package):
     assert version(package) == pinned(package)
 
 
-def run_sleepy_service(tmp_path: Path, namespace: str, wait_function: str | None) -> tuple[subprocess.Popen, str]:
+def run_sleepy_service(tmp_path: Path, namespace: str, amqp: dict[str, str],
+                       wait_function: str | None) -> tuple[subprocess.Popen, str]:
     name = unique_name("sleepy_")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLEEPY_SERVICE_NAME": name, "EVENT_STORE": "postgres",
+           "AMQP_URI": amqp["AMQP_URI"],
            "POSTGRES_SCHEMA_PREFIX": f"{namespace}_", "POSTGRES_POOL_SIZE": "10", "XINFANG_ENV": "test"}
     env.pop("PSYCOPG_WAIT_FUNC", None)
     if wait_function:
@@ -48,7 +56,7 @@ def run_sleepy_service(tmp_path: Path, namespace: str, wait_function: str | None
          "tests.support.sleepy_service"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     # Ready means answering RPC: nameko logs "starting services" before its consumers are bound.
     def answers() -> bool:
-        with ClusterRpcProxy(AMQP, timeout=5) as rpc:
+        with ClusterRpcProxy(amqp, timeout=5) as rpc:
             return bool(getattr(rpc, name).wait_function())
 
     try:
@@ -59,8 +67,8 @@ def run_sleepy_service(tmp_path: Path, namespace: str, wait_function: str | None
     return process, name
 
 
-def ten_concurrent_queries(service: str) -> list[tuple[float, float]]:
-    with ClusterRpcProxy(AMQP, timeout=60) as rpc:
+def ten_concurrent_queries(service: str, amqp: dict[str, str]) -> list[tuple[float, float]]:
+    with ClusterRpcProxy(amqp, timeout=60) as rpc:
         calls = [getattr(rpc, service).sleep_in_postgres.call_async(0.3) for _ in range(10)]
         return [call.result() for call in calls]
 
@@ -70,12 +78,13 @@ def ten_concurrent_queries(service: str) -> list[tuple[float, float]]:
     [(None, True), ("wait_c", False)],
     ids=["default: shared/ selects wait_select", "control: psycopg's C wait blocks the process"],
 )
-def test_concurrent_queries_in_one_service_overlap(tmp_path, namespace, wait_function, overlap):
-    process, service = run_sleepy_service(tmp_path, namespace, wait_function)
+def test_concurrent_queries_in_one_service_overlap(tmp_path, namespace, vhost, wait_function, overlap):
+    amqp = {"AMQP_URI": vhost}
+    process, service = run_sleepy_service(tmp_path, namespace, amqp, wait_function)
     try:
-        with ClusterRpcProxy(AMQP, timeout=30) as rpc:
+        with ClusterRpcProxy(amqp, timeout=30) as rpc:
             chosen = getattr(rpc, service).wait_function()
-        intervals = ten_concurrent_queries(service)
+        intervals = ten_concurrent_queries(service, amqp)
     finally:
         process.terminate()
         try:

@@ -112,6 +112,7 @@ def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str
         "GATEWAY_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(gateway_port),
         "GATEWAY_JWT_SECRET": "test-secret-" + uuid.uuid4().hex * 2,
+        "INTAKE_INTERNAL_TOKEN": "test-token-" + uuid.uuid4().hex * 2,
         "GATEWAY_PUBLIC_RATE_LIMIT": "100000/minute",
         "INTAKE_HTTP_ADDRESS": f"127.0.0.1:{intake_port}",
         "INTAKE_URLS": f"http://127.0.0.1:{intake_port}",

@@ -70,7 +70,7 @@ class SmtpSink:
         self.recipients: list[list[str]] = []
         self.lock = threading.Lock()
         self.refuse_with: str | None = None
-        self._controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True)
         self._controller.start()
 
     def received(self, message_id: str | None = None) -> list[Message]:
@@ -87,5 +87,6 @@ class SmtpSink:
         self._controller.stop()
 
     def start(self) -> None:
-        self._controller = Controller(self._controller.handler, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self._controller.handler, hostname="127.0.0.1", port=self.port,
+                                      enable_SMTPUTF8=True)
         self._controller.start()

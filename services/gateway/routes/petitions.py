@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -14,11 +15,12 @@ from services.gateway.errors import ApiError
 from services.gateway.schemas import OfficerPetitionView, PetitionReceipt, Problem, StatusView
 from services.gateway.security import Principal, Role
 from shared.contracts import querycode
+from shared.contracts.actor import PETITIONER
 from shared.contracts.registration import Channel, RegisterPetition
 
 router = APIRouter(prefix="/api/v1", tags=["petitions"])
 
-PETITIONER = {"role": "petitioner", "user": None, "organ": None}
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 REGISTERING_ROLES = (Role.CLERK, Role.ADMIN)
 
 
@@ -36,7 +38,10 @@ def submit_petition(
     signed-in clerk. Returns the petition id and its query code (查询码) once the petition is stored."""
     if command.channel is not Channel.ONLINE and (principal is None or principal.role not in REGISTERING_ROLES):
         raise ApiError(403, "clerk_required", "来信、来访、来电和上级转送的信访事项须由登记人员登录后登记")
-    actor = principal.actor() if principal else PETITIONER
+    if x_correlation_id is not None and not CORRELATION_ID.fullmatch(x_correlation_id):
+        raise ApiError(422, "invalid_correlation_id",
+                       "X-Correlation-ID 只能包含1至64个英文字母、数字及 . _ : - 字符")
+    actor = principal.actor() if principal else PETITIONER.model_dump()
     response = gw.intake.register(command.model_dump(mode="json"), actor, x_correlation_id or str(uuid.uuid4()))
     if response.status_code == 201:
         return response.json()

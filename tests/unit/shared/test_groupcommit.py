@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from eventsourcing.persistence import IntegrityError, OperationalError
+
 from shared.groupcommit import GroupCommitter
 
 PATIENCE = 10.0  # seconds; an upper bound for waits, never expected to be reached
@@ -28,6 +30,7 @@ class FakeStore:
         self.release = threading.Event()
         self._hold_first_call = hold_first_call
         self._refuse = set(refuse)
+        self.down = False
         self._lock = threading.Lock()
 
     def save_events(self, *events: Any) -> None:
@@ -40,7 +43,9 @@ class FakeStore:
                 assert self.release.wait(PATIENCE), "the test never released the store"
         refused = [e for e in events if e in self._refuse]
         if refused:
-            raise ValueError(f"cannot save {refused[0]}")
+            raise IntegrityError(f"cannot save {refused[0]}")  # what the store raises when it refuses a unit
+        if self.down:
+            raise OperationalError("the database is down")
         with self._lock:
             self.saved.extend(events)
 
@@ -190,7 +195,7 @@ def test_when_one_item_spoils_a_batch_only_its_caller_fails_and_the_others_are_s
     join_all([first, *callers])
     by_event = {caller.events[0]: caller for caller in callers}
 
-    assert isinstance(by_event["bad"].error, ValueError)
+    assert isinstance(by_event["bad"].error, IntegrityError)
     assert str(by_event["bad"].error) == "cannot save bad"
     assert by_event["good-1"].error is None and by_event["good-2"].error is None
     assert sorted(store.saved) == ["first", "good-1", "good-2"]
@@ -204,7 +209,7 @@ def test_a_lone_caller_gets_the_stores_exception_and_the_committer_keeps_working
     store = FakeStore(refuse=["conflicting"])
     committer = make_committer(store)
 
-    with pytest.raises(ValueError, match="cannot save conflicting"):
+    with pytest.raises(IntegrityError, match="cannot save conflicting"):
         committer.commit(["conflicting"])
     committer.commit(["fine"])
 
@@ -247,3 +252,18 @@ def test_a_closed_committer_refuses_new_work_instead_of_leaving_the_caller_waiti
     with pytest.raises(RuntimeError, match="closed"):
         committer.commit(["too late"])
     assert saved == [("first",)]
+
+
+def test_when_the_database_is_down_every_caller_fails_at_once_without_retries(
+    make_committer: Callable[..., GroupCommitter],
+) -> None:
+    store = FakeStore(hold_first_call=True)
+    committer = make_committer(store)
+
+    first, callers = start_behind_a_held_save(committer, store, [["a"], ["b"], ["c"]])
+    store.down = True
+    store.release.set()
+    join_all([first, *callers])
+
+    assert all(isinstance(caller.error, OperationalError) for caller in callers)
+    assert len(store.calls) == 2  # the held first call, then the batch: no saves one by one

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from services.supervision.deadlines import ACCEPTANCE_DAYS, acceptance_deadline, local_date
+from services.supervision.deadlines import ACCEPTANCE_DAYS, acceptance_deadline
+from shared.chinatime import local_date
 
 CHINA_OFFSET = timezone(timedelta(hours=8))
 

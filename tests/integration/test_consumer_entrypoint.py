@@ -1,0 +1,83 @@
+"""The integration-event entrypoint in real nameko services on a real broker: nothing in a message can stop a
+consumer (it is parked on the dead-letter queue at once), only the subscription's own publisher is believed,
+and an event that arrives before what it builds on is retried in-process, not requeued."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from kombu import Connection, Producer
+
+from shared.messaging import topology
+from tests.conftest import reserve_namespace
+from tests.support import samples
+from tests.support.platform import TestPlatform, metric_value, platform_env, queue_depth, stored_events
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def platform(tmp_path, secantus, smtp_sink) -> Iterator[TestPlatform]:
+    namespace = reserve_namespace()
+    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp_sink.port,
+                       data_dir=tmp_path / "data")
+    running = TestPlatform(env, tmp_path / "logs")
+    running.namespace = namespace
+    yield running
+    running.close()
+    print(running.dump_logs())
+
+
+def publish(platform: TestPlatform, body: bytes, routing_key: str, content_type: str) -> None:
+    with Connection(platform.env["AMQP_URI"]) as connection:
+        Producer(connection.default_channel).publish(
+            body, exchange=topology.events_exchange(platform.namespace), routing_key=routing_key,
+            content_type=content_type, content_encoding="utf-8", delivery_mode=2, retry=False)
+
+
+def dead_letters(platform: TestPlatform, service: str, handler: str) -> int:
+    name = topology.queue_name(platform.namespace, service, handler) + ".dead-letter"
+    return queue_depth(platform.namespace, name, platform.env["AMQP_URI"])
+
+
+def test_poison_is_parked_at_once_and_the_consumer_keeps_consuming(platform):
+    platform.start("routing")
+    platform.wait_ready()
+    registered = samples.registered_event(1).type
+    cloudevents = "application/cloudevents+json"
+    forged = samples.registered_event(2, source="urn:xinfang:330106:someone-else")
+
+    publish(platform, b"[" * 200_000, registered, cloudevents)  # nested past Python's recursion limit
+    publish(platform, b'{"specversion": "1.0"}', registered, cloudevents)  # no id, no source
+    publish(platform, forged.to_json(), registered, cloudevents)  # not from intake
+    publish(platform, b"\x00\x01binary", registered, "application/octet-stream")  # not a content type we accept
+    genuine = samples.registered_event(3)
+    publish(platform, genuine.to_json(), registered, cloudevents)
+
+    wait_for(lambda: stored_events(platform.namespace, "routing", "Assignment.Routed", genuine.subject) == 1,
+             what="the genuine event to be routed after the poison")
+    wait_for(lambda: dead_letters(platform, "routing", "handle_petition_registered") == 4,
+             what="the four bad messages on the dead-letter queue")
+    assert stored_events(platform.namespace, "routing", "Assignment.Routed", forged.subject) == 0
+    assert "starting services" in platform.log("routing") and not platform.exited("routing")
+
+
+def test_an_event_that_arrives_before_its_case_is_retried_in_process_not_requeued(platform):
+    platform.start("supervision")
+    platform.wait_ready()
+    registered = samples.registered_event(1)
+    routed = samples.routed_event(1, registered.subject)
+
+    publish(platform, routed.to_json(), routed.type, "application/cloudevents+json")
+    time.sleep(1.0)  # supervision has the routing, and no case to apply it to
+    publish(platform, registered.to_json(), registered.type, "application/cloudevents+json")
+
+    wait_for(lambda: stored_events(platform.namespace, "supervision", "Case.OrganAssigned", registered.subject) == 1,
+             what="the early routing to be applied once the case is open")
+    metrics = platform.metrics("supervision")
+    assert metric_value(metrics, "xinfang_events_failed_total", handler="handle_petition_routed",
+                        disposition="retried") >= 1
+    assert metric_value(metrics, "xinfang_events_failed_total", disposition="requeued") == 0
+    assert json.loads(routed.to_json())["id"] == routed.id

@@ -1,0 +1,513 @@
+"""The log follower with fakes of its ports: an application (recorder + mapper), a position store and a
+single-active lock. `settings=None` makes it poll with `Sleep`, so nothing here touches a database.
+
+Threads are driven by events; every wait has a generous upper bound so a regression fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from shared.follower import LogFollower, Sleep
+
+PATIENCE = 10.0  # seconds; an upper bound for waits, never expected to be reached
+# Longer than any test runs: a position deferred with this interval is never due before the test flushes it.
+LONG_INTERVAL = 3600.0
+
+
+@dataclass(frozen=True)
+class FakeNotification:
+    id: int
+    topic: str
+
+
+class FakeRecorder:
+    """The store's notification log: ids 1..n in order, each with a topic."""
+
+    def __init__(self, topics: Sequence[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._log: list[FakeNotification] = []
+        self.selects: list[tuple[int, int]] = []
+        for topic in topics:
+            self.append(topic)
+
+    def append(self, topic: str = "case:Opened") -> int:
+        with self._lock:
+            notification = FakeNotification(len(self._log) + 1, topic)
+            self._log.append(notification)
+            return notification.id
+
+    def select_notifications(self, start: int, limit: int, inclusive_of_start: bool = False) -> list[FakeNotification]:
+        assert inclusive_of_start is False, "the follower reads strictly after its position"
+        with self._lock:
+            self.selects.append((start, limit))
+            return [n for n in self._log if n.id > start][:limit]
+
+    def max_notification_id(self) -> int | None:
+        with self._lock:
+            return self._log[-1].id if self._log else None
+
+
+class FakeMapper:
+    """Decodes a notification into a recognisable 'domain event' and remembers what it decoded."""
+
+    def __init__(self) -> None:
+        self.decoded: list[int] = []
+
+    def to_domain_event(self, notification: FakeNotification) -> tuple[str, int, str]:
+        self.decoded.append(notification.id)
+        return ("event", notification.id, notification.topic)
+
+
+class FakeApplication:
+    def __init__(self, topics: Sequence[str] = ()) -> None:
+        self.recorder = FakeRecorder(topics)
+        self.mapper = FakeMapper()
+
+
+class FakePositionStore:
+    """Keeps the durable position and records every write."""
+
+    def __init__(self, position: int = 0) -> None:
+        self.position = position
+        self.writes: list[int] = []
+        self.reads = 0
+        self.closed = False
+
+    def get(self) -> int:
+        self.reads += 1
+        return self.position
+
+    def set(self, position: int) -> None:
+        self.writes.append(position)
+        self.position = position
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class LockTable:
+    """What the database knows about one single-active lock: who holds it."""
+
+    def __init__(self) -> None:
+        self.holder: FakeLock | None = None
+
+
+class FakeLock:
+    """One instance's handle on the shared lock; `connection_lost` makes `still_held` fail like a dead session."""
+
+    def __init__(self, table: LockTable) -> None:
+        self._table = table
+        self.connection_lost = False
+        self.releases = 0
+        self.attempted = threading.Event()
+
+    def try_acquire(self) -> bool:
+        self.attempted.set()
+        if self._table.holder is None or self._table.holder is self:
+            self._table.holder = self
+            self.connection_lost = False
+            return True
+        return False
+
+    def still_held(self) -> bool:
+        return self._table.holder is self and not self.connection_lost
+
+    def release(self) -> None:
+        self.releases += 1
+        if self._table.holder is self:
+            self._table.holder = None
+
+
+class RecordingHandler:
+    """The batch handler: records every batch it was handed; can be told to fail the next calls."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple[int, Any]]] = []
+        self.failures_to_come = 0
+        self.on_batch: Callable[[list[tuple[int, Any]]], None] | None = None
+
+    def __call__(self, items: Sequence[tuple[int, Any]]) -> None:
+        batch = list(items)
+        self.batches.append(batch)
+        if self.on_batch is not None:
+            self.on_batch(batch)
+        if self.failures_to_come:
+            self.failures_to_come -= 1
+            raise RuntimeError("the handler failed")
+
+    def ids(self) -> list[list[int]]:
+        return [[sequence for sequence, _event in batch] for batch in self.batches]
+
+
+def make_follower(
+    application: FakeApplication,
+    handler: Callable[[Sequence[tuple[int, Any]]], None],
+    position: FakePositionStore,
+    lock: FakeLock | None = None,
+    **options: Any,
+) -> LogFollower:
+    return LogFollower("unit.follower", application, handler, position, lock or FakeLock(LockTable()),
+                       settings=None, **options)
+
+
+def test_without_settings_the_follower_polls_instead_of_listening() -> None:
+    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore())
+
+    assert isinstance(follower._wakeup, Sleep)  # noqa: SLF001 - the wakeup is chosen at construction
+
+
+def test_run_once_hands_batches_in_order_and_records_the_position_after_the_handler_returned() -> None:
+    application = FakeApplication(["case:Opened"] * 5)
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, position, batch_size=2)
+    writes_seen_by_handler: list[list[int]] = []
+    handler.on_batch = lambda _batch: writes_seen_by_handler.append(list(position.writes))
+
+    handled = [follower.run_once() for _ in range(4)]
+
+    assert handled == [2, 2, 1, 0]
+    assert handler.ids() == [[1, 2], [3, 4], [5]]
+    assert handler.batches[0] == [(1, ("event", 1, "case:Opened")), (2, ("event", 2, "case:Opened"))]
+    # Each batch's position is written only after its handler returned: never before or during.
+    assert writes_seen_by_handler == [[], [2], [2, 4]]
+    assert position.writes == [2, 4, 5]
+
+
+def test_run_once_starts_after_the_durable_position() -> None:
+    application = FakeApplication(["case:Opened"] * 4)
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, FakePositionStore(position=2))
+
+    follower.run_once()
+
+    assert handler.ids() == [[3, 4]]
+    assert application.recorder.selects[0] == (2, 100)
+
+
+def test_an_empty_log_hands_nothing_and_writes_no_position() -> None:
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    follower = make_follower(FakeApplication(), handler, position)
+
+    assert follower.run_once() == 0
+    assert handler.batches == []
+    assert position.writes == []
+
+
+def test_a_handler_exception_leaves_the_durable_position_unchanged_and_the_batch_is_handed_again() -> None:
+    application = FakeApplication(["case:Opened"] * 3)
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, position, batch_size=2)
+    follower.run_once()
+    handler.failures_to_come = 1
+
+    with pytest.raises(RuntimeError, match="the handler failed"):
+        follower.run_once()
+    durable_after_failure = position.position
+    follower.run_once()
+
+    assert durable_after_failure == 2
+    assert handler.ids() == [[1, 2], [3], [3]]
+    assert position.writes == [2, 3]
+
+
+def test_after_a_failed_batch_run_re_reads_the_durable_position_and_hands_the_batch_after_it_again() -> None:
+    # Positions are deferred, so the durable position (2) lags the one in memory (4) when batch [5, 6] fails:
+    # the retry must start from what is durable, not from memory, and say that it may be repeating itself.
+    application = FakeApplication(["case:Opened"] * 6)
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, position, batch_size=2, save_position_every=LONG_INTERVAL)
+    resuming_per_batch: list[bool] = []
+    retried = threading.Event()
+
+    def on_batch(batch: list[tuple[int, Any]]) -> None:
+        resuming_per_batch.append(follower.resuming)
+        if batch[0][0] == 5 and len(handler.batches) == 3:
+            handler.failures_to_come = 1  # fail the first attempt at [5, 6]
+        if len(handler.batches) == 4:
+            retried.set()
+
+    handler.on_batch = on_batch
+    thread = threading.Thread(target=follower.run, daemon=True)
+    thread.start()
+    try:
+        assert retried.wait(PATIENCE), "the follower never retried after the failure"
+    finally:
+        follower.stop()
+        thread.join(PATIENCE)
+    assert not thread.is_alive()
+
+    assert handler.ids()[:4] == [[1, 2], [3, 4], [5, 6], [3, 4]]
+    assert resuming_per_batch[:4] == [True, False, False, True]
+    assert position.reads >= 2  # loaded on activation, and again after the failure
+    assert position.writes[0] == 2
+
+
+def test_only_notifications_of_the_given_topics_are_handed_over_but_the_position_passes_the_others() -> None:
+    application = FakeApplication(["notice:Requested", "notice:Delivered", "notice:Delivered", "notice:Requested",
+                                   "notice:Failed"])
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, position, topics=["notice:Requested"])
+
+    follower.run_once()
+
+    assert handler.ids() == [[1, 4]]
+    assert [event[2] for _sequence, event in handler.batches[0]] == ["notice:Requested", "notice:Requested"]
+    assert application.mapper.decoded == [1, 4]  # the others are skipped undecoded
+    assert position.writes == [5]
+
+
+def test_a_batch_without_any_wanted_topic_calls_no_handler_and_still_advances_the_position() -> None:
+    application = FakeApplication(["case:Opened", "case:OrganAssigned"])
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, position, topics=["notice:Requested"])
+
+    assert follower.run_once() == 2
+    assert handler.batches == []
+    assert application.mapper.decoded == []
+    assert position.writes == [2]
+
+
+def test_resuming_is_true_on_the_first_batch_after_loading_the_position_and_false_after_a_successful_one() -> None:
+    application = FakeApplication(["case:Opened"] * 4)
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, FakePositionStore(), batch_size=1)
+    seen: list[bool] = []
+    handler.on_batch = lambda _batch: seen.append(follower.resuming)
+
+    follower.run_once()
+    after_first = follower.resuming
+    follower.run_once()
+
+    assert seen == [True, False]
+    assert after_first is False
+
+
+def test_resuming_is_true_again_once_the_position_is_reloaded_after_reactivation() -> None:
+    application = FakeApplication(["case:Opened"] * 3)
+    handler = RecordingHandler()
+    table = LockTable()
+    lock = FakeLock(table)
+    follower = make_follower(application, handler, FakePositionStore(), lock, batch_size=1)
+    seen: list[bool] = []
+    handler.on_batch = lambda _batch: seen.append(follower.resuming)
+    assert follower.try_activate()
+    follower.run_once()
+    follower.run_once()
+
+    lock.connection_lost = True  # the lock is lost, and at once regained: the position is loaded afresh
+    assert follower.try_activate()
+    follower.run_once()
+
+    assert seen == [True, False, True]
+
+
+def test_a_failed_batch_leaves_resuming_as_it_was() -> None:
+    application = FakeApplication(["case:Opened"])
+    handler = RecordingHandler()
+    handler.failures_to_come = 1
+    follower = make_follower(application, handler, FakePositionStore())
+
+    with pytest.raises(RuntimeError):
+        follower.run_once()
+
+    assert follower.resuming is True
+
+
+def test_a_deferred_position_is_written_for_the_first_batch_but_not_for_a_second_within_the_interval() -> None:
+    application = FakeApplication(["case:Opened"] * 4)
+    position = FakePositionStore()
+    follower = make_follower(application, RecordingHandler(), position, batch_size=2,
+                             save_position_every=LONG_INTERVAL)
+
+    follower.run_once()
+    writes_after_first = list(position.writes)
+    follower.run_once()
+
+    assert writes_after_first == [2]
+    assert position.writes == [2]
+
+
+def test_flush_position_writes_the_deferred_position_once() -> None:
+    application = FakeApplication(["case:Opened"] * 4)
+    position = FakePositionStore()
+    follower = make_follower(application, RecordingHandler(), position, batch_size=2,
+                             save_position_every=LONG_INTERVAL)
+    follower.run_once()
+    follower.run_once()
+
+    follower.flush_position()
+    follower.flush_position()  # nothing is deferred any more
+
+    assert position.writes == [2, 4]
+
+
+def test_flush_position_without_a_deferred_position_writes_nothing() -> None:
+    application = FakeApplication(["case:Opened"] * 2)
+    position = FakePositionStore()
+    follower = make_follower(application, RecordingHandler(), position)
+    follower.run_once()
+
+    follower.flush_position()
+
+    assert position.writes == [2]
+
+
+def test_on_lag_reports_how_many_stored_events_are_not_handled_yet() -> None:
+    application = FakeApplication(["case:Opened"] * 5)
+    lags: list[int] = []
+    follower = make_follower(application, RecordingHandler(), FakePositionStore(), batch_size=2,
+                             on_lag=lags.append)
+
+    follower.run_once()
+    follower.run_once()
+
+    assert lags == [3, 1]
+
+
+def test_try_activate_is_false_while_another_instance_holds_the_lock_and_true_after_it_is_released() -> None:
+    table = LockTable()
+    other = FakeLock(table)
+    assert other.try_acquire()
+    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore(), FakeLock(table))
+
+    while_held = follower.try_activate()
+    other.release()
+    after_release = follower.try_activate()
+
+    assert while_held is False
+    assert after_release is True
+    assert follower.still_active() is True
+
+
+def test_an_active_instance_stays_active_on_the_next_try() -> None:
+    table = LockTable()
+    lock = FakeLock(table)
+    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore(), lock)
+
+    assert follower.try_activate()
+    assert follower.try_activate()
+    assert table.holder is lock
+
+
+def test_still_active_reflects_the_lock() -> None:
+    table = LockTable()
+    lock = FakeLock(table)
+    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore(), lock)
+
+    before_activation = follower.still_active()
+    follower.try_activate()
+    while_held = follower.still_active()
+    lock.connection_lost = True
+    after_losing_it = follower.still_active()
+
+    assert before_activation is False
+    assert while_held is True
+    assert after_losing_it is False
+
+
+def test_an_instance_that_lost_the_lock_to_another_stands_by_and_releases_its_handle() -> None:
+    table = LockTable()
+    lock = FakeLock(table)
+    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore(), lock)
+    assert follower.try_activate()
+
+    lock.connection_lost = True
+    table.holder = FakeLock(table)  # the database released our session's lock and another instance took it
+
+    assert follower.try_activate() is False
+    assert follower.still_active() is False
+    assert lock.releases == 1
+
+
+def test_run_stops_on_request_and_writes_the_deferred_position_on_the_way_out() -> None:
+    application = FakeApplication(["case:Opened"] * 4)
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    table = LockTable()
+    lock = FakeLock(table)
+    follower = make_follower(application, handler, position, lock, batch_size=2, save_position_every=LONG_INTERVAL)
+    last_handled = threading.Event()
+    writes_while_running: list[int] = []
+
+    def on_batch(batch: list[tuple[int, Any]]) -> None:
+        if batch[-1][0] == 4:
+            writes_while_running.extend(position.writes)
+            last_handled.set()
+
+    handler.on_batch = on_batch
+    thread = threading.Thread(target=follower.run, daemon=True)
+    thread.start()
+    assert last_handled.wait(PATIENCE), "the follower never handled the second batch"
+    follower.stop()
+    thread.join(PATIENCE)
+
+    assert not thread.is_alive(), "run() did not end after stop()"
+    assert handler.ids() == [[1, 2], [3, 4]]
+    assert writes_while_running == [2]  # the second batch's position was deferred...
+    assert position.writes == [2, 4]  # ...and written on the way out
+    assert table.holder is None  # and the lock was given back
+
+
+def test_run_of_a_standby_instance_ends_on_stop_without_handling_or_writing_anything() -> None:
+    table = LockTable()
+    assert FakeLock(table).try_acquire()  # another instance is active
+    application = FakeApplication(["case:Opened"] * 2)
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    lock = FakeLock(table)
+    follower = make_follower(application, handler, position, lock)
+
+    thread = threading.Thread(target=follower.run, daemon=True)
+    thread.start()
+    assert lock.attempted.wait(PATIENCE), "the standby never asked for the lock"
+    follower.stop()
+    thread.join(PATIENCE)
+
+    assert not thread.is_alive(), "a standby did not end after stop()"
+    assert handler.batches == []
+    assert position.writes == []
+    assert position.reads == 0
+
+
+class FailingAfterFirstWrite(FakePositionStore):
+    """A position store that goes away after its first write (e.g. MongoDB down between two batches)."""
+
+    def set(self, position: int) -> None:
+        if self.writes:
+            self.writes.append(-1)  # an attempt
+            raise ConnectionError("position store down")
+        super().set(position)
+
+
+def test_a_failing_deferred_position_write_is_retried_and_never_ends_the_follower() -> None:
+    application = FakeApplication(["case:Opened"] * 4)
+    position = FailingAfterFirstWrite()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, position, batch_size=2, save_position_every=0.01)
+    thread = threading.Thread(target=follower.run, daemon=True)
+    thread.start()
+    # Wait until the deferred write has been attempted (and failed) at least once while idle.
+    deadline = threading.Event()
+    for _ in range(int(PATIENCE / 0.01)):
+        if -1 in position.writes:
+            break
+        deadline.wait(0.01)
+    alive_after_failure = thread.is_alive()
+    follower.stop()
+    thread.join(PATIENCE)
+
+    assert -1 in position.writes, "the deferred write was never attempted"
+    assert alive_after_failure, "a failed position write ended the follower"
+    assert not thread.is_alive()
