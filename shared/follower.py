@@ -216,10 +216,12 @@ class LogFollower:
         settings: PlatformSettings | None = None,
         topics: Collection[str] = (),
         save_position_every: float = 0.0,
+        lock_check_every: float = 1.0,
     ) -> None:
         """`save_position_every` > 0 writes the durable position at most that often (and on stop): only for
         handlers that tolerate replaying more than one batch after a crash (consumers dedupe; views are
-        version-guarded)."""
+        version-guarded). `lock_check_every`: how often, at most, the database is asked whether the lock is
+        still held."""
         self.name = name
         self._application = application
         self._handle_batch = handle_batch
@@ -235,6 +237,7 @@ class LogFollower:
         self._last_checked = 0.0
         self._lock_checked = 0.0
         self._save_every = save_position_every
+        self._lock_check_every = lock_check_every
         self._saved_at = 0.0
         self._unsaved: int | None = None
         # True while the next batch may repeat one handled before: after (re)loading the durable position.
@@ -280,8 +283,14 @@ class LogFollower:
         self.stopping.set()
 
     def still_active(self) -> bool:
-        """Whether this instance still holds its single-active lock (asks the database)."""
-        return self._active and self._lock.still_held()
+        """Whether this instance still holds its single-active lock: asks the database at most once a second
+        (the lock is lost only with its connection, which that check notices)."""
+        if not self._active:
+            return False
+        if self._due_lock_check() and not self._lock.still_held():
+            self._deactivate()
+            return False
+        return True
 
     def flush_position(self) -> None:
         """Write a position that was deferred (see `save_position_every`)."""
@@ -323,7 +332,7 @@ class LogFollower:
 
     def _due(self) -> bool:
         """At most once a second, idle housekeeping (the lag gauge) is due."""
-        due, self._last_checked = _once_a_second(self._last_checked)
+        due, self._last_checked = _once_every(1.0, self._last_checked)
         return due
 
     def try_activate(self) -> bool:
@@ -343,7 +352,7 @@ class LogFollower:
         return False
 
     def _due_lock_check(self) -> bool:
-        due, self._lock_checked = _once_a_second(self._lock_checked)
+        due, self._lock_checked = _once_every(self._lock_check_every, self._lock_checked)
         return due
 
     def _deactivate(self) -> None:
@@ -354,7 +363,7 @@ class LogFollower:
         self._lock.release()
 
 
-def _once_a_second(last: float) -> tuple[bool, float]:
-    """(whether a second has passed since `last`, the new `last`)."""
+def _once_every(interval: float, last: float) -> tuple[bool, float]:
+    """(whether `interval` seconds have passed since `last`, the new `last`)."""
     now = time.monotonic()
-    return (True, now) if now - last >= 1.0 else (False, last)
+    return (True, now) if now - last >= interval else (False, last)

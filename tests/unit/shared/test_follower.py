@@ -404,7 +404,7 @@ def test_an_active_instance_stays_active_on_the_next_try() -> None:
 def test_still_active_reflects_the_lock() -> None:
     table = LockTable()
     lock = FakeLock(table)
-    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore(), lock)
+    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore(), lock, lock_check_every=0)
 
     before_activation = follower.still_active()
     follower.try_activate()
@@ -511,3 +511,15 @@ def test_a_failing_deferred_position_write_is_retried_and_never_ends_the_followe
     assert -1 in position.writes, "the deferred write was never attempted"
     assert alive_after_failure, "a failed position write ended the follower"
     assert not thread.is_alive()
+
+
+def test_still_active_asks_the_database_at_most_once_per_interval() -> None:
+    table = LockTable()
+    lock = FakeLock(table)
+    follower = make_follower(FakeApplication(), RecordingHandler(), FakePositionStore(), lock,
+                             lock_check_every=LONG_INTERVAL)
+    follower.try_activate()
+
+    assert follower.still_active() is True
+    lock.connection_lost = True
+    assert follower.still_active() is True  # within the interval: the last answer stands
