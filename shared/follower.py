@@ -227,7 +227,6 @@ class LogFollower:
         self._handle_batch = handle_batch
         self._position_store = position
         self._lock = lock
-        self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._on_lag = on_lag
         # Only these event topics are decoded and handed over (all when empty); the rest are skipped unread.

@@ -20,6 +20,7 @@ from shared.follower import LogFollower, StorePosition, single_active_lock
 from shared.integration.envelope import IntegrationEvent
 from shared.messaging.publisher import ConfirmingPublisher, PublishFailed
 from shared.settings import PlatformSettings
+from shared.workers import run_workers
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,6 @@ def run_relay(service: str, settings: PlatformSettings, build_application: Calla
               translation: Any) -> None:
     """The composition root of a relay process: `translation` is the service's translate module
     (`to_integration_event` and `TRANSLATED`)."""
-    from shared.workers import run_workers  # noqa: PLC0415 - keeps this module free of process concerns
-
     settings = settings.for_follower()
     application = build_application(settings)
     try:

@@ -1,12 +1,11 @@
 """HTTP metrics (RED): requests by route template, method and status class; latency histogram; /metrics.
 
-A plain ASGI middleware: Starlette's BaseHTTPMiddleware costs a task and a stream per request.
+A plain ASGI middleware (as is bodylimit.py): Starlette's BaseHTTPMiddleware costs a task and a stream per request.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.responses import Response
@@ -42,54 +41,6 @@ class MetricsMiddleware:
             template = getattr(scope.get("route"), "path", "unmatched")
             REQUESTS.labels(template, scope["method"], f"{status // 100}xx").inc()
             LATENCY.labels(template, scope["method"]).observe(time.perf_counter() - started)
-
-
-class BodySizeLimit:
-    """Refuses a body larger than the limit: at once when its declared length says so, and for a chunked body
-    (no length) as soon as what arrived passes the limit, before the application reads any of it."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int, refuse: Any) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.refuse = refuse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self.refuse(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                await self.refuse(scope, receive, send)
-                return
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
 
 
 def metrics_response() -> Response:

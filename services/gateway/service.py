@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from services.gateway import errors
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.deps import Gateway, RateLimits
-from services.gateway.metrics import BodySizeLimit, MetricsMiddleware
+from services.gateway.bodylimit import BodySizeLimit
+from services.gateway.metrics import MetricsMiddleware
 from services.gateway.routes import auth, petitions, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings

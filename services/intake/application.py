@@ -33,10 +33,7 @@ class IntakeApplication(ServiceApplication):
 
     def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None, *, max_batch: int = 200):
         super().__init__(settings, env)
-        self._committer = GroupCommitter(self._save_events, store=self.service_name, max_batch=max_batch)
-
-    def _save_events(self, *events: Any) -> None:
-        self.save(*events)
+        self._committer = GroupCommitter(self.save, store=self.service_name, max_batch=max_batch)
 
     def register_petition(
         self,
@@ -48,22 +45,8 @@ class IntakeApplication(ServiceApplication):
         """Register a validated petition and issue its query code; returns once it is durably stored."""
         for _attempt in range(3):
             code = querycode.issue()
-            petition = Petition(
-                query_code=code,
-                channel=command.channel.value,
-                petitioner=command.petitioner.model_dump(mode="json"),
-                title=command.title,
-                request=command.request,
-                facts_and_reasons=command.facts_and_reasons,
-                category=command.category.value,
-                topic=command.topic.value if command.topic else None,
-                place_code=command.place_code,
-                people_count=command.people_count,
-                attachments=[a.model_dump(mode="json") for a in command.attachments],
-                actor=actor or PETITIONER.model_dump(),
-                correlation_id=correlation_id or str(uuid.uuid4()),
-                causation_id=None,
-            )
+            petition = Petition.register(command, query_code=code, actor=actor or PETITIONER.model_dump(),
+                                         correlation_id=correlation_id or str(uuid.uuid4()))
             try:
                 self._committer.commit(petition.collect_events())
             except IntegrityError:

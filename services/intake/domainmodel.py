@@ -7,6 +7,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.contracts.registration import RegisterPetition
+
 QUERY_CODE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:query-code")
 
 
@@ -22,6 +24,27 @@ class Petition(Aggregate):
     @staticmethod
     def create_id(query_code: str) -> UUID:  # type: ignore[override]
         return uuid5(QUERY_CODE_NAMESPACE, query_code)
+
+    @classmethod
+    def register(cls, command: RegisterPetition, *, query_code: str, actor: dict[str, Any],
+                 correlation_id: str) -> Petition:
+        """A petition registered from a validated registration command."""
+        return cls(
+            query_code=query_code,
+            channel=command.channel.value,
+            petitioner=command.petitioner.model_dump(mode="json"),
+            title=command.title,
+            request=command.request,
+            facts_and_reasons=command.facts_and_reasons,
+            category=command.category.value,
+            topic=command.topic.value if command.topic else None,
+            place_code=command.place_code,
+            people_count=command.people_count,
+            attachments=[a.model_dump(mode="json") for a in command.attachments],
+            actor=actor,
+            correlation_id=correlation_id,
+            causation_id=None,
+        )
 
     @event("Registered")
     def __init__(

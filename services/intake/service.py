@@ -19,7 +19,6 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake.application import IntakeApplication, PetitionNotFound
 from services.intake.bootstrap import build_application
-from services.intake.settings import IntakeSettings
 from shared.contracts.actor import PETITIONER, Actor, CorrelationId
 from shared.contracts.errors import validation_problem
 from shared.contracts.registration import RegisterPetition
@@ -106,9 +105,8 @@ class IntakeService:
         found = self.intake.find_by_query_code(query_code)
         return _json(200, found) if found else _json(404, {"error": "not_found"})
 
-    @staticmethod
-    def _authorised(request: Request) -> bool:
-        expected = IntakeSettings().internal_token
+    def _authorised(self, request: Request) -> bool:
+        expected = self.intake.settings.internal_token  # read once, when the application was built
         return not expected or hmac.compare_digest(request.headers.get(INTERNAL_TOKEN_HEADER, ""), expected)
 
     @http("GET", "/healthz")

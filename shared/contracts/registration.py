@@ -59,7 +59,6 @@ CHANNEL_LABELS = {
     Channel.ONLINE: "网上信访", Channel.LETTER: "来信", Channel.VISIT: "来访",
     Channel.PHONE: "来电", Channel.PROVINCIAL_TRANSFER: "上级转送",
 }
-CATEGORY_LABELS = {Category.SUGGESTION: "建议意见类", Category.REPORT: "检举控告类", Category.APPEAL: "申诉求决类"}
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 IdNumber = Annotated[str, AfterValidator(resident_id_number)]

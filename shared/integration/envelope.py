@@ -56,10 +56,6 @@ class IntegrationEvent:
         return self.event_type.type
 
     @property
-    def source_service(self) -> str:
-        return self.source.rsplit(":", 1)[-1]
-
-    @property
     def tracking(self) -> Tracking:
         """The consumer's dedupe key: (source, sequence), or for a source that sends no sequence, a number
         derived from the id. Either identifies the event exactly as `id` does."""

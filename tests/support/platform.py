@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -309,7 +308,3 @@ def queue_depth(namespace: str, queue_name: str, amqp_uri: str) -> int:
     with Connection(amqp_uri, connect_timeout=5) as connection:
         _, count, _ = connection.default_channel.queue_declare(queue=queue_name, passive=True)
         return count
-
-
-def shell_quote(command: str) -> str:
-    return shlex.quote(command)

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.routing.bootstrap import build_application
 from services.routing.rules import RoutingRules, RulesFileError, load_rules
+from services.routing.settings import RoutingSettings
 
 BUNDLED = Path(__file__).resolve().parents[3] / "services" / "routing" / "rules" / "organ-routing.yaml"
 
@@ -170,3 +172,24 @@ def test_the_good_table_used_above_loads_and_routes(tmp_path: Path) -> None:
     assert rules.decide(category="report", topic=None, place_code="330106").organ_code == "330106-JWJW"
     assert rules.decide(category="appeal", topic=None, place_code="330106").rule_id == "triage"
     assert rules.version == "test.1"
+
+
+def test_another_countys_table_is_refused_at_start_up(tmp_path: Path) -> None:
+    # The bundled table is 示例县's (330106): a deployment for another county must bring its own.
+    settings = RoutingSettings(XINFANG_ENV="test", XINFANG_COUNTY_CODE="110105", DATA_DIR=tmp_path)
+
+    with pytest.raises(RulesFileError, match="county 330106 .*XINFANG_COUNTY_CODE is 110105"):
+        build_application(settings)
+
+
+def test_the_countys_own_table_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "organ-routing.yaml"
+    path.write_text(GOOD_TABLE.replace('"330106", name: "示例县"', '"110105", name: "朝阳区"'), encoding="utf-8")
+    settings = RoutingSettings(XINFANG_ENV="test", XINFANG_COUNTY_CODE="110105", DATA_DIR=tmp_path,
+                               ROUTING_RULES_FILE=path)
+
+    application = build_application(settings)
+    try:
+        assert application.rules.table.county.name == "朝阳区"
+    finally:
+        application.close()

@@ -49,23 +49,8 @@ def registration_command() -> RegisterPetition:
 
 def registered_petition() -> Petition:
     """A Petition built from a validated command, as intake's application builds it."""
-    command = registration_command()
-    return Petition(
-        query_code=QUERY_CODE,
-        channel=command.channel.value,
-        petitioner=command.petitioner.model_dump(mode="json"),
-        title=command.title,
-        request=command.request,
-        facts_and_reasons=command.facts_and_reasons,
-        category=command.category.value,
-        topic=command.topic.value if command.topic else None,
-        place_code=command.place_code,
-        people_count=command.people_count,
-        attachments=[a.model_dump(mode="json") for a in command.attachments],
-        actor={"role": "petitioner", "user": None, "organ": None},
-        correlation_id="corr-intake",
-        causation_id=None,
-    )
+    return Petition.register(registration_command(), query_code=QUERY_CODE,
+                             actor={"role": "petitioner", "user": None, "organ": None}, correlation_id="corr-intake")
 
 
 def routed_assignment(petition_id: UUID) -> Assignment:
