@@ -233,11 +233,13 @@ class LogFollower:
         self._topics = frozenset(topics)
         self._position: int | None = None
         self._active = False
-        self._last_checked = 0.0
-        self._lock_checked = 0.0
+        # -inf, not 0: time.monotonic() counts from boot, so on a machine up for less than an interval a 0 would
+        # defer the first write or check.
+        self._last_checked = float("-inf")
+        self._lock_checked = float("-inf")
         self._save_every = save_position_every
         self._lock_check_every = lock_check_every
-        self._saved_at = 0.0
+        self._saved_at = float("-inf")
         self._unsaved: int | None = None
         # True while the next batch may repeat one handled before: after (re)loading the durable position.
         self.resuming = True
