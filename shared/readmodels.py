@@ -29,7 +29,9 @@ class Deadline(me.EmbeddedDocument):
     label = me.StringField(required=True)  # Chinese, for people
     due = me.StringField(required=True)  # YYYY-MM-DD (Asia/Shanghai)
     basis = me.StringField(required=True)  # the statute it comes from
-    provisional = me.BooleanField(default=False)
+    provisional = me.BooleanField(default=False)  # counted on weekends only: the holiday table lacks the year
+    status = me.StringField(default="open")  # open | met | stopped
+    start = me.StringField(null=True)  # the trigger date; counting starts the day after
 
 
 class TimelineEntry(me.EmbeddedDocument):
@@ -54,7 +56,11 @@ class CaseView(me.Document):
     organ = me.EmbeddedDocumentField(Organ, null=True)
     routing_basis = me.StringField(null=True)
     rules_version = me.StringField(null=True)
-    deadlines = me.EmbeddedDocumentListField(Deadline)
+    disposition = me.StringField(null=True)  # transfer | assign | political_legal | discipline | ...
+    procedure = me.StringField(null=True)  # ordinary | simplified, once accepted
+    involved_organs = me.ListField(me.StringField())  # every organ that handled or reviewed it (officer access)
+    deadlines = me.EmbeddedDocumentListField(Deadline)  # every deadline the case has had, by kind
+    next_deadline = me.EmbeddedDocumentField(Deadline, null=True)  # the earliest open one
     timeline = me.EmbeddedDocumentListField(TimelineEntry)
     updated_at = me.DateTimeField()
 

@@ -45,6 +45,10 @@ class PlatformSettings(BaseSettings):
     # Log followers (relays, projectors, dispatchers) read in one thread: a small pool is plenty.
     follower_pool_size: int = Field(2, alias="FOLLOWER_POSTGRES_POOL_SIZE")
 
+    # The county's organs and routing rules (versioned YAML; the bundled demonstration table when unset): routing
+    # applies the rules, supervision checks the organ codes officers name.
+    routing_rules_file: Path | None = Field(None, alias="ROUTING_RULES_FILE")
+
     metrics_port: int = Field(0, alias="METRICS_PORT")  # 0: no metrics server in this process
     follower_poll_interval: float = Field(0.05, alias="FOLLOWER_POLL_INTERVAL")
 

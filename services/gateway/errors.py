@@ -32,19 +32,21 @@ FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.error, self.message, self.headers = status, error, message, headers
+        self.extra = extra or {}  # further machine fields, e.g. the current status and the allowed actions
 
 
-def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+def problem(http_status: int, error: str, message: str, /, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=http_status)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        response = problem(exc.status, exc.error, exc.message)
+        response = problem(exc.status, exc.error, exc.message, **exc.extra)
         response.headers.update(exc.headers or {})
         return response
 

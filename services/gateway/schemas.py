@@ -25,7 +25,8 @@ class DeadlinePublic(BaseModel):
     label: str
     due: str  # YYYY-MM-DD
     basis: str
-    provisional: bool = False
+    provisional: bool = False  # 暂定: the holiday table does not cover the year yet; recounted when it does
+    status: str = "open"  # open | met | stopped
 
 
 class TimelineStep(BaseModel):
@@ -50,6 +51,7 @@ class StatusView(BaseModel):
     title: str | None = None
     registered_at: datetime | None = None
     organ: OrganPublic | None = None
+    next_deadline: DeadlinePublic | None = None
     deadlines: list[DeadlinePublic] = []
     timeline: list[TimelineStep] = []
     notices: list[NoticePublic] = []
@@ -87,3 +89,5 @@ class Problem(BaseModel):
     error: str
     message: str
     errors: list[dict[str, str]] | None = None
+    status: str | None = None  # 409 on a lifecycle step: the case's current status ...
+    allowed_actions: list[str] | None = None  # ... and the actions open in it

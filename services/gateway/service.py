@@ -12,7 +12,7 @@ from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.deps import Gateway, RateLimits
 from services.gateway.bodylimit import BodySizeLimit
 from services.gateway.metrics import MetricsMiddleware
-from services.gateway.routes import auth, petitions, system
+from services.gateway.routes import auth, lifecycle, petitions, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
 from shared.observability import configure_logging
@@ -54,6 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
 
     app.include_router(petitions.router)
+    app.include_router(lifecycle.router)
     app.include_router(auth.router)
     app.include_router(system.router)
     return app

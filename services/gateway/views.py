@@ -26,6 +26,11 @@ def _notices(query_code: str) -> list[NoticePublic]:
     return [NoticePublic(kind=m.kind, title=m.title, body=m.body, delivered_at=m.delivered_at) for m in messages]
 
 
+def _deadline(d: Any) -> DeadlinePublic:
+    return DeadlinePublic(kind=d.kind, label=d.label, due=d.due, basis=d.basis, provisional=d.provisional,
+                          status=d.status or "open")
+
+
 def _case_fields(case: CaseView) -> dict[str, Any]:
     return {
         "query_code": case.query_code,
@@ -34,8 +39,8 @@ def _case_fields(case: CaseView) -> dict[str, Any]:
         "title": case.title,
         "registered_at": case.registered_at,
         "organ": OrganPublic(code=case.organ.code, name=case.organ.name) if case.organ else None,
-        "deadlines": [DeadlinePublic(kind=d.kind, label=d.label, due=d.due, basis=d.basis,
-                                     provisional=d.provisional) for d in case.deadlines],
+        "next_deadline": _deadline(case.next_deadline) if case.next_deadline else None,
+        "deadlines": [_deadline(d) for d in case.deadlines],
         "timeline": [TimelineStep(at=t.at, step=t.step, text=t.text) for t in case.timeline],
         "notices": _notices(case.query_code),
     }
@@ -60,8 +65,7 @@ def status_by_query_code(code: str, intake: IntakeHttp) -> StatusView | None:
 
 def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> OfficerPetitionView | None:
     case = CaseView.objects(petition_id=petition_id).first()
-    if principal.role is Role.ORGAN_OFFICER and (case is None or case.organ is None
-                                                  or case.organ.code != principal.organ_code):
+    if principal.role is Role.ORGAN_OFFICER and (case is None or principal.organ_code not in case.involved_organs):
         raise ApiError(403, "not_your_organ", "该信访事项未转送至您所在的机关，无权查看")
     record = rpc.call("intake", "get_petition", petition_id)
     if record is None:

@@ -9,7 +9,7 @@ from services.routing.settings import RoutingSettings
 
 def build_application(settings: RoutingSettings | None = None) -> RoutingApplication:
     settings = settings or RoutingSettings()
-    rules = load_rules(settings.rules_file)
+    rules = load_rules(settings.routing_rules_file)
     county = rules.table.county
     if county.code != settings.county_code:
         # Another county's table would route this county's petitions to organs that are not its own.

@@ -1,4 +1,4 @@
-"""The routing-rules table: versioned data (rules/organ-routing.yaml), checked on load, applied as a pure function.
+"""The routing-rules table: versioned data (shared/data/organ-routing.yaml: the county's organs and its rules), checked on load, applied as a pure function.
 
 A bad table must stop the service with a message that names the problem, never route with half a table.
 """
@@ -105,7 +105,7 @@ def load_rules(path: Path | None = None) -> RoutingRules:
     origin = "bundled organ-routing.yaml" if path is None else str(path)
     try:
         if path is None:
-            text = resources.files("services.routing").joinpath("rules", "organ-routing.yaml").read_text("utf-8")
+            text = resources.files("shared.data").joinpath("organ-routing.yaml").read_text("utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
         document = yaml.safe_load(text)

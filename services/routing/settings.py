@@ -1,14 +1,13 @@
-"""routing's settings (environment variables; see docs/configuration.md)."""
+"""routing's settings (environment variables; see docs/configuration.md).
+
+The rules table is ROUTING_RULES_FILE (shared.settings.PlatformSettings.routing_rules_file): supervision reads the
+same file's organ list.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
-
-from pydantic import Field
 
 from shared.settings import PlatformSettings
 
 
 class RoutingSettings(PlatformSettings):
-    # The county's routing-rules table; the bundled demonstration table when unset.
-    rules_file: Path | None = Field(None, alias="ROUTING_RULES_FILE")
+    pass

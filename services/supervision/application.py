@@ -1,26 +1,52 @@
-"""supervision's use cases: open a case when a petition is registered, and record what happens to it."""
+"""supervision's use cases: open a case when a petition is registered, follow its routing, and take the
+officers' and petitioners' lifecycle commands."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from pydantic import ValidationError
 
-from services.supervision.deadlines import acceptance_deadline
-from services.supervision.domainmodel import Case
-from shared.eventstore import NotYet, ServiceApplication
+from services.supervision.deadlines import DeadlineRules
+from services.supervision.domainmodel import ASSIGN_BASIS, REDIRECT_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
+from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidCommand, allowed_actions
+from shared.chinatime import local_date
+from shared.contracts.errors import validation_problem
+from shared.contracts.lifecycle import COMMANDS
+from shared.eventstore import IntegrityError, NotYet, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
+from shared.organs import OrganDirectory
+from shared.settings import PlatformSettings
+
+SYSTEM_ROUTING = {"role": "system", "user": "routing-rules", "organ": None}
+Clock = Callable[[], datetime]
 
 
 class CaseNotOpenedYet(NotYet):
     """An event about a petition arrived before its registration did; it is retried shortly."""
 
 
+class CaseNotFound(CaseError):
+    http_status = 404
+
+
 class SupervisionApplication(ServiceApplication):
     name = "Supervision"
     service_name = "supervision"
 
+    def __init__(self, settings: PlatformSettings, rules: DeadlineRules, organs: OrganDirectory,
+                 env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
+        super().__init__(settings, env)
+        self.rules = rules
+        self.organs = organs
+        self.clock: Clock = clock or (lambda: datetime.now(timezone.utc))
+
+    # --- integration events ----------------------------------------------------------------------------------
     def open_case(self, event: IntegrationEvent) -> str:
         petition = event.data
         registered_at = datetime.fromisoformat(petition["registered_at"])
@@ -34,20 +60,30 @@ class SupervisionApplication(ServiceApplication):
                 channel=petition["channel"],
                 place_code=petition["place_code"],
                 at=petition["registered_at"],
-                deadlines=[acceptance_deadline(registered_at).as_dict()],
+                # The bureau's 15 days to transfer or assign run from receipt (Art. 22).
+                deadlines=[self.rules.compute("triage", local_date(registered_at)).as_dict()],
                 correlation_id=event.correlation_id,
                 causation_id=event.id,
+                people_count=petition.get("people_count", 1),
+                repeat_of=petition.get("repeat_of"),
             )]
 
         return self.process(event.tracking, decide, key=event.subject)
 
     def record_routing(self, event: IntegrationEvent) -> str:
+        """The routing rules' decision. Applied only while the case awaits triage: a clerk who already routed it
+        by hand, or a case already closed, keeps its state (the decision is recorded as processed)."""
         routed = event.data
 
         def decide() -> list[Case]:
-            case = self._case(routed["petition_id"])
-            case.assign_organ(organ=routed["organ"], basis=routed["basis"], rules_version=routed["rules_version"],
-                              at=routed["routed_at"], correlation_id=event.correlation_id, causation_id=event.id)
+            case = self._case_or_not_yet(routed["petition_id"])
+            if not case.can("route", SYSTEM_ROUTING):
+                return []
+            case.route(disposition=routed.get("disposition", "transfer"), organ=routed.get("organ"),
+                       joining_organs=routed.get("joining_organs", []), basis=routed["basis"], rules=self.rules,
+                       at=max(self.clock(), datetime.fromisoformat(routed["routed_at"])), actor=SYSTEM_ROUTING,
+                       correlation_id=event.correlation_id, causation_id=event.id, rule_id=routed.get("rule_id"),
+                       rules_version=routed.get("rules_version"), where_to_go=routed.get("where_to_go"))
             return [case]
 
         return self.process(event.tracking, decide, key=event.subject)
@@ -58,7 +94,7 @@ class SupervisionApplication(ServiceApplication):
         notice = event.data
 
         def decide() -> list[Case]:
-            case = self._case(notice["petition_id"])
+            case = self._case_or_not_yet(notice["petition_id"])
             if case.has_notice(notice["notice_id"]):
                 return []
             case.record_notice(notice_id=notice["notice_id"], kind=notice["kind"], title=notice["title"],
@@ -68,8 +104,140 @@ class SupervisionApplication(ServiceApplication):
 
         return self.process(event.tracking, decide, key=event.subject)
 
-    def _case(self, petition_id: str) -> Case:
+    def _case_or_not_yet(self, petition_id: str) -> Case:
         try:
             return self.repository.get(UUID(petition_id))
         except AggregateNotFoundError:
             raise CaseNotOpenedYet(petition_id) from None
+
+    # --- commands ------------------------------------------------------------------------------------------
+    def perform(self, petition_id: str, action: str, payload: dict[str, Any], actor: dict[str, Any],
+                correlation_id: str | None = None) -> dict[str, Any]:
+        """Apply one lifecycle command and return the case as it now stands. Raises CaseError (with an HTTP
+        status and a Chinese message) when the command is invalid, not permitted or not allowed now."""
+        model = COMMANDS.get(action)
+        if model is None:
+            raise InvalidCommand("unknown_action", f"未知的办理操作：{action}")
+        try:
+            command = model.model_validate(payload)
+        except ValidationError as error:
+            problem = validation_problem(error.errors())
+            raise InvalidCommand(problem["error"], problem["message"], errors=problem["errors"]) from None
+        correlation_id = correlation_id or str(uuid.uuid4())
+        with self._turns.hold(petition_id):
+            for _attempt in range(5):
+                case = self._case(petition_id)
+                self._apply(case, action, command, actor, correlation_id)
+                try:
+                    self.save(case)
+                except IntegrityError:  # another instance moved the case on meanwhile: decide again on fresh state
+                    continue
+                return self.summary(case)
+        raise CaseError("conflict", "该信访事项正在被其他人员办理，请刷新后重试")
+
+    def _apply(self, case: Case, action: str, c: Any, actor: dict[str, Any], correlation_id: str) -> None:
+        at, rules = self.clock(), self.rules
+        common = {"at": at, "actor": actor, "correlation_id": correlation_id}
+        if action in ("transfer", "assign"):
+            case.route(disposition=action, organ=self._organ(c.organ_code),
+                       joining_organs=[self._organ(code) for code in c.joining_organ_codes if code != c.organ_code],
+                       basis=c.basis or (ASSIGN_BASIS if action == "assign" else TRANSFER_BASIS), rules=rules,
+                       report_due=getattr(c, "report_due", None), action=action, **common)
+        elif action == "report_up":
+            case.route(disposition="report_up", organ=None, joining_organs=[], basis=f"{REPORT_UP_BASIS}。{c.reasons}",
+                       rules=rules, action=action, **common)
+        elif action == "redirect":
+            case.route(disposition="out_of_remit", organ=None, joining_organs=[], basis=REDIRECT_BASIS,
+                       rules=rules, where_to_go=c.where_to_go, action=action, **common)
+        elif action == "object":
+            suggested = self._organ(c.suggested_organ_code) if c.suggested_organ_code else None
+            case.object(reasons=c.reasons, suggested_organ=suggested, **common)
+        elif action == "decide_objection":
+            organ = self._organ(c.organ_code) if c.organ_code else None
+            case.decide_objection(upheld=c.upheld, reasons=c.reasons, organ=organ, rules=rules, **common)
+        elif action == "accept":
+            case.accept(procedure=c.procedure, notes=c.notes, rules=rules, **common)
+        elif action in ("decline", "decline_again"):
+            case.decline(reason_code=c.reason_code, explanation=c.explanation, again=action == "decline_again",
+                         earlier_petition_id=c.earlier_petition_id, **common)
+        elif action == "divert":
+            case.divert(item=c.item, explanation=c.explanation, **common)
+        elif action == "record_handling":
+            case.record_handling(kind=c.kind, summary=c.summary, **common)
+        elif action == "convert_to_ordinary":
+            case.convert_to_ordinary(reason=c.reason, rules=rules, **common)
+        elif action == "extend":
+            case.extend(days=c.days, reasons=c.reasons, approved_by=c.approved_by, rules=rules, **common)
+        elif action == "reply":
+            case.reply(outcome=c.outcome, opinion=c.opinion, rules=rules, **common)
+        elif action in ("open_review", "open_re_review"):
+            case.open_review(organ=self._organ(c.organ_code), rules=rules, re_review=action == "open_re_review",
+                             **common)
+        elif action == "decide_review":
+            case.decide_review(outcome=c.outcome, opinion=c.opinion, rules=rules, **common)
+        elif action == "start_hearing":
+            case.start_hearing(**common)
+        elif action == "end_hearing":
+            case.end_hearing(rules=rules, **common)
+        elif action == "decide_re_review":
+            case.decide_re_review(outcome=c.outcome, opinion=c.opinion, **common)
+        elif action == "withdraw":
+            case.withdraw(reasons=c.reasons, **common)
+        elif action == "evaluate":
+            case.evaluate(rating=c.rating, comment=c.comment, **common)
+        elif action == "request_review":
+            case.request_review(reasons=c.reasons, **common)
+        else:  # pragma: no cover - COMMANDS and this dispatch are kept in step by a unit test
+            raise InvalidCommand("unknown_action", f"未知的办理操作：{action}")
+
+    def _organ(self, code: str) -> dict[str, str]:
+        organ = self.organs.get(code)
+        if organ is None:
+            raise InvalidCommand("unknown_organ", f"机关代码“{code}”不在本县机关名录中", organ_code=code)
+        return organ.as_dict()
+
+    def _case(self, petition_id: str) -> Case:
+        try:
+            return self.repository.get(UUID(str(petition_id)))
+        except (ValueError, AggregateNotFoundError):
+            raise CaseNotFound("not_found", "未找到该信访事项") from None
+
+    def get_case(self, petition_id: str, actor: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.summary(self._case(petition_id), actor)
+
+    @staticmethod
+    def summary(case: Case, actor: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The case as it stands: status, organ, open deadlines and the actions open now."""
+        actions = allowed_actions(case.status)
+        if actor is not None:
+            actions = [a for a in actions if case.can(a, actor)]
+        return {
+            "id": str(case.id), "version": case.version, "status": case.status.value,
+            "status_text": STATUS_TEXT[case.status], "organ": case.organ, "joining_organs": case.joining_organs,
+            "disposition": case.disposition, "procedure": case.procedure,
+            "deadlines": case.open_deadlines(), "allowed_actions": actions,
+        }
+
+    # --- the deadline sweep ----------------------------------------------------------------------------------
+    def sweep(self, petition_ids: list[str]) -> dict[str, int]:
+        """Finalize cases whose review window passed unused, and recount provisional deadlines the calendar now
+        covers. Safe to run from several instances at once (a lost race is a version conflict, retried)."""
+        finalized = recomputed = 0
+        for petition_id in petition_ids:
+            with self._turns.hold(petition_id):
+                for _attempt in range(3):
+                    case = self._case(petition_id)
+                    did_finalize = case.finalize_if_window_passed(at=self.clock(), correlation_id=str(uuid.uuid4()))
+                    did_recompute = case.recompute_deadlines(rules=self.rules, at=self.clock(),
+                                                             correlation_id=str(uuid.uuid4()))
+                    if not (did_finalize or did_recompute):
+                        break
+                    try:
+                        self.save(case)
+                    except IntegrityError:
+                        continue
+                    finalized += did_finalize
+                    recomputed += did_recompute
+                    break
+        return {"finalized": finalized, "recomputed": recomputed}
+

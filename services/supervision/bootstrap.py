@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from services.supervision.application import SupervisionApplication
+from services.supervision.application import Clock, SupervisionApplication
+from services.supervision.deadlines import load_deadline_rules
 from services.supervision.settings import SupervisionSettings
+from shared.organs import OrganDirectory
 
 
-def build_application(settings: SupervisionSettings | None = None) -> SupervisionApplication:
-    return SupervisionApplication(settings or SupervisionSettings())
+def build_application(settings: SupervisionSettings | None = None, clock: Clock | None = None) -> SupervisionApplication:
+    settings = settings or SupervisionSettings()
+    rules = load_deadline_rules(settings.holiday_table_file, settings.deadline_rules_file)
+    return SupervisionApplication(settings, rules, OrganDirectory.load(settings.routing_rules_file), clock=clock)

@@ -20,7 +20,8 @@ from prometheus_client import Counter
 from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
 
-from services.supervision.domainmodel import STATUS_TEXT, Case
+from services.supervision.domainmodel import HANDLING_STEPS, Case
+from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.contracts.registration import CHANNEL_LABELS, Channel
 from shared.readmodels import CaseView, Deadline, Organ, TimelineEntry
 
@@ -30,24 +31,113 @@ log = logging.getLogger(__name__)
 PROJECTION_FAILURES = Counter("xinfang_projection_failures_total", "Cases a projection could not update", ["projection"])
 
 
+def _deadline(d: dict[str, Any]) -> Deadline:
+    return Deadline(kind=d["kind"], label=d["label"], due=d["due"], basis=d["basis"],
+                    provisional=d.get("provisional", False), status=d.get("status", "open"), start=d.get("start"))
+
+
+def _set_deadlines(view: CaseView, opened: list[dict[str, Any]], closed: dict[str, str]) -> None:
+    by_kind = {d.kind: d for d in view.deadlines}
+    for kind, outcome in closed.items():
+        if kind in by_kind:
+            by_kind[kind].status = outcome
+    for d in opened:
+        by_kind[d["kind"]] = _deadline({**d, "status": "open"})
+    view.deadlines = list(by_kind.values())
+    upcoming = sorted((d for d in view.deadlines if d.status == "open"), key=lambda d: d.due)
+    view.next_deadline = upcoming[0] if upcoming else None
+
+
+def _organ_name(view: CaseView) -> str:
+    return view.organ.name if view.organ else "有权处理机关"
+
+
+def step_text(view: CaseView, e: Any) -> str | None:
+    """What the petitioner reads in the timeline for one lifecycle step (None: nothing public to say)."""
+    d, action = e.details, e.action
+    if action in ("route", "transfer", "assign") or (action == "decide_objection" and "organ" in d):
+        organ = d.get("organ")
+        if organ is None:
+            return None  # report_up / redirect are handled below
+        if d["disposition"] == "assign":
+            return f"已交办{organ['name']}办理，该机关将在规定期限内告知是否受理"
+        if d["disposition"] == "political_legal":
+            return f"涉法涉诉事项，已转{organ['name']}依法处理"
+        return f"已转送{organ['name']}办理，该机关将在规定期限内告知是否受理"
+    if action == "decide_objection":
+        return "信访部门审核后维持原转送" if not d["upheld"] else "信访部门审核后正在重新确定办理机关"
+    due = e.opened[0]["due"] if e.opened else None
+    texts = {
+        "report_up": "属于重大紧急事项，已报请本级党委和政府研究决定",
+        "redirect": f"该事项不属于本系统受理范围，请向{d.get('where_to_go', '有权处理的机关')}提出",
+        "object": "承办机关对职责范围提出异议，信访部门正在审核",
+        "accept": f"{_organ_name(view)}已受理（{'简易程序' if d.get('procedure') == 'simplified' else '普通程序'}），"
+                  f"应于{due}前办结",
+        "decline": f"不予受理：{d.get('reason')}（{e.basis}）",
+        "decline_again": f"不再受理：{d.get('reason')}（{e.basis}）",
+        "divert": f"该事项应通过{d.get('procedure')}解决，已引导导入法定程序",
+        "record_handling": f"{_organ_name(view)}已组织{HANDLING_STEPS.get(d.get('kind'), '办理')}",
+        "convert_to_ordinary": f"已转为普通程序办理，应于{due}前办结",
+        "extend": f"经本机关负责人批准延长办理期限{d.get('days')}日，延期理由：{d.get('reasons')}；应于{due}前办结",
+        "reply": f"{_organ_name(view)}已出具处理意见（{d.get('outcome_text')}）。如不服，可自收到之日起30日内请求复查",
+        "evaluate": f"信访人评价：{d.get('rating_text')}",
+        "request_review": "信访人已请求复查",
+        "request_re_review": "信访人已请求复核",
+        "open_review": f"{d.get('review_organ', {}).get('name', '复查机关')}已受理复查请求，应于{due}前提出复查意见",
+        "open_re_review": f"{d.get('re_review_organ', {}).get('name', '复核机关')}已受理复核请求，应于{due}前提出复核意见",
+        "decide_review": f"复查意见：{d.get('outcome_text')}。如不服，可自收到之日起30日内请求复核"
+        if d.get("outcome") != "rehandle" else "复查意见：撤销原处理意见，责令重新办理",
+        "start_hearing": "复核听证开始（听证时间不计入复核期限）",
+        "end_hearing": f"复核听证结束，复核期限顺延至{due}",
+        "decide_re_review": f"复核意见：{d.get('outcome_text')}。该信访事项已终结，以同一事实和理由再次提出的不再受理",
+        "finalize": "请求期限届满未请求复查或复核，该信访事项已终结",
+        "withdraw": "信访人申请撤回，信访部门已同意",
+        "recompute_deadlines": "节假日安排公布后，期限已重新计算",
+    }
+    return texts.get(action)
+
+
 def apply(view: CaseView | None, event: Any) -> CaseView:
     """The view after one more event of its case (a pure transition; `view` is None before Case.Opened)."""
     if isinstance(event, Case.Opened):
         registered_at = datetime.fromisoformat(event.at)
         view = CaseView(
-            petition_id=str(event.originator_id), query_code=event.query_code, status="registered",
-            status_text=STATUS_TEXT["registered"], title=event.title, category=event.category,
+            petition_id=str(event.originator_id), query_code=event.query_code, status=Status.REGISTERED.value,
+            status_text=STATUS_TEXT[Status.REGISTERED], title=event.title, category=event.category,
             channel=event.channel, place_code=event.place_code, registered_at=registered_at,
-            deadlines=[Deadline(**d) for d in event.deadlines],
             timeline=[TimelineEntry(at=registered_at, step="registered",
                                     text=f"信访事项已登记（{CHANNEL_LABELS[Channel(event.channel)]}）")],
         )
+        _set_deadlines(view, event.deadlines, {})
     elif view is None:
         raise ValueError(f"case {event.originator_id} history does not start with Case.Opened")
-    elif isinstance(event, Case.OrganAssigned):
-        view.status, view.status_text = "transferred", STATUS_TEXT["transferred"]
+    elif isinstance(event, Case.Transitioned):
+        status = Status(event.status)
+        view.status, view.status_text = status.value, STATUS_TEXT[status]
+        d = event.details
+        if "organ" in d:
+            view.organ = Organ(code=d["organ"]["code"], name=d["organ"]["name"])
+            view.disposition = d.get("disposition")
+            view.routing_basis = event.basis
+            view.rules_version = d.get("rules_version")
+        if event.action in ("report_up", "redirect", "route") and "disposition" in d:
+            view.disposition = d["disposition"]
+        if event.action == "accept":
+            view.procedure = d["procedure"]
+        elif event.action == "convert_to_ordinary" or (event.action == "decide_review" and d["outcome"] == "rehandle"):
+            view.procedure = "ordinary"
+        for organ in (d.get("organ"), d.get("review_organ"), d.get("re_review_organ")):
+            if organ and organ["code"] not in view.involved_organs:
+                view.involved_organs.append(organ["code"])
+        _set_deadlines(view, event.opened, event.closed)
+        text = step_text(view, event)
+        if text:
+            view.timeline.append(TimelineEntry(at=datetime.fromisoformat(event.at), step=event.action, text=text))
+    elif isinstance(event, Case.OrganAssigned):  # histories recorded before the lifecycle
+        view.status, view.status_text = Status.AWAITING_ACCEPTANCE.value, STATUS_TEXT[Status.AWAITING_ACCEPTANCE]
         view.organ = Organ(code=event.organ["code"], name=event.organ["name"])
         view.routing_basis, view.rules_version = event.basis, event.rules_version
+        view.involved_organs = [event.organ["code"]]
         view.timeline.append(TimelineEntry(
             at=datetime.fromisoformat(event.at), step="transferred",
             text=f"已转送{event.organ['name']}办理，该机关将在规定期限内告知是否受理"))

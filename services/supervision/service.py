@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from nameko.rpc import rpc
+
 from services.supervision.application import SupervisionApplication
+from services.supervision.lifecycle import CaseError
 from services.supervision.bootstrap import build_application
 from shared.integration.envelope import IntegrationEvent
 from shared.messaging.consumer import integration_event_handler
@@ -15,6 +20,26 @@ class SupervisionService:
     supervision: SupervisionApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
 
+    # --- RPC: lifecycle commands (the gateway's officer and petitioner actions) ---------------------------------
+    @rpc
+    def perform(self, petition_id: str, action: str, payload: dict[str, Any], actor: dict[str, Any],
+                correlation_id: str | None = None) -> dict[str, Any]:
+        """{"ok": true, "case": ...} or {"ok": false, "http_status": 4xx, "problem": {...}}: a refused command is
+        an answer, not a remote error, so the gateway can show its Chinese message."""
+        try:
+            case = self.supervision.perform(petition_id, action, payload, actor, correlation_id)
+        except CaseError as refused:
+            return {"ok": False, "http_status": refused.http_status, "problem": refused.as_problem()}
+        return {"ok": True, "case": case}
+
+    @rpc
+    def get_case(self, petition_id: str, actor: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        try:
+            return self.supervision.get_case(petition_id, actor)
+        except CaseError:
+            return None
+
+    # --- integration events ------------------------------------------------------------------------------------
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
         return self.supervision.open_case(event)

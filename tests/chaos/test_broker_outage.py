@@ -45,7 +45,7 @@ def test_petitions_submitted_during_a_broker_outage_are_routed_and_receipted_exa
         assert stored_events(ns, "intake", "Petition.Registered", pid) == 1
         assert stored_events(ns, "routing", "Assignment.Routed", pid) == 1
         assert stored_events(ns, "supervision", "Case.Opened", pid) == 1
-        assert stored_events(ns, "supervision", "Case.OrganAssigned", pid) == 1
+        assert stored_events(ns, "supervision", "Case.Transferred", pid) == 1
     assert stored_events(ns, "notification", "Notice.Requested") == len(receipts)
     # Inbox and e-mail, once each per receipt; and exactly one e-mail per petition reached the mail server.
     wait_for(lambda: stored_events(ns, "notification", "Delivery.Concluded") == 2 * len(receipts),

@@ -60,7 +60,7 @@ def test_make_run_brings_the_platform_up_and_a_second_run_resumes_with_the_same_
         routed = wait_for(lambda: (s := httpx.get(f"{gateway}/api/v1/status/{receipt['query_code']}").json())["organ"]
                           and any(n["kind"] == "registration_receipt" for n in s["notices"]) and s,
                           timeout=60, what="the routed organ and the receipt in the status view")
-        assert routed["deadlines"][0]["kind"] == "acceptance"
+        assert "acceptance" in [d["kind"] for d in routed["deadlines"]]
         assert list((Path(runner_env["DATA_DIR"]) / "mail" / "new").iterdir()), "the receipt e-mail reached the sink"
     finally:
         assert stop_runner(runner) == 0 or "stopping the private RabbitMQ node" in log.read_text()

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from services.supervision.deadlines import load_deadline_rules
 from tests.e2e.conftest import token_for
 from tests.support import samples
 from tests.support.platform import metric_value, stored_events
@@ -34,17 +35,18 @@ def test_a_petition_is_routed_gets_its_acceptance_deadline_and_its_receipt(platf
 
     routed = wait_for(lambda: (s := status(gateway, receipt["query_code"]))["organ"] and s, what="the routed organ")
     assert routed["organ"] == {"code": "330106-JTJ", "name": "示例县交通运输局"}
-    assert routed["status"] == "transferred"
-    registered_on = datetime.fromisoformat(receipt["registered_at"]).astimezone(ZoneInfo("Asia/Shanghai")).date()
-    assert routed["deadlines"][0]["kind"] == "acceptance"
-    assert date.fromisoformat(routed["deadlines"][0]["due"]) == registered_on + timedelta(days=15)
+    assert routed["status"] == "awaiting_acceptance"
+    routed_on = datetime.fromisoformat(routed["timeline"][1]["at"]).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    acceptance = {d["kind"]: d for d in routed["deadlines"]}["acceptance"]
+    assert acceptance["due"] == load_deadline_rules().compute("acceptance", routed_on).due  # 15 days, rolled
+    assert acceptance["status"] == "open"
 
     delivered = wait_for(lambda: len((s := status(gateway, receipt["query_code"]))["notices"]) == 1
                          and [t["step"] for t in s["timeline"]].count("notice_delivered") == 1 and s,
                          what="the receipt in the inbox, and its first delivery on the timeline")
     assert delivered["notices"][0]["title"] == "信访事项登记回执"
     assert receipt["query_code"] in delivered["notices"][0]["body"]
-    assert [t["step"] for t in delivered["timeline"]][:2] == ["registered", "transferred"]
+    assert [t["step"] for t in delivered["timeline"]][:2] == ["registered", "route"]
     def mails() -> list:
         return [m for m in smtp_sink.received() if receipt["query_code"] in m.get_payload(decode=True).decode()]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.supervision.application import SupervisionApplication
+from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.projections import CaseViewProjection
 from services.supervision.settings import SupervisionSettings
 from shared.projector import Projector, rebuild
@@ -16,7 +17,7 @@ from tests.support import samples
 
 @pytest.fixture
 def supervision(settings_for, closing, read_models) -> SupervisionApplication:
-    return closing(SupervisionApplication(settings_for(SupervisionSettings, store="sqlite")))
+    return closing(build_supervision(settings_for(SupervisionSettings, store="sqlite")))
 
 
 def snapshot(petition_id: str) -> dict:
@@ -42,11 +43,13 @@ def test_the_view_shows_status_organ_deadline_and_a_public_timeline(settings_for
     projector.close()
 
     view = CaseView.objects(petition_id=petition_id).first()
-    assert view.status == "transferred"
-    assert view.status_text == "已转送，待有权处理机关受理"
+    assert view.status == "awaiting_acceptance"
+    assert view.status_text == "已转送有权处理机关，待受理"
     assert view.organ.name == "示例县城关镇人民政府"
-    assert [d.kind for d in view.deadlines] == ["acceptance"]
-    assert [t.step for t in view.timeline] == ["registered", "transferred", "notice_delivered"]
+    assert [(d.kind, d.status) for d in view.deadlines] == [
+        ("triage", "met"), ("acceptance", "open"), ("objection", "open")]
+    assert view.next_deadline.kind in ("acceptance", "objection")
+    assert [t.step for t in view.timeline] == ["registered", "route", "notice_delivered"]
     assert view.timeline[1].text == "已转送示例县城关镇人民政府办理，该机关将在规定期限内告知是否受理"
     assert view.timeline[2].text == "《信访事项登记回执》已送达（站内信）"
     assert view.version == 3
@@ -87,9 +90,10 @@ def test_a_case_that_cannot_be_shown_does_not_hold_back_the_others(settings_for,
 
     broken_case = samples.registered_event(101)
     supervision.open_case(broken_case)
-    routed = samples.routed_event(101, broken_case.subject)
-    bad_time = altered(routed, data={**routed.data, "routed_at": "next tuesday"})
-    supervision.record_routing(bad_time)  # (consumers refuse such an event; this one was stored regardless)
+    supervision.record_routing(samples.routed_event(101, broken_case.subject))
+    notice = notice_event(101, broken_case.subject)
+    bad_time = altered(notice, data={**notice.data, "delivered_at": "next tuesday"})
+    supervision.record_notice(bad_time)  # (consumers refuse such an event; this one was stored regardless)
     healthy = drive_a_case(supervision)
     projector = Projector(settings_for(SupervisionSettings, store="sqlite"), "supervision", supervision,
                           CaseViewProjection(supervision))

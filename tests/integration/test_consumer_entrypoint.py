@@ -74,7 +74,7 @@ def test_an_event_that_arrives_before_its_case_is_retried_in_process_not_requeue
     time.sleep(1.0)  # supervision has the routing, and no case to apply it to
     publish(platform, registered.to_json(), registered.type, "application/cloudevents+json")
 
-    wait_for(lambda: stored_events(platform.namespace, "supervision", "Case.OrganAssigned", registered.subject) == 1,
+    wait_for(lambda: stored_events(platform.namespace, "supervision", "Case.Transferred", registered.subject) == 1,
              what="the early routing to be applied once the case is open")
     metrics = platform.metrics("supervision")
     assert metric_value(metrics, "xinfang_events_failed_total", handler="handle_petition_routed",

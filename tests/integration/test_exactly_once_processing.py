@@ -11,7 +11,9 @@ import uuid
 from services.routing.application import RoutingApplication
 from services.routing.rules import load_rules
 from services.supervision.application import SupervisionApplication
+from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.domainmodel import Case
+from services.supervision.settings import SupervisionSettings
 from shared.eventstore import DUPLICATE, PROCESSED
 from shared.integration.catalog import NOTICE_DELIVERED
 from shared.integration.envelope import IntegrationEvent
@@ -69,7 +71,7 @@ def notice_event(sequence: int, petition_id: str, *, notice_id: str | None = Non
 
 
 def test_supervision_records_when_a_notice_first_reached_the_petitioner_once(settings_for, store, closing):
-    app = closing(SupervisionApplication(settings_for(store=store)))
+    app = closing(build_supervision(settings_for(SupervisionSettings, store=store)))
     registered = samples.registered_event(1)
     app.open_case(registered)
     notice_id = str(uuid.uuid4())
@@ -83,7 +85,7 @@ def test_supervision_records_when_a_notice_first_reached_the_petitioner_once(set
 
 
 def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(settings_for, store, closing):
-    app = closing(SupervisionApplication(settings_for(store=store)))
+    app = closing(build_supervision(settings_for(SupervisionSettings, store=store)))
     registered = samples.registered_event(1)
     petition_id = registered.subject
     assert app.open_case(registered) == PROCESSED
@@ -91,8 +93,8 @@ def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(setti
     notice = notice_event(1, petition_id)
 
     # While the routing event is being applied, another instance of the service saves the notice event.
-    other_instance = closing(SupervisionApplication(settings_for(store=store)))
-    original_case = app._case
+    other_instance = closing(build_supervision(settings_for(SupervisionSettings, store=store)))
+    original_case = app._case_or_not_yet
     interfered = []
 
     def case_then_interfere(pid: str) -> Case:
@@ -102,7 +104,7 @@ def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(setti
             assert other_instance.record_notice(notice) == PROCESSED
         return case
 
-    app._case = case_then_interfere  # type: ignore[method-assign]
+    app._case_or_not_yet = case_then_interfere  # type: ignore[method-assign]
     assert app.record_routing(routed) == PROCESSED
 
     case = app.repository.get(uuid.UUID(petition_id))

@@ -22,7 +22,8 @@ from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Noti
 from services.routing import translate as routing_translate
 from services.routing.domainmodel import Assignment
 from services.supervision import translate as supervision_translate
-from services.supervision.deadlines import acceptance_deadline
+from services.supervision.deadlines import load_deadline_rules
+from shared.chinatime import local_date
 from services.supervision.domainmodel import Case
 from shared.contracts.registration import RegisterPetition
 from shared.integration.catalog import CASE_OPENED, NOTICE_DELIVERED, PETITION_REGISTERED, PETITION_ROUTED, EventType
@@ -67,6 +68,9 @@ def routed_assignment(petition_id: UUID) -> Assignment:
     )
 
 
+RULES = load_deadline_rules()
+
+
 def opened_case(petition_id: UUID) -> Case:
     registered_at = datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)
     case = Case(
@@ -77,9 +81,11 @@ def opened_case(petition_id: UUID) -> Case:
         channel="online",
         place_code="330106001",
         at=registered_at.isoformat(),
-        deadlines=[acceptance_deadline(registered_at).as_dict()],
+        deadlines=[RULES.compute("triage", local_date(registered_at)).as_dict()],
         correlation_id="corr-intake",
         causation_id="registered-event-id",
+        people_count=1,
+        repeat_of=None,
     )
     case.assign_organ(organ={"code": "330106001-ZF", "name": "示例县城关镇人民政府"}, basis="属地管理",
                       rules_version="2026.11-demo.1", at="2026-12-01T02:00:00+00:00", correlation_id="corr-intake",
@@ -271,13 +277,13 @@ def test_petition_registered_keeps_the_contact_details_a_notice_needs() -> None:
     assert event.causation_id is None
 
 
-def test_case_opened_publishes_the_acceptance_deadline_without_its_label() -> None:
+def test_case_opened_publishes_the_triage_deadline_without_its_label() -> None:
     event = published(supervision_scenario())
 
     assert event.data["deadlines"] == [{
-        "kind": "acceptance",
+        "kind": "triage",
         "due": "2026-12-16",
-        "basis": acceptance_deadline(datetime(2026, 11, 30, 17, tzinfo=timezone.utc)).basis,
+        "basis": RULES.rule("triage").basis,
         "provisional": False,
     }]
 

@@ -1,63 +1,138 @@
-"""Deadlines: counted in calendar days from the registration date in China (Asia/Shanghai)."""
+"""The statutory calendar and the deadline rules: calendar vs working days, counting from the next day, rolling a
+deadline off a non-working day, the 2026 National Day holiday and its adjusted working days, and a year the
+calendar does not cover yet (provisional, then recomputed)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
+from pathlib import Path
 
 import pytest
 
-from services.supervision.deadlines import ACCEPTANCE_DAYS, acceptance_deadline
-from shared.chinatime import local_date
+from services.supervision.calendar import HolidayTableError, StatutoryCalendar, load_holiday_table
+from services.supervision.deadlines import DeadlineRules, DeadlineRulesError, load_deadline_rules
 
-CHINA_OFFSET = timezone(timedelta(hours=8))
-
-
-@pytest.mark.parametrize(
-    ("registered_at", "due"),
-    [
-        pytest.param(datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc), date(2026, 12, 11),
-                     id="morning in China, same date in UTC"),
-        pytest.param(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc), date(2026, 12, 16),
-                     id="17:00Z on 11-30 is 01:00 on 12-01 in China"),
-        pytest.param(datetime(2026, 11, 30, 15, 59, 59, tzinfo=timezone.utc), date(2026, 12, 15),
-                     id="one second before midnight in China"),
-        pytest.param(datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc), date(2026, 12, 16),
-                     id="midnight in China"),
-        pytest.param(datetime(2026, 12, 1, 0, 30, tzinfo=CHINA_OFFSET), date(2026, 12, 16),
-                     id="a moment given in China time"),
-        pytest.param(datetime(2026, 12, 20, 2, 0, tzinfo=timezone.utc), date(2027, 1, 4),
-                     id="across the new year"),
-        pytest.param(datetime(2028, 2, 20, 2, 0, tzinfo=timezone.utc), date(2028, 3, 6),
-                     id="across a leap day"),
-        pytest.param(datetime(2027, 2, 20, 2, 0, tzinfo=timezone.utc), date(2027, 3, 7),
-                     id="across February of a common year"),
-    ],
-)
-def test_acceptance_is_due_fifteen_calendar_days_after_the_local_registration_date(registered_at: datetime,
-                                                                                    due: date) -> None:
-    deadline = acceptance_deadline(registered_at)
-
-    assert deadline.due == due
-    assert (deadline.due - local_date(registered_at)).days == ACCEPTANCE_DAYS == 15
+RULES = load_deadline_rules()
+CALENDAR = RULES.calendar
 
 
-def test_the_acceptance_deadline_cites_its_legal_basis() -> None:
-    deadline = acceptance_deadline(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc))
+@pytest.mark.parametrize(("day", "working"), [
+    pytest.param(date(2026, 9, 30), True, id="Wed before National Day"),
+    pytest.param(date(2026, 10, 1), False, id="National Day"),
+    pytest.param(date(2026, 10, 7), False, id="last day of the Golden Week"),
+    pytest.param(date(2026, 10, 8), True, id="Thu after the holiday"),
+    pytest.param(date(2026, 10, 10), True, id="Saturday 10-10: adjusted working day (调休)"),
+    pytest.param(date(2026, 9, 20), True, id="Sunday 09-20: adjusted working day (调休)"),
+    pytest.param(date(2026, 10, 11), False, id="an ordinary Sunday"),
+    pytest.param(date(2026, 9, 25), False, id="Mid-Autumn Festival (Friday)"),
+])
+def test_working_days_of_2026_follow_the_state_council_notice(day: date, working: bool) -> None:
+    assert CALENDAR.is_working_day(day) is working
 
-    assert deadline.kind == "acceptance"
-    assert deadline.label == "受理告知期限"
-    assert "第二十二条" in deadline.basis
-    assert "15日内" in deadline.basis
-    assert deadline.provisional is False
+
+@pytest.mark.parametrize(("kind", "start", "due", "provisional"), [
+    # 15 calendar days from 09-16 end on 10-01 (holiday): moved to the next working day, 10-08.
+    pytest.param("acceptance", date(2026, 9, 16), "2026-10-08", False, id="15 days rolling off National Day"),
+    # 5 working days after Tue 09-29: 09-30, 10-08, 10-09, 10-10 (Saturday, 调休), 10-12.
+    pytest.param("objection", date(2026, 9, 29), "2026-10-12", False, id="5 working days across National Day"),
+    # Counting starts the next day: 5 working days after Mon 11-23 end on Mon 11-30.
+    pytest.param("objection", date(2026, 11, 23), "2026-11-30", False, id="5 working days in an ordinary week"),
+    # 3 working days after Wed 09-30: 10-08, 10-09, 10-10 (Saturday, 调休).
+    pytest.param("simplified_acceptance", date(2026, 9, 30), "2026-10-10", False, id="simplified 3 working days"),
+    # 10 working days after 09-27: 28, 29, 30, 10-08, 09, 10 (调休), 12, 13, 14, 15.
+    pytest.param("simplified_handling", date(2026, 9, 27), "2026-10-15", False, id="simplified 10 working days"),
+    pytest.param("handling", date(2026, 8, 3), "2026-10-08", False,
+                 id="60 days ending on 10-02 roll to the first working day after the holiday"),
+    pytest.param("review", date(2026, 11, 26), "2026-12-28", False,
+                 id="30 days ending on Saturday 12-26 roll to Monday"),
+    # Accepted in late December 2026: the 60 days end in 2027, which the calendar does not cover yet.
+    pytest.param("handling", date(2026, 12, 28), "2027-02-26", True, id="60 days into 2027: provisional"),
+    pytest.param("handling", date(2026, 12, 26), "2027-02-24", True, id="Wednesday in 2027, still provisional"),
+])
+def test_deadlines_on_the_statutory_calendar(kind: str, start: date, due: str, provisional: bool) -> None:
+    deadline = RULES.compute(kind, start)
+
+    assert (deadline.due, deadline.provisional) == (due, provisional)
+    assert deadline.start == start.isoformat()
+    assert deadline.basis.startswith("《")
 
 
-def test_the_acceptance_deadline_as_a_record_has_an_iso_date() -> None:
-    record = acceptance_deadline(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)).as_dict()
+def test_a_deadline_in_an_uncovered_year_is_counted_on_weekends_only_and_never_crashes() -> None:
+    # 2027-01-02 is a Saturday: weekends are the only days off the calendar knows for 2027.
+    deadline = RULES.compute("acceptance", date(2026, 12, 18))
 
-    assert record == {
-        "kind": "acceptance",
-        "label": "受理告知期限",
-        "due": "2026-12-16",
-        "basis": acceptance_deadline(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)).basis,
-        "provisional": False,
-    }
+    assert deadline.due == "2027-01-04"
+    assert deadline.provisional is True
+
+
+def test_a_provisional_deadline_is_recounted_once_the_holiday_table_covers_its_year(tmp_path: Path) -> None:
+    provisional = RULES.compute("acceptance", date(2026, 12, 18))
+    table = tmp_path / "holidays.yaml"
+    # A table that makes 2027-01-01 to 01-04 days off (a made-up arrangement for the test).
+    table.write_text("years:\n  2027:\n    holidays: [2027-01-01, 2027-01-04]\n    workdays: []\n", encoding="utf-8")
+    updated = DeadlineRules(RULES.table, StatutoryCalendar.load(table))
+
+    again = updated.recompute(provisional)
+
+    assert (again.due, again.provisional) == ("2027-01-05", False)
+
+
+def test_working_days_in_an_uncovered_year_are_provisional() -> None:
+    deadline = RULES.compute("objection", date(2026, 12, 29))
+
+    assert deadline.due == "2027-01-05"  # 12-30, 12-31, then Mon 01-04 (01-01 is a Friday, unknown yet), 01-05
+    assert deadline.provisional is True
+
+
+def test_an_extension_and_paused_hearing_days_are_added_to_the_period() -> None:
+    extended = RULES.compute("handling", date(2026, 9, 1), extra_days=30)
+    paused = RULES.compute("re_review", date(2026, 11, 2), paused_days=3)
+
+    assert extended.due == "2026-11-30"  # 90 days after 09-01 (a Monday)
+    assert paused.due == "2026-12-07"  # 30 + 3 days after 11-02 is Saturday 12-05: rolled to Monday
+
+
+def test_the_holiday_table_overrides_the_package_for_its_year(tmp_path: Path) -> None:
+    table = tmp_path / "holidays.yaml"
+    table.write_text("years:\n  2026:\n    holidays: [2026-11-26]\n", encoding="utf-8")
+
+    calendar = StatutoryCalendar.load(table)
+
+    assert calendar.is_working_day(date(2026, 11, 26)) is False
+    assert calendar.is_working_day(date(2026, 10, 1)) is True  # the table's 2026 replaces the package's
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    pytest.param("years:\n  2027:\n    holidays: [2028-01-01]\n", "dates of another year", id="wrong year"),
+    pytest.param("years:\n  2027:\n    holidays: [not-a-date]\n", "2027", id="not a date"),
+    pytest.param("years:\n  2027:\n    holidays: 2027-01-01\n", "list of dates", id="not a list"),
+    pytest.param("years: [\n", "cannot read", id="not YAML"),
+])
+def test_a_bad_holiday_table_stops_with_a_message_naming_the_problem(tmp_path: Path, text: str, problem: str) -> None:
+    table = tmp_path / "holidays.yaml"
+    table.write_text(text, encoding="utf-8")
+
+    with pytest.raises(HolidayTableError, match=problem):
+        load_holiday_table(table)
+
+
+def test_deadline_rules_are_data_that_a_county_may_override(tmp_path: Path) -> None:
+    rules_file = tmp_path / "deadlines.yaml"
+    bundled = Path(__file__).resolve().parents[3] / "services" / "supervision" / "rules" / "deadlines.yaml"
+    # A county counting the acceptance notice in working days instead.
+    rules_file.write_text(bundled.read_text(encoding="utf-8").replace(
+        "    days: 15\n    unit: calendar\n    roll_forward: true\n    basis: 《信访工作条例》第二十三条",
+        "    days: 15\n    unit: working\n    roll_forward: false\n    basis: 《信访工作条例》第二十三条"), encoding="utf-8")
+
+    county = DeadlineRules.load(CALENDAR, rules_file)
+
+    assert county.rule("acceptance").unit == "working"
+    assert county.compute("acceptance", date(2026, 11, 2)).due == "2026-11-23"
+
+
+def test_deadline_rules_missing_a_rule_are_refused(tmp_path: Path) -> None:
+    rules_file = tmp_path / "deadlines.yaml"
+    rules_file.write_text('version: "x"\nrules: {}\n', encoding="utf-8")
+
+    with pytest.raises(DeadlineRulesError, match="lack: triage"):
+        DeadlineRules.load(CALENDAR, rules_file)

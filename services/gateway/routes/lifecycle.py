@@ -1,0 +1,162 @@
+"""The case lifecycle over HTTP: an endpoint per officer action, and the petitioner's evaluation and review
+request by query code (xinfang-domain.md §2.2). Supervision's Case decides; a refused step comes back as 409
+(not allowed in this state, or a statutory window passed), 403 (not this officer's case) or 422 (bad input),
+each with a Chinese message naming the current state and what is allowed.
+
+No `from __future__ import annotations` here: the endpoints are made in a loop, and FastAPI must see each one's
+body model as an object, not as a name to look up.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel
+
+from services.gateway.deps import GatewayDep, public_rate_limit, require_roles
+from services.gateway.errors import ApiError
+from services.gateway.schemas import Problem
+from services.gateway.security import Principal, Role
+from shared.contracts import lifecycle as commands
+from shared.contracts import querycode
+from shared.contracts.actor import PETITIONER
+from shared.readmodels import CaseView
+
+router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
+
+ACTING_ROLES = (Role.CLERK, Role.ORGAN_OFFICER, Role.ADMIN)
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)}
+
+
+class CaseState(BaseModel):
+    """The case after the step: status, organ, open deadlines and the actions open to the caller now."""
+
+    id: str
+    version: int
+    status: str
+    status_text: str
+    organ: dict[str, str] | None = None
+    joining_organs: list[dict[str, str]] = []
+    disposition: str | None = None
+    procedure: str | None = None
+    deadlines: list[dict[str, Any]] = []
+    allowed_actions: list[str] = []
+
+
+# (path under /petitions/{id}/, action, command model, summary)
+OFFICER_ACTIONS: list[tuple[str, str, type[BaseModel], str]] = [
+    ("transfer", "transfer", commands.Transfer, "转送有权处理机关（信访部门）"),
+    ("assignment", "assign", commands.Assign, "交办，并确定办结报告期限（信访部门）"),
+    ("report-up", "report_up", commands.ReportUp, "重大紧急事项报请本级党委和政府（信访部门）"),
+    ("redirect", "redirect", commands.Redirect, "不属于受理范围，告知向有权机关提出（信访部门）"),
+    ("objection", "object", commands.Objection, "对转送、交办提出异议，5个工作日内（承办机关）"),
+    ("objection/decision", "decide_objection", commands.ObjectionDecision, "审核异议（信访部门）"),
+    ("acceptance", "accept", commands.Accept, "受理：普通程序或简易程序（承办机关）"),
+    ("decline", "decline", commands.Decline, "不予受理，并说明法定理由（承办机关或信访部门）"),
+    ("decline-again", "decline_again", commands.Decline, "不再受理（复核终结后同一事实和理由）"),
+    ("diversion", "divert", commands.Divert, "导入法定程序（第三十一条第一至五项）（承办机关）"),
+    ("handling-steps", "record_handling", commands.HandlingStep, "记录听证、调解、和解或调查核实（承办机关）"),
+    ("conversion", "convert_to_ordinary", commands.ConvertToOrdinary, "简易程序转为普通程序（承办机关）"),
+    ("extension", "extend", commands.Extend, "延长办理期限，不超过30日，经负责人批准（承办机关）"),
+    ("reply", "reply", commands.Reply, "出具处理意见：支持、解释说明或不予支持（承办机关）"),
+    ("review", "open_review", commands.OpenReview, "受理复查请求并确定复查机关（信访部门）"),
+    ("review/decision", "decide_review", commands.ReviewDecision, "出具复查意见（复查机关）"),
+    ("re-review", "open_re_review", commands.OpenReview, "受理复核请求并确定复核机关（信访部门）"),
+    ("re-review/hearing/start", "start_hearing", commands.Hearing, "复核听证开始，期限暂停计算（复核机关）"),
+    ("re-review/hearing/end", "end_hearing", commands.Hearing, "复核听证结束，期限顺延（复核机关）"),
+    ("re-review/decision", "decide_re_review", commands.ReReviewDecision, "出具复核意见，事项终结（复核机关）"),
+    ("withdrawal", "withdraw", commands.Withdraw, "信访人申请撤回，经同意（信访部门）"),
+]
+
+
+def _correlation(x_correlation_id: str | None) -> str:
+    if x_correlation_id is None:
+        return str(uuid.uuid4())
+    if not CORRELATION_ID.fullmatch(x_correlation_id):
+        raise ApiError(422, "invalid_correlation_id", "X-Correlation-ID 只能包含1至64个英文字母、数字及 . _ : - 字符")
+    return x_correlation_id
+
+
+def _petition_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ApiError(404, "not_found", "未找到该信访事项") from None
+
+
+def perform(gw: Any, petition_id: str, action: str, command: BaseModel, actor: dict[str, Any],
+            correlation_id: str) -> dict[str, Any]:
+    answer = gw.rpc.call("supervision", "perform", petition_id, action, command.model_dump(mode="json"), actor,
+                         correlation_id)
+    if answer["ok"]:
+        return answer["case"]
+    problem = answer["problem"]
+    extra = {k: v for k, v in problem.items() if k not in ("error", "message")}
+    raise ApiError(answer["http_status"], problem["error"], problem["message"], extra=extra)
+
+
+def _officer_endpoint(action: str, model: type[BaseModel]) -> Callable[..., dict[str, Any]]:
+    def endpoint(
+        petition_id: str,
+        command: model,  # type: ignore[valid-type]
+        gw: GatewayDep,
+        principal: Annotated[Principal, Depends(require_roles(*ACTING_ROLES))],
+        x_correlation_id: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        return perform(gw, _petition_id(petition_id), action, command, principal.actor(),
+                       _correlation(x_correlation_id))
+
+    endpoint.__name__ = f"petition_{action}"
+    return endpoint
+
+
+for _path, _action, _model, _summary in OFFICER_ACTIONS:
+    router.add_api_route(f"/petitions/{{petition_id}}/{_path}", _officer_endpoint(_action, _model),
+                         methods=["POST"], response_model=CaseState, summary=_summary, responses=RESPONSES)
+
+
+@router.get("/petitions/{petition_id}/case", response_model=CaseState, responses=RESPONSES)
+def case_state(
+    petition_id: str,
+    gw: GatewayDep,
+    principal: Annotated[Principal, Depends(require_roles(*ACTING_ROLES, Role.SUPERVISOR, Role.AUDITOR))],
+) -> dict[str, Any]:
+    """The case as supervision holds it now (not the read model): status, deadlines, and what you may do next."""
+    found = gw.rpc.call("supervision", "get_case", _petition_id(petition_id), principal.actor())
+    if found is None:
+        raise ApiError(404, "not_found", "未找到该信访事项")
+    if principal.role is Role.ORGAN_OFFICER and not _involves(found, principal.organ_code):
+        raise ApiError(403, "not_your_organ", "该信访事项未转送至您所在的机关，无权查看")
+    return found
+
+
+def _involves(case: dict[str, Any], organ_code: str | None) -> bool:
+    organs = [case.get("organ") or {}, *case.get("joining_organs", [])]
+    return any(o.get("code") == organ_code for o in organs) or bool(case.get("allowed_actions"))
+
+
+def _by_query_code(query_code: str) -> str:
+    code = querycode.normalize(query_code)
+    view = CaseView.objects(query_code=code).only("petition_id").first() if code else None
+    if view is None:
+        raise ApiError(404, "not_found", "未找到该查询码对应的信访事项，请核对查询码后重试")
+    return view.petition_id
+
+
+@router.post("/status/{query_code}/evaluation", response_model=CaseState, responses=RESPONSES,
+             dependencies=[Depends(public_rate_limit)])
+def evaluate(query_code: str, command: commands.Evaluation, gw: GatewayDep) -> dict[str, Any]:
+    """满意度评价 of the latest opinion (reply, review or re-review), once per opinion, with the query code."""
+    return perform(gw, _by_query_code(query_code), "evaluate", command, PETITIONER.model_dump(), str(uuid.uuid4()))
+
+
+@router.post("/status/{query_code}/review-request", response_model=CaseState, responses=RESPONSES,
+             dependencies=[Depends(public_rate_limit)])
+def request_review(query_code: str, command: commands.ReviewRequest, gw: GatewayDep) -> dict[str, Any]:
+    """请求复查 (after the opinion) or 请求复核 (after the review opinion), within 30 days, with the query code."""
+    return perform(gw, _by_query_code(query_code), "request_review", command, PETITIONER.model_dump(),
+                   str(uuid.uuid4()))

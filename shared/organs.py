@@ -1,0 +1,58 @@
+"""The county's organs (有权处理机关): the `county` and `organs` sections of the routing-rules file
+(ROUTING_RULES_FILE, or the bundled demonstration table shared/data/organ-routing.yaml).
+
+Routing applies that file's rules; supervision uses its organ list to check the organ codes that officers name
+(a transfer to a misspelt organ would leave a petition with nobody to handle it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+
+class OrganDirectoryError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Organ:
+    code: str
+    name: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "name": self.name}
+
+
+class OrganDirectory:
+    def __init__(self, county: Organ, organs: list[Organ]) -> None:
+        self.county = county
+        self._organs = {organ.code: organ for organ in organs}
+
+    def get(self, code: str) -> Organ | None:
+        return self._organs.get(code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._organs
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self._organs)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> OrganDirectory:
+        origin = "bundled organ-routing.yaml" if path is None else str(path)
+        try:
+            if path is None:
+                text = resources.files("shared.data").joinpath("organ-routing.yaml").read_text("utf-8")
+            else:
+                text = Path(path).read_text(encoding="utf-8")
+            document = yaml.safe_load(text)
+            county = Organ(str(document["county"]["code"]), str(document["county"]["name"]))
+            organs = [Organ(str(o["code"]), str(o["name"])) for o in document["organs"]]
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+            raise OrganDirectoryError(f"cannot read the organ list from {origin}: {error!r}") from None
+        return cls(county, organs)
