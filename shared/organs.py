@@ -8,14 +8,19 @@ Routing applies that file's rules; supervision uses its organ list to check the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+from typing import Any
 
-import yaml
+from shared.datafiles import DataFileError, read_yaml
 
 
 class OrganDirectoryError(ValueError):
     pass
+
+
+def read_routing_file(path: Path | None = None) -> tuple[Any, str]:
+    """The routing-rules document (ROUTING_RULES_FILE, or the bundled demonstration table) and its origin."""
+    return read_yaml(path, "shared.data", "organ-routing.yaml", what="routing rules")
 
 
 @dataclass(frozen=True)
@@ -44,15 +49,13 @@ class OrganDirectory:
 
     @classmethod
     def load(cls, path: Path | None = None) -> OrganDirectory:
-        origin = "bundled organ-routing.yaml" if path is None else str(path)
         try:
-            if path is None:
-                text = resources.files("shared.data").joinpath("organ-routing.yaml").read_text("utf-8")
-            else:
-                text = Path(path).read_text(encoding="utf-8")
-            document = yaml.safe_load(text)
+            document, origin = read_routing_file(path)
+        except DataFileError as error:
+            raise OrganDirectoryError(str(error)) from None
+        try:
             county = Organ(str(document["county"]["code"]), str(document["county"]["name"]))
             organs = [Organ(str(o["code"]), str(o["name"])) for o in document["organs"]]
-        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+        except (KeyError, TypeError) as error:
             raise OrganDirectoryError(f"cannot read the organ list from {origin}: {error!r}") from None
         return cls(county, organs)

@@ -6,7 +6,10 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+import re
+import uuid
+
+from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from limits import RateLimitItem, parse, storage, strategies
 
@@ -87,5 +90,19 @@ def require_roles(*roles: Role):  # noqa: ANN201 - returns a FastAPI dependency
 
     return dependency
 
+
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def correlation_id(x_correlation_id: Annotated[str | None, Header()] = None) -> str:
+    """The caller's X-Correlation-ID (checked: it travels in AMQP properties and logs), or a new one."""
+    if x_correlation_id is None:
+        return str(uuid.uuid4())
+    if not CORRELATION_ID.fullmatch(x_correlation_id):
+        raise ApiError(422, "invalid_correlation_id", "X-Correlation-ID 只能包含1至64个英文字母、数字及 . _ : - 字符")
+    return x_correlation_id
+
+
+CorrelationIdDep = Annotated[str, Depends(correlation_id)]
 
 OFFICER_ROLES = (Role.CLERK, Role.ORGAN_OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)

@@ -6,14 +6,14 @@ A bad table must stop the service with a message that names the problem, never r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from shared.contracts.registration import Category, Topic
+from shared.datafiles import DataFileError
+from shared.organs import read_routing_file
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -102,15 +102,10 @@ class RoutingRules:
 
 def load_rules(path: Path | None = None) -> RoutingRules:
     """Load and check a rules file (the bundled demonstration table when `path` is None)."""
-    origin = "bundled organ-routing.yaml" if path is None else str(path)
     try:
-        if path is None:
-            text = resources.files("shared.data").joinpath("organ-routing.yaml").read_text("utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        document = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as error:
-        raise RulesFileError(f"cannot read routing rules from {origin}: {error}") from None
+        document, origin = read_routing_file(path)
+    except DataFileError as error:
+        raise RulesFileError(str(error)) from None
     try:
         return RoutingRules(RulesTable.model_validate(document))
     except ValidationError as error:

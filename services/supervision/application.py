@@ -214,6 +214,7 @@ class SupervisionApplication(ServiceApplication):
         return {
             "id": str(case.id), "version": case.version, "status": case.status.value,
             "status_text": STATUS_TEXT[case.status], "organ": case.organ, "joining_organs": case.joining_organs,
+            "review_organ": case.review_organ, "re_review_organ": case.re_review_organ,
             "disposition": case.disposition, "procedure": case.procedure,
             "deadlines": case.open_deadlines(), "allowed_actions": actions,
         }

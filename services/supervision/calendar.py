@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
 
 import chinese_calendar
-import yaml
+
+from shared.datafiles import DataFileError, read_yaml
 
 
 class HolidayTableError(ValueError):
@@ -111,15 +111,11 @@ def _package_years() -> dict[int, YearDays]:
 def load_holiday_table(path: Path | None = None) -> dict[int, YearDays]:
     """Read a holiday table: `years: {2027: {holidays: [dates], workdays: [dates]}}`. A bad table stops the
     service with a message naming the problem (a wrong calendar would silently move every deadline)."""
-    origin = "bundled holidays.yaml" if path is None else str(path)
     try:
-        if path is None:
-            text = resources.files("services.supervision").joinpath("rules", "holidays.yaml").read_text("utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        document = yaml.safe_load(text) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise HolidayTableError(f"cannot read the holiday table {origin}: {error}") from None
+        document, origin = read_yaml(path, "services.supervision", "rules", "holidays.yaml", what="the holiday table")
+    except DataFileError as error:
+        raise HolidayTableError(str(error)) from None
+    document = document or {}
     years: dict[int, YearDays] = {}
     for year, entry in (document.get("years") or {}).items():
         entry = entry or {}

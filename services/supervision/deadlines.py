@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.supervision.calendar import Counted, StatutoryCalendar
+from shared.datafiles import DataFileError, read_yaml
 
 
 class DeadlineRulesError(ValueError):
@@ -74,15 +73,11 @@ class DeadlineRules:
 
     @classmethod
     def load(cls, calendar: StatutoryCalendar, path: Path | None = None) -> DeadlineRules:
-        origin = "bundled deadlines.yaml" if path is None else str(path)
         try:
-            if path is None:
-                text = resources.files("services.supervision").joinpath("rules", "deadlines.yaml").read_text("utf-8")
-            else:
-                text = Path(path).read_text(encoding="utf-8")
-            table = DeadlineRulesTable.model_validate(yaml.safe_load(text))
-        except (OSError, yaml.YAMLError) as error:
-            raise DeadlineRulesError(f"cannot read deadline rules from {origin}: {error}") from None
+            document, origin = read_yaml(path, "services.supervision", "rules", "deadlines.yaml", what="deadline rules")
+            table = DeadlineRulesTable.model_validate(document)
+        except DataFileError as error:
+            raise DeadlineRulesError(str(error)) from None
         except ValidationError as error:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
             raise DeadlineRulesError(f"deadline rules in {origin} are invalid: {problems}") from None

@@ -261,7 +261,7 @@ class Case(Aggregate):
     def _check(self, action: str, actor: dict[str, Any]) -> None:
         spec = ACTIONS[action]
         if not spec.parties & self.parties(actor):
-            raise NotPermitted("not_permitted", f"您无权对该信访事项{spec.text}")
+            raise NotPermitted("not_permitted", f"您无权对该信访事项执行“{spec.text}”操作")
         if self.status not in spec.allowed_from:
             raise IllegalTransition(action, self.status)
 

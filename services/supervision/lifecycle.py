@@ -156,9 +156,7 @@ class NotPermitted(CaseError):
 
 
 class RuleViolation(CaseError):
-    """The step is legal in this state but breaks a statutory rule (a window passed, a limit exceeded)."""
-
-    http_status = 409
+    """The step is legal in this state but breaks a statutory rule (a window passed, a limit exceeded): 409."""
 
 
 class InvalidCommand(CaseError):

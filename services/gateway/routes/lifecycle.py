@@ -7,15 +7,14 @@ No `from __future__ import annotations` here: the endpoints are made in a loop, 
 body model as an object, not as a name to look up.
 """
 
-import re
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from services.gateway.deps import GatewayDep, public_rate_limit, require_roles
+from services.gateway.deps import CorrelationIdDep, GatewayDep, public_rate_limit, require_roles
 from services.gateway.errors import ApiError
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
@@ -27,7 +26,6 @@ from shared.readmodels import CaseView
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
 ACTING_ROLES = (Role.CLERK, Role.ORGAN_OFFICER, Role.ADMIN)
-CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)}
 
@@ -41,6 +39,8 @@ class CaseState(BaseModel):
     status_text: str
     organ: dict[str, str] | None = None
     joining_organs: list[dict[str, str]] = []
+    review_organ: dict[str, str] | None = None  # 复查机关
+    re_review_organ: dict[str, str] | None = None  # 复核机关
     disposition: str | None = None
     procedure: str | None = None
     deadlines: list[dict[str, Any]] = []
@@ -73,14 +73,6 @@ OFFICER_ACTIONS: list[tuple[str, str, type[BaseModel], str]] = [
 ]
 
 
-def _correlation(x_correlation_id: str | None) -> str:
-    if x_correlation_id is None:
-        return str(uuid.uuid4())
-    if not CORRELATION_ID.fullmatch(x_correlation_id):
-        raise ApiError(422, "invalid_correlation_id", "X-Correlation-ID 只能包含1至64个英文字母、数字及 . _ : - 字符")
-    return x_correlation_id
-
-
 def _petition_id(text: str) -> str:
     try:
         return str(uuid.UUID(text))
@@ -105,10 +97,9 @@ def _officer_endpoint(action: str, model: type[BaseModel]) -> Callable[..., dict
         command: model,  # type: ignore[valid-type]
         gw: GatewayDep,
         principal: Annotated[Principal, Depends(require_roles(*ACTING_ROLES))],
-        x_correlation_id: Annotated[str | None, Header()] = None,
+        correlation: CorrelationIdDep,
     ) -> dict[str, Any]:
-        return perform(gw, _petition_id(petition_id), action, command, principal.actor(),
-                       _correlation(x_correlation_id))
+        return perform(gw, _petition_id(petition_id), action, command, principal.actor(), correlation)
 
     endpoint.__name__ = f"petition_{action}"
     return endpoint
@@ -135,8 +126,8 @@ def case_state(
 
 
 def _involves(case: dict[str, Any], organ_code: str | None) -> bool:
-    organs = [case.get("organ") or {}, *case.get("joining_organs", [])]
-    return any(o.get("code") == organ_code for o in organs) or bool(case.get("allowed_actions"))
+    organs = [case.get("organ"), *case.get("joining_organs", []), case.get("review_organ"), case.get("re_review_organ")]
+    return any(o and o.get("code") == organ_code for o in organs)
 
 
 def _by_query_code(query_code: str) -> str:
@@ -149,14 +140,15 @@ def _by_query_code(query_code: str) -> str:
 
 @router.post("/status/{query_code}/evaluation", response_model=CaseState, responses=RESPONSES,
              dependencies=[Depends(public_rate_limit)])
-def evaluate(query_code: str, command: commands.Evaluation, gw: GatewayDep) -> dict[str, Any]:
+def evaluate(query_code: str, command: commands.Evaluation, gw: GatewayDep,
+             correlation: CorrelationIdDep) -> dict[str, Any]:
     """满意度评价 of the latest opinion (reply, review or re-review), once per opinion, with the query code."""
-    return perform(gw, _by_query_code(query_code), "evaluate", command, PETITIONER.model_dump(), str(uuid.uuid4()))
+    return perform(gw, _by_query_code(query_code), "evaluate", command, PETITIONER.model_dump(), correlation)
 
 
 @router.post("/status/{query_code}/review-request", response_model=CaseState, responses=RESPONSES,
              dependencies=[Depends(public_rate_limit)])
-def request_review(query_code: str, command: commands.ReviewRequest, gw: GatewayDep) -> dict[str, Any]:
+def request_review(query_code: str, command: commands.ReviewRequest, gw: GatewayDep,
+                   correlation: CorrelationIdDep) -> dict[str, Any]:
     """请求复查 (after the opinion) or 请求复核 (after the review opinion), within 30 days, with the query code."""
-    return perform(gw, _by_query_code(query_code), "request_review", command, PETITIONER.model_dump(),
-                   str(uuid.uuid4()))
+    return perform(gw, _by_query_code(query_code), "request_review", command, PETITIONER.model_dump(), correlation)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from services.gateway import views
-from services.gateway.deps import OFFICER_ROLES, GatewayDep, optional_principal, public_rate_limit, require_roles
+from services.gateway.deps import (
+    OFFICER_ROLES,
+    CorrelationIdDep,
+    GatewayDep,
+    optional_principal,
+    public_rate_limit,
+    require_roles,
+)
 from services.gateway.errors import ApiError
 from services.gateway.schemas import OfficerPetitionView, PetitionReceipt, Problem, StatusView
 from services.gateway.security import Principal, Role
@@ -20,7 +26,6 @@ from shared.contracts.registration import Channel, RegisterPetition
 
 router = APIRouter(prefix="/api/v1", tags=["petitions"])
 
-CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 REGISTERING_ROLES = (Role.CLERK, Role.ADMIN)
 
 
@@ -32,17 +37,14 @@ def submit_petition(
     command: RegisterPetition,
     gw: GatewayDep,
     principal: Annotated[Principal | None, Depends(optional_principal)],
-    x_correlation_id: Annotated[str | None, Header()] = None,
+    correlation: CorrelationIdDep,
 ) -> Any:
     """Submit a petition. Online petitions are public; letters, visits, calls and transfers are registered by a
     signed-in clerk. Returns the petition id and its query code (查询码) once the petition is stored."""
     if command.channel is not Channel.ONLINE and (principal is None or principal.role not in REGISTERING_ROLES):
         raise ApiError(403, "clerk_required", "来信、来访、来电和上级转送的信访事项须由登记人员登录后登记")
-    if x_correlation_id is not None and not CORRELATION_ID.fullmatch(x_correlation_id):
-        raise ApiError(422, "invalid_correlation_id",
-                       "X-Correlation-ID 只能包含1至64个英文字母、数字及 . _ : - 字符")
     actor = principal.actor() if principal else PETITIONER.model_dump()
-    response = gw.intake.register(command.model_dump(mode="json"), actor, x_correlation_id or str(uuid.uuid4()))
+    response = gw.intake.register(command.model_dump(mode="json"), actor, correlation)
     if response.status_code == 201:
         return response.json()
     if response.status_code == 422:
