@@ -27,8 +27,9 @@ def batch_size(part: str) -> float:
 
 def main(prefix: str, seconds: float, callers: int) -> None:
     app = build_application(IntakeSettings(EVENT_STORE="postgres", POSTGRES_SCHEMA_PREFIX=prefix, XINFANG_ENV="test"))
-    command = RegisterPetition.model_validate(samples.petition())
-    app.register_petition(command)  # warm up the pool and the committer
+    # Distinct petitioners, as in life (one person's petitions are checked against each other: the repeat check).
+    commands = [RegisterPetition.model_validate(samples.petition()) for _ in range(int(seconds * 3000) + 1)]
+    app.register_petition(commands.pop())  # warm up the pool and the committer
     transactions_before, registrations_before = batch_size("count"), batch_size("sum")
     count = 0
     stopping = False
@@ -36,7 +37,7 @@ def main(prefix: str, seconds: float, callers: int) -> None:
     def caller() -> None:
         nonlocal count
         while not stopping:
-            app.register_petition(command)
+            app.register_petition(commands.pop() if commands else RegisterPetition.model_validate(samples.petition()))
             count += 1
 
     pool = [eventlet.spawn(caller) for _ in range(callers)]

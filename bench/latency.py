@@ -110,7 +110,8 @@ def offer(gateway: str, watcher: Watcher, rate: float, seconds: float, workers: 
         else:
             failures += 1
 
-    bodies = [json.dumps(samples.petition()).encode() for _ in range(64)]
+    # Distinct petitioners, as in life (one person's petitions are checked against each other: the repeat check).
+    bodies = [json.dumps(samples.petition()).encode() for _ in range(int(rate * seconds) + 1)]
     with ThreadPoolExecutor(workers) as pool:
         total = int(rate * seconds)
         start = time.perf_counter()

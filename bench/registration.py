@@ -44,11 +44,7 @@ def plain_loop(settings: IntakeSettings, seconds: float) -> float:
     started = time.perf_counter()
     while time.perf_counter() < deadline:
         code = querycode.issue()
-        petition = Petition(query_code=code, channel="online", petitioner=command.petitioner.model_dump(mode="json"),
-                            title=command.title, request=command.request,
-                            facts_and_reasons=command.facts_and_reasons, category="appeal", topic=None,
-                            place_code=command.place_code, people_count=1, attachments=[],
-                            actor={"role": "petitioner"}, correlation_id="bench", causation_id=None)
+        petition = Petition.register(command, query_code=code, actor={"role": "petitioner"}, correlation_id="bench")
         app.save(petition)
         count += 1
     elapsed = time.perf_counter() - started

@@ -58,6 +58,8 @@ class CaseView(me.Document):
     rules_version = me.StringField(null=True)
     disposition = me.StringField(null=True)  # transfer | assign | political_legal | discipline | ...
     procedure = me.StringField(null=True)  # ordinary | simplified, once accepted
+    flags = me.ListField(me.StringField())  # group | joint_signature | major_urgent | anonymous (supervisors' lists)
+    repeat_of = me.StringField(null=True)  # the earlier petition this one repeats (同人+同事)
     involved_organs = me.ListField(me.StringField())  # every organ that handled or reviewed it (officer access)
     deadlines = me.EmbeddedDocumentListField(Deadline)  # every deadline the case has had, by kind
     next_deadline = me.EmbeddedDocumentField(Deadline, null=True)  # the earliest open one

@@ -53,6 +53,11 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
     if not internal_token_file.exists():
         internal_token_file.write_text(secrets.token_urlsafe(48))
         internal_token_file.chmod(0o600)
+    # Kept with the data: a new key would start every petitioner file afresh (services/intake/repeats.py).
+    person_key_file = data_dir / "intake-person-key"
+    if not person_key_file.exists():
+        person_key_file.write_text(secrets.token_urlsafe(48))
+        person_key_file.chmod(0o600)
     readmodels_port = os.environ.get("READMODELS_PORT", "27027")
     env = {
         "XINFANG_ENV": "development",
@@ -67,6 +72,7 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
         "GATEWAY_PORT": os.environ.get("GATEWAY_PORT", "8000"),
         "GATEWAY_JWT_SECRET": secret_file.read_text().strip(),
         "INTAKE_INTERNAL_TOKEN": internal_token_file.read_text().strip(),
+        "INTAKE_PERSON_KEY_SECRET": person_key_file.read_text().strip(),
         "GATEWAY_USERS_FILE": str(gateway_dir / "users.json"),
         "INTAKE_HTTP_ADDRESS": os.environ.get("INTAKE_HTTP_ADDRESS", "127.0.0.1:8101"),
         "METRICS_PORT_PREFIX": os.environ.get("METRICS_PORT_PREFIX", "91"),

@@ -68,7 +68,14 @@ class OfficerPetitionView(StatusView):
     facts_and_reasons: str
     place_code: str
     people_count: int
-    petitioner: dict[str, Any]
+    anonymous: bool = False
+    petitioner: dict[str, Any] | None = None  # None: an anonymous report
+    accused: dict[str, Any] | None = None  # 被反映人 (reports only)
+    representatives: list[dict[str, Any]] = []
+    joint_signers: list[dict[str, Any]] = []
+    flags: list[str] = []  # group | joint_signature | major_urgent | anonymous
+    repeat_of: str | None = None  # the earlier petition of the same person on the same matter (同人+同事)
+    similar_petitions: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
     registered_by: dict[str, Any] | None = None
     routing_basis: str | None = None

@@ -80,5 +80,7 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
                  "timeline": [TimelineStep(at=registered_at, step="registered", text="信访事项已登记")]}
         routing = {}
     detail = {k: record[k] for k in ("channel", "category", "topic", "request", "facts_and_reasons", "place_code",
-                                     "people_count", "petitioner", "attachments", "registered_by")}
+                                     "people_count", "anonymous", "petitioner", "accused", "representatives",
+                                     "joint_signers", "flags", "repeat_of", "similar_petitions", "attachments",
+                                     "registered_by")}
     return OfficerPetitionView(id=record["id"], **shown, **routing, **detail)

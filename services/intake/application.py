@@ -12,7 +12,8 @@ from prometheus_client import Counter
 
 from shared.contracts import querycode
 from shared.contracts.actor import PETITIONER
-from services.intake.domainmodel import Petition
+from services.intake.domainmodel import Petition, PetitionerFile
+from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
 from shared.contracts.registration import RegisterPetition
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
@@ -21,6 +22,7 @@ from shared.settings import PlatformSettings
 log = logging.getLogger(__name__)
 
 REGISTERED = Counter("xinfang_petitions_registered_total", "Petitions registered", ["channel", "category"])
+REPEATS = Counter("xinfang_repeat_petitions_total", "Petitions registered as repeats of an earlier one (同人+同事)")
 
 
 class PetitionNotFound(LookupError):
@@ -31,9 +33,13 @@ class IntakeApplication(ServiceApplication):
     name = "Intake"
     service_name = "intake"
 
-    def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None, *, max_batch: int = 200):
+    def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None, *, max_batch: int = 200,
+                 person_key_secret: bytes = b"development-only-person-key-secret",
+                 same_matter: SameMatterTest | None = None):
         super().__init__(settings, env)
         self._committer = GroupCommitter(self.save, store=self.service_name, max_batch=max_batch)
+        self._person_key_secret = person_key_secret
+        self.same_matter = same_matter or SameMatterTest()
 
     def register_petition(
         self,
@@ -42,25 +48,72 @@ class IntakeApplication(ServiceApplication):
         actor: dict[str, Any] | None = None,
         correlation_id: str | None = None,
     ) -> dict[str, Any]:
-        """Register a validated petition and issue its query code; returns once it is durably stored."""
-        for _attempt in range(3):
-            code = querycode.issue()
-            petition = Petition.register(command, query_code=code, actor=actor or PETITIONER.model_dump(),
-                                         correlation_id=correlation_id or str(uuid.uuid4()))
+        """Register a validated petition and issue its query code; returns once it is durably stored.
+
+        Before triage (xinfang-domain.md §5) the petition is checked against the earlier petitions of every person
+        it names; the same matter links it to them (`repeat_of`). What that means for acceptance is supervision's
+        decision, which knows whether the earlier case is still open or final."""
+        correlation_id = correlation_id or str(uuid.uuid4())
+        keys = {file_id(key, self._person_key_secret): key.split(":", 1)[0] for key in person_keys(command)}
+        text = matter_text(command.request, command.facts_and_reasons)
+        # Each round at least one of the competing registrations of a person goes through, so this bounds how many
+        # petitions of one person can arrive at the very same moment, not how long anyone waits.
+        for _attempt in range(20):
+            files = self._petitioner_files(keys)
+            petition = Petition.register(command, query_code=querycode.issue(),
+                                         actor=actor or PETITIONER.model_dump(), correlation_id=correlation_id,
+                                         similar_petitions=self._same_matter(files, keys, text))
+            for identity, file in files.items():
+                if file is None:
+                    files[identity] = PetitionerFile(file_id=identity, petition_id=str(petition.id))
+                else:
+                    file.file(petition_id=str(petition.id))
             try:
-                self._committer.commit(petition.collect_events())
+                self._committer.commit([*petition.collect_events(),
+                                        *(e for f in files.values() for e in f.collect_events())])
             except IntegrityError:
-                # Either our own commit went through and its acknowledgement was lost (the library retried and
-                # found the row), or — with 80 random bits, practically never — the code was issued before.
+                # Our own commit went through and its acknowledgement was lost (the library retried and found the
+                # row); or another petition of the same person was registered meanwhile (its file moved on); or —
+                # with 80 random bits, practically never — the query code was issued before. Decide again.
                 if self._is_ours(petition):
                     break
-                log.warning("query code collision; issuing another")
+                log.info("petitioner file or query code taken meanwhile; registering again")
                 continue
             break
         else:
-            raise RuntimeError("could not issue a unique query code")
+            raise RuntimeError("could not register the petition: its petitioner files kept changing")
         REGISTERED.labels(petition.channel, petition.category).inc()
+        if petition.repeat_of:
+            REPEATS.inc()
         return self.receipt(petition)
+
+    # Earlier petitions compared per identity: a person's most recent ones (older matters are long concluded).
+    MAX_COMPARED = 50
+
+    def _petitioner_files(self, keys: dict[UUID, str]) -> dict[UUID, PetitionerFile | None]:
+        files: dict[UUID, PetitionerFile | None] = {}
+        for identity in keys:
+            try:
+                files[identity] = self.repository.get(identity)
+            except AggregateNotFoundError:
+                files[identity] = None
+        return files
+
+    def _same_matter(self, files: dict[UUID, PetitionerFile | None], keys: dict[UUID, str],
+                     text: str) -> list[dict[str, Any]]:
+        """Earlier petitions of the same person on the same matter, most recent first."""
+        matched_by: dict[str, list[str]] = {}
+        for identity, file in files.items():
+            for petition_id in (file.petition_ids[-self.MAX_COMPARED:] if file else []):
+                matched_by.setdefault(petition_id, []).append(keys[identity])
+        similar = []
+        for petition_id, kinds in matched_by.items():
+            earlier: Petition = self.repository.get(UUID(petition_id))
+            same, score = self.same_matter.same_matter(text, matter_text(earlier.request, earlier.facts_and_reasons))
+            if same:
+                similar.append({"petition_id": petition_id, "registered_at": earlier.created_on.isoformat(),
+                                "similarity": score, "same_person_by": sorted(set(kinds))})
+        return sorted(similar, key=lambda s: s["registered_at"], reverse=True)
 
     def _is_ours(self, petition: Petition) -> bool:
         try:
@@ -75,7 +128,14 @@ class IntakeApplication(ServiceApplication):
         return {
             **self.receipt(petition),
             "channel": petition.channel,
+            "anonymous": petition.anonymous,
             "petitioner": petition.petitioner,
+            "accused": petition.accused,
+            "representatives": petition.representatives,
+            "joint_signers": petition.joint_signers,
+            "flags": petition.flags,
+            "repeat_of": petition.repeat_of,
+            "similar_petitions": petition.similar_petitions,
             "title": petition.title,
             "request": petition.request,
             "facts_and_reasons": petition.facts_and_reasons,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from services.intake.application import IntakeApplication
+from services.intake.repeats import SameMatterTest
 from services.intake.settings import IntakeSettings
 
 
 def build_application(settings: IntakeSettings | None = None) -> IntakeApplication:
     settings = settings or IntakeSettings()
-    return IntakeApplication(settings, max_batch=settings.group_commit_max_batch)
+    return IntakeApplication(settings, max_batch=settings.group_commit_max_batch,
+                             person_key_secret=settings.person_key_secret.encode(),
+                             same_matter=SameMatterTest(settings.repeat_similarity))

@@ -25,14 +25,55 @@ class Petition(Aggregate):
     def create_id(query_code: str) -> UUID:  # type: ignore[override]
         return uuid5(QUERY_CODE_NAMESPACE, query_code)
 
+    class Registered(Aggregate.Created):
+        # v2 (the lifecycle) added anonymous reports, the accused party, representatives, joint signers, flags and
+        # the repeat link; v1 histories (the spine) are upcast on load.
+        class_version = 2
+
+        query_code: str
+        channel: str
+        anonymous: bool
+        petitioner: dict[str, Any] | None
+        accused: dict[str, Any] | None
+        representatives: list[dict[str, Any]]
+        joint_signers: list[dict[str, Any]]
+        flags: list[str]
+        repeat_of: str | None
+        similar_petitions: list[dict[str, Any]]
+        title: str
+        request: str
+        facts_and_reasons: str
+        category: str
+        topic: str | None
+        place_code: str
+        people_count: int
+        attachments: list[dict[str, Any]]
+        actor: dict[str, Any]
+        correlation_id: str
+        causation_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(anonymous=False, accused=None, representatives=[], joint_signers=[], flags=[],
+                         repeat_of=None, similar_petitions=[])
+
     @classmethod
     def register(cls, command: RegisterPetition, *, query_code: str, actor: dict[str, Any],
-                 correlation_id: str) -> Petition:
-        """A petition registered from a validated registration command."""
+                 correlation_id: str, similar_petitions: list[dict[str, Any]] | None = None) -> Petition:
+        """A petition registered from a validated registration command. `similar_petitions`: earlier petitions
+        of the same person on the same matter, most recent first (the first is the one this repeats)."""
+        similar = similar_petitions or []
         return cls(
             query_code=query_code,
             channel=command.channel.value,
-            petitioner=command.petitioner.model_dump(mode="json"),
+            anonymous=command.anonymous,
+            petitioner=command.petitioner.model_dump(mode="json") if command.petitioner else None,
+            accused=command.accused.model_dump(mode="json") if command.accused else None,
+            representatives=[p.model_dump(mode="json") for p in command.representatives],
+            joint_signers=[p.model_dump(mode="json") for p in command.joint_signers],
+            flags=command.flags,
+            repeat_of=similar[0]["petition_id"] if similar else None,
+            similar_petitions=similar,
             title=command.title,
             request=command.request,
             facts_and_reasons=command.facts_and_reasons,
@@ -46,13 +87,20 @@ class Petition(Aggregate):
             causation_id=None,
         )
 
-    @event("Registered")
+    @event(Registered)
     def __init__(
         self,
         *,
         query_code: str,
         channel: str,
-        petitioner: dict[str, Any],
+        anonymous: bool,
+        petitioner: dict[str, Any] | None,
+        accused: dict[str, Any] | None,
+        representatives: list[dict[str, Any]],
+        joint_signers: list[dict[str, Any]],
+        flags: list[str],
+        repeat_of: str | None,
+        similar_petitions: list[dict[str, Any]],
         title: str,
         request: str,
         facts_and_reasons: str,
@@ -67,7 +115,14 @@ class Petition(Aggregate):
     ) -> None:
         self.query_code = query_code
         self.channel = channel
+        self.anonymous = anonymous
         self.petitioner = petitioner
+        self.accused = accused
+        self.representatives = representatives
+        self.joint_signers = joint_signers
+        self.flags = flags
+        self.repeat_of = repeat_of
+        self.similar_petitions = similar_petitions
         self.title = title
         self.request = request
         self.facts_and_reasons = facts_and_reasons
@@ -79,3 +134,23 @@ class Petition(Aggregate):
         self.registered_by = actor
         self.correlation_id = correlation_id
         self.status = "registered"
+
+
+class PetitionerFile(Aggregate):
+    """The petitions filed under one identity (信访人档案): an ID number, a name and phone, or — for anonymous
+    reports — an accused party. Saved in the same transaction as each petition it lists, so two petitions of
+    one person registered at the same moment cannot both miss each other: the second save conflicts on the
+    file's version and is decided again with the first in view. The id is a keyed hash of the identity
+    (services/intake/repeats.py); the file holds no personal data itself."""
+
+    @staticmethod
+    def create_id(file_id: UUID) -> UUID:  # type: ignore[override]
+        return file_id
+
+    @event("Opened")
+    def __init__(self, *, file_id: UUID, petition_id: str) -> None:
+        self.petition_ids = [petition_id]
+
+    @event("PetitionFiled")
+    def file(self, *, petition_id: str) -> None:
+        self.petition_ids.append(petition_id)

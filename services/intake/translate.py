@@ -35,14 +35,18 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
             "facts_and_reasons": domain_event.facts_and_reasons,
             "place_code": domain_event.place_code,
             "people_count": domain_event.people_count,
-            # The ID-card number stays in intake (data minimisation): consumers need contact, not identity.
-            "petitioner": {
-                "name": petitioner["name"],
-                "phone": petitioner["phone"],
-                "address": petitioner["address"],
-                "email": petitioner.get("email"),
-            },
-            "has_agent": bool(petitioner.get("agent")),
+            # The ID-card number stays in intake (data minimisation): consumers need contact, not identity. An
+            # anonymous report has no petitioner: v1 consumers get a placeholder (匿名) and `anonymous: true`.
+            "anonymous": domain_event.anonymous,
+            "petitioner": _contact(petitioner),
+            "has_agent": bool(petitioner and petitioner.get("agent")),
+            # Representatives and joint signers, the accused party and identities stay in intake too.
+            "representatives_count": len(domain_event.representatives),
+            "joint_signers_count": len(domain_event.joint_signers),
+            "flags": domain_event.flags,
+            "repeat_of": domain_event.repeat_of,
+            "similar_petitions": [{"petition_id": s["petition_id"], "similarity": s["similarity"]}
+                                  for s in domain_event.similar_petitions],
             "attachments": domain_event.attachments,
             "actor": domain_event.actor,
         },
@@ -50,3 +54,13 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
         causation_id=domain_event.causation_id,
         sequence=sequence,
     )
+
+
+ANONYMOUS = "匿名"
+
+
+def _contact(petitioner: dict[str, Any] | None) -> dict[str, Any]:
+    if petitioner is None:
+        return {"name": ANONYMOUS, "phone": "", "address": "", "email": None}
+    return {"name": petitioner["name"], "phone": petitioner["phone"], "address": petitioner["address"],
+            "email": petitioner.get("email")}

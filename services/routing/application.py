@@ -1,19 +1,32 @@
-"""routing's use case: route a registered petition to the responsible organ, exactly once."""
+"""routing's use cases: route a registered petition by the rules, exactly once; route it again, passing over
+the objecting organs, when the bureau upholds an objection without naming the organ itself."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
 from services.routing.domainmodel import Assignment
-from services.routing.rules import RoutingRules
-from shared.eventstore import ServiceApplication
+from services.routing.rules import RoutingDecision, RoutingRules
+from shared.eventstore import NotYet, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
 from shared.settings import PlatformSettings
 
 DECISIONS = Counter("xinfang_routing_decisions_total", "Routing decisions, by the rule that decided", ["rule"])
 SYSTEM_ACTOR = {"role": "system", "user": "routing-rules", "organ": None}
+
+
+class NotRoutedYet(NotYet):
+    """A re-routing request arrived before the petition's first routing; it is retried shortly."""
+
+
+def _decision_fields(decision: RoutingDecision) -> dict[str, Any]:
+    return {"organ": decision.organ, "joining_organs": decision.joining_organs, "where_to_go": decision.where_to_go,
+            "disposition": decision.disposition, "basis": decision.basis, "rule_id": decision.rule_id,
+            "rules_version": decision.rules_version}
 
 
 class RoutingApplication(ServiceApplication):
@@ -25,25 +38,45 @@ class RoutingApplication(ServiceApplication):
         self.rules = rules
 
     def route_registered_petition(self, event: IntegrationEvent) -> str:
-        """Decide the organ for a `petition.registered` event; a redelivery changes nothing."""
+        """Decide the disposition and organ for a `petition.registered` event; a redelivery changes nothing."""
         petition = event.data
-        decision = self.rules.decide(
-            category=petition["category"], topic=petition.get("topic"), place_code=petition["place_code"]
-        )
+        facts = {"category": petition["category"], "topic": petition.get("topic"),
+                 "place_code": petition["place_code"], "flags": list(petition.get("flags", []))}
+        decision = self.rules.decide(category=facts["category"], topic=facts["topic"],
+                                     place_code=facts["place_code"], flags=tuple(facts["flags"]))
 
         def decide() -> list[Assignment]:
             return [Assignment(
-                petition_id=UUID(petition["petition_id"]),
-                organ={"code": decision.organ_code, "name": decision.organ_name},
-                disposition="transfer",
-                basis=decision.basis,
-                rule_id=decision.rule_id,
-                rules_version=decision.rules_version,
-                actor=SYSTEM_ACTOR,
-                correlation_id=event.correlation_id,
-                causation_id=event.id,
+                petition_id=UUID(petition["petition_id"]), facts=facts, **_decision_fields(decision),
+                actor=SYSTEM_ACTOR, correlation_id=event.correlation_id, causation_id=event.id,
             )]
 
         outcome = self.process(event.tracking, decide, key=event.subject)
         DECISIONS.labels(decision.rule_id).inc()
         return outcome
+
+    def reroute_after_objection(self, event: IntegrationEvent) -> str:
+        """A `case.objection_upheld` without a named organ: route again by the rules, passing over every organ
+        whose objection was upheld (2022 Regulations Art. 23 para. 3)."""
+        step = event.data
+        if step["details"].get("organ") is not None:  # the bureau named the new organ itself: nothing to decide
+            return self.process(event.tracking, lambda: [], key=event.subject)
+        excluded = frozenset(step["details"].get("excluded_organs", []))
+
+        def decide() -> list[Assignment]:
+            try:
+                assignment: Assignment = self.repository.get(UUID(step["petition_id"]))
+            except AggregateNotFoundError:
+                raise NotRoutedYet(step["petition_id"]) from None
+            if event.id in assignment.rerouted_for:
+                return []
+            facts = assignment.facts or {"category": "", "topic": None, "place_code": "", "flags": []}
+            decision = self.rules.decide(category=facts["category"], topic=facts["topic"],
+                                         place_code=facts["place_code"], flags=tuple(facts["flags"]),
+                                         excluding=excluded | set(assignment.excluded_organs))
+            assignment.reroute(**_decision_fields(decision), excluded_organs=sorted(excluded),
+                               actor=SYSTEM_ACTOR, correlation_id=event.correlation_id, causation_id=event.id)
+            DECISIONS.labels(decision.rule_id).inc()
+            return [assignment]
+
+        return self.process(event.tracking, decide, key=event.subject)

@@ -12,19 +12,44 @@ class Assignment(Aggregate):
     """The routing of one petition (its id is the petition's id).
 
     Transfer (转送) is the default disposition: the bureau passes the item to the competent organ, which then
-    owns acceptance and handling (2022 Regulations Art. 22(1)-(2); xinfang-domain.md §4.2).
+    owns acceptance and handling (2022 Regulations Art. 22(1)-(2); xinfang-domain.md §4.2). After an upheld
+    objection (异议成立, Art. 23 para. 3) the petition is routed again, passing over the objecting organs.
     """
 
     @staticmethod
     def create_id(petition_id: UUID) -> UUID:  # type: ignore[override]
         return petition_id
 
-    @event("Routed")
+    class Routed(Aggregate.Created):
+        # v2 added every disposition, joining organs and where to go (the lifecycle); v1 histories are upcast.
+        class_version = 2
+
+        petition_id: UUID
+        facts: dict[str, Any] | None  # what the rules looked at: category, topic, place_code, flags
+        organ: dict[str, str] | None
+        joining_organs: list[dict[str, str]]
+        where_to_go: str | None
+        disposition: str
+        basis: str
+        rule_id: str
+        rules_version: str
+        actor: dict[str, Any]
+        correlation_id: str
+        causation_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(facts=None, joining_organs=[], where_to_go=None)
+
+    @event(Routed)
     def __init__(
         self,
         *,
         petition_id: UUID,
-        organ: dict[str, str],
+        facts: dict[str, Any] | None,
+        organ: dict[str, str] | None,
+        joining_organs: list[dict[str, str]],
+        where_to_go: str | None,
         disposition: str,
         basis: str,
         rule_id: str,
@@ -33,6 +58,21 @@ class Assignment(Aggregate):
         correlation_id: str,
         causation_id: str,
     ) -> None:
+        self.facts = facts
+        self.excluded_organs: list[str] = []
+        self.rerouted_for: list[str] = []  # the integration events (objections upheld) already acted on
+        self._decided(organ, disposition, basis, rule_id, rules_version)
+
+    @event("Rerouted")
+    def reroute(self, *, organ: dict[str, str] | None, joining_organs: list[dict[str, str]],
+                where_to_go: str | None, disposition: str, basis: str, rule_id: str, rules_version: str,
+                excluded_organs: list[str], actor: dict[str, Any], correlation_id: str, causation_id: str) -> None:
+        self.excluded_organs = list(excluded_organs)
+        self.rerouted_for.append(causation_id)
+        self._decided(organ, disposition, basis, rule_id, rules_version)
+
+    def _decided(self, organ: dict[str, str] | None, disposition: str, basis: str, rule_id: str,
+                 rules_version: str) -> None:
         self.organ = organ
         self.disposition = disposition
         self.basis = basis

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
@@ -31,25 +31,62 @@ class OrganEntry(_Model):
     name: NonEmpty
 
 
+PlacePrefix = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
+Flag = Literal["group", "joint_signature", "major_urgent", "anonymous"]
+# transfer (转送) to the organ; political_legal / discipline: transfers to those organs by statute (Art. 22 para. 2);
+# report_up: a major/urgent item goes to the county Party committee and government first (Art. 25);
+# out_of_remit: nobody here may handle it — the petitioner is told where to go (Art. 23).
+Disposition = Literal["transfer", "political_legal", "discipline", "report_up", "out_of_remit"]
+WITHOUT_ORGAN = ("report_up", "out_of_remit")
+
+
 class Conditions(_Model):
     category: Category | None = None
     topics: tuple[Topic, ...] = ()
-    place_prefix: tuple[Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")], ...] = ()
+    place_prefix: tuple[PlacePrefix, ...] = ()
+    place_outside: tuple[PlacePrefix, ...] = ()  # the matter arose outside all of these
+    flags: tuple[Flag, ...] = ()  # every one of these registration flags is set
+
+    def hold(self, petition: PetitionFacts) -> bool:
+        if self.category is not None and self.category.value != petition.category:
+            return False
+        if self.topics and (petition.topic is None or petition.topic not in {t.value for t in self.topics}):
+            return False
+        if self.place_prefix and not petition.place_code.startswith(self.place_prefix):
+            return False
+        if self.place_outside and petition.place_code.startswith(self.place_outside):
+            return False
+        return set(self.flags) <= set(petition.flags)
+
+
+@dataclass(frozen=True)
+class PetitionFacts:
+    """What the rules look at."""
+
+    category: str
+    topic: str | None
+    place_code: str
+    flags: tuple[str, ...] = ()
 
 
 class Rule(_Model):
     id: NonEmpty
     when: Conditions = Field(default_factory=Conditions)
-    organ: NonEmpty
+    disposition: Disposition = "transfer"
+    organ: NonEmpty | None = None  # the lead organ (牵头机关)
+    joining: tuple[NonEmpty, ...] = ()  # organs that join the handling (配合机关)
+    where_to_go: NonEmpty | None = None  # for out_of_remit: where the petitioner should turn, in Chinese
     basis: NonEmpty
 
-    def matches(self, category: str, topic: str | None, place_code: str) -> bool:
-        conditions = self.when
-        if conditions.category is not None and conditions.category.value != category:
-            return False
-        if conditions.topics and (topic is None or topic not in {t.value for t in conditions.topics}):
-            return False
-        return not conditions.place_prefix or any(place_code.startswith(p) for p in conditions.place_prefix)
+    @model_validator(mode="after")
+    def _complete(self) -> Rule:
+        if self.disposition in WITHOUT_ORGAN and (self.organ or self.joining):
+            raise ValueError(f"rule {self.id}: a {self.disposition} rule names no organ")
+        if self.disposition not in WITHOUT_ORGAN and not self.organ:
+            raise ValueError(f"rule {self.id}: a {self.disposition} rule must name its organ")
+        if (self.disposition == "out_of_remit") != (self.where_to_go is not None):
+            raise ValueError(f"rule {self.id}: where_to_go is required for out_of_remit rules, and only for them")
+        return self
 
 
 class RulesTable(_Model):
@@ -66,21 +103,28 @@ class RulesTable(_Model):
         ids = [r.id for r in self.rules]
         if len(ids) != len(set(ids)):
             raise ValueError("rule ids must be unique")
-        unknown = sorted({r.organ for r in self.rules} - set(codes))
+        named = {r.organ for r in self.rules if r.organ} | {c for r in self.rules for c in r.joining}
+        unknown = sorted(named - set(codes))
         if unknown:
             raise ValueError(f"rules name organs that are not listed: {', '.join(unknown)}")
-        if not self.rules or self.rules[-1].when != Conditions():
-            raise ValueError("the last rule must have no conditions, so that every petition is routed")
+        if not self.rules or self.rules[-1].when != Conditions() or self.rules[-1].disposition != "transfer":
+            raise ValueError("the last rule must be a transfer without conditions, so that every petition is routed")
         return self
 
 
 @dataclass(frozen=True)
 class RoutingDecision:
-    organ_code: str
-    organ_name: str
+    disposition: str
+    organ: dict[str, str] | None  # {"code", "name"}; None for report_up and out_of_remit
+    joining_organs: list[dict[str, str]]
+    where_to_go: str | None
     basis: str
     rule_id: str
     rules_version: str
+
+    @property
+    def organ_code(self) -> str | None:
+        return self.organ["code"] if self.organ else None
 
 
 class RoutingRules:
@@ -92,12 +136,25 @@ class RoutingRules:
     def version(self) -> str:
         return self.table.version
 
-    def decide(self, *, category: str, topic: str | None, place_code: str) -> RoutingDecision:
+    def decide(self, *, category: str, topic: str | None, place_code: str, flags: tuple[str, ...] = (),
+               excluding: frozenset[str] = frozenset()) -> RoutingDecision:
+        """The first rule that holds. `excluding`: organs whose objection was upheld (异议成立) — a rule leading
+        to one of them is passed over, and they are dropped from the joining organs."""
+        petition = PetitionFacts(category, topic, place_code, tuple(flags))
         for rule in self.table.rules:
-            if rule.matches(category, topic, place_code):
-                return RoutingDecision(rule.organ, self._organ_names[rule.organ], rule.basis, rule.id,
-                                       self.table.version)
-        raise AssertionError("unreachable: the table's last rule matches everything")
+            if rule.organ in excluding or not rule.when.hold(petition):
+                continue
+            return RoutingDecision(
+                disposition=rule.disposition, organ=self._organ(rule.organ) if rule.organ else None,
+                joining_organs=[self._organ(code) for code in rule.joining if code not in excluding],
+                where_to_go=rule.where_to_go, basis=rule.basis, rule_id=rule.id, rules_version=self.table.version)
+        # Every rule's organ objected: the bureau triages it by hand.
+        last = self.table.rules[-1]
+        return RoutingDecision(disposition="transfer", organ=self._organ(last.organ or ""), joining_organs=[],
+                               where_to_go=None, basis=last.basis, rule_id=last.id, rules_version=self.table.version)
+
+    def _organ(self, code: str) -> dict[str, str]:
+        return {"code": code, "name": self._organ_names[code]}
 
 
 def load_rules(path: Path | None = None) -> RoutingRules:

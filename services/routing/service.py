@@ -18,3 +18,7 @@ class RoutingService:
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
         return self.routing.route_registered_petition(event)
+
+    @integration_event_handler
+    def handle_case_objection_upheld(self, event: IntegrationEvent) -> str:
+        return self.routing.reroute_after_objection(event)

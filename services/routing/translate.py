@@ -9,13 +9,14 @@ from shared.integration.catalog import PETITION_ROUTED
 from shared.integration.envelope import IntegrationEvent, event_id
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
-TRANSLATED = (Assignment.Routed,)
+TRANSLATED = (Assignment.Routed, Assignment.Rerouted)
 
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
-    if not isinstance(domain_event, Assignment.Routed):
+    if not isinstance(domain_event, TRANSLATED):
         return None
     petition_id = str(domain_event.originator_id)
+    rerouted = isinstance(domain_event, Assignment.Rerouted)
     return IntegrationEvent(
         id=event_id(source, domain_event.originator_id, domain_event.originator_version),
         source=source,
@@ -24,12 +25,16 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
         time=domain_event.timestamp,
         data={
             "petition_id": petition_id,
-            "organ": domain_event.organ,
             "disposition": domain_event.disposition,
+            "organ": domain_event.organ,
+            "joining_organs": domain_event.joining_organs,
+            "where_to_go": domain_event.where_to_go,
             "basis": domain_event.basis,
             "rule_id": domain_event.rule_id,
             "rules_version": domain_event.rules_version,
             "routed_at": domain_event.timestamp.isoformat(),
+            "reason": "objection_upheld" if rerouted else "registered",
+            "excluded_organs": domain_event.excluded_organs if rerouted else [],
             "actor": domain_event.actor,
         },
         correlation_id=domain_event.correlation_id,

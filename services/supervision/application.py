@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -52,7 +52,7 @@ class SupervisionApplication(ServiceApplication):
         registered_at = datetime.fromisoformat(petition["registered_at"])
 
         def decide() -> list[Case]:
-            return [Case(
+            case = Case(
                 petition_id=UUID(petition["petition_id"]),
                 query_code=petition["query_code"],
                 title=petition["title"],
@@ -60,15 +60,26 @@ class SupervisionApplication(ServiceApplication):
                 channel=petition["channel"],
                 place_code=petition["place_code"],
                 at=petition["registered_at"],
-                # The bureau's 15 days to transfer or assign run from receipt (Art. 22).
-                deadlines=[self.rules.compute("triage", local_date(registered_at)).as_dict()],
                 correlation_id=event.correlation_id,
                 causation_id=event.id,
                 people_count=petition.get("people_count", 1),
                 repeat_of=petition.get("repeat_of"),
-            )]
+                flags=petition.get("flags", []),
+                deadlines=self._opening_deadlines(petition.get("flags", []), local_date(registered_at)),
+            )
+            earlier = [self._case_or_not_yet(s["petition_id"]) for s in petition.get("similar_petitions", [])]
+            if earlier:
+                case.decide_on_repeat(earlier, at=max(self.clock(), registered_at),
+                                      correlation_id=event.correlation_id, causation_id=event.id)
+            return [case]
 
         return self.process(event.tracking, decide, key=event.subject)
+
+    def _opening_deadlines(self, flags: list[str], registered_on: date) -> list[dict[str, Any]]:
+        # The bureau's 15 days to transfer or assign run from receipt (Art. 22); a major/urgent item (30 or more
+        # people; xinfang-domain.md §8) is also reported up, the same day by this county's rule.
+        kinds = ["triage", *(["major_report"] if "major_urgent" in flags else [])]
+        return [self.rules.compute(kind, registered_on).as_dict() for kind in kinds]
 
     def record_routing(self, event: IntegrationEvent) -> str:
         """The routing rules' decision. Applied only while the case awaits triage: a clerk who already routed it
@@ -160,6 +171,8 @@ class SupervisionApplication(ServiceApplication):
         elif action in ("decline", "decline_again"):
             case.decline(reason_code=c.reason_code, explanation=c.explanation, again=action == "decline_again",
                          earlier_petition_id=c.earlier_petition_id, **common)
+        elif action == "reopen_as_new_matter":
+            case.reopen_as_new_matter(new_facts=c.new_facts, rules=rules, **common)
         elif action == "divert":
             case.divert(item=c.item, explanation=c.explanation, **common)
         elif action == "record_handling":

@@ -25,7 +25,7 @@ class DeadlineRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     label: str = Field(min_length=1)
-    days: int = Field(ge=1, le=366)
+    days: int = Field(ge=0, le=366)  # 0: due the day of the trigger
     unit: Literal["calendar", "working"]
     roll_forward: bool = True
     basis: str = Field(min_length=1)
@@ -38,7 +38,7 @@ class DeadlineRulesTable(BaseModel):
     rules: dict[str, DeadlineRule]
 
 
-REQUIRED_RULES = ("triage", "acceptance", "objection", "handling", "extension", "simplified_acceptance",
+REQUIRED_RULES = ("triage", "major_report", "acceptance", "objection", "handling", "extension", "simplified_acceptance",
                   "simplified_handling", "assignment_report", "review_request", "review", "re_review_request",
                   "re_review")
 

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from services.supervision.deadlines import Deadline, DeadlineRules
 from services.supervision.lifecycle import (
     ACTIONS,
+    AWAITING_REVIEW_REQUEST,
     TERMINAL,
     IllegalTransition,
     InvalidCommand,
@@ -45,6 +46,8 @@ DECLINE_REASONS = {
     "already_handled": ("同一信访事项已经受理或者正在办理", "《信访工作条例》第十九条"),
     "skip_level": ("越级走访，应当向依法有权处理的本级或者上一级机关提出", "《信访工作条例》第二十条"),
     "no_request": ("没有明确的信访诉求、事实和理由", "《信访工作条例》第二十条"),
+    "review_is_the_remedy": ("已经出具处理意见，对处理意见不服的应当依法请求复查、复核，不作为新的信访事项受理",
+                             "《信访工作条例》第三十五条、第三十六条"),
 }
 DECLINE_AGAIN_REASONS = {
     "final_after_re_review": ("信访事项已经复核终结，信访人以同一事实和理由再次提出", "《信访工作条例》第三十六条"),
@@ -74,6 +77,9 @@ REVIEW_BASIS = "《信访工作条例》第三十五条"
 RE_REVIEW_BASIS = "《信访工作条例》第三十六条"
 FINAL_BASIS = "《信访工作条例》第三十五条、第三十六条：复查、复核期限届满未请求或者复核终结"
 WITHDRAW_BASIS = "信访人申请撤回，经信访部门同意"
+NEW_MATTER_BASIS = "《信访工作条例》第三十六条：不再受理限于同一事实和理由；提出新的事实和理由的，作为新的信访事项登记办理"
+# Who decides on repeats at registration (xinfang-domain.md §5).
+SYSTEM_REPEAT_CHECK = {"role": "system", "user": "repeat-check", "organ": None}
 
 
 class Case(Aggregate):
@@ -84,8 +90,9 @@ class Case(Aggregate):
         return petition_id
 
     class Opened(Aggregate.Created):
-        # v2 added people_count and repeat_of (the lifecycle); v1 histories (the spine) are upcast on load.
-        class_version = 2
+        # v2 added people_count and repeat_of (the lifecycle), v3 the registration flags; older histories are
+        # upcast on load.
+        class_version = 3
 
         petition_id: UUID
         query_code: str
@@ -99,11 +106,16 @@ class Case(Aggregate):
         causation_id: str
         people_count: int
         repeat_of: str | None
+        flags: list[str]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.setdefault("people_count", 1)
             state.setdefault("repeat_of", None)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.setdefault("flags", [])
 
     @event(Opened)
     def __init__(
@@ -121,12 +133,15 @@ class Case(Aggregate):
         causation_id: str,
         people_count: int = 1,
         repeat_of: str | None = None,
+        flags: list[str] | None = None,
     ) -> None:
         self.query_code = query_code
         self.category = category
         self.channel = channel
         self.people_count = people_count
         self.repeat_of = repeat_of
+        self.flags = list(flags or [])
+        self.declined_as_repeat = False
         self.status = Status.REGISTERED
         self.deadlines: dict[str, dict[str, Any]] = {d["kind"]: {"status": "open", **d} for d in deadlines}
         self.organ: dict[str, str] | None = None
@@ -190,6 +205,7 @@ class Case(Aggregate):
     class Finalized(Transitioned): ...
     class Withdrawn(Transitioned): ...
     class DeadlinesRecomputed(Transitioned): ...
+    class ReopenedAsNewMatter(Transitioned): ...
 
     def _apply_transition(self, e: Transitioned) -> None:
         self.status = Status(e.status)
@@ -225,6 +241,10 @@ class Case(Aggregate):
             self.hearing_started_on = d["on"]
         elif e.action == "end_hearing":
             self.hearing_started_on = None
+        elif e.action in ("decline", "decline_again"):
+            self.declined_as_repeat = bool(d.get("repeat_check"))
+        elif e.action == "reopen_as_new_matter":
+            self.declined_as_repeat = False
 
     # --- queries ---------------------------------------------------------------------------------------------
     @property
@@ -306,8 +326,8 @@ class Case(Aggregate):
         extra = {"rule_id": rule_id, "rules_version": rules_version} if rule_id else {}
         if disposition == "report_up":
             self._step(self.ReportedUp, action, Status.REPORTED_UP, actor=actor, at=at, basis=basis,
-                       details={"disposition": disposition, **extra}, correlation_id=correlation_id,
-                       causation_id=causation_id)
+                       details={"disposition": disposition, **extra}, closed=self._close_open("met", "major_report"),
+                       correlation_id=correlation_id, causation_id=causation_id)
             return
         if disposition == "out_of_remit":
             self._step(self.Redirected, action, Status.REDIRECTED, actor=actor, at=at, basis=basis,
@@ -384,7 +404,7 @@ class Case(Aggregate):
             return "简易办理仅适用于初次信访事项"
         if self.disposition == "assign":
             return "上级交办的信访事项不适用简易办理"
-        if self.people_count >= GROUP_SIZE:
+        if self.people_count >= GROUP_SIZE or "joint_signature" in self.flags:
             return "涉及多人或者集体联名投诉的信访事项不适用简易办理"
         if self.joining_organs:
             return "涉及多个责任主体的信访事项不适用简易办理"
@@ -416,8 +436,10 @@ class Case(Aggregate):
                    correlation_id=correlation_id)
 
     def decline(self, *, reason_code: str, explanation: str, at: datetime, actor: dict[str, Any],
-                correlation_id: str, again: bool = False, earlier_petition_id: str | None = None) -> None:
-        """不予受理 (or, with again=True, 不再受理) with its legal reason."""
+                correlation_id: str, again: bool = False, earlier_petition_id: str | None = None,
+                causation_id: str | None = None, repeat_check: dict[str, Any] | None = None) -> None:
+        """不予受理 (or, with again=True, 不再受理) with its legal reason. `repeat_check`: the automatic decision
+        on a repeat at registration (what the earlier case was), which a clerk may overturn on new facts."""
         action = "decline_again" if again else "decline"
         self._check(action, actor)
         self._today(at)
@@ -430,9 +452,49 @@ class Case(Aggregate):
         self._step(self.DeclinedAgain if again else self.Declined, action,
                    Status.NOT_ACCEPTED_AGAIN if again else Status.NOT_ACCEPTED, actor=actor, at=at, basis=basis,
                    details={"reason_code": reason_code, "reason": text, "explanation": explanation,
-                            "earlier_petition_id": earlier_petition_id or self.repeat_of},
+                            "earlier_petition_id": earlier_petition_id or self.repeat_of,
+                            **({"repeat_check": repeat_check} if repeat_check else {})},
                    closed=self._close_open("met", "triage", "acceptance") | self._close_open("stopped"),
-                   correlation_id=correlation_id)
+                   correlation_id=correlation_id, causation_id=causation_id)
+
+    def decide_on_repeat(self, earlier: list[Case], *, at: datetime, correlation_id: str,
+                         causation_id: str | None) -> None:
+        """What a repeat (同人+同事, linked at registration) comes to, given the earlier cases (xinfang-domain.md
+        §5): after a final case, 不再受理 (Art. 36; or Art. 35 when no review was asked for in time); while an
+        earlier case is open, not accepted again — the petitioner follows the open case, or asks for review once
+        an opinion is out. Earlier cases that ended without a decision on the merits (declined, withdrawn, ...)
+        do not stop it: it is triaged as usual, as a repeat."""
+        final = [c for c in earlier if c.status == Status.FINAL]
+        open_ = [c for c in earlier if not c.is_closed]
+        if final:
+            case = final[0]
+            reached_re_review = any(o["level"] == "re_review" for o in case.opinions)
+            self.decline(reason_code="final_after_re_review" if reached_re_review else "no_review_requested",
+                         explanation="经比对，与已终结的信访事项属同一信访人以同一事实和理由再次提出",
+                         again=True, earlier_petition_id=str(case.id), at=at, actor=SYSTEM_REPEAT_CHECK,
+                         correlation_id=correlation_id, causation_id=causation_id,
+                         repeat_check={"earlier_petition_id": str(case.id), "earlier_status": case.status.value})
+        elif open_:
+            case = open_[0]
+            opinion_out = case.status in AWAITING_REVIEW_REQUEST
+            self.decline(reason_code="review_is_the_remedy" if opinion_out else "already_handled",
+                         explanation=("已出具处理意见，如不服请在规定期限内请求复查或者复核" if opinion_out
+                                      else "同一信访事项正在办理中，请通过原信访事项查询办理进展"),
+                         earlier_petition_id=str(case.id), at=at, actor=SYSTEM_REPEAT_CHECK,
+                         correlation_id=correlation_id, causation_id=causation_id,
+                         repeat_check={"earlier_petition_id": str(case.id), "earlier_status": case.status.value})
+
+    def reopen_as_new_matter(self, *, new_facts: str, rules: DeadlineRules, at: datetime, actor: dict[str, Any],
+                             correlation_id: str) -> None:
+        """A clerk finds that a petition refused automatically as a repeat raises new facts or reasons: it is
+        triaged as a new matter (不再受理 covers only the same facts and reasons; xinfang-domain.md §5)."""
+        self._check("reopen_as_new_matter", actor)
+        today = self._today(at)
+        if not self.declined_as_repeat:
+            raise RuleViolation("not_declined_as_repeat", "只有登记时按重复信访自动不予受理或者不再受理的事项，才能认定为新事项")
+        self._step(self.ReopenedAsNewMatter, "reopen_as_new_matter", Status.REGISTERED, actor=actor, at=at,
+                   basis=NEW_MATTER_BASIS, details={"new_facts": new_facts},
+                   opened=[rules.compute("triage", today)], correlation_id=correlation_id)
 
     def divert(self, *, item: int, explanation: str, at: datetime, actor: dict[str, Any],
                correlation_id: str) -> None:

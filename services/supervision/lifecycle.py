@@ -61,6 +61,8 @@ TERMINAL = frozenset({Status.REDIRECTED, Status.NOT_ACCEPTED, Status.NOT_ACCEPTE
                       Status.FINAL, Status.WITHDRAWN})
 TRIAGE = frozenset({Status.REGISTERED, Status.REROUTING, Status.REPORTED_UP})
 UNDER_HANDLING = frozenset({Status.HANDLING, Status.SIMPLIFIED_HANDLING, Status.EXTENDED})
+# An opinion is out and the petitioner's remedy is a review (re-review) request, not a new petition (§5).
+AWAITING_REVIEW_REQUEST = frozenset({Status.REPLIED, Status.REVIEWED})
 
 
 class Party(StrEnum):
@@ -97,8 +99,12 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("object", "提出异议", {Party.ORGAN}, {Status.AWAITING_ACCEPTANCE}),
     _action("decide_objection", "审核异议", {Party.BUREAU}, {Status.OBJECTION_RAISED}),
     _action("accept", "受理", {Party.ORGAN}, {Status.AWAITING_ACCEPTANCE}),
-    _action("decline", "不予受理", {Party.ORGAN, Party.BUREAU}, TRIAGE | {Status.AWAITING_ACCEPTANCE}),
-    _action("decline_again", "不再受理", {Party.ORGAN, Party.BUREAU}, TRIAGE | {Status.AWAITING_ACCEPTANCE}),
+    # SYSTEM: the repeat check at registration (xinfang-domain.md §5).
+    _action("decline", "不予受理", {Party.ORGAN, Party.BUREAU, Party.SYSTEM}, TRIAGE | {Status.AWAITING_ACCEPTANCE}),
+    _action("decline_again", "不再受理", {Party.ORGAN, Party.BUREAU, Party.SYSTEM},
+            TRIAGE | {Status.AWAITING_ACCEPTANCE}),
+    _action("reopen_as_new_matter", "认定为新的信访事项", {Party.BUREAU},
+            {Status.NOT_ACCEPTED, Status.NOT_ACCEPTED_AGAIN}),
     _action("divert", "导入法定程序", {Party.ORGAN}, {Status.AWAITING_ACCEPTANCE} | UNDER_HANDLING),
     _action("record_handling", "记录听证或调解", {Party.ORGAN}, UNDER_HANDLING),
     _action("convert_to_ordinary", "转为普通程序", {Party.ORGAN}, {Status.SIMPLIFIED_HANDLING}),

@@ -57,8 +57,9 @@ def step_text(view: CaseView, e: Any) -> str | None:
     d, action = e.details, e.action
     if action in ("route", "transfer", "assign") or (action == "decide_objection" and "organ" in d):
         organ = d.get("organ")
-        if organ is None:
-            return None  # report_up / redirect are handled below
+        if organ is None:  # the rules reported it up or found it out of remit: said as for the clerk's action
+            action = {"report_up": "report_up", "out_of_remit": "redirect"}.get(d.get("disposition"), "")
+            return _texts(view, e, action).get(action)
         if d["disposition"] == "assign":
             return f"已交办{organ['name']}办理，该机关将在规定期限内告知是否受理"
         if d["disposition"] == "political_legal":
@@ -66,8 +67,13 @@ def step_text(view: CaseView, e: Any) -> str | None:
         return f"已转送{organ['name']}办理，该机关将在规定期限内告知是否受理"
     if action == "decide_objection":
         return "信访部门审核后维持原转送" if not d["upheld"] else "信访部门审核后正在重新确定办理机关"
+    return _texts(view, e, action).get(action)
+
+
+def _texts(view: CaseView, e: Any, action: str) -> dict[str, str]:
+    d = e.details
     due = e.opened[0]["due"] if e.opened else None
-    texts = {
+    return {
         "report_up": "属于重大紧急事项，已报请本级党委和政府研究决定",
         "redirect": f"该事项不属于本系统受理范围，请向{d.get('where_to_go', '有权处理的机关')}提出",
         "object": "承办机关对职责范围提出异议，信访部门正在审核",
@@ -75,6 +81,7 @@ def step_text(view: CaseView, e: Any) -> str | None:
                   f"应于{due}前办结",
         "decline": f"不予受理：{d.get('reason')}（{e.basis}）",
         "decline_again": f"不再受理：{d.get('reason')}（{e.basis}）",
+        "reopen_as_new_matter": "经审核，该事项提出了新的事实和理由，作为新的信访事项办理",
         "divert": f"该事项应通过{d.get('procedure')}解决，已引导导入法定程序",
         "record_handling": f"{_organ_name(view)}已组织{HANDLING_STEPS.get(d.get('kind'), '办理')}",
         "convert_to_ordinary": f"已转为普通程序办理，应于{due}前办结",
@@ -94,7 +101,6 @@ def step_text(view: CaseView, e: Any) -> str | None:
         "withdraw": "信访人申请撤回，信访部门已同意",
         "recompute_deadlines": "节假日安排公布后，期限已重新计算",
     }
-    return texts.get(action)
 
 
 def apply(view: CaseView | None, event: Any) -> CaseView:
@@ -105,6 +111,7 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
             petition_id=str(event.originator_id), query_code=event.query_code, status=Status.REGISTERED.value,
             status_text=STATUS_TEXT[Status.REGISTERED], title=event.title, category=event.category,
             channel=event.channel, place_code=event.place_code, registered_at=registered_at,
+            flags=list(event.flags), repeat_of=event.repeat_of,
             timeline=[TimelineEntry(at=registered_at, step="registered",
                                     text=f"信访事项已登记（{CHANNEL_LABELS[Channel(event.channel)]}）")],
         )

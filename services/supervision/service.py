@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import os
+
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.supervision.application import SupervisionApplication
 from services.supervision.lifecycle import CaseError
 from services.supervision.bootstrap import build_application
 from shared.integration.envelope import IntegrationEvent
+from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
 from shared.messaging.consumer import integration_event_handler
+from shared.readmodels import connect_read_models
 from shared.nameko_support import ApplicationProvider, MetricsEndpoint
 
 
@@ -38,6 +43,12 @@ class SupervisionService:
             return self.supervision.get_case(petition_id, actor)
         except CaseError:
             return None
+
+    # --- the deadline sweep (services/supervision/sweep.py) -----------------------------------------------------
+    @timer(interval=float(os.environ.get("SUPERVISION_SWEEP_INTERVAL", DEFAULT_INTERVAL)))
+    def sweep_deadlines(self) -> None:
+        connect_read_models(self.supervision.settings.mongodb_uri)
+        run_sweep(self.supervision)
 
     # --- integration events ------------------------------------------------------------------------------------
     @integration_event_handler

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import re
+
 from services.supervision.domainmodel import Case
-from shared.integration.catalog import CASE_OPENED
+from services.supervision.lifecycle import STATUS_TEXT, Status
+from shared.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
 from shared.integration.envelope import IntegrationEvent, event_id
 
+
+def _step_name(event_class: type) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", event_class.__name__).lower()
+
+
+# Every lifecycle event class, by the step name its integration type carries (ReReviewDecided -> re_review_decided).
+STEP_CLASSES = {_step_name(c): c for c in Case.Transitioned.__subclasses__()}
+assert set(STEP_CLASSES) == set(CASE_STEP_TYPES), "the case.* catalogue and the lifecycle events disagree"
+
 # The domain events this module publishes (the relay skips every other event without decoding it).
-TRANSLATED = (Case.Opened,)
+TRANSLATED = (Case.Opened, *STEP_CLASSES.values())
 
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
+    if isinstance(domain_event, Case.Transitioned):
+        return _step(domain_event, sequence, source)
     if not isinstance(domain_event, Case.Opened):
         return None
     petition_id = str(domain_event.originator_id)
@@ -31,5 +45,28 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
         },
         correlation_id=domain_event.correlation_id,
         causation_id=domain_event.causation_id,
+        sequence=sequence,
+    )
+
+
+def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
+    petition_id = str(e.originator_id)
+    step = _step_name(type(e))
+    return IntegrationEvent(
+        id=event_id(source, e.originator_id, e.originator_version),
+        source=source,
+        event_type=CASE_STEP_TYPES[step],
+        subject=petition_id,
+        time=e.timestamp,
+        data={
+            "petition_id": petition_id, "step": step, "action": e.action, "status": e.status,
+            "status_text": STATUS_TEXT[Status(e.status)], "at": e.at, "actor": e.actor, "basis": e.basis,
+            "details": e.details,
+            "deadlines_opened": [{k: d[k] for k in ("kind", "label", "due", "basis", "provisional") if k in d}
+                                 for d in e.opened],
+            "deadlines_closed": e.closed,
+        },
+        correlation_id=e.correlation_id,
+        causation_id=e.causation_id,
         sequence=sequence,
     )

@@ -22,6 +22,19 @@ FIELD_LABELS = {
     "petitioner.agent.id_number": "代理人身份证号码",
     "petitioner.agent.phone": "代理人手机号码",
     "petitioner.agent.relation": "代理人与信访人关系",
+    "anonymous": "匿名",
+    "accused": "被反映人",
+    "accused.name": "被反映人姓名或者单位名称",
+    "accused.organisation": "被反映人所在单位",
+    "accused.position": "被反映人职务",
+    "representatives": "代表",
+    "representatives.name": "代表姓名",
+    "representatives.id_number": "代表身份证号码",
+    "representatives.phone": "代表手机号码",
+    "joint_signers": "联名人",
+    "joint_signers.name": "联名人姓名",
+    "joint_signers.id_number": "联名人身份证号码",
+    "joint_signers.phone": "联名人手机号码",
     "title": "标题",
     "request": "信访请求",
     "facts_and_reasons": "事实和理由",
@@ -51,7 +64,8 @@ def _label(path: str) -> str:
     generic = ".".join(p for p in path.split(".") if not p.isdigit())
     label = FIELD_LABELS.get(generic, path)
     indexes = [p for p in path.split(".") if p.isdigit()]
-    return f"第{int(indexes[0]) + 1}个{label}" if indexes and generic.startswith("attachments.") else label
+    listed = ("attachments.", "representatives.", "joint_signers.")
+    return f"第{int(indexes[0]) + 1}个{label}" if indexes and generic.startswith(listed) else label
 
 
 def _message(error: Mapping[str, Any], path: str, label: str) -> str:

@@ -65,6 +65,10 @@ class Decline(_Command):
     earlier_petition_id: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
+class NewMatter(_Command):
+    new_facts: Text  # the new facts or reasons the clerk found
+
+
 class Divert(_Command):
     item: Annotated[int, Field(ge=1, le=5)]  # Art. 31 item (1)-(5)
     explanation: ShortText = ""
@@ -128,5 +132,5 @@ COMMANDS: dict[str, type[_Command]] = {
     "divert": Divert, "record_handling": HandlingStep, "convert_to_ordinary": ConvertToOrdinary, "extend": Extend,
     "reply": Reply, "open_review": OpenReview, "decide_review": ReviewDecision, "open_re_review": OpenReview,
     "start_hearing": Hearing, "end_hearing": Hearing, "decide_re_review": ReReviewDecision, "withdraw": Withdraw,
-    "evaluate": Evaluation, "request_review": ReviewRequest,
+    "evaluate": Evaluation, "request_review": ReviewRequest, "reopen_as_new_matter": NewMatter,
 }

@@ -9,7 +9,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from shared.contracts.identity import mainland_mobile, place_code, resident_id_number
 
@@ -89,6 +99,24 @@ class Petitioner(_Strict):
     agent: Agent | None = None
 
 
+class Person(_Strict):
+    """A representative (代表) of a group petition or a joint signer (联名人). Identified, for the repeat check
+    (xinfang-domain.md §5), by ID number where given, otherwise by name and phone."""
+
+    name: Annotated[Text, Field(max_length=50)]
+    id_number: IdNumber | None = None
+    phone: Mobile | None = None
+
+
+class AccusedParty(_Strict):
+    """The person or unit reported (被反映人/单位) in a 检举控告 item. Kept by intake only: it must never reach
+    the accused (2022 Regulations Art. 30; xinfang-domain.md §9)."""
+
+    name: Annotated[Text, Field(max_length=100)]
+    organisation: Annotated[Text, Field(max_length=200)] | None = None
+    position: Annotated[Text, Field(max_length=100)] | None = None
+
+
 class Attachment(_Strict):
     """Metadata of an attached file; the file itself is kept by the document store, not in events."""
 
@@ -97,17 +125,84 @@ class Attachment(_Strict):
     sha256: Sha256
 
 
+# Group petitions (xinfang-domain.md §1.2, §8): five or more people elect at most five representatives; thirty or
+# more make the item major/urgent.
+GROUP_SIZE = 5
+MAX_REPRESENTATIVES = 5
+MAJOR_URGENT_SIZE = 30
+MAX_JOINT_SIGNERS = 500
+
+
 class RegisterPetition(_Strict):
     channel: Channel
-    petitioner: Petitioner
+    category: Category
+    # Only a report (检举控告) may be anonymous; it then names the accused party instead of the petitioner.
+    anonymous: bool = False
+    petitioner: Annotated[Petitioner | None, Field(validate_default=True)] = None
+    accused: Annotated[AccusedParty | None, Field(validate_default=True)] = None
     title: Annotated[Text, Field(max_length=MAX_TITLE)]
     request: Annotated[Text, Field(max_length=MAX_REQUEST)]
     facts_and_reasons: Annotated[Text, Field(max_length=MAX_FACTS_AND_REASONS)]
-    category: Category
     topic: Topic | None = None
     place_code: PlaceCode
     people_count: Annotated[int, Field(ge=1, le=100_000)] = 1
+    representatives: Annotated[list[Person], Field(max_length=MAX_REPRESENTATIVES, validate_default=True)] = []
+    joint_signers: Annotated[list[Person], Field(max_length=MAX_JOINT_SIGNERS)] = []
     attachments: Annotated[list[Attachment], Field(max_length=MAX_ATTACHMENTS)] = []
+
+    @field_validator("anonymous")
+    @classmethod
+    def _only_reports_anonymous(cls, anonymous: bool, info: ValidationInfo) -> bool:
+        if anonymous and info.data.get("category") not in (None, Category.REPORT):
+            raise PydanticCustomError("invalid_anonymous", "只有检举控告类事项可以匿名提出")
+        return anonymous
+
+    @field_validator("petitioner")
+    @classmethod
+    def _petitioner_unless_anonymous(cls, petitioner: Petitioner | None, info: ValidationInfo) -> Petitioner | None:
+        if petitioner is None and not info.data.get("anonymous"):
+            raise PydanticCustomError("invalid_petitioner", "请填写信访人信息（仅匿名检举控告可不填写）")
+        if petitioner is not None and info.data.get("anonymous"):
+            raise PydanticCustomError("invalid_petitioner", "匿名检举控告不填写信访人信息；如愿署名，请取消匿名")
+        return petitioner
+
+    @field_validator("accused")
+    @classmethod
+    def _accused_for_anonymous_reports(cls, accused: AccusedParty | None,
+                                       info: ValidationInfo) -> AccusedParty | None:
+        if accused is None and info.data.get("anonymous"):
+            raise PydanticCustomError("invalid_accused", "匿名检举控告须写明被反映人或者单位")
+        if accused is not None and info.data.get("category") not in (None, Category.REPORT):
+            raise PydanticCustomError("invalid_accused", "只有检举控告类事项填写被反映人")
+        return accused
+
+    @field_validator("representatives")
+    @classmethod
+    def _representatives_for_groups(cls, representatives: list[Person], info: ValidationInfo) -> list[Person]:
+        # xinfang-domain.md §1.2 (the 5-person limit is also in the 2005 regulation): 推选代表，代表人数不超过5人.
+        people = info.data.get("people_count") or 1
+        if people >= GROUP_SIZE and not representatives:
+            raise PydanticCustomError(
+                "invalid_representatives",
+                f"{GROUP_SIZE}人以上共同提出的信访事项，应当推选代表（不超过{MAX_REPRESENTATIVES}人）并填写代表信息")
+        for person in representatives:
+            if person.id_number is None and person.phone is None:
+                raise PydanticCustomError("invalid_representatives", "每位代表须填写身份证号码或者手机号码")
+        return representatives
+
+    @property
+    def flags(self) -> list[str]:
+        """What the bureau must watch: group (≥5 people), joint signature, major/urgent (≥30 people; §8)."""
+        flags = []
+        if self.people_count >= GROUP_SIZE:
+            flags.append("group")
+        if self.joint_signers:
+            flags.append("joint_signature")
+        if self.people_count >= MAJOR_URGENT_SIZE:
+            flags.append("major_urgent")
+        if self.anonymous:
+            flags.append("anonymous")
+        return flags
 
     model_config = ConfigDict(
         extra="forbid",

@@ -21,6 +21,7 @@ TYPE_PREFIX = "cn.xinfang."
 class EventType:
     name: str  # e.g. "petition.registered"
     version: int
+    schema_name: str | None = None  # several types may share one schema (the case steps); default: `name`
 
     @property
     def type(self) -> str:
@@ -29,11 +30,11 @@ class EventType:
 
     @property
     def schema_file(self) -> str:
-        return f"{self.name}.v{self.version}.json"
+        return f"{self.schema_name or self.name}.v{self.version}.json"
 
     @property
     def dataschema(self) -> str:
-        return f"urn:xinfang:schema:{self.name}:{self.version}"
+        return f"urn:xinfang:schema:{self.schema_name or self.name}:{self.version}"
 
     @cached_property
     def schema(self) -> dict[str, Any]:
@@ -51,12 +52,27 @@ class EventType:
 
 
 PETITION_REGISTERED = EventType("petition.registered", 1)
-PETITION_ROUTED = EventType("petition.routed", 1)
+# v1 (transfer and assign only) was replaced by v2 before the first county release; its schema stays published.
+PETITION_ROUTED_V1 = EventType("petition.routed", 1)
+PETITION_ROUTED = EventType("petition.routed", 2)
 CASE_OPENED = EventType("case.opened", 1)
 NOTICE_DELIVERED = EventType("notice.delivered", 1)
 
+# One type per step of the statutory lifecycle (the case.step schema), so an integrator binds exactly the steps it
+# needs, e.g. `cn.xinfang.case.accepted.v1` or `cn.xinfang.case.#`. Named after supervision's lifecycle events.
+CASE_STEPS = (
+    "transferred", "assigned", "reported_up", "redirected", "objection_raised", "objection_upheld",
+    "objection_rejected", "accepted", "declined", "declined_again", "diverted", "handling_recorded",
+    "converted_to_ordinary", "extended", "replied", "evaluated", "review_requested", "review_opened", "review_decided",
+    "re_review_requested", "re_review_opened", "hearing_started", "hearing_ended", "re_review_decided", "finalized",
+    "withdrawn", "deadlines_recomputed", "reopened_as_new_matter",
+)
+CASE_STEP_TYPES: dict[str, EventType] = {step: EventType(f"case.{step}", 1, "case.step") for step in CASE_STEPS}
+CASE_OBJECTION_UPHELD = CASE_STEP_TYPES["objection_upheld"]
+
 EVENT_TYPES: dict[str, EventType] = {
-    t.type: t for t in (PETITION_REGISTERED, PETITION_ROUTED, CASE_OPENED, NOTICE_DELIVERED)
+    t.type: t for t in (PETITION_REGISTERED, PETITION_ROUTED_V1, PETITION_ROUTED, CASE_OPENED, NOTICE_DELIVERED,
+                        *CASE_STEP_TYPES.values())
 }
 
 
@@ -85,5 +101,5 @@ def _inline_common(node: Any) -> Any:
 
 def schema_documents() -> dict[str, dict[str, Any]]:
     """Every schema document by file name, for publishing to integrators."""
-    names = ["_common.json", *(t.schema_file for t in EVENT_TYPES.values())]
+    names = ["_common.json", *dict.fromkeys(t.schema_file for t in EVENT_TYPES.values())]
     return {name: _load_schema(name) for name in names}

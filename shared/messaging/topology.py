@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 from kombu import Connection, Exchange, Queue
 
-from shared.integration.catalog import NOTICE_DELIVERED, PETITION_REGISTERED, PETITION_ROUTED, EventType
+from shared.integration.catalog import (
+    CASE_OBJECTION_UPHELD,
+    NOTICE_DELIVERED,
+    PETITION_REGISTERED,
+    PETITION_ROUTED,
+    EventType,
+)
 
 DELIVERY_LIMIT = 20
 
@@ -31,6 +37,7 @@ class Subscription:
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("routing", "handle_petition_registered", PETITION_REGISTERED, "intake"),
+    Subscription("routing", "handle_case_objection_upheld", CASE_OBJECTION_UPHELD, "supervision"),
     Subscription("supervision", "handle_petition_registered", PETITION_REGISTERED, "intake"),
     Subscription("supervision", "handle_petition_routed", PETITION_ROUTED, "routing"),
     Subscription("supervision", "handle_notice_delivered", NOTICE_DELIVERED, "notification"),

@@ -5,44 +5,9 @@ what is allowed), statutory limit (409), bad input (422)."""
 
 from __future__ import annotations
 
-import httpx
 
-from tests.e2e.conftest import token_for
-from tests.support import samples
+from tests.e2e.officers import act, by_code, signed_in, submit_routed
 from tests.support.waiting import wait_for
-
-TOKENS: dict[str, dict[str, str]] = {}
-
-
-def signed_in(gateway: httpx.Client, user: str) -> dict[str, str]:
-    """One sign-in per officer for the module (sign-ins are rate-limited per address)."""
-    if user not in TOKENS:
-        TOKENS[user] = token_for(gateway, user)
-    return TOKENS[user]
-
-
-def submit_routed(gateway: httpx.Client) -> dict:
-    response = gateway.post("/api/v1/petitions", json=samples.petition(place_code="330106001",
-                                                                      topic="urban_management"))
-    assert response.status_code == 201, response.text
-    receipt = response.json()
-    wait_for(lambda: gateway.get(f"/api/v1/status/{receipt['query_code']}").json()["organ"], what="routing")
-    return receipt
-
-
-def act(gateway: httpx.Client, user: str, petition_id: str, path: str, body: dict | None = None,
-        expect: int = 200) -> dict:
-    response = gateway.post(f"/api/v1/petitions/{petition_id}/{path}", json=body or {},
-                            headers=signed_in(gateway, user))
-    assert response.status_code == expect, response.text
-    return response.json()
-
-
-def by_code(gateway: httpx.Client, query_code: str, path: str, body: dict, expect: int = 200) -> dict:
-    response = gateway.post(f"/api/v1/status/{query_code}/{path}", json=body)
-    assert response.status_code == expect, response.text
-    return response.json()
-
 
 def test_ordinary_path_with_extension_review_and_re_review_to_finality(platform, gateway):
     receipt = submit_routed(gateway)

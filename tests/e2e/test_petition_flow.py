@@ -46,7 +46,9 @@ def test_a_petition_is_routed_gets_its_acceptance_deadline_and_its_receipt(platf
                          what="the receipt in the inbox, and its first delivery on the timeline")
     assert delivered["notices"][0]["title"] == "信访事项登记回执"
     assert receipt["query_code"] in delivered["notices"][0]["body"]
-    assert [t["step"] for t in delivered["timeline"]][:2] == ["registered", "route"]
+    steps = [t["step"] for t in delivered["timeline"]]
+    # Routing and notification consume the registration in parallel: either step may come first.
+    assert steps[0] == "registered" and {"route", "notice_delivered"} <= set(steps)
     def mails() -> list:
         return [m for m in smtp_sink.received() if receipt["query_code"] in m.get_payload(decode=True).decode()]
 

@@ -19,10 +19,15 @@ def id_number(birth: str = "19800101") -> str:
     return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
 
 
+def mobile() -> str:
+    return f"138{random.randint(0, 99_999_999):08d}"
+
+
 def petition(**overrides: Any) -> dict[str, Any]:
+    """A petition of a new petitioner each time (a random ID number and phone: no two samples are repeats)."""
     body: dict[str, Any] = {
         "channel": "online",
-        "petitioner": {"name": "王秀兰", "id_number": id_number(), "phone": "13800138000",
+        "petitioner": {"name": "王秀兰", "id_number": id_number(), "phone": mobile(),
                        "address": "示例县城关镇人民路1号", "email": "wangxl@example.cn"},
         "title": "小区污水外溢长期无人处理",
         "request": "请求有关部门尽快疏通污水管道",
@@ -64,5 +69,6 @@ def routed_event(sequence: int, petition_id: str, *, organ_code: str = "33010600
         time=now, correlation_id=str(uuid.uuid4()), sequence=sequence,
         data={"petition_id": petition_id, "organ": {"code": organ_code, "name": organ_name},
               "disposition": "transfer", "basis": "属地管理", "rule_id": "chengguan-local",
-              "rules_version": "test", "routed_at": now.isoformat()},
+              "rules_version": "test", "routed_at": now.isoformat(), "joining_organs": [], "where_to_go": None,
+              "reason": "registered"},
     )

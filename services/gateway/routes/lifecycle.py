@@ -58,6 +58,8 @@ OFFICER_ACTIONS: list[tuple[str, str, type[BaseModel], str]] = [
     ("acceptance", "accept", commands.Accept, "受理：普通程序或简易程序（承办机关）"),
     ("decline", "decline", commands.Decline, "不予受理，并说明法定理由（承办机关或信访部门）"),
     ("decline-again", "decline_again", commands.Decline, "不再受理（复核终结后同一事实和理由）"),
+    ("new-matter", "reopen_as_new_matter", commands.NewMatter,
+     "按重复信访自动不予受理或不再受理的事项，认定有新的事实和理由，作为新事项办理（信访部门）"),
     ("diversion", "divert", commands.Divert, "导入法定程序（第三十一条第一至五项）（承办机关）"),
     ("handling-steps", "record_handling", commands.HandlingStep, "记录听证、调解、和解或调查核实（承办机关）"),
     ("conversion", "convert_to_ordinary", commands.ConvertToOrdinary, "简易程序转为普通程序（承办机关）"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -30,8 +31,6 @@ DECISIONS = [
                  id="a report in a town goes to discipline inspection"),
     pytest.param("report", "labour_wages", "330106", "330106-JWJW", "report-to-discipline",
                  id="a report goes to discipline inspection whatever its topic"),
-    pytest.param("report", None, "110105", "330106-JWJW", "report-to-discipline",
-                 id="a report goes to discipline inspection whatever the place"),
     pytest.param("appeal", "litigation", "330106002", "330106-ZFW", "litigation-to-political-legal",
                  id="litigation goes to the political-legal committee"),
     pytest.param("suggestion", "litigation", "330106", "330106-ZFW", "litigation-to-political-legal",
@@ -58,10 +57,12 @@ DECISIONS = [
                  id="a county department owns its subject inside a town"),
     pytest.param("appeal", None, "330106", "330106-XFJ", "bureau-triage",
                  id="no topic at county level goes to the bureau"),
-    pytest.param("appeal", None, "110105", "330106-XFJ", "bureau-triage",
-                 id="a place outside the county goes to the bureau"),
-    pytest.param("appeal", "labour_wages", "110105", "330106-XFJ", "bureau-triage",
-                 id="a subject matter outside the county goes to the bureau"),
+    pytest.param("appeal", None, "110105", None, "outside-county",
+                 id="a place outside the county is out of remit"),
+    pytest.param("report", "labour_wages", "110105", None, "outside-county",
+                 id="a report about another county is out of remit"),
+    pytest.param("appeal", None, "330106", "330106-XFJ", "bureau-triage",
+                 id="no rule of its own goes to the bureau"),
 ]
 
 
@@ -77,17 +78,49 @@ def test_the_bundled_table_routes_a_petition_to_the_competent_organ(
 
 
 def test_a_decision_carries_the_organ_name_and_the_basis_from_the_table(rules: RoutingRules) -> None:
-    decision = rules.decide(category="appeal", topic=None, place_code="110105")
+    decision = rules.decide(category="appeal", topic=None, place_code="330106")
 
-    assert decision.organ_name == "示例县信访局"
+    assert decision.organ == {"code": "330106-XFJ", "name": "示例县信访局"}
     assert "第二十二条" in decision.basis
-    assert decision.rules_version == rules.version == "2026.11-demo.1"
+    assert decision.rules_version == rules.version == "2026.12-demo.2"
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        pytest.param({"category": "report", "topic": None, "place_code": "330106001"},
+                     ("discipline", "330106-JWJW", [], None), id="reports go to discipline inspection"),
+        pytest.param({"category": "appeal", "topic": "litigation", "place_code": "330106001"},
+                     ("political_legal", "330106-ZFW", [], None), id="litigation goes to the political-legal organs"),
+        pytest.param({"category": "appeal", "topic": "land_requisition", "place_code": "330106002"},
+                     ("transfer", "330106-ZRZYJ", ["330106-ZJJ"], None), id="a lead organ with a joining organ"),
+        pytest.param({"category": "appeal", "topic": "environment", "place_code": "330106", "flags": ("group",
+                      "major_urgent")}, ("report_up", None, [], None), id="major and urgent items are reported up"),
+        pytest.param({"category": "appeal", "topic": None, "place_code": "110105"},
+                     ("out_of_remit", None, [], "问题发生地县（市、区）信访部门或者依法有权处理的机关"),
+                     id="out of remit: told where to go"),
+    ],
+)
+def test_the_rules_decide_the_disposition_the_organs_and_where_to_go(rules: RoutingRules, facts: dict[str, Any],
+                                                                      expected: tuple[Any, ...]) -> None:
+    decision = rules.decide(**facts)
+
+    assert (decision.disposition, decision.organ_code, [o["code"] for o in decision.joining_organs],
+            decision.where_to_go) == expected
+
+
+def test_re_routing_passes_over_the_organs_whose_objection_was_upheld(rules: RoutingRules) -> None:
+    first = rules.decide(category="appeal", topic="land_requisition", place_code="330106002")
+    again = rules.decide(category="appeal", topic="land_requisition", place_code="330106002",
+                         excluding=frozenset({first.organ_code}))
+
+    assert (first.rule_id, again.rule_id, again.organ_code) == ("land-requisition", "dongxi-default", "330106002-ZF")
 
 
 def test_every_organ_a_bundled_rule_names_has_a_name(rules: RoutingRules) -> None:
     names = {o.code: o.name for o in rules.table.organs}
 
-    assert all(names.get(rule.organ) for rule in rules.table.rules)
+    assert all(names.get(code) for rule in rules.table.rules for code in (rule.organ, *rule.joining) if code)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -121,9 +154,17 @@ BAD_TABLES = [
                      "organ: 330106-JWJW", "organ: 330106-XFJ"),
                  "organ codes must be unique", id="two organs share a code"),
     pytest.param(GOOD_TABLE.replace("when: {}", "when: {place_prefix: ['330106']}"),
-                 "the last rule must have no conditions", id="the last rule has conditions"),
-    pytest.param(GOOD_TABLE.split("rules:")[0] + "rules: []\n", "the last rule must have no conditions",
+                 "the last rule must be a transfer without conditions", id="the last rule has conditions"),
+    pytest.param(GOOD_TABLE.split("rules:")[0] + "rules: []\n", "the last rule must be a transfer without conditions",
                  id="there are no rules"),
+    pytest.param(GOOD_TABLE.replace("    organ: 330106-JWJW\n", "    disposition: out_of_remit\n    organ: 330106-JWJW\n"),
+                 "names no organ", id="an out-of-remit rule naming an organ"),
+    pytest.param(GOOD_TABLE.replace("    organ: 330106-JWJW\n", "    disposition: out_of_remit\n"),
+                 "where_to_go is required", id="an out-of-remit rule not saying where to go"),
+    pytest.param(GOOD_TABLE.replace("    organ: 330106-JWJW\n", "    disposition: discipline\n"),
+                 "must name its organ", id="a transfer rule without an organ"),
+    pytest.param(GOOD_TABLE.replace("    organ: 330106-JWJW\n", "    organ: 330106-JWJW\n    joining: [330106-NOPE]\n"),
+                 "not listed: 330106-NOPE", id="a joining organ that is not listed"),
     pytest.param(GOOD_TABLE.replace("{category: report}", "{category: complaint}"),
                  "rules.0.when.category", id="an unknown category"),
     pytest.param(GOOD_TABLE.replace("{category: report}", "{topics: [weather]}"), "rules.0.when.topics",

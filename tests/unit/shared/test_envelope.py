@@ -34,6 +34,9 @@ def routed(**overrides: Any) -> IntegrationEvent:
             "rule_id": "chengguan-local",
             "rules_version": "2026.11-demo.1",
             "routed_at": WHEN.isoformat(),
+            "joining_organs": [],
+            "where_to_go": None,
+            "reason": "registered",
             "actor": {"role": "system", "user": "routing-rules", "organ": None},
         },
         "correlation_id": "corr-1",
@@ -82,8 +85,8 @@ def test_the_json_carries_the_cloudevents_attributes_and_extensions() -> None:
     doc = document(routed())
 
     assert doc["specversion"] == "1.0"
-    assert doc["type"] == "cn.xinfang.petition.routed.v1"
-    assert doc["dataschema"] == "urn:xinfang:schema:petition.routed:1"
+    assert doc["type"] == "cn.xinfang.petition.routed.v2"
+    assert doc["dataschema"] == "urn:xinfang:schema:petition.routed:2"
     assert doc["datacontenttype"] == "application/json"
     assert (doc["correlationid"], doc["causationid"], doc["sequence"]) == ("corr-1", "cause-1", "42")
 
@@ -133,7 +136,7 @@ def test_amqp_headers_mirror_the_cloudevents_attributes() -> None:
     headers = event.amqp_headers()
 
     assert headers["cloudEvents_id"] == event.id
-    assert headers["cloudEvents_type"] == "cn.xinfang.petition.routed.v1"
+    assert headers["cloudEvents_type"] == "cn.xinfang.petition.routed.v2"
     assert headers["cloudEvents_source"] == SOURCE
     assert headers["cloudEvents_subject"] == PETITION_ID
     assert headers["cloudEvents_correlationid"] == "corr-1"
@@ -185,7 +188,7 @@ REFUSED = [
     # Without an id the CloudEvents SDK would invent a random one per parse, and redeliveries would not dedupe.
     pytest.param(encoded(_without("id")), "a JSON object with id and source is required", id="missing id"),
     pytest.param(encoded(_with("type", "cn.xinfang.petition.closed.v1")), "unknown event type", id="unknown type"),
-    pytest.param(encoded(_with("type", "cn.xinfang.petition.routed.v2")), "unknown event type",
+    pytest.param(encoded(_with("type", "cn.xinfang.petition.routed.v9")), "unknown event type",
                  id="unknown version of a known type"),
     pytest.param(encoded(_without("source")), "a JSON object with id and source is required", id="missing source"),
     pytest.param(encoded(_without("subject")), "missing attribute 'subject'", id="missing subject"),

@@ -148,7 +148,10 @@ def test_place_codes_of_county_town_and_village_length_are_accepted(code: str) -
     ],
 )
 def test_values_exactly_at_a_limit_are_accepted(field: str, value: Any) -> None:
-    RegisterPetition.model_validate(mutated(set_field(field, value)))
+    document = mutated(set_field(field, value))
+    if field == "people_count":  # a group petition elects representatives
+        document["representatives"] = [{"name": "李四", "phone": "13900139000"}]
+    RegisterPetition.model_validate(document)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -159,7 +162,8 @@ def test_values_exactly_at_a_limit_are_accepted(field: str, value: Any) -> None:
 REFUSALS = [
     # (mutation, field, code, message)
     pytest.param(drop_field("title"), "title", "missing", "请填写标题", id="missing title"),
-    pytest.param(drop_field("petitioner"), "petitioner", "missing", "请填写信访人信息", id="missing petitioner"),
+    pytest.param(drop_field("petitioner"), "petitioner", "invalid_petitioner", "请填写信访人信息（仅匿名检举控告可不填写）",
+                 id="missing petitioner"),
     pytest.param(drop_field("petitioner.name"), "petitioner.name", "missing", "请填写信访人姓名",
                  id="missing petitioner name"),
     pytest.param(set_field("title", ""), "title", "string_too_short", "标题不能为空", id="empty title"),
@@ -338,3 +342,57 @@ def test_a_valid_number_is_accepted_even_if_its_birthplace_code_is_unknown_to_th
     # (GB 11643 check digit, real birth date). A stale table must never turn a petitioner away.
     document = mutated(set_field("petitioner.id_number", "330106198001010013"))
     assert RegisterPetition.model_validate(document).petitioner.id_number == "330106198001010013"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Group petitions, joint signatures and anonymous reports (xinfang-domain.md §1.2, §5, §8)
+# ---------------------------------------------------------------------------------------------------------------
+
+REPRESENTATIVE = {"name": "李四", "id_number": AGENT_ID}
+
+
+def anonymous_report(document: dict[str, Any]) -> None:
+    document.update(category="report", anonymous=True, accused={"name": "张某", "organisation": "某村村委会"})
+    del document["petitioner"]
+
+
+GROUP_REFUSALS = [
+    pytest.param(set_field("people_count", 5), "representatives", "invalid_representatives",
+                 "5人以上共同提出的信访事项，应当推选代表（不超过5人）并填写代表信息", id="group without representatives"),
+    pytest.param(lambda d: d.update(people_count=8, representatives=[REPRESENTATIVE] * 6), "representatives",
+                 "too_long", "代表不能超过5项", id="six representatives"),
+    pytest.param(lambda d: d.update(people_count=8, representatives=[{"name": "李四"}]), "representatives",
+                 "invalid_representatives", "每位代表须填写身份证号码或者手机号码", id="representative nobody can find"),
+    pytest.param(lambda d: d.update(anonymous=True), "anonymous", "invalid_anonymous",
+                 "只有检举控告类事项可以匿名提出", id="anonymous appeal"),
+    pytest.param(lambda d: (anonymous_report(d), d.pop("accused")), "accused", "invalid_accused",
+                 "匿名检举控告须写明被反映人或者单位", id="anonymous report without the accused"),
+    pytest.param(lambda d: d.update(category="report", anonymous=True, accused={"name": "张某"}), "petitioner", "invalid_petitioner",
+                 "匿名检举控告不填写信访人信息；如愿署名，请取消匿名", id="anonymous report naming the petitioner"),
+    pytest.param(lambda d: d.update(accused={"name": "张某"}), "accused", "invalid_accused",
+                 "只有检举控告类事项填写被反映人", id="accused on an appeal"),
+]
+
+
+@pytest.mark.parametrize(("mutation", "field", "code", "message"), GROUP_REFUSALS)
+def test_group_and_anonymous_rules_refuse_with_a_chinese_message(mutation: Mutation, field: str, code: str,
+                                                                   message: str) -> None:
+    problem = problem_for(mutated(mutation))
+
+    assert [(e["field"], e["code"], e["message"]) for e in problem["errors"]] == [(field, code, message)]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "flags"),
+    [
+        pytest.param(lambda d: None, [], id="one person"),
+        pytest.param(lambda d: d.update(people_count=5, representatives=[REPRESENTATIVE]), ["group"], id="five"),
+        pytest.param(lambda d: d.update(people_count=30, representatives=[REPRESENTATIVE]), ["group", "major_urgent"],
+                     id="thirty"),
+        pytest.param(lambda d: d.update(people_count=2, joint_signers=[{"name": "赵六", "phone": "13900139001"}]),
+                     ["joint_signature"], id="joint signature"),
+        pytest.param(anonymous_report, ["anonymous"], id="anonymous report"),
+    ],
+)
+def test_flags_say_what_the_bureau_must_watch(mutation: Mutation, flags: list[str]) -> None:
+    assert RegisterPetition.model_validate(mutated(mutation)).flags == flags

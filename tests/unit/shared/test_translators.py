@@ -57,7 +57,10 @@ def registered_petition() -> Petition:
 def routed_assignment(petition_id: UUID) -> Assignment:
     return Assignment(
         petition_id=petition_id,
+        facts={"category": "appeal", "topic": None, "place_code": "330106001", "flags": []},
         organ={"code": "330106001-ZF", "name": "示例县城关镇人民政府"},
+        joining_organs=[],
+        where_to_go=None,
         disposition="transfer",
         basis="属地管理：问题发生在城关镇，由城关镇人民政府办理",
         rule_id="chengguan-local",
@@ -86,6 +89,7 @@ def opened_case(petition_id: UUID) -> Case:
         causation_id="registered-event-id",
         people_count=1,
         repeat_of=None,
+        flags=[],
     )
     case.assign_organ(organ={"code": "330106001-ZF", "name": "示例县城关镇人民政府"}, basis="属地管理",
                       rules_version="2026.11-demo.1", at="2026-12-01T02:00:00+00:00", correlation_id="corr-intake",
@@ -313,3 +317,46 @@ def test_a_petitions_id_is_derived_from_its_query_code_and_does_not_reveal_it() 
 
     assert petition.id == Petition.create_id(QUERY_CODE)
     assert QUERY_CODE.replace("-", "").lower() not in petition.id.hex
+
+
+def test_every_lifecycle_step_is_published_as_its_own_case_type_in_the_published_language() -> None:
+    from datetime import datetime as _dt
+
+    from shared.integration.catalog import CASE_STEP_TYPES
+    from tests.unit.supervision.test_lifecycle import new_case, officer  # the lifecycle's own test fixtures
+
+    town = {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
+    ORGAN = officer(town)
+    case = new_case()
+    case.route(disposition="transfer", organ=town,
+               joining_organs=[], basis="属地管理", rules=RULES, at=_dt.fromisoformat("2026-09-29T09:00:00+08:00"),
+               actor={"role": "system", "user": "routing-rules", "organ": None}, correlation_id="c")
+    case.accept(procedure="ordinary", rules=RULES, at=_dt.fromisoformat("2026-09-30T09:00:00+08:00"), actor=ORGAN,
+                correlation_id="c")
+    published = [supervision_translate.to_integration_event(e, i, SOURCES["supervision"])
+                 for i, e in enumerate(case.collect_events(), start=1)]
+
+    assert [p.event_type.type for p in published] == [
+        "cn.xinfang.case.opened.v1", "cn.xinfang.case.transferred.v1", "cn.xinfang.case.accepted.v1"]
+    for event in published:
+        event.validate()
+    accepted = published[-1].data
+    assert (accepted["step"], accepted["status"], accepted["status_text"]) == ("accepted", "handling", "已受理，办理中")
+    assert accepted["actor"] == ORGAN and "第二十三条" in accepted["basis"]
+    assert [d["kind"] for d in accepted["deadlines_opened"]] == ["handling"]
+    assert set(CASE_STEP_TYPES) == set(supervision_translate.STEP_CLASSES)
+
+
+def test_a_re_routing_is_published_as_petition_routed_with_its_reason_and_the_organs_passed_over() -> None:
+    assignment = routed_assignment(uuid4())
+    assignment.reroute(organ={"code": "330106-ZHZFJ", "name": "示例县综合行政执法局"}, joining_organs=[],
+                       where_to_go=None, disposition="transfer", basis="谁主管、谁负责", rule_id="urban-management",
+                       rules_version="2026.12-demo.2", excluded_organs=["330106001-ZF"],
+                       actor={"role": "system", "user": "routing-rules", "organ": None}, correlation_id="c",
+                       causation_id="objection-upheld-id")
+    published = routing_translate.to_integration_event(assignment.collect_events()[-1], 2, SOURCES["routing"])
+
+    published.validate()
+    assert published.data["reason"] == "objection_upheld"
+    assert published.data["excluded_organs"] == ["330106001-ZF"]
+    assert published.data["organ"]["code"] == "330106-ZHZFJ"

@@ -1,0 +1,166 @@
+"""What supervision makes of repeats, group petitions and passing windows, on a real store with a movable clock:
+a repeat of an open case is not accepted again, a repeat of a final case gets 不再受理, a clerk may overturn an
+automatic refusal on new facts; a major/urgent item is reported up the same day; the sweep finalizes a case
+whose review window passed unused (xinfang-domain.md §5, §8; 2022 Regulations Arts. 35-36)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from services.supervision.application import SupervisionApplication
+from services.supervision.bootstrap import build_application
+from services.supervision.lifecycle import CaseError
+from services.supervision.settings import SupervisionSettings
+from tests.support import samples
+
+CLERK = {"role": "clerk", "user": "clerk1", "organ": "330106-XFJ"}
+ORGAN = {"role": "organ_officer", "user": "officer1", "organ": "330106001-ZF"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, days: int) -> None:
+        self.now += timedelta(days=days)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def supervision(settings_for, closing, store, clock) -> SupervisionApplication:
+    return closing(build_application(settings_for(SupervisionSettings, store=store), clock=clock))
+
+
+class Sequence:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def __call__(self) -> int:
+        self.value += 1
+        return self.value
+
+
+def open_case(supervision: SupervisionApplication, seq: Sequence, **data: Any) -> str:
+    event = samples.registered_event(seq(), **data)
+    supervision.open_case(event)
+    return event.subject
+
+
+def replied_case(supervision: SupervisionApplication, seq: Sequence) -> str:
+    petition_id = open_case(supervision, seq)
+    supervision.record_routing(samples.routed_event(seq(), petition_id))
+    supervision.perform(petition_id, "accept", {"procedure": "ordinary"}, ORGAN)
+    supervision.perform(petition_id, "reply", {"outcome": "not_support", "opinion": "经调查，诉求缺乏依据"}, ORGAN)
+    return petition_id
+
+
+def repeat_of(petition_id: str) -> dict[str, Any]:
+    return {"repeat_of": petition_id, "similar_petitions": [{"petition_id": petition_id, "similarity": 91.0}]}
+
+
+def history(supervision: SupervisionApplication, petition_id: str) -> list[Any]:
+    return list(supervision.events.get(UUID(petition_id)))
+
+
+def test_a_repeat_while_the_earlier_case_is_handled_is_not_accepted_again(supervision):
+    seq = Sequence()
+    earlier = open_case(supervision, seq)
+    supervision.record_routing(samples.routed_event(seq(), earlier))
+
+    repeat = open_case(supervision, seq, **repeat_of(earlier))
+
+    assert supervision.get_case(repeat)["status"] == "not_accepted"
+    decline = history(supervision, repeat)[-1]
+    assert (decline.details["reason_code"], decline.details["earlier_petition_id"]) == ("already_handled", earlier)
+    assert supervision.get_case(earlier)["status"] == "awaiting_acceptance"  # the earlier case goes on
+
+
+def test_a_repeat_after_an_opinion_is_sent_to_review_not_accepted_as_new(supervision):
+    seq = Sequence()
+    earlier = replied_case(supervision, seq)
+
+    repeat = open_case(supervision, seq, **repeat_of(earlier))
+
+    decline = history(supervision, repeat)[-1]
+    assert decline.action == "decline" and decline.details["reason_code"] == "review_is_the_remedy"
+    assert decline.actor["user"] == "repeat-check"
+
+
+def test_after_the_window_passes_the_sweep_finalizes_and_a_repeat_gets_not_accepted_again(supervision, clock):
+    seq = Sequence()
+    earlier = replied_case(supervision, seq)
+    assert supervision.sweep([earlier]) == {"finalized": 0, "recomputed": 0}  # the 30 days are still running
+
+    clock.advance(40)
+    assert supervision.sweep([earlier]) == {"finalized": 1, "recomputed": 0}
+    assert supervision.sweep([earlier]) == {"finalized": 0, "recomputed": 0}  # once only
+    assert supervision.get_case(earlier)["status"] == "final"
+
+    repeat = open_case(supervision, seq, **repeat_of(earlier))
+    events = history(supervision, repeat)
+    assert supervision.get_case(repeat)["status"] == "not_accepted_again"
+    assert events[-1].details["reason_code"] == "no_review_requested"
+    assert events[-1].details["earlier_petition_id"] == earlier
+
+
+def test_a_clerk_reopens_an_automatic_refusal_that_raises_new_facts(supervision):
+    seq = Sequence()
+    earlier = open_case(supervision, seq)
+    repeat = open_case(supervision, seq, **repeat_of(earlier))
+
+    with pytest.raises(CaseError) as refused:
+        supervision.perform(repeat, "reopen_as_new_matter", {"new_facts": "新增车库被淹的事实"}, ORGAN)
+    assert refused.value.http_status == 403
+    case = supervision.perform(repeat, "reopen_as_new_matter", {"new_facts": "新增车库被淹、车辆受损的事实"}, CLERK)
+
+    assert case["status"] == "registered"
+    assert [d["kind"] for d in case["deadlines"]] == ["triage"]
+    with pytest.raises(CaseError) as again:  # only once, and only for an automatic refusal
+        supervision.perform(repeat, "reopen_as_new_matter", {"new_facts": "再次"}, CLERK)
+    assert again.value.http_status == 409
+
+
+def test_an_officers_own_refusal_cannot_be_reopened_as_a_new_matter(supervision):
+    seq = Sequence()
+    petition_id = open_case(supervision, seq)
+    supervision.perform(petition_id, "decline", {"reason_code": "out_of_scope"}, CLERK)
+
+    with pytest.raises(CaseError) as refused:
+        supervision.perform(petition_id, "reopen_as_new_matter", {"new_facts": "新的事实"}, CLERK)
+
+    assert refused.value.http_status == 409
+    assert "自动" in refused.value.as_problem()["message"]
+
+
+def test_an_earlier_case_that_ended_without_a_decision_does_not_stop_a_repeat(supervision):
+    seq = Sequence()
+    earlier = open_case(supervision, seq)
+    supervision.perform(earlier, "withdraw", {"reasons": "信访人申请撤回"}, CLERK)
+
+    repeat = open_case(supervision, seq, **repeat_of(earlier))
+
+    assert supervision.get_case(repeat)["status"] == "registered"
+
+
+def test_a_major_urgent_item_must_be_reported_the_same_day_and_reporting_meets_it(supervision):
+    seq = Sequence()
+    petition_id = open_case(supervision, seq, people_count=45, flags=["group", "major_urgent"])
+
+    deadlines = {d["kind"]: d for d in supervision.get_case(petition_id)["deadlines"]}
+    registered_on = supervision._case(petition_id).last_step_on
+    assert deadlines["major_report"]["due"] == registered_on
+
+    case = supervision.perform(petition_id, "report_up", {"reasons": "涉及45人，可能引发群体性事件"}, CLERK)
+    assert case["status"] == "reported_up"
+    assert "major_report" not in {d["kind"] for d in case["deadlines"]}
