@@ -40,6 +40,9 @@ class RoutingApplication(ServiceApplication):
     def route_registered_petition(self, event: IntegrationEvent) -> str:
         """Decide the disposition and organ for a `petition.registered` event; a redelivery changes nothing."""
         petition = event.data
+        if (petition.get("actor") or {}).get("role") == "organ_officer":
+            # Received directly by an organ (S2'): the organ decides itself; the rules have nothing to route.
+            return self.process(event.tracking, lambda: [], key=event.subject)
         facts = {"category": petition["category"], "topic": petition.get("topic"),
                  "place_code": petition["place_code"], "flags": list(petition.get("flags", []))}
         decision = self.rules.decide(category=facts["category"], topic=facts["topic"],

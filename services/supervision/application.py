@@ -71,9 +71,21 @@ class SupervisionApplication(ServiceApplication):
             if earlier:
                 case.decide_on_repeat(earlier, at=max(self.clock(), registered_at),
                                       correlation_id=event.correlation_id, causation_id=event.id)
+            receiving_organ = self._receiving_organ(petition.get("actor") or {})
+            if receiving_organ and not case.is_closed:
+                case.receive_directly(organ=receiving_organ, rules=self.rules, at=max(self.clock(), registered_at),
+                                      actor=petition["actor"], correlation_id=event.correlation_id,
+                                      causation_id=event.id)
             return [case]
 
         return self.process(event.tracking, decide, key=event.subject)
+
+    def _receiving_organ(self, actor: dict[str, Any]) -> dict[str, str] | None:
+        """The organ that registered the petition itself (S2': direct receipt), if an organ did."""
+        if actor.get("role") != "organ_officer" or not actor.get("organ"):
+            return None
+        organ = self.organs.get(actor["organ"])
+        return organ.as_dict() if organ else None
 
     def _opening_deadlines(self, flags: list[str], registered_on: date) -> list[dict[str, Any]]:
         # The bureau's 15 days to transfer or assign run from receipt (Art. 22); a major/urgent item (30 or more

@@ -77,6 +77,8 @@ REVIEW_BASIS = "《信访工作条例》第三十五条"
 RE_REVIEW_BASIS = "《信访工作条例》第三十六条"
 FINAL_BASIS = "《信访工作条例》第三十五条、第三十六条：复查、复核期限届满未请求或者复核终结"
 WITHDRAW_BASIS = "信访人申请撤回，经信访部门同意"
+DIRECT = "direct_receipt"
+DIRECT_BASIS = "《信访工作条例》第二十三条：有关机关、单位直接收到信访人提出的信访事项，属于本机关职权范围的，应当告知信访人接收情况以及处理途径和程序"
 NEW_MATTER_BASIS = "《信访工作条例》第三十六条：不再受理限于同一事实和理由；提出新的事实和理由的，作为新的信访事项登记办理"
 # Who decides on repeats at registration (xinfang-domain.md §5).
 SYSTEM_REPEAT_CHECK = {"role": "system", "user": "repeat-check", "organ": None}
@@ -206,6 +208,7 @@ class Case(Aggregate):
     class Withdrawn(Transitioned): ...
     class DeadlinesRecomputed(Transitioned): ...
     class ReopenedAsNewMatter(Transitioned): ...
+    class ReceivedDirectly(Transitioned): ...
 
     def _apply_transition(self, e: Transitioned) -> None:
         self.status = Status(e.status)
@@ -216,7 +219,7 @@ class Case(Aggregate):
             self.deadlines[deadline["kind"]] = deadline
         self.last_step_on = max(self.last_step_on, local_date(datetime.fromisoformat(e.at)).isoformat())
         d = e.details
-        if "organ" in d and e.action in ("route", "transfer", "assign", "decide_objection"):
+        if "organ" in d and e.action in ("route", "transfer", "assign", "decide_objection", "receive_directly"):
             self.organ, self.joining_organs = d["organ"], d.get("joining_organs", [])
             self.disposition, self.received_on = d["disposition"], d["received_on"]
         if e.action == "object":
@@ -323,6 +326,8 @@ class Case(Aggregate):
         Litigation-related and report items are transfers to the political-legal / discipline organs."""
         self._check(action, actor)
         today = self._today(at)
+        if action == "redirect":
+            self._check_redirect(actor)
         extra = {"rule_id": rule_id, "rules_version": rules_version} if rule_id else {}
         if disposition == "report_up":
             self._step(self.ReportedUp, action, Status.REPORTED_UP, actor=actor, at=at, basis=basis,
@@ -357,11 +362,38 @@ class Case(Aggregate):
                             "received_on": today.isoformat(), **extra},
                    opened=opened, closed=closed, correlation_id=correlation_id, causation_id=causation_id)
 
+    def _check_redirect(self, actor: dict[str, Any]) -> None:
+        """The bureau redirects in triage; an organ only what it received directly (S2'), before acceptance."""
+        by_bureau = Party.BUREAU in self.parties(actor)
+        awaiting = self.status == Status.AWAITING_ACCEPTANCE
+        if by_bureau == awaiting:
+            raise IllegalTransition("redirect", self.status)
+        if awaiting and self.disposition != DIRECT:
+            raise RuleViolation("not_received_directly",
+                                "转送、交办的信访事项不属于本机关职权范围的，应当在5个工作日内提出异议；"
+                                "只有直接收到的信访事项，才由本机关告知信访人向有权机关提出")
+
+    def receive_directly(self, *, organ: dict[str, str], rules: DeadlineRules, at: datetime,
+                         actor: dict[str, Any], correlation_id: str, causation_id: str | None) -> None:
+        """S2': an organ registered a petition it received itself (not through the bureau). It decides on
+        acceptance within 15 days (Art. 23): accept, decline, or — not in its remit — tell the petitioner where
+        to go (redirect). No objection: nobody routed it there."""
+        today = self._today(at)
+        self._step(self.ReceivedDirectly, "receive_directly", Status.AWAITING_ACCEPTANCE, actor=actor, at=at,
+                   basis=DIRECT_BASIS,
+                   details={"disposition": DIRECT, "organ": organ, "joining_organs": [],
+                            "received_on": today.isoformat()},
+                   opened=[rules.compute("acceptance", today)], closed=self._close_open("met", "triage"),
+                   correlation_id=correlation_id, causation_id=causation_id)
+
     def object(self, *, reasons: str, suggested_organ: dict[str, str] | None, at: datetime,
                actor: dict[str, Any], correlation_id: str) -> None:
         """The receiving organ objects that the item is not in its remit (within 5 working days, Art. 23)."""
         self._check("object", actor)
         today = self._today(at)
+        if self.disposition == DIRECT:
+            raise RuleViolation("received_directly", "本机关直接收到的信访事项不适用异议；不属于本机关职权范围的，"
+                                                     "请告知信访人向有权处理的机关提出")
         self._within("objection", today, "objection_window_passed", "提出异议")
         self._step(self.ObjectionRaised, "object", Status.OBJECTION_RAISED, actor=actor, at=at,
                    basis=OBJECTION_BASIS,

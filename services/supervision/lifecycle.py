@@ -95,7 +95,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("assign", "交办", {Party.BUREAU}, TRIAGE | {Status.AWAITING_ACCEPTANCE}),
     _action("report_up", "报请党委政府研究", {Party.BUREAU}, TRIAGE - {Status.REPORTED_UP}
             | {Status.AWAITING_ACCEPTANCE}),
-    _action("redirect", "告知向有权机关提出", {Party.BUREAU}, TRIAGE),
+    # ORGAN: only for an item it received directly (S2'; Case.route checks).
+    _action("redirect", "告知向有权机关提出", {Party.BUREAU, Party.ORGAN}, TRIAGE | {Status.AWAITING_ACCEPTANCE}),
     _action("object", "提出异议", {Party.ORGAN}, {Status.AWAITING_ACCEPTANCE}),
     _action("decide_objection", "审核异议", {Party.BUREAU}, {Status.OBJECTION_RAISED}),
     _action("accept", "受理", {Party.ORGAN}, {Status.AWAITING_ACCEPTANCE}),

@@ -82,6 +82,7 @@ def _texts(view: CaseView, e: Any, action: str) -> dict[str, str]:
         "decline": f"不予受理：{d.get('reason')}（{e.basis}）",
         "decline_again": f"不再受理：{d.get('reason')}（{e.basis}）",
         "reopen_as_new_matter": "经审核，该事项提出了新的事实和理由，作为新的信访事项办理",
+        "receive_directly": f"{_organ_name(view)}已直接收到该信访事项，将在规定期限内告知是否受理",
         "divert": f"该事项应通过{d.get('procedure')}解决，已引导导入法定程序",
         "record_handling": f"{_organ_name(view)}已组织{HANDLING_STEPS.get(d.get('kind'), '办理')}",
         "convert_to_ordinary": f"已转为普通程序办理，应于{due}前办结",

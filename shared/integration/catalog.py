@@ -65,7 +65,7 @@ CASE_STEPS = (
     "objection_rejected", "accepted", "declined", "declined_again", "diverted", "handling_recorded",
     "converted_to_ordinary", "extended", "replied", "evaluated", "review_requested", "review_opened", "review_decided",
     "re_review_requested", "re_review_opened", "hearing_started", "hearing_ended", "re_review_decided", "finalized",
-    "withdrawn", "deadlines_recomputed", "reopened_as_new_matter",
+    "withdrawn", "deadlines_recomputed", "reopened_as_new_matter", "received_directly",
 )
 CASE_STEP_TYPES: dict[str, EventType] = {step: EventType(f"case.{step}", 1, "case.step") for step in CASE_STEPS}
 CASE_OBJECTION_UPHELD = CASE_STEP_TYPES["objection_upheld"]

@@ -19,6 +19,7 @@ ACCOUNTS = {
     "clerk": (Role.CLERK, "330106-XFJ"),
     "chengguan": (Role.ORGAN_OFFICER, "330106001-ZF"),
     "rsj": (Role.ORGAN_OFFICER, "330106-RSJ"),
+    "zfw": (Role.ORGAN_OFFICER, "330106-ZFW"),  # political-legal
     "supervisor": (Role.SUPERVISOR, "330106-XFJ"),
     "county": (Role.ORGAN_OFFICER, "330106-ZF"),  # reviews (复查)
     "city": (Role.ORGAN_OFFICER, "3301-ZF"),  # re-reviews (复核)

@@ -87,3 +87,25 @@ def test_a_group_without_representatives_is_refused_in_chinese(platform, gateway
     [error] = response.json()["errors"]
     assert (error["field"], error["code"]) == ("representatives", "invalid_representatives")
     assert "推选代表" in error["message"]
+
+
+def test_an_organ_registers_what_it_received_directly_and_decides_on_acceptance_itself(platform, gateway):
+    response = gateway.post("/api/v1/petitions", json=samples.petition(channel="visit", topic="labour_wages"),
+                            headers=signed_in(gateway, "chengguan"))
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+
+    shown = status_of(gateway, receipt["query_code"], "awaiting_acceptance")
+    assert shown["organ"]["code"] == "330106001-ZF"  # not the labour bureau the rules would have chosen
+    assert "直接收到" in [t["text"] for t in shown["timeline"] if t["step"] == "receive_directly"][0]
+    assert act(gateway, "chengguan", receipt["id"], "acceptance", {"procedure": "ordinary"})["status"] == "handling"
+
+
+def test_a_litigation_matter_goes_to_the_political_legal_organs_and_into_litigation(platform, gateway):
+    receipt = submit(gateway, samples.petition(topic="litigation"))
+
+    routed = status_of(gateway, receipt["query_code"], "awaiting_acceptance")
+    assert routed["organ"]["code"] == "330106-ZFW"
+    assert "涉法涉诉" in [t["text"] for t in routed["timeline"] if t["step"] == "route"][0]
+    diverted = act(gateway, "zfw", receipt["id"], "diversion", {"item": 1, "explanation": "应当通过诉讼解决"})
+    assert diverted["status"] == "diverted"

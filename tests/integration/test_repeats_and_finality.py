@@ -164,3 +164,25 @@ def test_a_major_urgent_item_must_be_reported_the_same_day_and_reporting_meets_i
     case = supervision.perform(petition_id, "report_up", {"reasons": "涉及45人，可能引发群体性事件"}, CLERK)
     assert case["status"] == "reported_up"
     assert "major_report" not in {d["kind"] for d in case["deadlines"]}
+
+
+def test_the_timer_finds_its_candidates_in_the_read_model_and_finalizes_them(settings_for, closing, clock,
+                                                                             read_models):
+    from services.supervision.projections import CaseViewProjection
+    from services.supervision.sweep import run_sweep, sweep_candidates
+    from shared.projector import Projector
+
+    settings = settings_for(SupervisionSettings, store="sqlite")
+    supervision = closing(build_application(settings, clock=clock))
+    seq = Sequence()
+    replied, untouched = replied_case(supervision, seq), open_case(supervision, seq)
+    projector = Projector(settings, "supervision", supervision, CaseViewProjection(supervision))
+    projector.follower.run_once()
+
+    assert sweep_candidates() == [replied]  # an opinion out; the untouched case has nothing to sweep
+    clock.advance(40)  # past the 30 days, however they roll off a weekend
+    assert run_sweep(supervision) == {"finalized": 1, "recomputed": 0}
+    projector.follower.run_once()
+    projector.close()
+    assert sweep_candidates() == []
+    assert supervision.get_case(replied)["status"] == "final" and untouched

@@ -62,13 +62,14 @@ def registered_event(sequence: int, *, source: str = "urn:xinfang:330106:intake"
 
 
 def routed_event(sequence: int, petition_id: str, *, organ_code: str = "330106001-ZF",
-                 organ_name: str = "示例县城关镇人民政府") -> IntegrationEvent:
-    now = datetime.now(timezone.utc)
+                 organ_name: str = "示例县城关镇人民政府", disposition: str = "transfer",
+                 routed_at: datetime | None = None) -> IntegrationEvent:
+    now = routed_at or datetime.now(timezone.utc)
     return IntegrationEvent(
         id=str(uuid.uuid4()), source="urn:xinfang:330106:routing", event_type=PETITION_ROUTED, subject=petition_id,
         time=now, correlation_id=str(uuid.uuid4()), sequence=sequence,
         data={"petition_id": petition_id, "organ": {"code": organ_code, "name": organ_name},
-              "disposition": "transfer", "basis": "属地管理", "rule_id": "chengguan-local",
+              "disposition": disposition, "basis": "属地管理", "rule_id": "chengguan-local",
               "rules_version": "test", "routed_at": now.isoformat(), "joining_organs": [], "where_to_go": None,
               "reason": "registered"},
     )

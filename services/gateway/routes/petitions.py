@@ -26,7 +26,8 @@ from shared.contracts.registration import Channel, RegisterPetition
 
 router = APIRouter(prefix="/api/v1", tags=["petitions"])
 
-REGISTERING_ROLES = (Role.CLERK, Role.ADMIN)
+# An organ officer registers what the organ received directly (S2'): the organ itself decides on acceptance.
+REGISTERING_ROLES = (Role.CLERK, Role.ADMIN, Role.ORGAN_OFFICER)
 
 
 @router.post("/petitions", status_code=201, response_model=PetitionReceipt,
@@ -42,7 +43,7 @@ def submit_petition(
     """Submit a petition. Online petitions are public; letters, visits, calls and transfers are registered by a
     signed-in clerk. Returns the petition id and its query code (查询码) once the petition is stored."""
     if command.channel is not Channel.ONLINE and (principal is None or principal.role not in REGISTERING_ROLES):
-        raise ApiError(403, "clerk_required", "来信、来访、来电和上级转送的信访事项须由登记人员登录后登记")
+        raise ApiError(403, "clerk_required", "来信、来访、来电和上级转送的信访事项须由登记人员或者收到该事项的机关工作人员登录后登记")
     actor = principal.actor() if principal else PETITIONER.model_dump()
     response = gw.intake.register(command.model_dump(mode="json"), actor, correlation)
     if response.status_code == 201:
