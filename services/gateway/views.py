@@ -79,6 +79,10 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
                  "title": record["title"], "registered_at": registered_at,
                  "timeline": [TimelineStep(at=registered_at, step="registered", text="信访事项已登记")]}
         routing = {}
+    if principal.role is Role.ORGAN_OFFICER and not (case and case.organ and case.organ.code == principal.organ_code):
+        # Who is reported (检举控告) is for the bureau and the organ handling it, not every organ that saw the
+        # case (an objecting, joining or reviewing organ; 2022 Regulations Art. 30, xinfang-domain.md §9).
+        record = {**record, "accused": None}
     detail = {k: record[k] for k in ("channel", "category", "topic", "request", "facts_and_reasons", "place_code",
                                      "people_count", "anonymous", "petitioner", "accused", "representatives",
                                      "joint_signers", "flags", "repeat_of", "similar_petitions", "attachments",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from typing import Any
@@ -55,6 +56,19 @@ class IntakeApplication(ServiceApplication):
         decision, which knows whether the earlier case is still open or final."""
         correlation_id = correlation_id or str(uuid.uuid4())
         keys = {file_id(key, self._person_key_secret): key.split(":", 1)[0] for key in person_keys(command)}
+        # Registrations naming the same person take turns in this process (in a fixed order: no deadlock), so
+        # they never meet in one group-committed batch, which would then be retried item by item.
+        with contextlib.ExitStack() as turns:
+            for identity in sorted(keys):
+                turns.enter_context(self._turns.hold(identity))
+            petition = self._register(command, keys, actor, correlation_id)
+        REGISTERED.labels(petition.channel, petition.category).inc()
+        if petition.repeat_of:
+            REPEATS.inc()
+        return self.receipt(petition)
+
+    def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: dict[str, Any] | None,
+                  correlation_id: str) -> Petition:
         text = matter_text(command.request, command.facts_and_reasons)
         # Each round at least one of the competing registrations of a person goes through, so this bounds how many
         # petitions of one person can arrive at the very same moment, not how long anyone waits.
@@ -82,10 +96,7 @@ class IntakeApplication(ServiceApplication):
             break
         else:
             raise RuntimeError("could not register the petition: its petitioner files kept changing")
-        REGISTERED.labels(petition.channel, petition.category).inc()
-        if petition.repeat_of:
-            REPEATS.inc()
-        return self.receipt(petition)
+        return petition
 
     # Earlier petitions compared per identity: a person's most recent ones (older matters are long concluded).
     MAX_COMPARED = 50

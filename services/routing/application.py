@@ -7,6 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+import logging
+
 from prometheus_client import Counter
 
 from services.routing.domainmodel import Assignment
@@ -14,6 +16,8 @@ from services.routing.rules import RoutingDecision, RoutingRules
 from shared.eventstore import NotYet, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
 from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
 
 DECISIONS = Counter("xinfang_routing_decisions_total", "Routing decisions, by the rule that decided", ["rule"])
 SYSTEM_ACTOR = {"role": "system", "user": "routing-rules", "organ": None}
@@ -73,10 +77,13 @@ class RoutingApplication(ServiceApplication):
                 raise NotRoutedYet(step["petition_id"]) from None
             if event.id in assignment.rerouted_for:
                 return []
-            facts = assignment.facts or {"category": "", "topic": None, "place_code": "", "flags": []}
+            facts = assignment.facts
+            if facts is None:  # routed before the rules kept their facts: a clerk re-routes it by hand
+                log.warning("petition %s: no routing facts recorded; left for the bureau", step["petition_id"])
+                return []
             decision = self.rules.decide(category=facts["category"], topic=facts["topic"],
                                          place_code=facts["place_code"], flags=tuple(facts["flags"]),
-                                         excluding=excluded | set(assignment.excluded_organs))
+                                         excluding=excluded | set(assignment.excluded_organs), rerouting=True)
             assignment.reroute(**_decision_fields(decision), excluded_organs=sorted(excluded),
                                actor=SYSTEM_ACTOR, correlation_id=event.correlation_id, causation_id=event.id)
             DECISIONS.labels(decision.rule_id).inc()

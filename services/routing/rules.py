@@ -137,12 +137,15 @@ class RoutingRules:
         return self.table.version
 
     def decide(self, *, category: str, topic: str | None, place_code: str, flags: tuple[str, ...] = (),
-               excluding: frozenset[str] = frozenset()) -> RoutingDecision:
-        """The first rule that holds. `excluding`: organs whose objection was upheld (异议成立) — a rule leading
-        to one of them is passed over, and they are dropped from the joining organs."""
+               excluding: frozenset[str] = frozenset(), rerouting: bool = False) -> RoutingDecision:
+        """The first rule that holds. Re-routing after an upheld objection (异议成立) passes over the rules leading
+        to an `excluding` organ (and drops those from the joining organs), and over report-up rules: an item is
+        reported up once, and re-routing must find it an organ."""
         petition = PetitionFacts(category, topic, place_code, tuple(flags))
         for rule in self.table.rules:
-            if rule.organ in excluding or not rule.when.hold(petition):
+            if rule.organ in excluding or (rerouting and rule.disposition == "report_up"):
+                continue
+            if not rule.when.hold(petition):
                 continue
             return RoutingDecision(
                 disposition=rule.disposition, organ=self._organ(rule.organ) if rule.organ else None,

@@ -3,9 +3,10 @@ officers' and petitioners' lifecycle commands."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 
 from services.supervision.deadlines import DeadlineRules
 from services.supervision.domainmodel import ASSIGN_BASIS, REDIRECT_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
-from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidCommand, allowed_actions
+from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidCommand, Status, allowed_actions
 from shared.chinatime import local_date
 from shared.contracts.errors import validation_problem
 from shared.contracts.lifecycle import COMMANDS
@@ -22,6 +23,8 @@ from shared.eventstore import IntegrityError, NotYet, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
 from shared.organs import OrganDirectory
 from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
 
 SYSTEM_ROUTING = {"role": "system", "user": "routing-rules", "organ": None}
 Clock = Callable[[], datetime]
@@ -67,18 +70,35 @@ class SupervisionApplication(ServiceApplication):
                 flags=petition.get("flags", []),
                 deadlines=self._opening_deadlines(petition.get("flags", []), local_date(registered_at)),
             )
-            earlier = [self._case_or_not_yet(s["petition_id"]) for s in petition.get("similar_petitions", [])]
+            at = max(self.clock(), registered_at)
+            earlier = self._earlier_cases(petition.get("similar_petitions", []), registered_at)
+            # An earlier case whose review window passed is final in law, swept or not: finalize it now, with this.
+            finalized = [c for c in earlier if c.finalize_if_window_passed(at=at, correlation_id=event.correlation_id)]
             if earlier:
-                case.decide_on_repeat(earlier, at=max(self.clock(), registered_at),
-                                      correlation_id=event.correlation_id, causation_id=event.id)
+                case.decide_on_repeat(earlier, at=at, correlation_id=event.correlation_id, causation_id=event.id)
             receiving_organ = self._receiving_organ(petition.get("actor") or {})
             if receiving_organ and not case.is_closed:
-                case.receive_directly(organ=receiving_organ, rules=self.rules, at=max(self.clock(), registered_at),
-                                      actor=petition["actor"], correlation_id=event.correlation_id,
-                                      causation_id=event.id)
-            return [case]
+                case.receive_directly(organ=receiving_organ, rules=self.rules, at=at, actor=petition["actor"],
+                                      correlation_id=event.correlation_id, causation_id=event.id)
+            return [case, *finalized]
 
         return self.process(event.tracking, decide, key=event.subject)
+
+    # How long a repeat waits for an earlier case to be opened (the earlier registration is normally consumed
+    # first; this only bounds the wait if it never comes, e.g. dead-lettered): then the repeat is triaged by hand.
+    EARLIER_CASE_WAIT = timedelta(minutes=5)
+
+    def _earlier_cases(self, similar: list[dict[str, Any]], registered_at: datetime) -> list[Case]:
+        found = []
+        for earlier in similar:
+            try:
+                found.append(self._case_or_not_yet(earlier["petition_id"]))
+            except CaseNotOpenedYet:
+                if self.clock() - registered_at < self.EARLIER_CASE_WAIT:
+                    raise
+                log.warning("earlier case %s of repeat not found; the repeat is triaged by hand",
+                            earlier["petition_id"])
+        return found
 
     def _receiving_organ(self, actor: dict[str, Any]) -> dict[str, str] | None:
         """The organ that registered the petition itself (S2': direct receipt), if an organ did."""
@@ -101,6 +121,11 @@ class SupervisionApplication(ServiceApplication):
         def decide() -> list[Case]:
             case = self._case_or_not_yet(routed["petition_id"])
             if not case.can("route", SYSTEM_ROUTING):
+                return []
+            # While re-routing, only the re-routing decision counts; never back to an organ whose objection held.
+            if case.status == Status.REROUTING and routed.get("reason", "registered") != "objection_upheld":
+                return []
+            if (routed.get("organ") or {}).get("code") in case.objecting_organs:
                 return []
             case.route(disposition=routed.get("disposition", "transfer"), organ=routed.get("organ"),
                        joining_organs=routed.get("joining_organs", []), basis=routed["basis"], rules=self.rules,
@@ -252,7 +277,11 @@ class SupervisionApplication(ServiceApplication):
         for petition_id in petition_ids:
             with self._turns.hold(petition_id):
                 for _attempt in range(3):
-                    case = self._case(petition_id)
+                    try:
+                        case = self._case(petition_id)
+                    except CaseNotFound:  # a read model ahead of a restored store: nothing to sweep here
+                        log.warning("deadline sweep: case %s not found", petition_id)
+                        break
                     did_finalize = case.finalize_if_window_passed(at=self.clock(), correlation_id=str(uuid.uuid4()))
                     did_recompute = case.recompute_deadlines(rules=self.rules, at=self.clock(),
                                                              correlation_id=str(uuid.uuid4()))

@@ -53,6 +53,8 @@ DECLINE_AGAIN_REASONS = {
     "final_after_re_review": ("信访事项已经复核终结，信访人以同一事实和理由再次提出", "《信访工作条例》第三十六条"),
     "no_review_requested": ("对处理意见未在规定期限内请求复查，以同一事实和理由再次提出",
                             "《信访工作条例》第三十五条"),
+    "no_re_review_requested": ("对复查意见未在规定期限内请求复核，以同一事实和理由再次提出",
+                               "《信访工作条例》第三十六条"),
 }
 # Statutory procedures a request belongs to (Art. 31(1)-(5); xinfang-domain.md §4.3; item wording [U]).
 STATUTORY_PROCEDURES = {
@@ -342,6 +344,8 @@ class Case(Aggregate):
             return
         if organ is None:
             raise InvalidCommand("organ_required", "请指定有权处理机关")
+        if organ["code"] in self.objecting_organs:
+            raise InvalidCommand("objecting_organ", "异议成立的机关不能再作为有权处理机关")
         if disposition not in ("transfer", "assign", "political_legal", "discipline"):
             raise InvalidCommand("invalid_disposition", f"未知的分流方式：{disposition}")
         opened = [rules.compute("acceptance", today), rules.compute("objection", today)]
@@ -495,13 +499,19 @@ class Case(Aggregate):
         §5): after a final case, 不再受理 (Art. 36; or Art. 35 when no review was asked for in time); while an
         earlier case is open, not accepted again — the petitioner follows the open case, or asks for review once
         an opinion is out. Earlier cases that ended without a decision on the merits (declined, withdrawn, ...)
-        do not stop it: it is triaged as usual, as a repeat."""
+        do not stop it: it is triaged as usual, as a repeat. Nor is anything refused automatically for a
+        major/urgent item (handled urgently even on a concluded matter, §5(4)) or an anonymous report (matched
+        on the accused party only: another reporter must not learn that an earlier report exists)."""
+        if "major_urgent" in self.flags or "anonymous" in self.flags:
+            return
         final = [c for c in earlier if c.status == Status.FINAL]
         open_ = [c for c in earlier if not c.is_closed]
         if final:
             case = final[0]
-            reached_re_review = any(o["level"] == "re_review" for o in case.opinions)
-            self.decline(reason_code="final_after_re_review" if reached_re_review else "no_review_requested",
+            levels = {o["level"] for o in case.opinions}
+            reason = ("final_after_re_review" if "re_review" in levels
+                      else "no_re_review_requested" if "review" in levels else "no_review_requested")
+            self.decline(reason_code=reason,
                          explanation="经比对，与已终结的信访事项属同一信访人以同一事实和理由再次提出",
                          again=True, earlier_petition_id=str(case.id), at=at, actor=SYSTEM_REPEAT_CHECK,
                          correlation_id=correlation_id, causation_id=causation_id,

@@ -134,7 +134,7 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
             view.procedure = d["procedure"]
         elif event.action == "convert_to_ordinary" or (event.action == "decide_review" and d["outcome"] == "rehandle"):
             view.procedure = "ordinary"
-        for organ in (d.get("organ"), d.get("review_organ"), d.get("re_review_organ")):
+        for organ in (d.get("organ"), d.get("review_organ"), d.get("re_review_organ"), *d.get("joining_organs", [])):
             if organ and organ["code"] not in view.involved_organs:
                 view.involved_organs.append(organ["code"])
         _set_deadlines(view, event.opened, event.closed)

@@ -29,8 +29,8 @@ def sweep_candidates(limit: int = 10_000) -> list[str]:
 
     open_with_provisional = Q(deadlines__provisional=True) & Q(status__nin=[s.value for s in TERMINAL])
     awaiting_request = Q(status__in=[s.value for s in AWAITING_REVIEW_REQUEST])
-    return [view.petition_id for view in
-            CaseView.objects(awaiting_request | open_with_provisional).only("petition_id").limit(limit)]
+    found = CaseView.objects(awaiting_request | open_with_provisional).only("petition_id")
+    return [view.petition_id for view in found.order_by("registered_at").limit(limit)]  # oldest first
 
 
 def run_sweep(app: SupervisionApplication) -> dict[str, int]:

@@ -20,6 +20,10 @@ def _step_name(event_class: type) -> str:
 STEP_CLASSES = {_step_name(c): c for c in Case.Transitioned.__subclasses__()}
 assert set(STEP_CLASSES) == set(CASE_STEP_TYPES), "the case.* catalogue and the lifecycle events disagree"
 
+# Free text written by officers or petitioners (opinions, reasons, comments) may name people: it stays in
+# supervision (and its views); integrators get the codes, organs, dates and statutory reasons.
+FREE_TEXT = frozenset({"opinion", "reasons", "comment", "new_facts", "explanation", "summary", "notes"})
+
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Case.Opened, *STEP_CLASSES.values())
 
@@ -61,7 +65,7 @@ def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
         data={
             "petition_id": petition_id, "step": step, "action": e.action, "status": e.status,
             "status_text": STATUS_TEXT[Status(e.status)], "at": e.at, "actor": e.actor, "basis": e.basis,
-            "details": e.details,
+            "details": {k: v for k, v in e.details.items() if k not in FREE_TEXT},
             "deadlines_opened": [{k: d[k] for k in ("kind", "label", "due", "basis", "provisional") if k in d}
                                  for d in e.opened],
             "deadlines_closed": e.closed,

@@ -146,8 +146,8 @@ class RegisterPetition(_Strict):
     topic: Topic | None = None
     place_code: PlaceCode
     people_count: Annotated[int, Field(ge=1, le=100_000)] = 1
-    representatives: Annotated[list[Person], Field(max_length=MAX_REPRESENTATIVES, validate_default=True)] = []
     joint_signers: Annotated[list[Person], Field(max_length=MAX_JOINT_SIGNERS)] = []
+    representatives: Annotated[list[Person], Field(max_length=MAX_REPRESENTATIVES, validate_default=True)] = []
     attachments: Annotated[list[Attachment], Field(max_length=MAX_ATTACHMENTS)] = []
 
     @field_validator("anonymous")
@@ -180,8 +180,11 @@ class RegisterPetition(_Strict):
     @classmethod
     def _representatives_for_groups(cls, representatives: list[Person], info: ValidationInfo) -> list[Person]:
         # xinfang-domain.md §1.2 (the 5-person limit is also in the 2005 regulation): 推选代表，代表人数不超过5人.
+        # A joint letter names its signers instead: every item must be registered (Art. 21), and the rule is
+        # about who speaks for a group, which the signers of a letter do themselves.
         people = info.data.get("people_count") or 1
-        if people >= GROUP_SIZE and not representatives:
+        joint_letter = info.data.get("channel") is Channel.LETTER and info.data.get("joint_signers")
+        if people >= GROUP_SIZE and not representatives and not joint_letter:
             raise PydanticCustomError(
                 "invalid_representatives",
                 f"{GROUP_SIZE}人以上共同提出的信访事项，应当推选代表（不超过{MAX_REPRESENTATIVES}人）并填写代表信息")

@@ -114,22 +114,27 @@ def test_anonymous_reports_are_compared_by_the_accused_party(intake):
     assert other["repeat_of"] is None
 
 
-def test_two_registrations_of_one_person_at_the_same_moment_do_not_miss_each_other(intake):
+def test_registrations_of_one_person_at_the_same_moment_in_two_processes_do_not_miss_each_other(
+        intake, settings_for, closing, store):
+    # Two instances on one store, as two intake processes: in one process registrations of a person take turns;
+    # across processes the petitioner file's version decides, and the loser registers again.
+    other = closing(IntakeApplication(settings_for(IntakeSettings, store=store)))
     person = {"id_number": samples.id_number(), "phone": samples.mobile()}
     commands = [RegisterPetition.model_validate(samples.petition(**person, **SEWAGE)) for _ in range(6)]
     barrier = threading.Barrier(len(commands))
     receipts: list[dict[str, Any]] = []
 
-    def submit(command: RegisterPetition) -> None:
+    def submit(app: IntakeApplication, command: RegisterPetition) -> None:
         barrier.wait()
-        receipts.append(intake.register_petition(command))
+        receipts.append(app.register_petition(command))
 
-    threads = [threading.Thread(target=submit, args=(c,)) for c in commands]
+    threads = [threading.Thread(target=submit, args=((intake, other)[i % 2], c)) for i, c in enumerate(commands)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
+    assert len(receipts) == 6
     petitions = sorted((intake.get_petition(r["id"]) for r in receipts), key=lambda p: p["registered_at"])
     assert len(petitions) == 6
     # Exactly one is first; every later one links to an earlier one and sees all those before it.

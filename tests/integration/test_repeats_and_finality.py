@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -186,3 +186,82 @@ def test_the_timer_finds_its_candidates_in_the_read_model_and_finalizes_them(set
     projector.close()
     assert sweep_candidates() == []
     assert supervision.get_case(replied)["status"] == "final" and untouched
+
+
+def test_a_review_window_that_passed_unswept_is_final_in_law_for_a_repeat(supervision, clock):
+    seq = Sequence()
+    earlier = replied_case(supervision, seq)
+    clock.advance(40)  # no sweep ran
+
+    repeat = open_case(supervision, seq, **repeat_of(earlier))
+
+    assert supervision.get_case(earlier)["status"] == "final"  # finalized with the repeat's decision
+    assert supervision.get_case(repeat)["status"] == "not_accepted_again"
+    assert history(supervision, repeat)[-1].details["reason_code"] == "no_review_requested"
+
+
+def test_a_case_final_because_no_re_review_was_asked_for_says_so(supervision, clock):
+    seq = Sequence()
+    earlier = replied_case(supervision, seq)
+    supervision.perform(earlier, "request_review", {"reasons": "不服"}, {"role": "petitioner"})
+    supervision.perform(earlier, "open_review", {"organ_code": "330106-ZF"}, CLERK)
+    supervision.perform(earlier, "decide_review", {"outcome": "uphold", "opinion": "维持"},
+                        {"role": "organ_officer", "user": "u", "organ": "330106-ZF"})
+    clock.advance(40)
+
+    repeat = open_case(supervision, seq, **repeat_of(earlier))
+
+    refusal = history(supervision, repeat)[-1]
+    assert refusal.details["reason_code"] == "no_re_review_requested" and "第三十六条" in refusal.basis
+
+
+@pytest.mark.parametrize("flags", [["group", "major_urgent"], ["anonymous"]])
+def test_major_urgent_items_and_anonymous_reports_are_linked_but_never_refused_automatically(supervision, flags):
+    seq = Sequence()
+    earlier = open_case(supervision, seq)
+
+    repeat = open_case(supervision, seq, flags=flags, people_count=40 if "group" in flags else 1,
+                       **repeat_of(earlier))
+
+    assert supervision.get_case(repeat)["status"] == "registered"
+    assert supervision._case(repeat).repeat_of == earlier
+
+
+def test_a_repeat_waits_for_its_earlier_case_but_not_for_ever(supervision, clock):
+    from services.supervision.application import CaseNotOpenedYet
+
+    seq = Sequence()
+    never_opened = str(uuid4())
+    event = samples.registered_event(seq(), registered_at=clock.now.isoformat(), **repeat_of(never_opened))
+    with pytest.raises(CaseNotOpenedYet):
+        supervision.open_case(event)
+
+    clock.advance(1)  # a day later (five minutes would do): the repeat is triaged by hand
+    supervision.open_case(event)
+    assert supervision.get_case(event.subject)["status"] == "registered"
+
+
+def test_while_re_routing_only_the_re_routing_counts_and_never_back_to_the_objecting_organ(supervision):
+    seq = Sequence()
+    petition_id = open_case(supervision, seq)
+    supervision.record_routing(samples.routed_event(seq(), petition_id))
+    supervision.perform(petition_id, "object", {"reasons": "不属于本镇职责"}, ORGAN)
+    assert supervision.perform(petition_id, "decide_objection", {"upheld": True, "reasons": "异议成立"},
+                               CLERK)["status"] == "rerouting"
+
+    stale = samples.routed_event(seq(), petition_id, organ_code="330106-RSJ", organ_name="示例县人力资源和社会保障局")
+    supervision.record_routing(stale)  # a first routing arriving late: not the re-routing
+    assert supervision.get_case(petition_id)["status"] == "rerouting"
+    back = samples.routed_event(seq(), petition_id)
+    back.data["reason"] = "objection_upheld"
+    supervision.record_routing(back)  # to the organ whose objection held: refused, left for the bureau
+    assert supervision.get_case(petition_id)["status"] == "rerouting"
+    with pytest.raises(CaseError) as refused:
+        supervision.perform(petition_id, "transfer", {"organ_code": "330106001-ZF"}, CLERK)
+    assert refused.value.as_problem()["error"] == "objecting_organ"
+
+    rerouted = samples.routed_event(seq(), petition_id, organ_code="330106-ZHZFJ", organ_name="示例县综合行政执法局")
+    rerouted.data["reason"] = "objection_upheld"
+    supervision.record_routing(rerouted)
+    case = supervision.get_case(petition_id)
+    assert (case["status"], case["organ"]["code"]) == ("awaiting_acceptance", "330106-ZHZFJ")

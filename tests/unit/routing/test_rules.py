@@ -234,3 +234,11 @@ def test_the_countys_own_table_is_accepted(tmp_path: Path) -> None:
         assert application.rules.table.county.name == "朝阳区"
     finally:
         application.close()
+
+
+def test_re_routing_a_major_urgent_item_finds_an_organ_instead_of_reporting_it_up_again(rules: RoutingRules) -> None:
+    facts = {"category": "appeal", "topic": "environment", "place_code": "330106", "flags": ("group", "major_urgent")}
+
+    assert rules.decide(**facts).disposition == "report_up"
+    again = rules.decide(**facts, rerouting=True, excluding=frozenset())
+    assert (again.disposition, again.organ_code) == ("transfer", "330106-HBJ")

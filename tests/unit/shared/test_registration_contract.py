@@ -396,3 +396,12 @@ def test_group_and_anonymous_rules_refuse_with_a_chinese_message(mutation: Mutat
 )
 def test_flags_say_what_the_bureau_must_watch(mutation: Mutation, flags: list[str]) -> None:
     assert RegisterPetition.model_validate(mutated(mutation)).flags == flags
+
+
+def test_a_joint_letter_of_many_people_names_its_signers_instead_of_representatives() -> None:
+    signers = [{"name": f"联名人{i}", "phone": f"1390013{i:04d}"} for i in range(12)]
+    letter = mutated(lambda d: d.update(channel="letter", people_count=12, joint_signers=signers))
+
+    assert RegisterPetition.model_validate(letter).flags == ["group", "joint_signature"]
+    visit = mutated(lambda d: d.update(channel="visit", people_count=12, joint_signers=signers))
+    assert problem_for(visit)["errors"][0]["code"] == "invalid_representatives"

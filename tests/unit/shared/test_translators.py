@@ -346,6 +346,14 @@ def test_every_lifecycle_step_is_published_as_its_own_case_type_in_the_published
     assert [d["kind"] for d in accepted["deadlines_opened"]] == ["handling"]
     assert set(CASE_STEP_TYPES) == set(supervision_translate.STEP_CLASSES)
 
+    case.reply(outcome="not_support", opinion="王秀兰反映的情况经核实不属实", rules=RULES,
+               at=_dt.fromisoformat("2026-10-20T09:00:00+08:00"), actor=ORGAN, correlation_id="c")
+    [replied] = [supervision_translate.to_integration_event(e, 9, SOURCES["supervision"])
+                 for e in case.collect_events()]
+    assert replied.data["details"]["outcome"] == "not_support"
+    assert "opinion" not in replied.data["details"]  # free text stays in supervision
+    assert "王秀兰" not in replied.to_json().decode()
+
 
 def test_a_re_routing_is_published_as_petition_routed_with_its_reason_and_the_organs_passed_over() -> None:
     assignment = routed_assignment(uuid4())
