@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from shared.contracts import querycode
 from shared.contracts.actor import PETITIONER
 from services.intake.domainmodel import Petition, PetitionerFile
+from services.intake.petitioner_files import PetitionerFiles
 from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
 from shared.contracts.registration import RegisterPetition
 from shared.eventstore import IntegrityError, ServiceApplication
@@ -41,6 +42,7 @@ class IntakeApplication(ServiceApplication):
         self._committer = GroupCommitter(self.save, store=self.service_name, max_batch=max_batch)
         self._person_key_secret = person_key_secret
         self.same_matter = same_matter or SameMatterTest()
+        self._files = PetitionerFiles(self)
 
     def register_petition(
         self,
@@ -73,7 +75,7 @@ class IntakeApplication(ServiceApplication):
         # Each round at least one of the competing registrations of a person goes through, so this bounds how many
         # petitions of one person can arrive at the very same moment, not how long anyone waits.
         for _attempt in range(20):
-            files = self._petitioner_files(keys)
+            files = self._files.get(keys)
             petition = Petition.register(command, query_code=querycode.issue(),
                                          actor=actor or PETITIONER.model_dump(), correlation_id=correlation_id,
                                          similar_petitions=self._same_matter(files, keys, text))
@@ -86,6 +88,7 @@ class IntakeApplication(ServiceApplication):
                 self._committer.commit([*petition.collect_events(),
                                         *(e for f in files.values() for e in f.collect_events())])
             except IntegrityError:
+                self._files.forget(keys)
                 # Our own commit went through and its acknowledgement was lost (the library retried and found the
                 # row); or another petition of the same person was registered meanwhile (its file moved on); or —
                 # with 80 random bits, practically never — the query code was issued before. Decide again.
@@ -93,6 +96,10 @@ class IntakeApplication(ServiceApplication):
                     break
                 log.info("petitioner file or query code taken meanwhile; registering again")
                 continue
+            except BaseException:
+                self._files.forget(keys)  # changed in memory, not stored
+                raise
+            self._files.saved(f for f in files.values() if f is not None)
             break
         else:
             raise RuntimeError("could not register the petition: its petitioner files kept changing")
@@ -100,15 +107,6 @@ class IntakeApplication(ServiceApplication):
 
     # Earlier petitions compared per identity: a person's most recent ones (older matters are long concluded).
     MAX_COMPARED = 50
-
-    def _petitioner_files(self, keys: dict[UUID, str]) -> dict[UUID, PetitionerFile | None]:
-        files: dict[UUID, PetitionerFile | None] = {}
-        for identity in keys:
-            try:
-                files[identity] = self.repository.get(identity)
-            except AggregateNotFoundError:
-                files[identity] = None
-        return files
 
     def _same_matter(self, files: dict[UUID, PetitionerFile | None], keys: dict[UUID, str],
                      text: str) -> list[dict[str, Any]]:

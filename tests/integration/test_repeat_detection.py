@@ -141,3 +141,29 @@ def test_registrations_of_one_person_at_the_same_moment_in_two_processes_do_not_
     assert [p["repeat_of"] is None for p in petitions] == [True] + [False] * 5
     for position, petition in enumerate(petitions):
         assert {s["petition_id"] for s in petition["similar_petitions"]} == {p["id"] for p in petitions[:position]}
+
+
+def test_a_person_first_registered_by_another_process_since_start_up_is_still_found(intake, settings_for, closing,
+                                                                                     store):
+    # `other` starts before the first petition exists, so it believes the person has no file; writing one
+    # conflicts with the file `intake` opened, and `other` decides again on what the store holds.
+    other = closing(IntakeApplication(settings_for(IntakeSettings, store=store)))
+    person = {"id_number": samples.id_number(), "phone": samples.mobile()}
+    first = register(intake, **person, **SEWAGE)
+
+    again = register(other, **person, **SEWAGE_AGAIN)
+    third = register(other, **person, **SEWAGE)  # now from what `other` holds in memory
+
+    assert again["repeat_of"] == first["id"]
+    assert third["repeat_of"] == again["id"]
+    assert {s["petition_id"] for s in third["similar_petitions"]} == {first["id"], again["id"]}
+
+
+def test_a_restarted_process_knows_every_file_from_the_store(intake, settings_for, closing, store):
+    person = {"id_number": samples.id_number(), "phone": samples.mobile()}
+    first = register(intake, **person, **SEWAGE)
+    intake.close()
+
+    restarted = closing(IntakeApplication(settings_for(IntakeSettings, store=store)))
+
+    assert register(restarted, **person, **SEWAGE_AGAIN)["repeat_of"] == first["id"]

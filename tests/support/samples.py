@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from stdnum.cn import ric
@@ -13,8 +13,12 @@ from shared.integration.catalog import PETITION_REGISTERED, PETITION_ROUTED
 from shared.integration.envelope import IntegrationEvent
 
 
-def id_number(birth: str = "19800101") -> str:
-    """A resident ID number with a correct GB 11643 check digit."""
+def id_number(birth: str | None = None) -> str:
+    """A resident ID number with a correct GB 11643 check digit: of a random person (1 in ~20 million) unless
+    the birth date is given."""
+    if birth is None:
+        day = date(1940, 1, 1) + timedelta(days=random.randint(0, 65 * 365))
+        birth = day.strftime("%Y%m%d")
     body = f"330106{birth}{random.randint(100, 999)}"
     return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
 
