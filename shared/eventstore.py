@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
+from shared.audit import sealing
 from shared.groupcommit import GroupCommitter
 from shared.keyedlocks import KeyedLocks
 from shared.settings import PlatformSettings
@@ -93,7 +94,7 @@ def postgres_conninfo(settings: PlatformSettings) -> str:
 
 
 @contextlib.contextmanager
-def creating_store(settings: PlatformSettings, service: str) -> Iterator[None]:
+def creating_store(settings: PlatformSettings, service: str) -> Iterator[psycopg.Connection | None]:
     """Create the service's schema, and hold a lock while the caller lets the library create its tables.
 
     The library creates tables but not the schema that holds them. `CREATE ... IF NOT EXISTS` is not safe when
@@ -101,13 +102,13 @@ def creating_store(settings: PlatformSettings, service: str) -> Iterator[None]:
     processes with an advisory lock. SQLite serialises it by itself.
     """
     if settings.event_store != "postgres":
-        yield
+        yield None
         return
     with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext('xinfang:create-store'))")
         try:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{postgres_schema(settings, service)}"')
-            yield
+            yield conn
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext('xinfang:create-store'))")
 
@@ -119,8 +120,10 @@ class ServiceApplication(Application):
 
     def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None) -> None:
         self.settings = settings
-        with creating_store(settings, self.service_name):
+        with creating_store(settings, self.service_name) as conn:
             super().__init__(env={**store_env(settings, self.service_name), **(env or {})})
+            if conn is not None:  # every event is sealed into the audit ledger as it is inserted (shared/audit)
+                sealing.install(conn, postgres_schema(settings, self.service_name), self.recorder.events_table_name)
         # Consumers' effects are group-committed: concurrent workers share one transaction.
         self._processed = GroupCommitter(self._record_processed, store=f"{self.service_name}-processed")
         self._turns = KeyedLocks()

@@ -1,0 +1,114 @@
+"""Sealing in the same transaction as each event insert, in PostgreSQL (design §2.3-2.5).
+
+An AFTER INSERT trigger on the library's events table appends, for every stored event, an `audit_leaf` row: a
+gapless leaf index (not the notification id, which may have gaps), the per-aggregate chain (the previous event's
+leaf index and hash; versions must be contiguous from 1), the hash of the stored bytes and the database clock,
+forced non-decreasing. It serialises on the single `audit_log_head` row; the library already holds an exclusive
+lock on the table while it inserts, so this costs little. BEFORE UPDATE/DELETE/TRUNCATE triggers refuse changes
+to the events and the ledger: a guard against accidents and bugs, not against a superuser — the Merkle log,
+signed checkpoints and witnesses are what detect that.
+
+The SQLite embedded mode is not sealed yet (docs/audit.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.audit_log_head (
+    id boolean PRIMARY KEY CHECK (id), size bigint NOT NULL, last_recorded_at bigint NOT NULL);
+INSERT INTO {schema}.audit_log_head VALUES (true, 0, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS {schema}.audit_stream_head (
+    originator_id uuid PRIMARY KEY, version bigint NOT NULL, leaf_index bigint NOT NULL, leaf_hash bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS {schema}.audit_leaf (
+    leaf_index bigint PRIMARY KEY,
+    notification_id bigint NOT NULL UNIQUE,
+    originator_id uuid NOT NULL,
+    originator_version bigint NOT NULL,
+    entry bytea NOT NULL,
+    leaf_hash bytea NOT NULL,
+    UNIQUE (originator_id, originator_version));
+
+CREATE OR REPLACE FUNCTION {schema}.audit_seal() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $seal$
+DECLARE
+    leaf bigint;
+    last_at bigint;
+    at_us bigint;
+    prev_version bigint;
+    prev_index bigint;
+    prev_hash bytea;
+    topic bytea := convert_to(NEW.topic, 'UTF8');
+    entry bytea;
+BEGIN
+    SELECT size, last_recorded_at INTO leaf, last_at FROM {schema}.audit_log_head WHERE id FOR UPDATE;
+    at_us := greatest(last_at, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint);
+    SELECT version, leaf_index, leaf_hash INTO prev_version, prev_index, prev_hash
+        FROM {schema}.audit_stream_head WHERE originator_id = NEW.originator_id FOR UPDATE;
+    IF prev_version IS NULL THEN
+        IF NEW.originator_version <> 1 THEN
+            RAISE EXCEPTION 'audit: the first event of % has version %, not 1', NEW.originator_id, NEW.originator_version;
+        END IF;
+        prev_index := -1;  -- u64 2^64-1: no previous event
+        prev_hash := decode(repeat('00', 32), 'hex');
+    ELSIF NEW.originator_version <> prev_version + 1 THEN
+        RAISE EXCEPTION 'audit: event % of % follows version %', NEW.originator_version, NEW.originator_id, prev_version;
+    END IF;
+    entry := convert_to(E'petition-audit/entry/v1\n', 'UTF8')
+        || int8send(leaf) || uuid_send(NEW.originator_id) || int8send(NEW.originator_version)
+        || int8send(prev_index) || prev_hash
+        || int2send(length(topic)::smallint) || topic
+        || sha256(convert_to(E'petition-audit/payload/v1\n', 'UTF8') || NEW.state)
+        || int8send(at_us);
+    INSERT INTO {schema}.audit_leaf VALUES (leaf, NEW.notification_id, NEW.originator_id, NEW.originator_version,
+                                            entry, sha256('\\x00'::bytea || entry));
+    INSERT INTO {schema}.audit_stream_head VALUES (NEW.originator_id, NEW.originator_version, leaf,
+                                                   sha256('\\x00'::bytea || entry))
+        ON CONFLICT (originator_id) DO UPDATE
+        SET version = EXCLUDED.version, leaf_index = EXCLUDED.leaf_index, leaf_hash = EXCLUDED.leaf_hash;
+    UPDATE {schema}.audit_log_head SET size = leaf + 1, last_recorded_at = at_us WHERE id;
+    RETURN NULL;
+END
+$seal$;
+
+CREATE OR REPLACE FUNCTION {schema}.audit_refuse() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $refuse$
+BEGIN
+    RAISE EXCEPTION 'append-only: % on %.% is refused', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME;
+END
+$refuse$;
+
+"""
+
+# Created once per store: re-creating a trigger takes an exclusive lock on a table other processes write to.
+_TRIGGERS = """
+CREATE TRIGGER audit_seal AFTER INSERT ON {schema}.{events} FOR EACH ROW EXECUTE FUNCTION {schema}.audit_seal();
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {schema}.{events}
+    FOR EACH ROW EXECUTE FUNCTION {schema}.audit_refuse();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {schema}.{events}
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.audit_refuse();
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {schema}.audit_leaf
+    FOR EACH ROW EXECUTE FUNCTION {schema}.audit_refuse();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {schema}.audit_leaf
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.audit_refuse();
+"""
+
+
+def install(conn: Any, schema: str, events_table: str) -> None:
+    """Create the ledger tables, functions and triggers on `schema`.`events_table` (idempotent; the caller holds the
+    store-creation lock). Install it with the store: the trigger refuses an aggregate whose first sealed event is
+    not version 1."""
+
+    def render(template: str) -> str:
+        return template.replace("{schema}", sql.Identifier(schema).as_string(conn)).replace(
+            "{events}", sql.Identifier(events_table).as_string(conn))
+
+    conn.execute(render(_DDL))
+    present = conn.execute(
+        "SELECT 1 FROM pg_trigger WHERE tgname = 'audit_seal' AND tgrelid = %s::regclass",
+        (f"{sql.Identifier(schema).as_string(conn)}.{sql.Identifier(events_table).as_string(conn)}",)).fetchone()
+    if not present:
+        conn.execute(render(_TRIGGERS))

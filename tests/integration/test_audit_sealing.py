@@ -1,0 +1,143 @@
+"""Sealing on a real PostgreSQL: every event inserted by the services is sealed in the same transaction, with the
+same entry bytes the Python verifier computes; the events and the ledger refuse updates, deletes and truncation;
+and a superuser who edits, deletes or reorders events behind the guards is caught, naming the event."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from services.intake.application import IntakeApplication
+from services.intake.settings import IntakeSettings
+from shared.audit.entries import Entry, payload_hash
+from shared.audit.verify import Leaf, StoredEvent, verify_ledger
+from shared.contracts.registration import RegisterPetition
+from shared.eventstore import postgres_conninfo, postgres_schema
+from tests.support import samples
+
+
+@pytest.fixture
+def intake(settings_for, closing) -> IntakeApplication:
+    app = closing(IntakeApplication(settings_for(IntakeSettings, store="postgres")))
+    for _ in range(3):
+        app.register_petition(RegisterPetition.model_validate(samples.petition()))
+    person = {"id_number": samples.id_number(), "phone": samples.mobile()}
+    for _ in range(2):  # one person twice: the petitioner files get a second version
+        app.register_petition(RegisterPetition.model_validate(samples.petition(**person)))
+    return app
+
+
+def database(app: IntakeApplication) -> psycopg.Connection:
+    return psycopg.connect(postgres_conninfo(app.settings), autocommit=True)
+
+
+def names(app: IntakeApplication) -> tuple[str, str]:
+    schema = postgres_schema(app.settings, "intake")
+    return f'"{schema}"', f'"{schema}"."{app.recorder.events_table_name}"'
+
+
+def read(app: IntakeApplication) -> tuple[list[Leaf], list[StoredEvent]]:
+    schema, events = names(app)
+    with database(app) as conn:
+        leaves = [Leaf(i, bytes(e), bytes(h)) for i, e, h in
+                  conn.execute(f"SELECT leaf_index, entry, leaf_hash FROM {schema}.audit_leaf ORDER BY leaf_index")]
+        stored = [StoredEvent(UUID(str(o)), v, t, bytes(s)) for o, v, t, s in
+                  conn.execute(f"SELECT originator_id, originator_version, topic, state FROM {events}")]
+    return leaves, stored
+
+
+def as_superuser(app: IntakeApplication, *statements: str) -> None:
+    """What a DBA can do: switch the guards off, change the table, switch them on."""
+    _schema, events = names(app)
+    with database(app) as conn:
+        conn.execute(f"ALTER TABLE {events} DISABLE TRIGGER USER")
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"ALTER TABLE {events} ENABLE TRIGGER USER")
+
+
+def test_every_event_is_sealed_with_the_bytes_the_verifier_computes(intake):
+    leaves, stored = read(intake)
+
+    assert len(leaves) == len(stored) == 5 * 3  # each petition, and an event on each of its two petitioner files
+    assert [leaf.leaf_index for leaf in leaves] == list(range(len(leaves)))
+    for leaf in leaves:
+        entry = Entry.decode(leaf.entry)
+        event = next(e for e in stored if (e.originator_id, e.originator_version)
+                     == (entry.originator_id, entry.originator_version))
+        again = Entry(entry.leaf_index, event.originator_id, event.originator_version, entry.prev_leaf_index,
+                      entry.prev_leaf_hash, event.topic, payload_hash(event.state), entry.recorded_at_us)
+        assert again.encode() == leaf.entry  # SQL and Python agree byte for byte
+    verdict = verify_ledger(leaves, stored)
+    assert verdict.ok, str(verdict)
+    assert verdict.checked == len(stored)
+
+
+@pytest.mark.parametrize("statement", ["UPDATE {events} SET topic = topic", "DELETE FROM {events}",
+                                       "TRUNCATE {events}", "DELETE FROM {schema}.audit_leaf",
+                                       "UPDATE {schema}.audit_leaf SET entry = entry"])
+def test_the_events_and_the_ledger_are_append_only(intake, statement):
+    schema, events = names(intake)
+    with database(intake) as conn, pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+        conn.execute(statement.format(schema=schema, events=events))
+
+
+def some_event(app: IntakeApplication, version: int = 1) -> dict[str, Any]:
+    _schema, events = names(app)
+    with database(app) as conn:
+        row = conn.execute(f"SELECT originator_id, originator_version FROM {events} WHERE originator_version = %s "
+                           "ORDER BY notification_id LIMIT 1", (version,)).fetchone()
+    return {"id": str(row[0]), "version": row[1]}
+
+
+def test_a_changed_byte_is_caught_and_the_event_named(intake):
+    target = some_event(intake)
+    _schema, events = names(intake)
+    as_superuser(intake, f"UPDATE {events} SET state = overlay(state placing '\\x20'::bytea from 10 for 1) "
+                         f"WHERE originator_id = '{target['id']}' AND originator_version = 1")
+
+    verdict = verify_ledger(*read(intake))
+
+    assert not verdict.ok
+    assert target["id"] in str(verdict) and "bytes were changed" in str(verdict)
+
+
+def test_a_deleted_event_is_caught(intake):
+    target = some_event(intake, version=2)
+    _schema, events = names(intake)
+    as_superuser(intake, f"DELETE FROM {events} WHERE originator_id = '{target['id']}' AND originator_version = 2")
+
+    verdict = verify_ledger(*read(intake))
+
+    assert not verdict.ok and "missing from the store" in str(verdict) and target["id"] in str(verdict)
+
+
+def test_two_events_swapped_are_caught(intake):
+    target = some_event(intake, version=2)
+    _schema, events = names(intake)
+    as_superuser(intake,
+                 f"UPDATE {events} SET originator_version = 99 WHERE originator_id = '{target['id']}' "
+                 "AND originator_version = 1",
+                 f"UPDATE {events} SET originator_version = 1 WHERE originator_id = '{target['id']}' "
+                 "AND originator_version = 2",
+                 f"UPDATE {events} SET originator_version = 2 WHERE originator_id = '{target['id']}' "
+                 "AND originator_version = 99")
+
+    verdict = verify_ledger(*read(intake))
+
+    assert not verdict.ok and target["id"] in str(verdict)
+
+
+def test_an_event_inserted_around_the_ledger_is_caught(intake):
+    target = some_event(intake, version=2)
+    _schema, events = names(intake)
+    as_superuser(intake, f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
+                         f"SELECT originator_id, 3, topic, state FROM {events} "
+                         f"WHERE originator_id = '{target['id']}' AND originator_version = 2")
+
+    verdict = verify_ledger(*read(intake))
+
+    assert not verdict.ok and "not sealed" in str(verdict)
