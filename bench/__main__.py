@@ -30,6 +30,8 @@ def main() -> None:
             print(f"    intake, group commit ({a['callers']} green callers) {a['intake_group_commit_per_s']:8.0f} /s"
                   f"   ({a['mean_registrations_per_transaction']:.1f} registrations per transaction)")
             print(f"    ratio                             {a['ratio']:8.1f} x   (target: at least 3x)")
+            print(f"    intake without audit sealing      {a['intake_unsealed_per_s']:8.0f} /s   -> sealing costs "
+                  f"{a['sealing_cost']:.0%} of registration throughput (target: at most 10%)")
         if "latency" in only:
             print("(b) POST -> routed organ in the status view, whole platform on PostgreSQL ...", flush=True)
             server, sink = SecantusServer(), SmtpSink()

@@ -1,7 +1,9 @@
 """Registrations through intake's application as intake runs them in production: on eventlet green threads
 (what `nameko run` does), with psycopg's wait_select. Run as a child process; prints one JSON line.
 
-    python -m bench.intake_green <schema-prefix> <seconds> <callers>
+    python -m bench.intake_green <schema-prefix> <seconds> <callers> [unsealed]
+
+`unsealed`: without the audit ledger's sealing trigger, to measure what sealing adds to the write path.
 """
 
 import eventlet
@@ -14,6 +16,7 @@ import time  # noqa: E402
 
 from prometheus_client import REGISTRY  # noqa: E402
 
+from services.intake.application import IntakeApplication  # noqa: E402
 from services.intake.bootstrap import build_application  # noqa: E402
 from services.intake.settings import IntakeSettings  # noqa: E402
 from shared.contracts.registration import RegisterPetition  # noqa: E402
@@ -25,8 +28,13 @@ def batch_size(part: str) -> float:
     return REGISTRY.get_sample_value(f"xinfang_group_commit_batch_size_{part}", {"store": "intake"}) or 0.0
 
 
-def main(prefix: str, seconds: float, callers: int) -> None:
-    app = build_application(IntakeSettings(EVENT_STORE="postgres", POSTGRES_SCHEMA_PREFIX=prefix, XINFANG_ENV="test"))
+def main(prefix: str, seconds: float, callers: int, sealed: bool = True) -> None:
+    settings = IntakeSettings(EVENT_STORE="postgres", POSTGRES_SCHEMA_PREFIX=prefix, XINFANG_ENV="test")
+    if sealed:
+        app = build_application(settings)
+    else:
+        IntakeApplication.sealed = False
+        app = build_application(settings)
     # Distinct petitioners, as in life (one person's petitions are checked against each other: the repeat check).
     commands = [RegisterPetition.model_validate(samples.petition()) for _ in range(int(seconds * 3000) + 1)]
     app.register_petition(commands.pop())  # warm up the pool and the committer
@@ -54,4 +62,4 @@ def main(prefix: str, seconds: float, callers: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]))
+    main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sealed=sys.argv[4:] != ["unsealed"])

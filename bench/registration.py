@@ -52,12 +52,13 @@ def plain_loop(settings: IntakeSettings, seconds: float) -> float:
     return count / elapsed
 
 
-def intake_green(prefix: str, seconds: float, callers: int) -> tuple[float, float]:
+def intake_green(prefix: str, seconds: float, callers: int, *, sealed: bool = True) -> tuple[float, float]:
     """(registrations per second, mean registrations per transaction) through intake's application, measured
     in a child process on eventlet green threads, as the intake service runs it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
     env.pop("PSYCOPG_WAIT_FUNC", None)  # shared/ picks wait_select under eventlet, as in the service
-    output = subprocess.run([sys.executable, "-m", "bench.intake_green", prefix, str(seconds), str(callers)],
+    arguments = [prefix, str(seconds), str(callers), *([] if sealed else ["unsealed"])]
+    output = subprocess.run([sys.executable, "-m", "bench.intake_green", *arguments],
                             cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
     measured = json.loads(output.strip().splitlines()[-1])
     return measured["per_s"], measured["per_transaction"]
@@ -65,17 +66,20 @@ def intake_green(prefix: str, seconds: float, callers: int) -> tuple[float, floa
 
 def run(prefix: str, seconds: float = 4.0, rounds: int = 3, callers: int = 64) -> dict[str, float]:
     settings = settings_for(prefix)
-    plain, grouped, batch_sizes = [], [], []
-    for _ in range(rounds):  # interleaved, so drift on a noisy machine hits both alike
+    plain, grouped, unsealed, batch_sizes = [], [], [], []
+    for _ in range(rounds):  # interleaved, so drift on a noisy machine hits all alike
         plain.append(plain_loop(settings, seconds))
         rate, batch = intake_green(prefix, seconds, callers)
         grouped.append(rate)
         batch_sizes.append(batch)
+        unsealed.append(intake_green(f"{prefix}u", seconds, callers, sealed=False)[0])
     result = {
         "plain_save_loop_per_s": statistics.median(plain),
         "intake_group_commit_per_s": statistics.median(grouped),
         "mean_registrations_per_transaction": statistics.median(batch_sizes),
+        "intake_unsealed_per_s": statistics.median(unsealed),
         "callers": callers,
     }
     result["ratio"] = result["intake_group_commit_per_s"] / result["plain_save_loop_per_s"]
+    result["sealing_cost"] = 1 - result["intake_group_commit_per_s"] / result["intake_unsealed_per_s"]
     return result

@@ -117,12 +117,15 @@ class ServiceApplication(Application):
     """Base of every service's application. Subclasses set `service_name`."""
 
     service_name: ClassVar[str]
+    # Every store is sealed into the audit ledger (shared/audit/sealing.py); only the bench turns it off, to
+    # measure what sealing costs.
+    sealed: ClassVar[bool] = True
 
     def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None) -> None:
         self.settings = settings
         with creating_store(settings, self.service_name) as conn:
             super().__init__(env={**store_env(settings, self.service_name), **(env or {})})
-            if conn is not None:  # every event is sealed into the audit ledger as it is inserted (shared/audit)
+            if conn is not None and self.sealed:  # every event is sealed into the audit ledger as it is inserted (shared/audit)
                 sealing.install(conn, postgres_schema(settings, self.service_name), self.recorder.events_table_name)
         # Consumers' effects are group-committed: concurrent workers share one transaction.
         self._processed = GroupCommitter(self._record_processed, store=f"{self.service_name}-processed")

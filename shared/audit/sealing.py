@@ -1,6 +1,6 @@
 """Sealing in the same transaction as each event insert, in PostgreSQL (design §2.3-2.5).
 
-An AFTER INSERT trigger on the library's events table appends, for every stored event, an `audit_leaf` row: a
+An AFTER INSERT statement trigger on the library's events table appends, for every stored event, an `audit_leaf` row: a
 gapless leaf index (not the notification id, which may have gaps), the per-aggregate chain (the previous event's
 leaf index and hash; versions must be contiguous from 1), the hash of the stored bytes and the database clock,
 forced non-decreasing. It serialises on the single `audit_log_head` row; the library already holds an exclusive
@@ -17,7 +17,7 @@ from typing import Any
 
 from psycopg import sql
 
-_DDL = """
+_DDL = r"""
 CREATE TABLE IF NOT EXISTS {schema}.audit_log_head (
     id boolean PRIMARY KEY CHECK (id), size bigint NOT NULL, last_recorded_at bigint NOT NULL);
 INSERT INTO {schema}.audit_log_head VALUES (true, 0, 0) ON CONFLICT DO NOTHING;
@@ -38,38 +38,60 @@ DECLARE
     leaf bigint;
     last_at bigint;
     at_us bigint;
+    r record;
     prev_version bigint;
     prev_index bigint;
     prev_hash bytea;
-    topic bytea := convert_to(NEW.topic, 'UTF8');
-    entry bytea;
+    topic_bytes bytea;
+    leaf_entry bytea;
+    leaf_digest bytea;
+    leaf_indexes bigint[] := '{}';
+    notification_ids bigint[] := '{}';
+    originators uuid[] := '{}';
+    versions bigint[] := '{}';
+    entries bytea[] := '{}';
+    hashes bytea[] := '{}';
 BEGIN
+    -- Once per INSERT statement (the library writes a transaction's events in one): one read and one update of
+    -- the head, one insert of all the leaves; the clock is read once (all of them were recorded together).
     SELECT size, last_recorded_at INTO leaf, last_at FROM {schema}.audit_log_head WHERE id FOR UPDATE;
     at_us := greatest(last_at, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint);
-    SELECT version, leaf_index, leaf_hash INTO prev_version, prev_index, prev_hash
-        FROM {schema}.audit_stream_head WHERE originator_id = NEW.originator_id FOR UPDATE;
-    IF prev_version IS NULL THEN
-        IF NEW.originator_version <> 1 THEN
-            RAISE EXCEPTION 'audit: the first event of % has version %, not 1', NEW.originator_id, NEW.originator_version;
+    FOR r IN SELECT s.originator_id, s.originator_version, s.topic, s.state, s.notification_id
+             FROM sealed_rows AS s ORDER BY s.notification_id LOOP
+        SELECT h.version, h.leaf_index, h.leaf_hash INTO prev_version, prev_index, prev_hash
+            FROM {schema}.audit_stream_head AS h WHERE h.originator_id = r.originator_id;
+        IF prev_version IS NULL THEN
+            IF r.originator_version <> 1 THEN
+                RAISE EXCEPTION 'audit: the first event of % has version %, not 1', r.originator_id, r.originator_version;
+            END IF;
+            prev_index := -1;  -- u64 2^64-1: no previous event
+            prev_hash := decode(repeat('00', 32), 'hex');
+        ELSIF r.originator_version <> prev_version + 1 THEN
+            RAISE EXCEPTION 'audit: event % of % follows version %', r.originator_version, r.originator_id, prev_version;
         END IF;
-        prev_index := -1;  -- u64 2^64-1: no previous event
-        prev_hash := decode(repeat('00', 32), 'hex');
-    ELSIF NEW.originator_version <> prev_version + 1 THEN
-        RAISE EXCEPTION 'audit: event % of % follows version %', NEW.originator_version, NEW.originator_id, prev_version;
-    END IF;
-    entry := convert_to(E'petition-audit/entry/v1\n', 'UTF8')
-        || int8send(leaf) || uuid_send(NEW.originator_id) || int8send(NEW.originator_version)
-        || int8send(prev_index) || prev_hash
-        || int2send(length(topic)::smallint) || topic
-        || sha256(convert_to(E'petition-audit/payload/v1\n', 'UTF8') || NEW.state)
-        || int8send(at_us);
-    INSERT INTO {schema}.audit_leaf VALUES (leaf, NEW.notification_id, NEW.originator_id, NEW.originator_version,
-                                            entry, sha256('\\x00'::bytea || entry));
-    INSERT INTO {schema}.audit_stream_head VALUES (NEW.originator_id, NEW.originator_version, leaf,
-                                                   sha256('\\x00'::bytea || entry))
-        ON CONFLICT (originator_id) DO UPDATE
-        SET version = EXCLUDED.version, leaf_index = EXCLUDED.leaf_index, leaf_hash = EXCLUDED.leaf_hash;
-    UPDATE {schema}.audit_log_head SET size = leaf + 1, last_recorded_at = at_us WHERE id;
+        topic_bytes := convert_to(r.topic, 'UTF8');
+        leaf_entry := convert_to(E'petition-audit/entry/v1\n', 'UTF8')
+            || int8send(leaf) || uuid_send(r.originator_id) || int8send(r.originator_version)
+            || int8send(prev_index) || prev_hash
+            || int2send(length(topic_bytes)::smallint) || topic_bytes
+            || sha256(convert_to(E'petition-audit/payload/v1\n', 'UTF8') || r.state)
+            || int8send(at_us);
+        leaf_digest := sha256('\x00'::bytea || leaf_entry);
+        -- Written per event: a later event of the same aggregate in this statement chains on it.
+        INSERT INTO {schema}.audit_stream_head VALUES (r.originator_id, r.originator_version, leaf, leaf_digest)
+            ON CONFLICT (originator_id) DO UPDATE
+            SET version = EXCLUDED.version, leaf_index = EXCLUDED.leaf_index, leaf_hash = EXCLUDED.leaf_hash;
+        leaf_indexes := leaf_indexes || leaf;
+        notification_ids := notification_ids || r.notification_id;
+        originators := originators || r.originator_id;
+        versions := versions || r.originator_version;
+        entries := entries || leaf_entry;
+        hashes := hashes || leaf_digest;
+        leaf := leaf + 1;
+    END LOOP;
+    INSERT INTO {schema}.audit_leaf
+        SELECT * FROM unnest(leaf_indexes, notification_ids, originators, versions, entries, hashes);
+    UPDATE {schema}.audit_log_head SET size = leaf, last_recorded_at = at_us WHERE id;
     RETURN NULL;
 END
 $seal$;
@@ -85,7 +107,8 @@ $refuse$;
 
 # Created once per store: re-creating a trigger takes an exclusive lock on a table other processes write to.
 _TRIGGERS = """
-CREATE TRIGGER audit_seal AFTER INSERT ON {schema}.{events} FOR EACH ROW EXECUTE FUNCTION {schema}.audit_seal();
+CREATE TRIGGER audit_seal AFTER INSERT ON {schema}.{events} REFERENCING NEW TABLE AS sealed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.audit_seal();
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {schema}.{events}
     FOR EACH ROW EXECUTE FUNCTION {schema}.audit_refuse();
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {schema}.{events}

@@ -141,3 +141,27 @@ def test_an_event_inserted_around_the_ledger_is_caught(intake):
     verdict = verify_ledger(*read(intake))
 
     assert not verdict.ok and "not sealed" in str(verdict)
+
+
+def test_several_events_of_one_aggregate_in_one_transaction_chain_on_each_other(settings_for, closing):
+    from services.supervision.bootstrap import build_application as build_supervision
+    from services.supervision.settings import SupervisionSettings
+
+    supervision = closing(build_supervision(settings_for(SupervisionSettings, store="postgres")))
+    earlier = samples.registered_event(1)
+    supervision.open_case(earlier)
+    # A repeat of an open case is opened and refused in one save: two events of one case in one statement.
+    supervision.open_case(samples.registered_event(2, repeat_of=earlier.subject,
+                                                   similar_petitions=[{"petition_id": earlier.subject,
+                                                                       "similarity": 90.0}]))
+    schema = postgres_schema(supervision.settings, "supervision")
+    events = f'"{schema}"."{supervision.recorder.events_table_name}"'
+    with psycopg.connect(postgres_conninfo(supervision.settings), autocommit=True) as conn:
+        leaves = [Leaf(i, bytes(e), bytes(h)) for i, e, h in
+                  conn.execute(f'SELECT leaf_index, entry, leaf_hash FROM "{schema}".audit_leaf')]
+        stored = [StoredEvent(UUID(str(o)), v, t, bytes(s)) for o, v, t, s in
+                  conn.execute(f"SELECT originator_id, originator_version, topic, state FROM {events}")]
+
+    verdict = verify_ledger(leaves, stored)
+    assert verdict.ok, str(verdict)
+    assert verdict.checked == 3
