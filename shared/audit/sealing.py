@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS {schema}.audit_leaf (
     entry bytea NOT NULL,
     leaf_hash bytea NOT NULL,
     UNIQUE (originator_id, originator_version));
+CREATE TABLE IF NOT EXISTS {schema}.audit_checkpoint (
+    size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 
 CREATE OR REPLACE FUNCTION {schema}.audit_seal() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $seal$

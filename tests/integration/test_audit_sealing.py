@@ -165,3 +165,93 @@ def test_several_events_of_one_aggregate_in_one_transaction_chain_on_each_other(
     verdict = verify_ledger(leaves, stored)
     assert verdict.ok, str(verdict)
     assert verdict.checked == 3
+
+
+# --- checkpoints, export and the offline verifier ------------------------------------------------------------------
+
+def ledger_for(app: IntakeApplication, conn: psycopg.Connection):
+    from shared.audit.ledger import Ledger
+
+    return Ledger(conn, postgres_schema(app.settings, "intake"), app.recorder.events_table_name)
+
+
+def exported(app: IntakeApplication, key_file, *, checkpoint: bool = True) -> list[str]:
+    import io
+
+    from shared.audit.ledger import origin
+
+    with database(app) as conn:
+        ledger = ledger_for(app, conn)
+        if checkpoint:
+            ledger.checkpoint(origin("330106", "intake"), key_file)
+        out = io.StringIO()
+        ledger.export(origin("330106", "intake"), out)
+    return out.getvalue().splitlines()
+
+
+@pytest.fixture
+def signing_key(tmp_path):
+    from shared.audit.checkpoint import generate_key
+
+    path = tmp_path / "intake-audit.key"
+    return path, generate_key(path)
+
+
+def test_an_export_verifies_offline_with_the_published_key(intake, signing_key, tmp_path):
+    from shared.audit.verifier import main as verifier
+
+    key_file, public = signing_key
+    export_file = tmp_path / "intake.jsonl"
+    export_file.write_text("\n".join(exported(intake, key_file)) + "\n", encoding="utf-8")
+
+    assert verifier([str(export_file), "--public-key", public.hex()]) == 0
+    assert verifier([str(export_file), "--public-key", bytes(32).hex()]) == 1  # not the published key
+
+
+def test_a_changed_byte_in_the_export_file_is_named(intake, signing_key):
+    from shared.audit.verifier import verify_export
+
+    key_file, public = signing_key
+    lines = exported(intake, key_file)
+    event_line = next(i for i, line in enumerate(lines) if '"event"' in line)
+    record = __import__("json").loads(lines[event_line])
+    state = bytearray(__import__("base64").b64decode(record["state"]))
+    state[5] ^= 1
+    record["state"] = __import__("base64").b64encode(bytes(state)).decode()
+    lines[event_line] = __import__("json").dumps(record)
+
+    verdict = verify_export(lines, public)
+
+    assert not verdict.ok and record["event"] in str(verdict) and "bytes were changed" in str(verdict)
+
+
+def test_a_stream_rewritten_and_resealed_after_the_checkpoint_is_caught(intake, signing_key):
+    """The strongest operator attack short of forging a signature: change an event, then recompute its entry and
+    leaf hash (and everything chained to it) so the ledger is self-consistent again."""
+    from shared.audit.verifier import verify_export
+
+    key_file, public = signing_key
+    exported(intake, key_file)  # the checkpoint is signed and kept
+    target = some_event(intake)
+    schema, events = names(intake)
+    leaves, stored = read(intake)
+    leaf = next(leaf for leaf in leaves if str(Entry.decode(leaf.entry).originator_id) == target["id"])
+    old = Entry.decode(leaf.entry)
+    forged_state = next(e.state for e in stored if str(e.originator_id) == target["id"]).replace(b"}", b",\"x\":1}", 1)
+    forged = Entry(old.leaf_index, old.originator_id, old.originator_version, old.prev_leaf_index,
+                   old.prev_leaf_hash, old.topic, payload_hash(forged_state), old.recorded_at_us)
+    from shared.audit.merkle import leaf_hash
+
+    as_superuser(intake, f"UPDATE {events} SET state = '\\x{forged_state.hex()}'::bytea "
+                         f"WHERE originator_id = '{target['id']}' AND originator_version = 1")
+    with database(intake) as conn:
+        conn.execute(f"ALTER TABLE {schema}.audit_leaf DISABLE TRIGGER USER")
+        conn.execute(f"UPDATE {schema}.audit_leaf SET entry = %s, leaf_hash = %s WHERE leaf_index = %s",
+                     (forged.encode(), leaf_hash(forged.encode()), old.leaf_index))
+        conn.execute(f"ALTER TABLE {schema}.audit_leaf ENABLE TRIGGER USER")
+    # (This event is the first of its aggregate with no later versions here, so nothing else chains on it.)
+
+    lines = exported(intake, key_file, checkpoint=False)  # the earlier, honest checkpoint travels with it
+
+    verdict = verify_export(lines, public)
+    assert not verdict.ok and "do not match the signed checkpoint" in str(verdict)

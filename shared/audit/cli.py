@@ -1,0 +1,63 @@
+"""The operator's audit commands (PostgreSQL stores):
+
+    python -m shared.audit.cli keygen KEY_FILE                      a new Ed25519 key; prints the public key (hex)
+    python -m shared.audit.cli checkpoint SERVICE --key KEY_FILE    sign the service's ledger as it stands
+    python -m shared.audit.cli export SERVICE --out FILE            the full log with its latest checkpoint
+
+The auditor checks an export with `python -m shared.audit.verifier FILE --public-key HEX`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import psycopg
+
+from shared.audit.checkpoint import generate_key
+from shared.audit.ledger import Ledger, origin
+from shared.eventstore import postgres_conninfo, postgres_schema
+from shared.settings import PlatformSettings
+
+SERVICES = ("intake", "routing", "supervision", "notification")
+
+
+def ledger_of(settings: PlatformSettings, service: str, conn: psycopg.Connection) -> Ledger:
+    return Ledger(conn, postgres_schema(settings, service), f"{service}_events")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Audit log: keys, checkpoints, exports.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    keygen = commands.add_parser("keygen")
+    keygen.add_argument("key_file", type=Path)
+    checkpoint = commands.add_parser("checkpoint")
+    checkpoint.add_argument("service", choices=SERVICES)
+    checkpoint.add_argument("--key", type=Path, required=True)
+    export = commands.add_parser("export")
+    export.add_argument("service", choices=SERVICES)
+    export.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "keygen":
+        print(generate_key(args.key_file).hex())
+        return 0
+    settings = PlatformSettings()
+    if settings.event_store != "postgres":
+        print("the audit ledger is kept on PostgreSQL stores only (EVENT_STORE=postgres)", file=sys.stderr)
+        return 2
+    with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+        ledger = ledger_of(settings, args.service, conn)
+        log_origin = origin(settings.county_code, args.service)
+        if args.command == "checkpoint":
+            print(ledger.checkpoint(log_origin, args.key), end="")
+        else:
+            with args.out.open("w", encoding="utf-8") as out:
+                count = ledger.export(log_origin, out)
+            print(f"{count} events exported to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
