@@ -10,7 +10,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import latency, registration
+from bench import audit, latency, registration
 from tests.support.platform import delete_topology, drop_schemas, unique_name
 from tests.support.servers import SecantusServer, SmtpSink
 
@@ -18,7 +18,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def main() -> None:
-    only = set(sys.argv[1:]) or {"registration", "latency"}
+    only = set(sys.argv[1:]) or {"registration", "latency", "audit"}
     run = unique_name("bench")
     results: dict[str, object] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     try:
@@ -61,6 +61,16 @@ def main() -> None:
             for name, ms in list(target["cpu_ms_per_petition"].items())[:14]:
                 print(f"      {ms:6.1f} ms  {name}")
             print(f"      {cpu_total:6.1f} ms  total -> at most {2000 / cpu_total:.0f} petitions/s on this machine")
+        if "audit" in only:
+            print("(c) the audit log, PostgreSQL ...", flush=True)
+            c = audit.run(f"{run}c", Path(tempfile.mkdtemp()))
+            results["audit"] = c
+            v, r = c["verification"], c["replay"]
+            print(f"    verifying a full export            {v['verify_per_s']:8.0f} events/s   ({v['events']} events)")
+            print(f"    plain parse-and-hash loop           {v['ceiling_per_s']:8.0f} events/s   -> {v['ratio']:.0%} "
+                  f"of the ceiling (target: at least 70%)")
+            print(f"    replaying a {r['events']}-event case from the stores  {r['replay_ms']:6.1f} ms   (the library's plain "
+                  f"load of the case: {r['plain_load_ms']:.1f} ms; target: under 50 ms)")
     finally:
         with contextlib.suppress(Exception):
             drop_schemas(run)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import re
@@ -17,6 +18,7 @@ from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
+from shared.audit.replay import StoreReader
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -46,6 +48,21 @@ class Gateway:
     users: UserDirectory
     tokens: TokenService
     rate_limits: RateLimits
+    _store_reader: StoreReader | None = None
+    _store_reader_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def store_reader(self) -> StoreReader:
+        """Read-only access to the services' event stores for auditors, opened on first use."""
+        with self._store_reader_lock:
+            if self._store_reader is None:
+                self._store_reader = StoreReader(self.settings.for_follower())
+            return self._store_reader
+
+    def close(self) -> None:
+        self.intake.close()
+        self.rpc.close()
+        if self._store_reader is not None:
+            self._store_reader.close()
 
 
 def gateway(request: Request) -> Gateway:

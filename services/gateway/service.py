@@ -12,7 +12,7 @@ from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.deps import Gateway, RateLimits
 from services.gateway.bodylimit import BodySizeLimit
 from services.gateway.metrics import MetricsMiddleware
-from services.gateway.routes import auth, lifecycle, petitions, system
+from services.gateway.routes import audit, auth, lifecycle, petitions, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
 from shared.observability import configure_logging
@@ -42,8 +42,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        gateway.intake.close()
-        gateway.rpc.close()
+        gateway.close()
 
     app = FastAPI(title="信访事项处理平台 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.gateway = gateway
@@ -57,4 +56,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(lifecycle.router)
     app.include_router(auth.router)
     app.include_router(system.router)
+    app.include_router(audit.router)
     return app

@@ -12,14 +12,13 @@ when everything verifies.
 from __future__ import annotations
 
 import argparse
-import base64
+import binascii
+from binascii import a2b_base64
 import json
 import sys
 from collections.abc import Iterable
-from uuid import UUID
 
 from shared.audit.checkpoint import CheckpointError, verify as verify_note
-from shared.audit.merkle import root
 from shared.audit.verify import Leaf, StoredEvent, Verdict, verify_ledger
 
 EXPORT_FORMAT = "petition-audit/export/v1"
@@ -46,18 +45,17 @@ def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = 
         try:
             record = json.loads(line)
             if "leaf" in record:
-                leaves.append(Leaf(record["leaf"], base64.b64decode(record["entry"]), bytes.fromhex(record["leaf_hash"])))
+                leaves.append(Leaf(record["leaf"], a2b_base64(record["entry"]), None))  # hashed by the check
             else:
-                events.append(StoredEvent(UUID(record["event"]), record["version"], record["topic"],
-                                          base64.b64decode(record["state"])))
-        except (ValueError, KeyError, TypeError) as error:
+                events.append(StoredEvent(bytes.fromhex(record["event"].replace("-", "")), record["version"],
+                                          record["topic"], a2b_base64(record["state"])))
+        except (ValueError, KeyError, TypeError, binascii.Error) as error:
             return Verdict(problems=[f"line {number}: unreadable ({error})"])
-    leaves.sort(key=lambda leaf: leaf.leaf_index)
-    covered = [leaf.leaf_hash for leaf in leaves[:checkpoint.size]]
-    if len(covered) < checkpoint.size or root(covered) != checkpoint.root:
-        return Verdict(problems=[f"the first {checkpoint.size} leaves do not match the signed checkpoint: the ledger "
-                                 "was rewritten or cut after it was signed"])
-    return verify_ledger(leaves, events)
+    verdict = verify_ledger(leaves, events, covered=checkpoint.size)
+    if verdict.ok and verdict.covered_root != checkpoint.root:
+        verdict.problems.append(f"the first {checkpoint.size} leaves do not match the signed checkpoint: the ledger "
+                                "was rewritten or cut after it was signed")
+    return verdict
 
 
 def main(argv: list[str] | None = None) -> int:

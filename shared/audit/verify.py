@@ -10,24 +10,25 @@ the whole ledger to a signed checkpoint.
 
 from __future__ import annotations
 
+import hashlib
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from uuid import UUID
 
-from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, Entry, payload_hash
-from shared.audit.merkle import leaf_hash, root
+from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, TAG_ENTRY, TAG_PAYLOAD
+from shared.audit.merkle import root
 
 
-@dataclass(frozen=True)
-class Leaf:
+class Leaf(NamedTuple):  # tuples: an export holds one per event, and they are built by the million
     leaf_index: int
     entry: bytes
-    leaf_hash: bytes
+    leaf_hash: bytes | None  # as recorded; None: computed from the entry (an export need not carry it)
 
 
-@dataclass(frozen=True)
-class StoredEvent:
-    originator_id: UUID
+class StoredEvent(NamedTuple):
+    originator_id: UUID | bytes  # bytes: the 16 raw bytes (what the verifier reads from an export)
     originator_version: int
     topic: str
     state: bytes
@@ -38,6 +39,7 @@ class Verdict:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
     root: bytes = b""
+    covered_root: bytes | None = None  # the root of the first `covered` leaves, when asked for
 
     @property
     def ok(self) -> bool:
@@ -49,58 +51,81 @@ class Verdict:
         return f"FAILED after {self.checked} events: {self.problems[0]}"
 
 
-def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent]) -> Verdict:
-    stored = {(e.originator_id, e.originator_version): e for e in events}
+_FIXED = struct.Struct(">Q16sQQ32sH")
+_TAIL = struct.Struct(">32sQ")
+
+
+def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent], *, covered: int | None = None) -> Verdict:
+    # Keys are the 16 raw id bytes (building UUID objects per event would cost a fifth of the time).
+    stored = {(_raw(e.originator_id), e.originator_version): e for e in events}
     verdict = Verdict()
-    heads: dict[UUID, tuple[int, int, bytes]] = {}  # aggregate -> (version, leaf index, leaf hash)
-    sealed: set[tuple[UUID, int]] = set()
+    heads: dict[bytes, tuple[int, int, bytes]] = {}  # aggregate -> (version, leaf index, leaf hash)
+    sealed: set[tuple[bytes, int]] = set()
     last_at = 0
     hashes = []
+    sha256 = hashlib.sha256
     for position, leaf in enumerate(sorted(leaves, key=lambda item: item.leaf_index)):
-        where = f"leaf {leaf.leaf_index}"
+        entry = leaf.entry
         if leaf.leaf_index != position:
-            verdict.problems.append(f"{where}: expected leaf {position} (a leaf is missing or out of order)")
+            verdict.problems.append(f"leaf {leaf.leaf_index}: expected leaf {position} (a leaf is missing or out of order)")
             break
-        if leaf_hash(leaf.entry) != leaf.leaf_hash:
-            verdict.problems.append(f"{where}: the leaf hash does not hash its entry (entry or hash changed)")
+        digest = sha256(b"\x00" + entry).digest()
+        if leaf.leaf_hash is not None and digest != leaf.leaf_hash:
+            verdict.problems.append(f"leaf {leaf.leaf_index}: the leaf hash does not hash its entry (entry or hash changed)")
             break
         try:
-            entry = Entry.decode(leaf.entry)
-        except ValueError as error:
-            verdict.problems.append(f"{where}: {error}")
+            if not entry.startswith(TAG_ENTRY):
+                raise ValueError("not a petition-audit/entry/v1 entry")
+            index, originator, version, prev_index, prev_hash, topic_length = _FIXED.unpack_from(entry, len(TAG_ENTRY))
+            topic_at = len(TAG_ENTRY) + _FIXED.size
+            payload, recorded_at = _TAIL.unpack_from(entry, topic_at + topic_length)
+            if topic_at + topic_length + _TAIL.size != len(entry):
+                raise ValueError("malformed entry: wrong length")
+            topic = entry[topic_at:topic_at + topic_length].decode("utf-8")
+        except (struct.error, UnicodeDecodeError, ValueError) as error:
+            verdict.problems.append(f"leaf {leaf.leaf_index}: {error}")
             break
-        key = (entry.originator_id, entry.originator_version)
-        where = f"{where} (aggregate {entry.originator_id} version {entry.originator_version})"
-        if entry.leaf_index != leaf.leaf_index:
-            verdict.problems.append(f"{where}: the entry says leaf {entry.leaf_index}")
+        if index != leaf.leaf_index:
+            verdict.problems.append(f"{_named(leaf, originator, version)}: the entry says leaf {index}")
             break
-        event = stored.get(key)
+        event = stored.get((originator, version))
         if event is None:
-            verdict.problems.append(f"{where}: the sealed event is missing from the store (deleted)")
+            verdict.problems.append(f"{_named(leaf, originator, version)}: the sealed event is missing from the store (deleted)")
             break
-        if event.topic != entry.topic or payload_hash(event.state) != entry.payload_hash:
-            verdict.problems.append(f"{where}: the stored event differs from what was sealed (its bytes were changed)")
+        if event.topic != topic or sha256(TAG_PAYLOAD + event.state).digest() != payload:
+            verdict.problems.append(f"{_named(leaf, originator, version)}: the stored event differs from what was sealed (its bytes were changed)")
             break
-        previous = heads.get(entry.originator_id)
+        previous = heads.get(originator)
         expected = (NO_PREVIOUS_INDEX, NO_PREVIOUS_HASH, 1) if previous is None else (
             previous[1], previous[2], previous[0] + 1)
-        if (entry.prev_leaf_index, entry.prev_leaf_hash, entry.originator_version) != expected:
-            verdict.problems.append(f"{where}: breaks the aggregate's chain (an event was removed, reordered or "
+        if (prev_index, prev_hash, version) != expected:
+            verdict.problems.append(f"{_named(leaf, originator, version)}: breaks the aggregate's chain (an event was removed, reordered or "
                                     "rewritten)")
             break
-        if entry.recorded_at_us < last_at:
-            verdict.problems.append(f"{where}: recorded before the leaf preceding it")
+        if recorded_at < last_at:
+            verdict.problems.append(f"{_named(leaf, originator, version)}: recorded before the leaf preceding it")
             break
-        heads[entry.originator_id] = (entry.originator_version, leaf.leaf_index, leaf.leaf_hash)
-        sealed.add(key)
-        last_at = entry.recorded_at_us
-        hashes.append(leaf.leaf_hash)
+        heads[originator] = (version, leaf.leaf_index, digest)
+        sealed.add((originator, version))
+        last_at = recorded_at
+        hashes.append(digest)
         verdict.checked += 1
     if verdict.ok:
-        unsealed = sorted(set(stored) - sealed, key=lambda k: (str(k[0]), k[1]))
+        unsealed = sorted(set(stored) - sealed)
         if unsealed:
             aggregate, version = unsealed[0]
-            verdict.problems.append(f"aggregate {aggregate} version {version}: stored but not sealed (inserted "
-                                    "around the ledger)")
+            verdict.problems.append(f"aggregate {UUID(bytes=aggregate)} version {version}: stored but not sealed "
+                                    "(inserted around the ledger)")
         verdict.root = root(hashes)
+        if covered is not None:
+            verdict.covered_root = (verdict.root if covered == len(hashes)
+                                    else root(hashes[:covered]) if covered < len(hashes) else None)
     return verdict
+
+
+def _named(leaf: Leaf, originator: bytes, version: int) -> str:
+    return f"leaf {leaf.leaf_index} (aggregate {UUID(bytes=originator)} version {version})"
+
+
+def _raw(originator_id: UUID | bytes) -> bytes:
+    return originator_id.bytes if isinstance(originator_id, UUID) else originator_id

@@ -20,6 +20,7 @@ ACCOUNTS = {
     "chengguan": (Role.ORGAN_OFFICER, "330106001-ZF"),
     "rsj": (Role.ORGAN_OFFICER, "330106-RSJ"),
     "zfw": (Role.ORGAN_OFFICER, "330106-ZFW"),  # political-legal
+    "auditor": (Role.AUDITOR, "330106-XFJ"),
     "supervisor": (Role.SUPERVISOR, "330106-XFJ"),
     "county": (Role.ORGAN_OFFICER, "330106-ZF"),  # reviews (复查)
     "city": (Role.ORGAN_OFFICER, "3301-ZF"),  # re-reviews (复核)
