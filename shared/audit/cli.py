@@ -1,7 +1,9 @@
 """The operator's audit commands (PostgreSQL stores):
 
     python -m shared.audit.cli keygen KEY_FILE                      a new Ed25519 key; prints the public key (hex)
-    python -m shared.audit.cli checkpoint SERVICE --key KEY_FILE    sign the service's ledger as it stands
+    python -m shared.audit.cli checkpoint SERVICE --key KEY_FILE [--witness NAME=URL ...] [--every SECONDS]
+                                                                    sign the ledger, have witnesses cosign it
+                                                                    (--every: keep doing so; one active instance)
     python -m shared.audit.cli export SERVICE --out FILE            the full log with its latest checkpoint
 
 The auditor checks an export with `python -m shared.audit.verifier FILE --public-key HEX`.
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import psycopg
 
 from shared.audit.checkpoint import generate_key
-from shared.audit.ledger import Ledger, origin
+from shared.audit.ledger import Ledger, WitnessEndpoint, origin
 from shared.eventstore import postgres_conninfo, postgres_schema
 from shared.settings import PlatformSettings
 
@@ -35,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint = commands.add_parser("checkpoint")
     checkpoint.add_argument("service", choices=SERVICES)
     checkpoint.add_argument("--key", type=Path, required=True)
+    checkpoint.add_argument("--witness", action="append", default=[], metavar="NAME=URL")
+    checkpoint.add_argument("--every", type=float, help="seconds between checkpoints (default: sign once)")
     export = commands.add_parser("export")
     export.add_argument("service", choices=SERVICES)
     export.add_argument("--out", type=Path, required=True)
@@ -51,7 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         ledger = ledger_of(settings, args.service, conn)
         log_origin = origin(settings.county_code, args.service)
         if args.command == "checkpoint":
-            print(ledger.checkpoint(log_origin, args.key), end="")
+            witnesses = [WitnessEndpoint(*item.split("=", 1)) for item in args.witness]
+            if args.every is None:
+                print(ledger.checkpoint(log_origin, args.key, witnesses), end="")
+                return 0
+            # One active checkpointer per log: the others wait for the lock (a standby takes over on failure).
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"xinfang:audit-checkpointer:{log_origin}",))
+            while True:
+                ledger.checkpoint(log_origin, args.key, witnesses)
+                time.sleep(args.every)
         else:
             with args.out.open("w", encoding="utf-8") as out:
                 count = ledger.export(log_origin, out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
@@ -13,8 +14,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from shared.audit.checkpoint import Checkpoint, load_private_key, sign
-from shared.audit.merkle import root
+from shared.audit.checkpoint import load_private_key
 from shared.audit.verify import Leaf, StoredEvent
 
 EXPORT_FORMAT = "petition-audit/export/v1"
@@ -23,6 +23,12 @@ EXPORT_FORMAT = "petition-audit/export/v1"
 def origin(county_code: str, service: str) -> str:
     """The log's permanent identity (bump v1 only if a log must ever be restarted)."""
     return f"xinfang.{county_code}/{service}/audit/v1"
+
+
+@dataclass(frozen=True)
+class WitnessEndpoint:
+    name: str
+    url: str  # e.g. http://witness.province.example:8600
 
 
 class Ledger:
@@ -42,14 +48,25 @@ class Ledger:
         for originator, version, topic, state in self.conn.execute(query.format(self.events)):
             yield StoredEvent(UUID(str(originator)), version, topic, bytes(state))
 
-    def checkpoint(self, log_origin: str, key_file: Path) -> str:
-        """Sign the ledger as it stands and keep the note (the checkpointer's step, run once)."""
-        hashes = [leaf.leaf_hash for leaf in self.leaves()]
-        note = sign(Checkpoint(log_origin, len(hashes), root(hashes)), load_private_key(key_file))
+    def checkpoint(self, log_origin: str, key_file: Path, witnesses: list[WitnessEndpoint] | None = None) -> str:
+        """Sign the ledger as it stands, have the witnesses cosign it, keep the note (shared/audit/checkpointer)."""
+        from shared.audit.checkpointer import Checkpointer
+
+        return Checkpointer(self, log_origin, load_private_key(key_file), witnesses or []).run_once()
+
+    def store_checkpoint(self, size: int, tree_root: bytes, note: str) -> None:
         self.conn.execute(sql.SQL("INSERT INTO {}.audit_checkpoint (size, root, note) VALUES (%s, %s, %s) "
-                                  "ON CONFLICT (size) DO NOTHING").format(self.schema),
-                          (len(hashes), root(hashes), note))
-        return note
+                                  "ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note").format(self.schema),
+                          (size, tree_root, note))
+
+    def witness_size(self, name: str) -> int:
+        row = self.conn.execute(sql.SQL("SELECT size FROM {}.audit_witness WHERE name = %s").format(self.schema),
+                                (name,)).fetchone()
+        return row[0] if row else 0
+
+    def set_witness_size(self, name: str, size: int) -> None:
+        self.conn.execute(sql.SQL("INSERT INTO {}.audit_witness VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+                                  "SET size = EXCLUDED.size").format(self.schema), (name, size))
 
     def latest_checkpoint(self) -> str | None:
         row = self.conn.execute(sql.SQL("SELECT note FROM {}.audit_checkpoint ORDER BY size DESC LIMIT 1")

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS {schema}.audit_leaf (
     UNIQUE (originator_id, originator_version));
 CREATE TABLE IF NOT EXISTS {schema}.audit_checkpoint (
     size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS {schema}.audit_witness (name text PRIMARY KEY, size bigint NOT NULL);
 
 CREATE OR REPLACE FUNCTION {schema}.audit_seal() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $seal$

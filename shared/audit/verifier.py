@@ -19,12 +19,16 @@ import sys
 from collections.abc import Iterable
 
 from shared.audit.checkpoint import CheckpointError, verify as verify_note
+from shared.audit.witness import verify_cosignature
 from shared.audit.verify import Leaf, StoredEvent, Verdict, verify_ledger
 
 EXPORT_FORMAT = "petition-audit/export/v1"
 
 
-def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = None) -> Verdict:
+def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = None,
+                  witnesses: dict[str, bytes] | None = None, quorum: int | None = None) -> Verdict:
+    """`witnesses`: name -> public key of the witnesses the auditor trusts (from the provincial authority, never
+    from the export); `quorum`: how many of them must have cosigned the checkpoint (default: all)."""
     records = iter(lines)
     try:
         header = json.loads(next(records))
@@ -39,6 +43,13 @@ def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = 
         checkpoint = verify_note(header["checkpoint"], origin, public_key)
     except CheckpointError as error:
         return Verdict(problems=[f"checkpoint: {error}"])
+    witnesses = witnesses or {}
+    cosigned = [name for name, key in witnesses.items() if verify_cosignature(header["checkpoint"], name, key)]
+    needed = len(witnesses) if quorum is None else quorum
+    if len(cosigned) < needed:
+        missing = sorted(set(witnesses) - set(cosigned))
+        return Verdict(problems=[f"the checkpoint is cosigned by {len(cosigned)} of the {needed} witnesses required "
+                                 f"(missing: {', '.join(missing)}): it may show a log the witnesses never saw"])
     leaves: list[Leaf] = []
     events: list[StoredEvent] = []
     for number, line in enumerate(records, start=2):
@@ -63,9 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("export", help="the JSON-lines export file")
     parser.add_argument("--public-key", required=True, help="the log's Ed25519 public key (64 hex digits)")
     parser.add_argument("--origin", help="the log's origin, as published (default: the one the export names)")
+    parser.add_argument("--witness", action="append", default=[], metavar="NAME=PUBLIC_KEY_HEX",
+                        help="a witness whose cosignature is required (repeat for several)")
+    parser.add_argument("--quorum", type=int, help="how many of the witnesses must have cosigned (default: all)")
     args = parser.parse_args(argv)
+    witnesses = {name: bytes.fromhex(key) for name, key in (item.split("=", 1) for item in args.witness)}
     with open(args.export, encoding="utf-8") as lines:
-        verdict = verify_export(lines, bytes.fromhex(args.public_key), args.origin)
+        verdict = verify_export(lines, bytes.fromhex(args.public_key), args.origin, witnesses, args.quorum)
     print(verdict)
     return 0 if verdict.ok else 1
 

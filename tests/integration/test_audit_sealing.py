@@ -255,3 +255,73 @@ def test_a_stream_rewritten_and_resealed_after_the_checkpoint_is_caught(intake, 
 
     verdict = verify_export(lines, public)
     assert not verdict.ok and "do not match the signed checkpoint" in str(verdict)
+
+
+# --- witnesses -----------------------------------------------------------------------------------------------------
+
+def test_a_witness_cosigns_checkpoints_of_the_growing_log_and_refuses_it_once_rewritten(intake, signing_key, tmp_path,
+                                                                                         settings_for):
+    import socket
+
+    from prometheus_client import REGISTRY
+
+    from shared.audit.checkpoint import generate_key, load_private_key
+    from shared.audit.ledger import WitnessEndpoint, origin
+    from shared.audit.verifier import verify_export
+    from shared.audit.witness import Witness, serve, verify_cosignature
+
+    key_file, public = signing_key
+    log_origin = origin("330106", "intake")
+    witness_public = generate_key(tmp_path / "witness.key")
+    witness = Witness("province", load_private_key(tmp_path / "witness.key"), {log_origin: public},
+                      tmp_path / "witness-state.json")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = serve(witness, port)
+    endpoint = [WitnessEndpoint("province", f"http://127.0.0.1:{port}")]
+    try:
+        with database(intake) as conn:
+            first = ledger_for(intake, conn).checkpoint(log_origin, key_file, endpoint)
+        intake.register_petition(RegisterPetition.model_validate(samples.petition()))
+        with database(intake) as conn:
+            second = ledger_for(intake, conn).checkpoint(log_origin, key_file, endpoint)
+        assert verify_cosignature(first, "province", witness_public) is not None
+        assert verify_cosignature(second, "province", witness_public) is not None  # grown: consistency proved
+        assert verify_export(exported(intake, key_file, checkpoint=False), public,
+                             witnesses={"province": witness_public}).ok
+
+        # Rewrite an early event and re-seal its leaf; the operator signs the rewritten log itself.
+        leaves, stored = read(intake)
+        old = Entry.decode(leaves[0].entry)
+        event = next(e for e in stored if (e.originator_id, e.originator_version)
+                     == (old.originator_id, old.originator_version))
+        forged_state = event.state.replace(b"}", b",\"x\":1}", 1)
+        forged = Entry(old.leaf_index, old.originator_id, old.originator_version, old.prev_leaf_index,
+                       old.prev_leaf_hash, old.topic, payload_hash(forged_state), old.recorded_at_us)
+        from shared.audit.merkle import leaf_hash
+
+        schema, events = names(intake)
+        as_superuser(intake, f"UPDATE {events} SET state = '\\x{forged_state.hex()}'::bytea "
+                             f"WHERE originator_id = '{old.originator_id}' AND originator_version = 1")
+        with database(intake) as conn:
+            conn.execute(f"ALTER TABLE {schema}.audit_leaf DISABLE TRIGGER USER")
+            conn.execute(f"UPDATE {schema}.audit_leaf SET entry = %s, leaf_hash = %s WHERE leaf_index = 0",
+                         (forged.encode(), leaf_hash(forged.encode())))
+            conn.execute(f"ALTER TABLE {schema}.audit_leaf ENABLE TRIGGER USER")
+        intake.register_petition(RegisterPetition.model_validate(samples.petition()))
+        refusals_before = REGISTRY.get_sample_value("xinfang_audit_witness_refusals_total",
+                                                    {"witness": "province", "status": "422"}) or 0
+        with database(intake) as conn:
+            third = ledger_for(intake, conn).checkpoint(log_origin, key_file, endpoint)
+
+        assert verify_cosignature(third, "province", witness_public) is None
+        assert REGISTRY.get_sample_value("xinfang_audit_witness_refusals_total",
+                                         {"witness": "province", "status": "422"}) == refusals_before + 1
+        # The rewritten log verifies against the operator's own signature, but not with the witness required.
+        rewritten_export = exported(intake, key_file, checkpoint=False)
+        assert verify_export(rewritten_export, public).ok
+        verdict = verify_export(rewritten_export, public, witnesses={"province": witness_public})
+        assert not verdict.ok and "cosigned by 0 of the 1 witnesses" in str(verdict)
+    finally:
+        server.shutdown()
