@@ -5,6 +5,7 @@
                                                                     sign the ledger, have witnesses cosign it
                                                                     (--every: keep doing so; one active instance)
     python -m shared.audit.cli export SERVICE --out FILE            the full log with its latest checkpoint
+    python -m shared.audit.cli bundle PETITION_ID --out FILE        one case from every service, with proofs
 
 The auditor checks an export with `python -m shared.audit.verifier FILE --public-key HEX`.
 """
@@ -12,8 +13,10 @@ The auditor checks an export with `python -m shared.audit.verifier FILE --public
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from uuid import UUID
 from pathlib import Path
 
 import psycopg
@@ -43,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export")
     export.add_argument("service", choices=SERVICES)
     export.add_argument("--out", type=Path, required=True)
+    bundle = commands.add_parser("bundle")
+    bundle.add_argument("petition_id", type=UUID)
+    bundle.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -53,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         print("the audit ledger is kept on PostgreSQL stores only (EVENT_STORE=postgres)", file=sys.stderr)
         return 2
     with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+        if args.command == "bundle":
+            from shared.audit.bundle import case_bundle
+
+            args.out.write_text(json.dumps(case_bundle(settings, conn, args.petition_id), ensure_ascii=False, indent=1))
+            print(f"case bundle written to {args.out}")
+            return 0
         ledger = ledger_of(settings, args.service, conn)
         log_origin = origin(settings.county_code, args.service)
         if args.command == "checkpoint":

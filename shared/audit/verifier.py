@@ -1,7 +1,8 @@
 """The offline verifier: checks a full-log export against the log's published public key, on the auditor's own
 machine (standard library plus `cryptography`; it never talks to the platform).
 
-    python -m shared.audit.verifier EXPORT.jsonl --public-key HEX [--origin ORIGIN]
+    python -m shared.audit.verifier EXPORT.jsonl --public-key HEX [--origin ORIGIN] [--witness NAME=HEX ...]
+    python -m shared.audit.verifier --bundle CASE.json --key ORIGIN=HEX [--key ...] [--witness NAME=HEX ...]
 
 It checks the checkpoint's signature, that the leaves the checkpoint covers hash to its root (nothing sealed
 before it was changed, removed or reordered — even if someone re-sealed the ledger afterwards), and then every
@@ -19,6 +20,8 @@ import sys
 from collections.abc import Iterable
 
 from shared.audit.checkpoint import CheckpointError, verify as verify_note
+from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, Entry, payload_hash
+from shared.audit.merkle import leaf_hash, verify_inclusion
 from shared.audit.witness import verify_cosignature
 from shared.audit.verify import Leaf, StoredEvent, Verdict, verify_ledger
 
@@ -69,18 +72,89 @@ def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = 
     return verdict
 
 
+BUNDLE_FORMAT = "petition-audit/case-bundle/v1"
+
+
+def verify_bundle(bundle: dict, log_keys: dict[str, bytes], witnesses: dict[str, bytes] | None = None,
+                  quorum: int | None = None) -> Verdict:
+    """One case from every service: each log's checkpoint is signed by that log's key (given by the auditor) and
+    cosigned by the required witnesses; each event is in the signed log (inclusion proof), is the event its entry
+    sealed, and chains on the previous event of its aggregate from version 1."""
+    verdict = Verdict()
+    if bundle.get("format") != BUNDLE_FORMAT:
+        verdict.problems.append(f"not a {BUNDLE_FORMAT} bundle")
+        return verdict
+    for log in bundle["logs"]:
+        if not log["entries"] and log["checkpoint"] is None:
+            continue  # this service has nothing of the case
+        problem = _verify_log(log, log_keys, witnesses or {}, quorum, verdict)
+        if problem:
+            verdict.problems.append(f"{log['service']}: {problem}")
+            return verdict
+    return verdict
+
+
+def _verify_log(log: dict, log_keys: dict[str, bytes], witnesses: dict[str, bytes], quorum: int | None,
+                verdict: Verdict) -> str | None:
+    key = log_keys.get(log["origin"])
+    if key is None:
+        return f"no public key given for the log {log['origin']}"
+    try:
+        checkpoint = verify_note(log["checkpoint"] or "", log["origin"], key)
+    except CheckpointError as error:
+        return f"checkpoint: {error}"
+    cosigned = [name for name, public in witnesses.items() if verify_cosignature(log["checkpoint"], name, public)]
+    needed = len(witnesses) if quorum is None else quorum
+    if len(cosigned) < needed:
+        return f"the checkpoint is cosigned by {len(cosigned)} of the {needed} witnesses required"
+    heads: dict[bytes, tuple[int, int, bytes]] = {}
+    for item in sorted(log["entries"], key=lambda e: e["leaf_index"]):
+        try:
+            entry_bytes = a2b_base64(item["entry"])
+            entry = Entry.decode(entry_bytes)
+            state = a2b_base64(item["state"])
+            proof = [a2b_base64(h) for h in item["proof"]]
+        except (ValueError, KeyError, binascii.Error) as error:
+            return f"leaf {item.get('leaf_index')}: unreadable ({error})"
+        where = f"leaf {item['leaf_index']} (aggregate {entry.originator_id} version {entry.originator_version})"
+        digest = leaf_hash(entry_bytes)
+        if entry.leaf_index != item["leaf_index"] or not verify_inclusion(
+                entry.leaf_index, checkpoint.size, digest, proof, checkpoint.root):
+            return f"{where}: not in the signed log (its entry or proof was changed)"
+        if item["topic"] != entry.topic or payload_hash(state) != entry.payload_hash:
+            return f"{where}: the event differs from what was sealed (its bytes were changed)"
+        previous = heads.get(entry.originator_id.bytes)
+        expected = (NO_PREVIOUS_INDEX, NO_PREVIOUS_HASH, 1) if previous is None else (
+            previous[1], previous[2], previous[0] + 1)
+        if (entry.prev_leaf_index, entry.prev_leaf_hash, entry.originator_version) != expected:
+            return f"{where}: breaks the aggregate's chain (an event is missing or out of order)"
+        heads[entry.originator_id.bytes] = (entry.originator_version, entry.leaf_index, digest)
+        verdict.checked += 1
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Verify a petition platform audit export offline.")
-    parser.add_argument("export", help="the JSON-lines export file")
-    parser.add_argument("--public-key", required=True, help="the log's Ed25519 public key (64 hex digits)")
+    parser = argparse.ArgumentParser(description="Verify a petition platform audit export or case bundle offline.")
+    parser.add_argument("export", help="the JSON-lines export file, or with --bundle a case bundle (JSON)")
+    parser.add_argument("--bundle", action="store_true", help="the file is a case bundle")
+    parser.add_argument("--public-key", help="the log's Ed25519 public key (64 hex digits), for an export")
+    parser.add_argument("--key", action="append", default=[], metavar="ORIGIN=PUBLIC_KEY_HEX",
+                        help="a log's public key, for a bundle (one per service log)")
     parser.add_argument("--origin", help="the log's origin, as published (default: the one the export names)")
     parser.add_argument("--witness", action="append", default=[], metavar="NAME=PUBLIC_KEY_HEX",
                         help="a witness whose cosignature is required (repeat for several)")
     parser.add_argument("--quorum", type=int, help="how many of the witnesses must have cosigned (default: all)")
     args = parser.parse_args(argv)
     witnesses = {name: bytes.fromhex(key) for name, key in (item.split("=", 1) for item in args.witness)}
-    with open(args.export, encoding="utf-8") as lines:
-        verdict = verify_export(lines, bytes.fromhex(args.public_key), args.origin, witnesses, args.quorum)
+    if args.bundle:
+        keys = {log_origin: bytes.fromhex(key) for log_origin, key in (item.split("=", 1) for item in args.key)}
+        with open(args.export, encoding="utf-8") as file:
+            verdict = verify_bundle(json.load(file), keys, witnesses, args.quorum)
+    elif args.public_key is None:
+        parser.error("--public-key is required for an export")
+    else:
+        with open(args.export, encoding="utf-8") as lines:
+            verdict = verify_export(lines, bytes.fromhex(args.public_key), args.origin, witnesses, args.quorum)
     print(verdict)
     return 0 if verdict.ok else 1
 
