@@ -13,9 +13,14 @@ The SQLite embedded mode is not sealed yet (docs/audit.md).
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
+
+from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, Entry, payload_hash
+from shared.audit.merkle import leaf_hash
 
 _DDL = r"""
 CREATE TABLE IF NOT EXISTS {schema}.audit_log_head (
@@ -125,8 +130,7 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {schema}.audit_leaf
 
 def install(conn: Any, schema: str, events_table: str) -> None:
     """Create the ledger tables, functions and triggers on `schema`.`events_table` (idempotent; the caller holds the
-    store-creation lock). Install it with the store: the trigger refuses an aggregate whose first sealed event is
-    not version 1."""
+    store-creation lock). Events stored before sealing was installed are sealed first, in their order."""
 
     def render(template: str) -> str:
         return template.replace("{schema}", sql.Identifier(schema).as_string(conn)).replace(
@@ -137,4 +141,31 @@ def install(conn: Any, schema: str, events_table: str) -> None:
         "SELECT 1 FROM pg_trigger WHERE tgname = 'audit_seal' AND tgrelid = %s::regclass",
         (f"{sql.Identifier(schema).as_string(conn)}.{sql.Identifier(events_table).as_string(conn)}",)).fetchone()
     if not present:
-        conn.execute(render(_TRIGGERS))
+        with conn.transaction():
+            # No insert may slip between sealing what is there and the trigger taking over.
+            conn.execute(render("LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE"))
+            _seal_existing(conn, render)
+            conn.execute(render(_TRIGGERS))
+
+
+def _seal_existing(conn: Any, render: Any) -> None:
+    """A store that held events before sealing was installed has them sealed now, in their order."""
+    if conn.execute(render("SELECT size FROM {schema}.audit_log_head")).fetchone()[0] != 0:
+        return
+    rows = conn.execute(render("SELECT notification_id, originator_id, originator_version, topic, state "
+                               "FROM {schema}.{events} ORDER BY notification_id")).fetchall()
+    recorded_at = time.time_ns() // 1000
+    heads: dict[UUID, tuple[int, int, bytes]] = {}
+    for leaf, (notification_id, originator, version, topic, state) in enumerate(rows):
+        previous = heads.get(originator)
+        prev_index, prev_hash = (NO_PREVIOUS_INDEX, NO_PREVIOUS_HASH) if previous is None else previous[1:]
+        entry = Entry(leaf, originator, version, prev_index, prev_hash, topic, payload_hash(bytes(state)),
+                      recorded_at).encode()
+        heads[originator] = (version, leaf, leaf_hash(entry))
+        conn.execute(render("INSERT INTO {schema}.audit_leaf VALUES (%s, %s, %s, %s, %s, %s)"),
+                     (leaf, notification_id, originator, version, entry, leaf_hash(entry)))
+    for originator, (version, leaf, digest) in heads.items():
+        conn.execute(render("INSERT INTO {schema}.audit_stream_head VALUES (%s, %s, %s, %s)"),
+                     (originator, version, leaf, digest))
+    conn.execute(render("UPDATE {schema}.audit_log_head SET size = %s, last_recorded_at = %s"),
+                 (len(rows), recorded_at))

@@ -325,3 +325,21 @@ def test_a_witness_cosigns_checkpoints_of_the_growing_log_and_refuses_it_once_re
         assert not verdict.ok and "cosigned by 0 of the 1 witnesses" in str(verdict)
     finally:
         server.shutdown()
+
+
+def test_a_store_that_held_events_before_sealing_has_them_sealed_when_sealing_is_installed(settings_for, closing):
+    class Unsealed(IntakeApplication):
+        name = "Intake"  # the same store
+        sealed = False
+
+    settings = settings_for(IntakeSettings, store="postgres")
+    before = closing(Unsealed(settings))
+    before.register_petition(RegisterPetition.model_validate(samples.petition()))
+    before.close()
+
+    after = closing(IntakeApplication(settings))  # an upgrade: sealing installed on a store with history
+    after.register_petition(RegisterPetition.model_validate(samples.petition()))
+
+    leaves, stored = read(after)
+    assert len(leaves) == len(stored) == 6
+    assert verify_ledger(leaves, stored).ok
