@@ -4,13 +4,14 @@
     note = body "\\n" "— " origin " " base64(key_id || signature(body)) "\\n"
     key_id = SHA-256(origin || 0x0A || 0x01 || public key)[:4]
 
-Witness cosignatures (further lines by other keys) are not produced yet (docs/audit.md).
+Witnesses add cosignature lines of their own (shared/audit/witness.py).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +80,15 @@ def parse(body: str, origin: str) -> Checkpoint:
     lines = body.split("\n")
     if len(lines) < 4 or lines[0] != origin:
         raise CheckpointError(f"the checkpoint is not for {origin}")
+    if not re.fullmatch(r"0|[1-9][0-9]{0,19}", lines[1]):
+        raise CheckpointError("malformed checkpoint size")
     try:
-        return Checkpoint(origin, int(lines[1]), base64.b64decode(lines[2], validate=True))
+        tree_root = base64.b64decode(lines[2], validate=True)
     except ValueError:
-        raise CheckpointError("malformed checkpoint body") from None
+        raise CheckpointError("malformed checkpoint root") from None
+    if len(tree_root) != 32:
+        raise CheckpointError("malformed checkpoint root")
+    return Checkpoint(origin, int(lines[1]), tree_root)
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:

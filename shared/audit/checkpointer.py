@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Counter
 
 from shared.audit.checkpoint import Checkpoint, sign
-from shared.audit.merkle import consistency_proof, root, subtree_of
+from shared.audit.merkle import consistency_proof, root, subtree_of, verify_consistency
 from shared.audit.witness import request_body
 
 if TYPE_CHECKING:
@@ -36,10 +36,20 @@ class Checkpointer:
         self.ledger, self.origin, self._key, self.witnesses, self.timeout = ledger, origin, key, witnesses, timeout
 
     def run_once(self) -> str:
+        """Sign and have cosigned; returns the note ("" when there is nothing to sign or signing was refused)."""
         hashes = [leaf.leaf_hash for leaf in self.ledger.leaves()]
         size, tree_root = len(hashes), root(hashes)
-        note = sign(Checkpoint(self.origin, size, tree_root), self._key)
+        if size == 0:  # an empty log is never signed (a witness would then hold size 0)
+            return ""
         subtree = subtree_of(hashes)
+        last = self.ledger.latest_signed()
+        if last is not None and not (last[0] <= size and verify_consistency(
+                last[0], size, last[1], tree_root, consistency_proof(last[0], size, subtree))):
+            # The ledger no longer extends what this log last signed: never sign the rewritten history.
+            REFUSALS.labels("self", "inconsistent").inc()
+            log.error("SECURITY: %s no longer extends its checkpoint of size %d; not signing", self.origin, last[0])
+            return ""
+        note = sign(Checkpoint(self.origin, size, tree_root), self._key)
         for witness in self.witnesses:
             note += self._cosign(witness, note, size, subtree)
         self.ledger.store_checkpoint(size, tree_root, note)

@@ -69,11 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         log_origin = origin(settings.county_code, args.service)
         if args.command == "checkpoint":
             witnesses = [WitnessEndpoint(*item.split("=", 1)) for item in args.witness]
+            lock = f"xinfang:audit-checkpointer:{log_origin}"
             if args.every is None:
+                if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (lock,)).fetchone()[0]:
+                    print("another checkpointer of this log is running; not signing", file=sys.stderr)
+                    return 1
                 print(ledger.checkpoint(log_origin, args.key, witnesses), end="")
                 return 0
             # One active checkpointer per log: the others wait for the lock (a standby takes over on failure).
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"xinfang:audit-checkpointer:{log_origin}",))
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
             while True:
                 ledger.checkpoint(log_origin, args.key, witnesses)
                 time.sleep(args.every)

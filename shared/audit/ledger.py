@@ -55,9 +55,18 @@ class Ledger:
         return Checkpointer(self, log_origin, load_private_key(key_file), witnesses or []).run_once()
 
     def store_checkpoint(self, size: int, tree_root: bytes, note: str) -> None:
-        self.conn.execute(sql.SQL("INSERT INTO {}.audit_checkpoint (size, root, note) VALUES (%s, %s, %s) "
-                                  "ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note").format(self.schema),
-                          (size, tree_root, note))
+        """Keep a signed note. A second note for the same size replaces the first only for the same root (it
+        carries more cosignatures); a note for another root at a kept size is never stored."""
+        self.conn.execute(sql.SQL("INSERT INTO {0}.audit_checkpoint (size, root, note) VALUES (%s, %s, %s) "
+                                  "ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note "
+                                  "WHERE {0}.audit_checkpoint.root = EXCLUDED.root "
+                                  "AND length(EXCLUDED.note) > length({0}.audit_checkpoint.note)")
+                          .format(self.schema), (size, tree_root, note))
+
+    def latest_signed(self) -> tuple[int, bytes] | None:
+        row = self.conn.execute(sql.SQL("SELECT size, root FROM {}.audit_checkpoint ORDER BY size DESC LIMIT 1")
+                                .format(self.schema)).fetchone()
+        return (row[0], bytes(row[1])) if row else None
 
     def witness_size(self, name: str) -> int:
         row = self.conn.execute(sql.SQL("SELECT size FROM {}.audit_witness WHERE name = %s").format(self.schema),

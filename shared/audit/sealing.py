@@ -8,11 +8,12 @@ lock on the table while it inserts, so this costs little. BEFORE UPDATE/DELETE/T
 to the events and the ledger: a guard against accidents and bugs, not against a superuser — the Merkle log,
 signed checkpoints and witnesses are what detect that.
 
-The SQLite embedded mode is not sealed yet (docs/audit.md).
+The SQLite embedded mode is sealed by its recorder instead (shared/audit/sealing_sqlite.py).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,8 @@ from psycopg import sql
 
 from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, Entry, payload_hash
 from shared.audit.merkle import leaf_hash
+
+log = logging.getLogger(__name__)
 
 _DDL = r"""
 CREATE TABLE IF NOT EXISTS {schema}.audit_log_head (
@@ -81,7 +84,7 @@ BEGIN
         leaf_entry := convert_to(E'petition-audit/entry/v1\n', 'UTF8')
             || int8send(leaf) || uuid_send(r.originator_id) || int8send(r.originator_version)
             || int8send(prev_index) || prev_hash
-            || int2send(length(topic_bytes)::smallint) || topic_bytes
+            || substring(int4send(length(topic_bytes)) FROM 3) || topic_bytes  -- u16, as Python's ">H"
             || sha256(convert_to(E'petition-audit/payload/v1\n', 'UTF8') || r.state)
             || int8send(at_us);
         leaf_digest := sha256('\x00'::bytea || leaf_entry);
@@ -104,6 +107,17 @@ BEGIN
 END
 $seal$;
 
+CREATE OR REPLACE FUNCTION {schema}.audit_checkpoint_guard() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $guard$
+BEGIN
+    -- A kept checkpoint may gain cosignatures (a longer note for the same size and root); nothing else.
+    IF TG_OP = 'UPDATE' AND NEW.size = OLD.size AND NEW.root = OLD.root THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'append-only: % on %.% is refused', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME;
+END
+$guard$;
+
 CREATE OR REPLACE FUNCTION {schema}.audit_refuse() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $refuse$
 BEGIN
@@ -125,7 +139,12 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {schema}.audit_leaf
     FOR EACH ROW EXECUTE FUNCTION {schema}.audit_refuse();
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {schema}.audit_leaf
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.audit_refuse();
+CREATE TRIGGER audit_checkpoint_kept BEFORE UPDATE OR DELETE ON {schema}.audit_checkpoint
+    FOR EACH ROW EXECUTE FUNCTION {schema}.audit_checkpoint_guard();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {schema}.audit_checkpoint
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.audit_refuse();
 """
+TRIGGER_COUNT = 7  # every trigger above: all present and enabled, or sealing is re-installed
 
 
 def install(conn: Any, schema: str, events_table: str) -> None:
@@ -137,15 +156,23 @@ def install(conn: Any, schema: str, events_table: str) -> None:
             "{events}", sql.Identifier(events_table).as_string(conn))
 
     conn.execute(render(_DDL))
-    present = conn.execute(
-        "SELECT 1 FROM pg_trigger WHERE tgname = 'audit_seal' AND tgrelid = %s::regclass",
-        (f"{sql.Identifier(schema).as_string(conn)}.{sql.Identifier(events_table).as_string(conn)}",)).fetchone()
-    if not present:
-        with conn.transaction():
-            # No insert may slip between sealing what is there and the trigger taking over.
-            conn.execute(render("LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE"))
-            _seal_existing(conn, render)
-            conn.execute(render(_TRIGGERS))
+    tables = [render("{schema}.{events}"), render("{schema}.audit_leaf"), render("{schema}.audit_checkpoint")]
+    enabled = conn.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) AND tgname LIKE 'audit%%' "
+        "AND tgenabled = 'O'", (tables,)).fetchone()[0]
+    if enabled == TRIGGER_COUNT:
+        return
+    with conn.transaction():
+        # No insert may slip between sealing what is there and the triggers taking over.
+        conn.execute(render("LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE"))
+        if enabled:  # some were dropped or disabled: put them all back, and say so
+            log.error("SECURITY: audit triggers on %s were missing or disabled; re-installing them", tables[0])
+            for table in tables:
+                for (name,) in conn.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass "
+                                            "AND tgname LIKE 'audit%%'", (table,)).fetchall():
+                    conn.execute(f"DROP TRIGGER {sql.Identifier(name).as_string(conn)} ON {table}")
+        _seal_existing(conn, render)
+        conn.execute(render(_TRIGGERS))
 
 
 def _seal_existing(conn: Any, render: Any) -> None:

@@ -28,26 +28,43 @@ from shared.audit.verify import Leaf, StoredEvent, Verdict, verify_ledger
 EXPORT_FORMAT = "petition-audit/export/v1"
 
 
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError, binascii.Error)
+
+
 def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = None,
-                  witnesses: dict[str, bytes] | None = None, quorum: int | None = None) -> Verdict:
+                  witnesses: dict[str, bytes] | None = None, quorum: int | None = None,
+                  allow_unanchored: bool = False) -> Verdict:
     """`witnesses`: name -> public key of the witnesses the auditor trusts (from the provincial authority, never
-    from the export); `quorum`: how many of them must have cosigned the checkpoint (default: all)."""
+    from the export); `quorum`: how many of them must have cosigned the checkpoint (default: all).
+    `allow_unanchored`: accept leaves recorded after the checkpoint (only their ledger consistency is checked)."""
+    try:
+        verdict = _verify_export(lines, public_key, origin, witnesses or {}, quorum)
+    except MALFORMED as error:  # whatever the file holds, the answer is a verdict, never a crash
+        return Verdict(problems=[f"malformed export: {error!r}"])
+    if verdict.ok and verdict.unanchored and not allow_unanchored:
+        verdict.problems.append(f"{verdict.unanchored} leaves were recorded after the signed checkpoint and are not "
+                                "anchored by it (export after a fresh checkpoint, or pass --allow-unanchored)")
+    return verdict
+
+
+def _verify_export(lines: Iterable[str], public_key: bytes, origin: str | None, witnesses: dict[str, bytes],
+                   quorum: int | None) -> Verdict:
     records = iter(lines)
     try:
         header = json.loads(next(records))
     except (StopIteration, json.JSONDecodeError):
         return Verdict(problems=["not an export: no header line"])
-    if header.get("format") != EXPORT_FORMAT:
+    if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
         return Verdict(problems=[f"not a {EXPORT_FORMAT} export"])
-    origin = origin or header["origin"]
-    if header.get("checkpoint") is None:
+    origin = origin or str(header.get("origin"))
+    if not isinstance(header.get("checkpoint"), str):
         return Verdict(problems=["the export carries no signed checkpoint"])
     try:
         checkpoint = verify_note(header["checkpoint"], origin, public_key)
     except CheckpointError as error:
         return Verdict(problems=[f"checkpoint: {error}"])
-    witnesses = witnesses or {}
-    cosigned = [name for name, key in witnesses.items() if verify_cosignature(header["checkpoint"], name, key)]
+    cosigned = {name: t for name, key in witnesses.items()
+                if (t := verify_cosignature(header["checkpoint"], name, key)) is not None}
     needed = len(witnesses) if quorum is None else quorum
     if len(cosigned) < needed:
         missing = sorted(set(witnesses) - set(cosigned))
@@ -59,17 +76,26 @@ def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = 
         try:
             record = json.loads(line)
             if "leaf" in record:
-                leaves.append(Leaf(record["leaf"], a2b_base64(record["entry"]), None))  # hashed by the check
+                leaves.append(Leaf(_integer(record["leaf"]), a2b_base64(record["entry"]), None))  # hashed below
             else:
-                events.append(StoredEvent(bytes.fromhex(record["event"].replace("-", "")), record["version"],
-                                          record["topic"], a2b_base64(record["state"])))
-        except (ValueError, KeyError, TypeError, binascii.Error) as error:
-            return Verdict(problems=[f"line {number}: unreadable ({error})"])
+                events.append(StoredEvent(bytes.fromhex(record["event"].replace("-", "")), _integer(record["version"]),
+                                          str(record["topic"]), a2b_base64(record["state"])))
+        except MALFORMED as error:
+            return Verdict(problems=[f"line {number}: unreadable ({error!r})"])
     verdict = verify_ledger(leaves, events, covered=checkpoint.size)
     if verdict.ok and verdict.covered_root != checkpoint.root:
         verdict.problems.append(f"the first {checkpoint.size} leaves do not match the signed checkpoint: the ledger "
                                 "was rewritten or cut after it was signed")
+    verdict.anchored = min(checkpoint.size, verdict.checked)
+    verdict.unanchored = max(verdict.checked - checkpoint.size, 0)
+    verdict.cosigned = cosigned
     return verdict
+
+
+def _integer(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
 
 
 BUNDLE_FORMAT = "petition-audit/case-bundle/v1"
@@ -81,21 +107,38 @@ def verify_bundle(bundle: dict, log_keys: dict[str, bytes], witnesses: dict[str,
     cosigned by the required witnesses; each event is in the signed log (inclusion proof), is the event its entry
     sealed, and chains on the previous event of its aggregate from version 1."""
     verdict = Verdict()
-    if bundle.get("format") != BUNDLE_FORMAT:
-        verdict.problems.append(f"not a {BUNDLE_FORMAT} bundle")
-        return verdict
-    for log in bundle["logs"]:
-        if not log["entries"] and log["checkpoint"] is None:
-            continue  # this service has nothing of the case
-        problem = _verify_log(log, log_keys, witnesses or {}, quorum, verdict)
-        if problem:
-            verdict.problems.append(f"{log['service']}: {problem}")
+    try:
+        if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
+            verdict.problems.append(f"not a {BUNDLE_FORMAT} bundle")
             return verdict
+        petition = bytes.fromhex(str(bundle["petition_id"]).replace("-", ""))
+        logs = {log["origin"]: log for log in bundle["logs"]}
+        absent = sorted(set(log_keys) - set(logs))
+        if absent:
+            verdict.problems.append(f"the bundle leaves out the log(s) {', '.join(absent)}")
+            return verdict
+        for log in logs.values():
+            if not log["entries"] and log["checkpoint"] is None:
+                continue  # this service has nothing of the case
+            problem = _verify_log(log, log_keys, witnesses or {}, quorum, verdict, petition)
+            if problem:
+                verdict.problems.append(f"{log['service']}: {problem}")
+                return verdict
+            verdict.unanchored += _integer(log.get("not_yet_covered", 0))
+        if verdict.checked == 0:
+            verdict.problems.append("the bundle proves no event of the case")
+    except MALFORMED as error:
+        verdict.problems.append(f"malformed bundle: {error!r}")
+    verdict.anchored = verdict.checked
     return verdict
 
 
+# The services whose aggregates carry the petition's own id (notification's ids are derived from it).
+SAME_ID_SERVICES = ("intake", "routing", "supervision")
+
+
 def _verify_log(log: dict, log_keys: dict[str, bytes], witnesses: dict[str, bytes], quorum: int | None,
-                verdict: Verdict) -> str | None:
+                verdict: Verdict, petition: bytes) -> str | None:
     key = log_keys.get(log["origin"])
     if key is None:
         return f"no public key given for the log {log['origin']}"
@@ -103,10 +146,16 @@ def _verify_log(log: dict, log_keys: dict[str, bytes], witnesses: dict[str, byte
         checkpoint = verify_note(log["checkpoint"] or "", log["origin"], key)
     except CheckpointError as error:
         return f"checkpoint: {error}"
-    cosigned = [name for name, public in witnesses.items() if verify_cosignature(log["checkpoint"], name, public)]
+    cosigned = {name: t for name, public in witnesses.items()
+                if (t := verify_cosignature(log["checkpoint"], name, public)) is not None}
     needed = len(witnesses) if quorum is None else quorum
     if len(cosigned) < needed:
         return f"the checkpoint is cosigned by {len(cosigned)} of the {needed} witnesses required"
+    verdict.cosigned.update({f"{name} ({log['service']})": t for name, t in cosigned.items()})
+    if log["service"] in SAME_ID_SERVICES and log["entries"]:
+        first = Entry.decode(a2b_base64(min(log["entries"], key=lambda e: e["leaf_index"])["entry"]))
+        if first.originator_id.bytes != petition or first.originator_version != 1:
+            return "the bundle does not start with the case's own first event"
     heads: dict[bytes, tuple[int, int, bytes]] = {}
     for item in sorted(log["entries"], key=lambda e: e["leaf_index"]):
         try:
@@ -117,6 +166,8 @@ def _verify_log(log: dict, log_keys: dict[str, bytes], witnesses: dict[str, byte
         except (ValueError, KeyError, binascii.Error) as error:
             return f"leaf {item.get('leaf_index')}: unreadable ({error})"
         where = f"leaf {item['leaf_index']} (aggregate {entry.originator_id} version {entry.originator_version})"
+        if log["service"] in SAME_ID_SERVICES and entry.originator_id.bytes != petition:
+            return f"{where}: not an event of this case"
         digest = leaf_hash(entry_bytes)
         if entry.leaf_index != item["leaf_index"] or not verify_inclusion(
                 entry.leaf_index, checkpoint.size, digest, proof, checkpoint.root):
@@ -140,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--public-key", help="the log's Ed25519 public key (64 hex digits), for an export")
     parser.add_argument("--key", action="append", default=[], metavar="ORIGIN=PUBLIC_KEY_HEX",
                         help="a log's public key, for a bundle (one per service log)")
-    parser.add_argument("--origin", help="the log's origin, as published (default: the one the export names)")
+    parser.add_argument("--origin", help="the log's origin, as published (required for an export)")
+    parser.add_argument("--allow-unanchored", action="store_true",
+                        help="accept leaves recorded after the export's checkpoint")
     parser.add_argument("--witness", action="append", default=[], metavar="NAME=PUBLIC_KEY_HEX",
                         help="a witness whose cosignature is required (repeat for several)")
     parser.add_argument("--quorum", type=int, help="how many of the witnesses must have cosigned (default: all)")
@@ -150,11 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         keys = {log_origin: bytes.fromhex(key) for log_origin, key in (item.split("=", 1) for item in args.key)}
         with open(args.export, encoding="utf-8") as file:
             verdict = verify_bundle(json.load(file), keys, witnesses, args.quorum)
-    elif args.public_key is None:
-        parser.error("--public-key is required for an export")
+    elif args.public_key is None or args.origin is None:
+        parser.error("--public-key and --origin (both as published, never taken from the export) are required")
     else:
         with open(args.export, encoding="utf-8") as lines:
-            verdict = verify_export(lines, bytes.fromhex(args.public_key), args.origin, witnesses, args.quorum)
+            verdict = verify_export(lines, bytes.fromhex(args.public_key), args.origin, witnesses, args.quorum,
+                                    allow_unanchored=args.allow_unanchored)
     print(verdict)
     return 0 if verdict.ok else 1
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -40,6 +41,9 @@ class Verdict:
     problems: list[str] = field(default_factory=list)
     root: bytes = b""
     covered_root: bytes | None = None  # the root of the first `covered` leaves, when asked for
+    anchored: int = 0  # leaves covered by the signed checkpoint
+    unanchored: int = 0  # leaves recorded after it
+    cosigned: dict[str, int] = field(default_factory=dict)  # witness -> when it cosigned (Unix time)
 
     @property
     def ok(self) -> bool:
@@ -47,7 +51,10 @@ class Verdict:
 
     def __str__(self) -> str:
         if self.ok:
-            return f"VERIFIED: {self.checked} events, root {self.root.hex()}"
+            witnesses = ", ".join(f"{name} at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(at))}"
+                                  for name, at in sorted(self.cosigned.items())) or "no witness required"
+            return (f"VERIFIED: {self.checked} events, {self.anchored} anchored by the signed checkpoint "
+                    f"({witnesses}), {self.unanchored} recorded after it; root {self.root.hex()}")
         return f"FAILED after {self.checked} events: {self.problems[0]}"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import hashlib
 import json
 import struct
@@ -75,6 +76,15 @@ class Witness:
         self._state: dict[str, dict[str, object]] = (
             json.loads(state_file.read_text()) if state_file.exists() else {})
 
+    def _save(self) -> None:
+        """Atomically: a witness that lost its state would cosign a forked log."""
+        temporary = self._state_file.with_suffix(".tmp")
+        with temporary.open("w", encoding="utf-8") as file:
+            json.dump(self._state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self._state_file)
+
     @property
     def public_key(self) -> bytes:
         return raw_public_key(self._key.public_key())
@@ -91,6 +101,8 @@ class Witness:
         with self._lock:
             held = self._state.get(origin)
             held_size = int(held["size"]) if held else 0
+            if held_size == 0:
+                held = None  # nothing held yet: any first checkpoint (C2SP: old size 0, empty proof)
             if old_size != held_size:
                 raise WitnessRefusal(409, f"this witness holds size {held_size}", size=held_size)
             if checkpoint.size < held_size:
@@ -99,9 +111,10 @@ class Witness:
                                                checkpoint.root, proof):
                 raise WitnessRefusal(422, "the checkpoint does not extend the one held: the log was rewritten")
             self._state[origin] = {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()}
-            self._state_file.write_text(json.dumps(self._state))
+            self._save()
         timestamp = int(time.time())
-        signature = self._key.sign(cosigned_message(checkpoint.body(), timestamp))
+        body = note.partition("\n\n")[0] + "\n"  # the body as received, extension lines included
+        signature = self._key.sign(cosigned_message(body, timestamp))
         stamp = cosignature_key_id(self.name, self.public_key) + struct.pack(">Q", timestamp) + signature
         return f"{SIGNATURE_PREFIX}{self.name} {base64.b64encode(stamp).decode()}\n"
 
@@ -164,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", type=Path, required=True, help="this witness's Ed25519 private key (PEM)")
     parser.add_argument("--name", required=True)
     parser.add_argument("--log", action="append", required=True, help="ORIGIN=PUBLIC_KEY_HEX, once per log")
+    parser.add_argument("--init", action="store_true", help="start with no state (first run only)")
     args = parser.parse_args(argv)
+    if not args.state.exists() and not args.init:
+        parser.error(f"{args.state} does not exist: a witness without its state would trust any log (use --init "
+                     "on the first run only)")
     logs = {origin: bytes.fromhex(key) for origin, key in (item.split("=", 1) for item in args.log)}
     witness = Witness(args.name, load_private_key(args.key), logs, args.state)
     server = serve(witness, args.port, args.host)

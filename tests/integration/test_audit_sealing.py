@@ -78,7 +78,8 @@ def test_every_event_is_sealed_with_the_bytes_the_verifier_computes(intake):
 
 @pytest.mark.parametrize("statement", ["UPDATE {events} SET topic = topic", "DELETE FROM {events}",
                                        "TRUNCATE {events}", "DELETE FROM {schema}.audit_leaf",
-                                       "UPDATE {schema}.audit_leaf SET entry = entry"])
+                                       "UPDATE {schema}.audit_leaf SET entry = entry",
+                                       "TRUNCATE {schema}.audit_checkpoint"])
 def test_the_events_and_the_ledger_are_append_only(intake, statement):
     schema, events = names(intake)
     with database(intake) as conn, pytest.raises(psycopg.errors.RaiseException, match="append-only"):
@@ -204,8 +205,9 @@ def test_an_export_verifies_offline_with_the_published_key(intake, signing_key, 
     export_file = tmp_path / "intake.jsonl"
     export_file.write_text("\n".join(exported(intake, key_file)) + "\n", encoding="utf-8")
 
-    assert verifier([str(export_file), "--public-key", public.hex()]) == 0
-    assert verifier([str(export_file), "--public-key", bytes(32).hex()]) == 1  # not the published key
+    published = ["--origin", "xinfang.330106/intake/audit/v1"]
+    assert verifier([str(export_file), "--public-key", public.hex(), *published]) == 0
+    assert verifier([str(export_file), "--public-key", bytes(32).hex(), *published]) == 1  # not the published key
 
 
 def test_a_changed_byte_in_the_export_file_is_named(intake, signing_key):
@@ -310,19 +312,33 @@ def test_a_witness_cosigns_checkpoints_of_the_growing_log_and_refuses_it_once_re
                          (forged.encode(), leaf_hash(forged.encode())))
             conn.execute(f"ALTER TABLE {schema}.audit_leaf ENABLE TRIGGER USER")
         intake.register_petition(RegisterPetition.model_validate(samples.petition()))
-        refusals_before = REGISTRY.get_sample_value("xinfang_audit_witness_refusals_total",
-                                                    {"witness": "province", "status": "422"}) or 0
-        with database(intake) as conn:
-            third = ledger_for(intake, conn).checkpoint(log_origin, key_file, endpoint)
 
-        assert verify_cosignature(third, "province", witness_public) is None
-        assert REGISTRY.get_sample_value("xinfang_audit_witness_refusals_total",
-                                         {"witness": "province", "status": "422"}) == refusals_before + 1
+        def refusals(witness_name: str, status: str) -> float:
+            return REGISTRY.get_sample_value("xinfang_audit_witness_refusals_total",
+                                             {"witness": witness_name, "status": status}) or 0
+
+        # The checkpointer itself will not sign a ledger that no longer extends its last checkpoint ...
+        before = refusals("self", "inconsistent")
+        with database(intake) as conn:
+            assert ledger_for(intake, conn).checkpoint(log_origin, key_file, endpoint) == ""
+        assert refusals("self", "inconsistent") == before + 1
+
+        # ... so the DBA also wipes the kept checkpoints (behind the guards) and signs the rewritten log: the
+        # witness, which remembers what it cosigned, refuses it.
+        with database(intake) as conn:
+            conn.execute(f"ALTER TABLE {schema}.audit_checkpoint DISABLE TRIGGER USER")
+            conn.execute(f"DELETE FROM {schema}.audit_checkpoint")
+            conn.execute(f"ALTER TABLE {schema}.audit_checkpoint ENABLE TRIGGER USER")
+        before = refusals("province", "422")
+        with database(intake) as conn:
+            forged_note = ledger_for(intake, conn).checkpoint(log_origin, key_file, endpoint)
+        assert forged_note and verify_cosignature(forged_note, "province", witness_public) is None
+        assert refusals("province", "422") == before + 1
         # The rewritten log verifies against the operator's own signature, but not with the witness required.
         rewritten_export = exported(intake, key_file, checkpoint=False)
         assert verify_export(rewritten_export, public).ok
         verdict = verify_export(rewritten_export, public, witnesses={"province": witness_public})
-        assert not verdict.ok and "cosigned by 0 of the 1 witnesses" in str(verdict)
+        assert not verdict.ok and "cosigned by 0 of the 1" in str(verdict)
     finally:
         server.shutdown()
 
@@ -343,3 +359,48 @@ def test_a_store_that_held_events_before_sealing_has_them_sealed_when_sealing_is
     leaves, stored = read(after)
     assert len(leaves) == len(stored) == 6
     assert verify_ledger(leaves, stored).ok
+
+
+def test_an_export_with_leaves_after_its_checkpoint_says_they_are_not_anchored(intake, signing_key):
+    from shared.audit.verifier import verify_export
+
+    key_file, public = signing_key
+    exported(intake, key_file)
+    intake.register_petition(RegisterPetition.model_validate(samples.petition()))
+    lines = exported(intake, key_file, checkpoint=False)
+
+    strict = verify_export(lines, public)
+    lenient = verify_export(lines, public, allow_unanchored=True)
+
+    assert not strict.ok and "3 leaves were recorded after the signed checkpoint" in str(strict)
+    assert lenient.ok and (lenient.anchored, lenient.unanchored) == (15, 3)
+
+
+def test_dropped_or_disabled_triggers_are_put_back_when_the_store_is_opened(intake, settings_for, closing):
+    schema, events = names(intake)
+    with database(intake) as conn:
+        conn.execute(f"ALTER TABLE {events} DISABLE TRIGGER audit_seal")
+        conn.execute(f"DROP TRIGGER audit_append_only ON {schema}.audit_leaf")
+
+    reopened = closing(IntakeApplication(settings_for(IntakeSettings, store="postgres")))
+
+    with database(reopened) as conn:
+        enabled = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'audit%%' AND tgenabled = 'O' "
+                               f"AND tgrelid = ANY(ARRAY['{events}', '{schema}.audit_leaf', "
+                               f"'{schema}.audit_checkpoint']::regclass[])").fetchone()[0]
+    assert enabled == 7  # seal, append-only and no-truncate on the events; two guards each on leaves, checkpoints
+    reopened.register_petition(RegisterPetition.model_validate(samples.petition()))
+    assert verify_ledger(*read(reopened)).ok
+
+
+
+def test_a_kept_checkpoint_may_gain_cosignatures_but_not_be_replaced_or_deleted(intake, signing_key):
+    key_file, _public = signing_key
+    exported(intake, key_file)
+    schema, _events = names(intake)
+    with database(intake) as conn:
+        conn.execute(f"UPDATE {schema}.audit_checkpoint SET note = note || 'x'")  # more cosignature lines: allowed
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute(f"UPDATE {schema}.audit_checkpoint SET root = sha256(root)")
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute(f"DELETE FROM {schema}.audit_checkpoint")

@@ -58,3 +58,11 @@ def test_a_witness_refuses_a_log_it_does_not_know_or_a_note_the_log_key_did_not_
         witness.add_checkpoint(0, [], note(witness_key, LEAVES[:4]))  # signed by some other key
 
     assert (unknown.value.status, forged.value.status) == (403, 403)
+
+
+def test_a_witness_that_saw_an_empty_log_still_cosigns_its_first_growth(keys, tmp_path: Path) -> None:
+    log_key, log_public, witness_key = keys
+    witness = Witness("province", witness_key, {ORIGIN: log_public}, tmp_path / "state.json")
+
+    witness.add_checkpoint(0, [], note(log_key, []))
+    assert witness.add_checkpoint(0, [], note(log_key, LEAVES[:5]))
