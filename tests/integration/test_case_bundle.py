@@ -7,17 +7,14 @@ import base64
 import copy
 import json
 from datetime import datetime, timedelta, timezone
-from uuid import UUID
 
 import psycopg
 import pytest
 
-from services.intake import translate as intake_translate
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from services.notification.bootstrap import build_application as build_notification
 from services.notification.settings import NotificationSettings
-from services.routing import translate as routing_translate
 from services.routing.bootstrap import build_application as build_routing
 from services.routing.settings import RoutingSettings
 from services.supervision.bootstrap import build_application as build_supervision
@@ -27,10 +24,9 @@ from shared.audit.checkpoint import generate_key
 from shared.audit.cli import SERVICES, ledger_of
 from shared.audit.ledger import origin
 from shared.audit.verifier import main as verifier_main, verify_bundle
-from shared.contracts.registration import RegisterPetition
 from shared.eventstore import postgres_conninfo
 from shared.settings import PlatformSettings
-from tests.support import samples
+from tests.support.flow import register_and_route
 
 TOWN = {"role": "organ_officer", "user": "officer", "organ": "330106001-ZF"}
 COUNTY = {"role": "organ_officer", "user": "county", "organ": "330106-ZF"}
@@ -56,17 +52,7 @@ def bundled(settings_for, closing, tmp_path):
     routing = closing(build_routing(settings[RoutingSettings]))
     supervision = closing(build_supervision(settings[SupervisionSettings], clock=Clock()))
     notification = closing(build_notification(settings[NotificationSettings]))
-    receipt = intake.register_petition(RegisterPetition.model_validate(
-        samples.petition(place_code="330106001", topic="urban_management")))
-    petition_id = UUID(receipt["id"])
-    [registered_event] = intake.events.get(petition_id)
-    registered = intake_translate.to_integration_event(registered_event, 1, intake.settings.event_source("intake"))
-    routing.route_registered_petition(registered)
-    supervision.open_case(registered)
-    notification.request_registration_receipt(registered)
-    [routed_event] = routing.events.get(petition_id)
-    supervision.record_routing(routing_translate.to_integration_event(routed_event, 1,
-                                                                      routing.settings.event_source("routing")))
+    petition_id, _registered, _routed = register_and_route(intake, routing, supervision, notification)
     pid = str(petition_id)
     for actor, action, payload in [
         (TOWN, "accept", {"procedure": "ordinary"}),

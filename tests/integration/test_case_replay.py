@@ -4,22 +4,18 @@ recorded order with its causation links, and the case as it stood at any moment 
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import UUID
 
 import pytest
 
-from services.intake import translate as intake_translate
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
-from services.routing import translate as routing_translate
 from services.routing.bootstrap import build_application as build_routing
 from services.routing.settings import RoutingSettings
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.settings import SupervisionSettings
 from shared.audit.replay import StoreReader
-from shared.contracts.registration import RegisterPetition
 from shared.settings import PlatformSettings
-from tests.support import samples
+from tests.support.flow import register_and_route
 
 TOWN_OFFICER = {"role": "organ_officer", "user": "officer1", "organ": "330106001-ZF"}
 
@@ -31,16 +27,7 @@ def driven(settings_for, closing, store):
     intake = closing(IntakeApplication(settings_for(IntakeSettings, store=store)))
     routing = closing(build_routing(settings_for(RoutingSettings, store=store)))
     supervision = closing(build_supervision(settings_for(SupervisionSettings, store=store)))
-    receipt = intake.register_petition(RegisterPetition.model_validate(
-        samples.petition(place_code="330106001", topic="urban_management")))
-    petition_id = UUID(receipt["id"])
-    [registered_event] = intake.events.get(petition_id)
-    registered = intake_translate.to_integration_event(registered_event, 1, intake.settings.event_source("intake"))
-    routing.route_registered_petition(registered)
-    supervision.open_case(registered)
-    [routed_event] = routing.events.get(petition_id)
-    routed = routing_translate.to_integration_event(routed_event, 1, routing.settings.event_source("routing"))
-    supervision.record_routing(routed)
+    petition_id, registered, routed = register_and_route(intake, routing, supervision)
     supervision.perform(str(petition_id), "accept", {"procedure": "ordinary"}, TOWN_OFFICER)
     reader = StoreReader(settings_for(PlatformSettings, store=store))
     yield petition_id, reader, registered, routed
