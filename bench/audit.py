@@ -58,7 +58,8 @@ def verification(prefix: str, petitions: int, key_dir: Path) -> dict[str, float]
     key = key_dir / "bench-audit.key"
     public = generate_key(key)
     with psycopg.connect(postgres_conninfo(intake.settings), autocommit=True) as conn:
-        ledger = Ledger(conn, postgres_schema(intake.settings, "intake"), intake.recorder.events_table_name)
+        ledger = Ledger.postgres_store(conn, postgres_schema(intake.settings, "intake"),
+                                       intake.recorder.events_table_name)
         ledger.checkpoint(origin("330106", "intake"), key)
         out = io.StringIO()
         events = ledger.export(origin("330106", "intake"), out)

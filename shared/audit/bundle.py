@@ -12,41 +12,31 @@ import base64
 from typing import Any
 from uuid import UUID
 
-import psycopg
-from psycopg import sql
-
 from shared.audit.checkpoint import CheckpointError, parse
 from shared.audit.ledger import Ledger, origin
 from shared.audit.merkle import inclusion_proof, subtree_of
 from shared.audit.replay import StoreReader
-from shared.settings import PlatformSettings
 
 BUNDLE_FORMAT = "petition-audit/case-bundle/v1"
 
 
-def case_bundle(settings: PlatformSettings, conn: psycopg.Connection, petition_id: UUID) -> dict[str, Any]:
-    from shared.audit.cli import ledger_of  # the services' store names live with the commands
-
+def case_bundle(ledgers: dict[str, Ledger], county_code: str, petition_id: UUID) -> dict[str, Any]:
+    """`ledgers`: each service's ledger (shared/audit/cli.ledger_of)."""
     logs = []
     for service, aggregate_ids in StoreReader._aggregates(petition_id).items():
-        ledger = ledger_of(settings, service, conn)
-        logs.append(_log(ledger, origin(settings.county_code, service), service, aggregate_ids))
+        logs.append(_log(ledgers[service], origin(county_code, service), service, aggregate_ids))
     return {"format": BUNDLE_FORMAT, "petition_id": str(petition_id), "logs": logs}
 
 
 def _log(ledger: Ledger, log_origin: str, service: str, aggregate_ids: list[UUID]) -> dict[str, Any]:
-    note = ledger.latest_checkpoint() if _exists(ledger) else None
+    note = ledger.latest_checkpoint() if ledger.exists() else None
     if note is None:
         return {"service": service, "origin": log_origin, "checkpoint": None, "entries": [], "not_yet_covered": 0}
     try:
         size = parse(note.partition("\n\n")[0] + "\n", log_origin).size
     except CheckpointError:
         size = 0
-    rows = ledger.conn.execute(sql.SQL(
-        "SELECT l.leaf_index, l.entry, e.topic, e.state FROM {}.audit_leaf AS l JOIN {} AS e "
-        "ON e.originator_id = l.originator_id AND e.originator_version = l.originator_version "
-        "WHERE l.originator_id = ANY(%s) ORDER BY l.leaf_index").format(ledger.schema, ledger.events),
-        (list(aggregate_ids),)).fetchall()
+    rows = ledger.case_rows(aggregate_ids)
     covered = [row for row in rows if row[0] < size]
     subtree = subtree_of([leaf.leaf_hash for leaf in ledger.leaves(upto=size)]) if covered else None
     entries = [{"leaf_index": index, "entry": _b64(entry), "topic": topic, "state": _b64(state),
@@ -54,11 +44,6 @@ def _log(ledger: Ledger, log_origin: str, service: str, aggregate_ids: list[UUID
                for index, entry, topic, state in covered]
     return {"service": service, "origin": log_origin, "checkpoint": note, "entries": entries,
             "not_yet_covered": len(rows) - len(covered)}
-
-
-def _exists(ledger: Ledger) -> bool:
-    found = ledger.conn.execute("SELECT to_regclass(%s)", (ledger.schema.as_string(ledger.conn) + ".audit_leaf",))
-    return found.fetchone()[0] is not None
 
 
 def _b64(data: bytes) -> str:

@@ -13,6 +13,7 @@ The auditor checks an export with `python -m shared.audit.verifier FILE --public
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -23,14 +24,18 @@ import psycopg
 
 from shared.audit.checkpoint import generate_key
 from shared.audit.ledger import Ledger, WitnessEndpoint, origin
-from shared.eventstore import postgres_conninfo, postgres_schema
+from shared.eventstore import postgres_conninfo, postgres_schema, sqlite_folder
 from shared.settings import PlatformSettings
 
 SERVICES = ("intake", "routing", "supervision", "notification")
 
 
-def ledger_of(settings: PlatformSettings, service: str, conn: psycopg.Connection) -> Ledger:
-    return Ledger(conn, postgres_schema(settings, service), f"{service}_events")
+def ledger_of(settings: PlatformSettings, service: str, conn: psycopg.Connection | None = None) -> Ledger:
+    """The service's ledger: on PostgreSQL through `conn`, in the embedded mode in the service's SQLite file."""
+    if settings.event_store == "postgres":
+        assert conn is not None
+        return Ledger.postgres_store(conn, postgres_schema(settings, service), f"{service}_events")
+    return Ledger.sqlite_store(sqlite_folder(settings, service) / "events.sqlite3")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,36 +60,43 @@ def main(argv: list[str] | None = None) -> int:
         print(generate_key(args.key_file).hex())
         return 0
     settings = PlatformSettings()
-    if settings.event_store != "postgres":
-        print("the audit ledger is kept on PostgreSQL stores only (EVENT_STORE=postgres)", file=sys.stderr)
-        return 2
-    with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+    with contextlib.ExitStack() as stack:
+        conn = None
+        if settings.event_store == "postgres":
+            conn = stack.enter_context(psycopg.connect(postgres_conninfo(settings), autocommit=True))
         if args.command == "bundle":
             from shared.audit.bundle import case_bundle
 
-            args.out.write_text(json.dumps(case_bundle(settings, conn, args.petition_id), ensure_ascii=False, indent=1))
+            ledgers = {service: ledger_of(settings, service, conn) for service in SERVICES}
+            for ledger in ledgers.values():
+                stack.callback(ledger.close)
+            document = case_bundle(ledgers, settings.county_code, args.petition_id)
+            args.out.write_text(json.dumps(document, ensure_ascii=False, indent=1))
             print(f"case bundle written to {args.out}")
             return 0
         ledger = ledger_of(settings, args.service, conn)
+        stack.callback(ledger.close)
         log_origin = origin(settings.county_code, args.service)
-        if args.command == "checkpoint":
-            witnesses = [WitnessEndpoint(*item.split("=", 1)) for item in args.witness]
+        if args.command == "export":
+            with args.out.open("w", encoding="utf-8") as out:
+                count = ledger.export(log_origin, out)
+            print(f"{count} events exported to {args.out}")
+            return 0
+        witnesses = [WitnessEndpoint(*item.split("=", 1)) for item in args.witness]
+        if conn is not None:  # one active checkpointer per log (SQLite: one machine, one process)
             lock = f"xinfang:audit-checkpointer:{log_origin}"
             if args.every is None:
                 if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (lock,)).fetchone()[0]:
                     print("another checkpointer of this log is running; not signing", file=sys.stderr)
                     return 1
-                print(ledger.checkpoint(log_origin, args.key, witnesses), end="")
+            else:  # a standby waits here and takes over when the active one stops
+                conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
+        while True:
+            note = ledger.checkpoint(log_origin, args.key, witnesses)
+            if args.every is None:
+                print(note, end="")
                 return 0
-            # One active checkpointer per log: the others wait for the lock (a standby takes over on failure).
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
-            while True:
-                ledger.checkpoint(log_origin, args.key, witnesses)
-                time.sleep(args.every)
-        else:
-            with args.out.open("w", encoding="utf-8") as out:
-                count = ledger.export(log_origin, out)
-            print(f"{count} events exported to {args.out}")
+            time.sleep(args.every)
     return 0
 
 

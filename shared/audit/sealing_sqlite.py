@@ -28,7 +28,16 @@ def create_statements(events_table: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS audit_leaf (leaf_index INTEGER PRIMARY KEY, notification_id INTEGER NOT NULL "
         "UNIQUE, originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, entry BLOB NOT NULL, "
         "leaf_hash BLOB NOT NULL, UNIQUE (originator_id, originator_version))",
+        "CREATE TABLE IF NOT EXISTS audit_checkpoint (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, "
+        "created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        "CREATE TABLE IF NOT EXISTS audit_witness (name TEXT PRIMARY KEY, size INTEGER NOT NULL)",
         *guards,
+        # A kept checkpoint may only gain cosignatures (a longer note for the same size and root).
+        "CREATE TRIGGER IF NOT EXISTS audit_checkpoint_kept BEFORE UPDATE ON audit_checkpoint "
+        "WHEN NEW.size <> OLD.size OR NEW.root <> OLD.root "
+        "BEGIN SELECT RAISE(ABORT, 'append-only: UPDATE on audit_checkpoint is refused'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_no_delete_audit_checkpoint BEFORE DELETE ON audit_checkpoint "
+        "BEGIN SELECT RAISE(ABORT, 'append-only: DELETE on audit_checkpoint is refused'); END",
     ]
 
 

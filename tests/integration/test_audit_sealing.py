@@ -173,7 +173,7 @@ def test_several_events_of_one_aggregate_in_one_transaction_chain_on_each_other(
 def ledger_for(app: IntakeApplication, conn: psycopg.Connection):
     from shared.audit.ledger import Ledger
 
-    return Ledger(conn, postgres_schema(app.settings, "intake"), app.recorder.events_table_name)
+    return Ledger.postgres_store(conn, postgres_schema(app.settings, "intake"), app.recorder.events_table_name)
 
 
 def exported(app: IntakeApplication, key_file, *, checkpoint: bool = True) -> list[str]:

@@ -83,3 +83,27 @@ def test_a_store_that_held_events_before_sealing_has_them_sealed_first(settings_
     leaves, events = read(app)
     assert len(leaves) == len(events) == 6
     assert verify_ledger(leaves, events).ok
+
+
+def test_the_embedded_mode_is_checkpointed_exported_and_verified_like_postgres(intake, tmp_path):
+    import io
+
+    from shared.audit.checkpoint import generate_key
+    from shared.audit.ledger import Ledger, origin
+    from shared.audit.verifier import verify_export
+
+    public = generate_key(tmp_path / "intake.key")
+    ledger = Ledger.sqlite_store(sqlite_folder(intake.settings, "intake") / "events.sqlite3",
+                                 intake.recorder.events_table_name)
+    try:
+        note = ledger.checkpoint(origin("330106", "intake"), tmp_path / "intake.key")
+        out = io.StringIO()
+        ledger.export(origin("330106", "intake"), out)
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            ledger.conn.execute("DELETE FROM audit_checkpoint")
+    finally:
+        ledger.close()
+
+    assert note.startswith("xinfang.330106/intake/audit/v1\n15\n")
+    verdict = verify_export(out.getvalue().splitlines(), public, "xinfang.330106/intake/audit/v1")
+    assert verdict.ok and verdict.anchored == 15, str(verdict)

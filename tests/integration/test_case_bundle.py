@@ -75,7 +75,8 @@ def bundled(settings_for, closing, tmp_path):
             log_origin = origin("330106", service)
             keys[log_origin] = generate_key(key_file)
             ledger_of(platform, service, conn).checkpoint(log_origin, key_file)
-        bundle = case_bundle(platform, conn, petition_id)
+        bundle = case_bundle({service: ledger_of(platform, service, conn) for service in SERVICES}, "330106",
+                             petition_id)
     return bundle, keys
 
 
