@@ -15,7 +15,7 @@ from uuid import UUID
 from shared.audit.checkpoint import CheckpointError, parse
 from shared.audit.ledger import Ledger, origin
 from shared.audit.merkle import inclusion_proof, subtree_of
-from shared.audit.replay import StoreReader
+from shared.audit.replay import case_aggregates
 
 BUNDLE_FORMAT = "petition-audit/case-bundle/v1"
 
@@ -23,7 +23,7 @@ BUNDLE_FORMAT = "petition-audit/case-bundle/v1"
 def case_bundle(ledgers: dict[str, Ledger], county_code: str, petition_id: UUID) -> dict[str, Any]:
     """`ledgers`: each service's ledger (shared/audit/cli.ledger_of)."""
     logs = []
-    for service, aggregate_ids in StoreReader._aggregates(petition_id).items():
+    for service, aggregate_ids in case_aggregates(petition_id).items():
         logs.append(_log(ledgers[service], origin(county_code, service), service, aggregate_ids))
     return {"format": BUNDLE_FORMAT, "petition_id": str(petition_id), "logs": logs}
 

@@ -15,6 +15,7 @@ from uuid import UUID
 from psycopg import sql
 
 from shared.audit.checkpoint import load_private_key
+from shared.audit.checkpointer import Checkpointer
 from shared.audit.verify import Leaf, StoredEvent
 
 EXPORT_FORMAT = "petition-audit/export/v1"
@@ -87,8 +88,6 @@ class Ledger:
 
     def checkpoint(self, log_origin: str, key_file: Path, witnesses: list[WitnessEndpoint] | None = None) -> str:
         """Sign the ledger as it stands, have the witnesses cosign it, keep the note (shared/audit/checkpointer)."""
-        from shared.audit.checkpointer import Checkpointer
-
         return Checkpointer(self, log_origin, load_private_key(key_file), witnesses or []).run_once()
 
     def store_checkpoint(self, size: int, tree_root: bytes, note: str) -> None:

@@ -71,7 +71,7 @@ class StoreReader:
 
     def history(self, petition_id: UUID) -> list[Step]:
         steps = []
-        for service, aggregate_ids in self._aggregates(petition_id).items():
+        for service, aggregate_ids in case_aggregates(petition_id).items():
             source = self.settings.event_source(service)
             for aggregate_id in aggregate_ids:
                 for e in self._events(service, aggregate_id):
@@ -98,12 +98,14 @@ class StoreReader:
                 return []  # this service's store was never written: nothing of the case is in it
             raise
 
-    @staticmethod
-    def _aggregates(petition_id: UUID) -> dict[str, list[UUID]]:
-        notices = [Notice.create_id(petition_id, kind) for kind in NOTICE_KINDS]
-        deliveries = [Delivery.create_id(notice, channel) for notice in notices for channel in CHANNELS]
-        return {"intake": [petition_id], "routing": [petition_id], "supervision": [petition_id],
-                "notification": [*notices, *deliveries]}
+
+
+def case_aggregates(petition_id: UUID) -> dict[str, list[UUID]]:
+    """The aggregates that hold one petition's story, per service (the ids are all derived from the petition's)."""
+    notices = [Notice.create_id(petition_id, kind) for kind in NOTICE_KINDS]
+    deliveries = [Delivery.create_id(notice, channel) for notice in notices for channel in CHANNELS]
+    return {"intake": [petition_id], "routing": [petition_id], "supervision": [petition_id],
+            "notification": [*notices, *deliveries]}
 
 
 def _reader(service: str, settings: PlatformSettings) -> Application:

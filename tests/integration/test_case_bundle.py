@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -27,6 +27,7 @@ from shared.audit.verifier import main as verifier_main, verify_bundle
 from shared.eventstore import postgres_conninfo
 from shared.settings import PlatformSettings
 from tests.support.flow import register_and_route
+from tests.support.clock import MovableClock
 
 TOWN = {"role": "organ_officer", "user": "officer", "organ": "330106001-ZF"}
 COUNTY = {"role": "organ_officer", "user": "county", "organ": "330106-ZF"}
@@ -35,13 +36,6 @@ CLERK = {"role": "clerk", "user": "clerk", "organ": "330106-XFJ"}
 PETITIONER = {"role": "petitioner"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
 
 
 @pytest.fixture
@@ -50,7 +44,8 @@ def bundled(settings_for, closing, tmp_path):
                 (IntakeSettings, RoutingSettings, SupervisionSettings, NotificationSettings, PlatformSettings)}
     intake = closing(IntakeApplication(settings[IntakeSettings]))
     routing = closing(build_routing(settings[RoutingSettings]))
-    supervision = closing(build_supervision(settings[SupervisionSettings], clock=Clock()))
+    supervision = closing(build_supervision(settings[SupervisionSettings],
+                                            clock=MovableClock(tick=timedelta(minutes=1))))
     notification = closing(build_notification(settings[NotificationSettings]))
     petition_id, _registered, _routed = register_and_route(intake, routing, supervision, notification)
     pid = str(petition_id)

@@ -10,7 +10,6 @@ table for 2027 is added (the one below is made up for the test).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ from services.supervision.bootstrap import build_application
 from services.supervision.lifecycle import CaseError
 from services.supervision.settings import SupervisionSettings
 from tests.support import samples
+from tests.support.clock import MovableClock
 
-CN = timezone(timedelta(hours=8))
 TOWN = {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
 POLITICAL_LEGAL = {"code": "330106-ZFW", "name": "中共示例县委政法委员会"}
 CLERK = {"role": "clerk", "user": "clerk1", "organ": "330106-XFJ"}
@@ -151,20 +150,11 @@ REFUSALS = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, day: str) -> None:
-        self.now = datetime.fromisoformat(f"{day}T10:00:00").replace(tzinfo=CN)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MovableClock:
+    return MovableClock()
 
 
 @pytest.fixture
@@ -182,7 +172,7 @@ def next_deadline(case: dict[str, Any]) -> tuple[str, str, bool] | None:
     return (deadlines[0]["kind"], deadlines[0]["due"], deadlines[0]["provisional"]) if deadlines else None
 
 
-def start(supervision: SupervisionApplication, clock: Clock, path: Path_) -> str:
+def start(supervision: SupervisionApplication, clock: MovableClock, path: Path_) -> str:
     clock.set(path.registered)
     registered = samples.registered_event(1, registered_at=clock.now.isoformat(), people_count=path.people_count)
     supervision.open_case(registered)
@@ -195,7 +185,7 @@ def start(supervision: SupervisionApplication, clock: Clock, path: Path_) -> str
     return petition_id
 
 
-def take(supervision: SupervisionApplication, clock: Clock, petition_id: str, step: Step) -> dict[str, Any]:
+def take(supervision: SupervisionApplication, clock: MovableClock, petition_id: str, step: Step) -> dict[str, Any]:
     clock.set(step.day)
     return supervision.perform(petition_id, step.action, step.payload, step.actor)
 
@@ -262,7 +252,7 @@ def test_a_provisional_2027_deadline_is_recounted_by_the_sweep_once_the_holiday_
     assert ops.sweep([petition_id]) == {"finalized": 0, "recomputed": 0}
 
 
-def received_directly(supervision: SupervisionApplication, clock: Clock, day: str = "2026-09-28") -> str:
+def received_directly(supervision: SupervisionApplication, clock: MovableClock, day: str = "2026-09-28") -> str:
     clock.set(day)
     registered = samples.registered_event(1, registered_at=clock.now.isoformat(), channel="visit",
                                           actor=TOWN_OFFICER)

@@ -5,7 +5,6 @@ whose review window passed unused (xinfang-domain.md §5, §8; 2022 Regulations 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,25 +15,17 @@ from services.supervision.bootstrap import build_application
 from services.supervision.lifecycle import CaseError
 from services.supervision.settings import SupervisionSettings
 from tests.support import samples
+from tests.support.clock import MovableClock
 
 CLERK = {"role": "clerk", "user": "clerk1", "organ": "330106-XFJ"}
 ORGAN = {"role": "organ_officer", "user": "officer1", "organ": "330106001-ZF"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, days: int) -> None:
-        self.now += timedelta(days=days)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MovableClock:
+    return MovableClock()
 
 
 @pytest.fixture
