@@ -39,7 +39,7 @@ class IntakeApplication(ServiceApplication):
                  person_key_secret: bytes = b"development-only-person-key-secret",
                  same_matter: SameMatterTest | None = None):
         super().__init__(settings, env)
-        self._committer = GroupCommitter(self.save, store=self.service_name, max_batch=max_batch)
+        self._committer = GroupCommitter(self.insert_stored, store=self.service_name, max_batch=max_batch)
         self._person_key_secret = person_key_secret
         self.same_matter = same_matter or SameMatterTest()
         self._files = PetitionerFiles(self)
@@ -85,8 +85,8 @@ class IntakeApplication(ServiceApplication):
                 else:
                     file.file(petition_id=str(petition.id))
             try:
-                self._committer.commit([*petition.collect_events(),
-                                        *(e for f in files.values() for e in f.collect_events())])
+                self._committer.commit(self.to_stored([*petition.collect_events(),
+                                                       *(e for f in files.values() for e in f.collect_events())]))
             except IntegrityError:
                 self._files.forget(keys)
                 # Our own commit went through and its acknowledgement was lost (the library retried and found the

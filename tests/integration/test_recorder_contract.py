@@ -1,0 +1,99 @@
+"""The PostgreSQL recorder's insert path (shared/recorders.py) against the library's own, on a real PostgreSQL.
+
+Ours sends a batch as binary column arrays and all its tracking records in one statement, through the hooks of the
+library's `insert_events` (eventsourcing is pinned). These tests fail if an upgrade stops calling the hooks, or if
+what ours stores differs by one byte from what the library's recorder stores.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+
+from shared.recorders import PostgresRecorderWithTrackings
+from shared.settings import PlatformSettings
+from tests.support.platform import drop_schemas
+
+# Bytes that text-format escaping must get right: quotes, backslashes, braces, commas, NUL, non-ASCII.
+AWKWARD_STATE = b'{"a": "\\"quoted\\" \\\\ {x,y} (1,2)"}\x00\xff\xe4\xbf\xa1'
+
+
+def events(*pairs: tuple[uuid.UUID, int]) -> list[StoredEvent]:
+    return [StoredEvent(originator_id=originator, originator_version=version, topic=f"tests:Topic{version}",
+                        state=AWKWARD_STATE + str(version).encode()) for originator, version in pairs]
+
+
+@pytest.fixture
+def recorders(namespace):
+    settings = PlatformSettings(XINFANG_ENV="test")
+    made = []
+
+    def build(kind: type[PostgresProcessRecorder], name: str) -> PostgresProcessRecorder:
+        schema = f"{namespace}_{name}"
+        datastore = PostgresDatastore(dbname=settings.postgres_dbname, host=settings.postgres_host,
+                                      port=str(settings.postgres_port), user=settings.postgres_user,
+                                      password=settings.postgres_password, schema=schema,
+                                      single_row_tracking=False)  # as the services run it
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        recorder = kind(datastore, events_table_name="events", tracking_table_name="tracking")
+        recorder.create_table()
+        made.append(datastore)
+        return recorder
+
+    yield build
+    for datastore in made:
+        datastore.close()
+    drop_schemas(namespace)
+
+
+def stored_rows(recorder: PostgresProcessRecorder) -> list[tuple]:
+    return [(n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state))
+            for n in recorder.select_notifications(start=None, limit=100)]
+
+
+def test_ours_stores_what_the_librarys_stores_byte_for_byte(recorders, monkeypatch):
+    ours = recorders(PostgresRecorderWithTrackings, "ours")
+    library = recorders(PostgresProcessRecorder, "library")
+    calls = []
+    hook = ours._insert_stored_events
+    monkeypatch.setattr(ours, "_insert_stored_events", lambda *a, **k: calls.append(len(a[1])) or hook(*a, **k))
+    a, b = uuid.uuid4(), uuid.uuid4()
+    batches = [events((a, 1), (b, 1), (a, 2)), events((b, 2)), events((a, 3), (a, 4), (b, 3))]
+
+    returned = [ours.insert_events(batch) for batch in batches]
+    for batch in batches:
+        library.insert_events(batch)
+
+    assert calls == [3, 1, 3]  # the library's insert_events still goes through our hook
+    assert stored_rows(ours) == stored_rows(library)
+    assert [n for ids in returned for n in ids] == [row[0] for row in stored_rows(ours)]
+
+
+def test_a_batchs_trackings_are_recorded_with_its_events(recorders):
+    ours = recorders(PostgresRecorderWithTrackings, "ours")
+    trackings = [Tracking(application_name="upstream", notification_id=n) for n in (3, 1, 2)]
+
+    ours.insert_events(events((uuid.uuid4(), 1)), trackings=trackings)
+
+    assert all(ours.has_tracking_id("upstream", n) for n in (1, 2, 3))
+    assert not ours.has_tracking_id("upstream", 4)
+
+
+@pytest.mark.parametrize("conflict", ["tracking", "version"])
+def test_a_refused_batch_stores_nothing(recorders, conflict):
+    ours = recorders(PostgresRecorderWithTrackings, "ours")
+    a = uuid.uuid4()
+    ours.insert_events(events((a, 1)), trackings=[Tracking(application_name="upstream", notification_id=1)])
+    # A redelivered tracking record, or an aggregate that moved on meanwhile, refuses the whole batch.
+    again = Tracking(application_name="upstream", notification_id=1 if conflict == "tracking" else 2)
+    refused = events((uuid.uuid4(), 1), (a, 1 if conflict == "version" else 2))
+
+    with pytest.raises(IntegrityError):
+        ours.insert_events(refused, trackings=[again])
+
+    assert len(stored_rows(ours)) == 1
+    assert not ours.has_tracking_id("upstream", 2)
