@@ -8,14 +8,21 @@ queued, without a timer).
 A batch refused for one item's sake (an IntegrityError) is retried item by item, so that one bad item fails only
 its own caller; any other failure (e.g. the database is down) fails every caller at once, without retries that
 would keep them all waiting. Works in plain threads and, under eventlet's monkey patching, in green threads.
+
+Callers that wrap their whole unit of work — deciding and committing — in `working()` let the committer pace the
+batches: a batch takes at most half of the callers at work, so one half prepares its next units while the other
+half's batch is in the database. Left to itself, a closed group of callers falls into lockstep: all of them wait
+in one batch while the process idles, then all of them compute while the database idles (measured in intake: a
+quarter of the time idle, and the database's time, the audit sealing included, added to every batch).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -52,6 +59,7 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._working = 0
 
     def commit(self, events: Sequence[Any]) -> None:
         """Block until `events` are durably stored (raises what saving them alone would raise)."""
@@ -63,6 +71,21 @@ class GroupCommitter:
         pending.done.wait()
         if pending.error is not None:
             raise pending.error
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """Around a caller's unit of work, from deciding what to save until `commit()` returns."""
+        with self._lock:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._working -= 1
+
+    def _batch_limit(self) -> int:
+        working = self._working
+        return min(self._max_batch, (working + 1) // 2) if working > 1 else self._max_batch
 
     def close(self) -> None:
         if self._closed:
@@ -99,7 +122,8 @@ class GroupCommitter:
                 return
             batch = [first]
             stop_after = False
-            while len(batch) < self._max_batch:
+            limit = self._batch_limit()
+            while len(batch) < limit:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:

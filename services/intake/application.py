@@ -61,6 +61,7 @@ class IntakeApplication(ServiceApplication):
         # Registrations naming the same person take turns in this process (in a fixed order: no deadlock), so
         # they never meet in one group-committed batch, which would then be retried item by item.
         with contextlib.ExitStack() as turns:
+            turns.enter_context(self._committer.working())  # paces the group commit (shared/groupcommit.py)
             for identity in sorted(keys):
                 turns.enter_context(self._turns.hold(identity))
             petition = self._register(command, keys, actor, correlation_id)

@@ -50,6 +50,7 @@ DECLARE
     last_at bigint;
     at_us bigint;
     r record;
+    at integer;
     prev_version bigint;
     prev_index bigint;
     prev_hash bytea;
@@ -62,36 +63,56 @@ DECLARE
     versions bigint[] := '{}';
     entries bytea[] := '{}';
     hashes bytea[] := '{}';
+    -- The stream heads this statement moves, written once each at the end; `head_new`: the aggregate starts here.
+    head_ids uuid[] := '{}';
+    head_versions bigint[] := '{}';
+    head_leaves bigint[] := '{}';
+    head_hashes bytea[] := '{}';
+    head_new boolean[] := '{}';
+    payload_tag CONSTANT bytea := convert_to(E'petition-audit/payload/v1\n', 'UTF8');
+    entry_tag CONSTANT bytea := convert_to(E'petition-audit/entry/v1\n', 'UTF8');
 BEGIN
     -- Once per INSERT statement (the library writes a transaction's events in one): one read and one update of
-    -- the head, one insert of all the leaves; the clock is read once (all of them were recorded together).
+    -- the log head, one insert of the leaves, one write of the stream heads it moved; the clock is read once.
     SELECT size, last_recorded_at INTO leaf, last_at FROM {schema}.audit_log_head WHERE id FOR UPDATE;
     at_us := greatest(last_at, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint);
     FOR r IN SELECT s.originator_id, s.originator_version, s.topic, s.state, s.notification_id
              FROM sealed_rows AS s ORDER BY s.notification_id LOOP
-        SELECT h.version, h.leaf_index, h.leaf_hash INTO prev_version, prev_index, prev_hash
-            FROM {schema}.audit_stream_head AS h WHERE h.originator_id = r.originator_id;
-        IF prev_version IS NULL THEN
-            IF r.originator_version <> 1 THEN
+        at := array_position(head_ids, r.originator_id);  -- an earlier event of this statement
+        IF at IS NOT NULL THEN
+            prev_version := head_versions[at]; prev_index := head_leaves[at]; prev_hash := head_hashes[at];
+        ELSIF r.originator_version = 1 THEN
+            -- No earlier event can exist: the events table's key holds version 1 once per aggregate, and a stale
+            -- head (a tampered ledger) makes the strict insert below fail.
+            prev_version := 0; prev_index := -1;  -- u64 2^64-1: no previous event
+            prev_hash := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+        ELSE
+            SELECT h.version, h.leaf_index, h.leaf_hash INTO prev_version, prev_index, prev_hash
+                FROM {schema}.audit_stream_head AS h WHERE h.originator_id = r.originator_id;
+            IF prev_version IS NULL THEN
                 RAISE EXCEPTION 'audit: the first event of % has version %, not 1', r.originator_id, r.originator_version;
             END IF;
-            prev_index := -1;  -- u64 2^64-1: no previous event
-            prev_hash := decode(repeat('00', 32), 'hex');
-        ELSIF r.originator_version <> prev_version + 1 THEN
+        END IF;
+        IF r.originator_version <> prev_version + 1 THEN
             RAISE EXCEPTION 'audit: event % of % follows version %', r.originator_version, r.originator_id, prev_version;
         END IF;
         topic_bytes := convert_to(r.topic, 'UTF8');
-        leaf_entry := convert_to(E'petition-audit/entry/v1\n', 'UTF8')
+        leaf_entry := entry_tag
             || int8send(leaf) || uuid_send(r.originator_id) || int8send(r.originator_version)
             || int8send(prev_index) || prev_hash
             || substring(int4send(length(topic_bytes)) FROM 3) || topic_bytes  -- u16, as Python's ">H"
-            || sha256(convert_to(E'petition-audit/payload/v1\n', 'UTF8') || r.state)
+            || sha256(payload_tag || r.state)
             || int8send(at_us);
         leaf_digest := sha256('\x00'::bytea || leaf_entry);
-        -- Written per event: a later event of the same aggregate in this statement chains on it.
-        INSERT INTO {schema}.audit_stream_head VALUES (r.originator_id, r.originator_version, leaf, leaf_digest)
-            ON CONFLICT (originator_id) DO UPDATE
-            SET version = EXCLUDED.version, leaf_index = EXCLUDED.leaf_index, leaf_hash = EXCLUDED.leaf_hash;
+        IF at IS NULL THEN
+            head_ids := head_ids || r.originator_id;
+            head_versions := head_versions || r.originator_version;
+            head_leaves := head_leaves || leaf;
+            head_hashes := head_hashes || leaf_digest;
+            head_new := head_new || (r.originator_version = 1);
+        ELSE
+            head_versions[at] := r.originator_version; head_leaves[at] := leaf; head_hashes[at] := leaf_digest;
+        END IF;
         leaf_indexes := leaf_indexes || leaf;
         notification_ids := notification_ids || r.notification_id;
         originators := originators || r.originator_id;
@@ -102,6 +123,12 @@ BEGIN
     END LOOP;
     INSERT INTO {schema}.audit_leaf
         SELECT * FROM unnest(leaf_indexes, notification_ids, originators, versions, entries, hashes);
+    INSERT INTO {schema}.audit_stream_head
+        SELECT h.i, h.v, h.l, h.d FROM unnest(head_ids, head_versions, head_leaves, head_hashes, head_new)
+            AS h(i, v, l, d, n) WHERE h.n;
+    UPDATE {schema}.audit_stream_head AS s SET version = h.v, leaf_index = h.l, leaf_hash = h.d
+        FROM unnest(head_ids, head_versions, head_leaves, head_hashes, head_new) AS h(i, v, l, d, n)
+        WHERE NOT h.n AND s.originator_id = h.i;
     UPDATE {schema}.audit_log_head SET size = leaf, last_recorded_at = at_us WHERE id;
     RETURN NULL;
 END

@@ -18,6 +18,7 @@ from binascii import a2b_base64
 import json
 import sys
 from collections.abc import Iterable
+from functools import partial
 
 from shared.audit.checkpoint import CheckpointError, verify as verify_note
 from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, Entry, payload_hash
@@ -72,14 +73,22 @@ def _verify_export(lines: Iterable[str], public_key: bytes, origin: str | None, 
                                  f"(missing: {', '.join(missing)}): it may show a log the witnesses never saw"])
     leaves: list[Leaf] = []
     events: list[StoredEvent] = []
+    # The tuples are built without the named tuples' Python-level constructors: an export holds millions.
+    leaf, event, loads, fromhex = partial(tuple.__new__, Leaf), partial(tuple.__new__, StoredEvent), json.loads, bytes.fromhex
     for number, line in enumerate(records, start=2):
         try:
-            record = json.loads(line)
+            record = loads(line)
             if "leaf" in record:
-                leaves.append(Leaf(_integer(record["leaf"]), a2b_base64(record["entry"]), None))  # hashed below
+                index = record["leaf"]
+                if type(index) is not int:
+                    raise TypeError(f"expected an integer, got {index!r}")
+                leaves.append(leaf((index, a2b_base64(record["entry"]), None)))  # hashed below
             else:
-                events.append(StoredEvent(bytes.fromhex(record["event"].replace("-", "")), _integer(record["version"]),
-                                          str(record["topic"]), a2b_base64(record["state"])))
+                version = record["version"]
+                if type(version) is not int:
+                    raise TypeError(f"expected an integer, got {version!r}")
+                events.append(event((fromhex(record["event"].replace("-", "")), version, str(record["topic"]),
+                                     a2b_base64(record["state"]))))
         except MALFORMED as error:
             return Verdict(problems=[f"line {number}: unreadable ({error!r})"])
     verdict = verify_ledger(leaves, events, covered=checkpoint.size)

@@ -15,6 +15,7 @@ import struct
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import NamedTuple
 from uuid import UUID
 
@@ -64,14 +65,15 @@ _TAIL = struct.Struct(">32sQ")
 
 def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent], *, covered: int | None = None) -> Verdict:
     # Keys are the 16 raw id bytes (building UUID objects per event would cost a fifth of the time).
-    stored = {(_raw(e.originator_id), e.originator_version): e for e in events}
+    # Each stored event is taken out as its leaf is checked: what is left at the end was never sealed.
+    unsealed = {(_raw(e.originator_id), e.originator_version): e for e in events}
     verdict = Verdict()
     heads: dict[bytes, tuple[int, int, bytes]] = {}  # aggregate -> (version, leaf index, leaf hash)
-    sealed: set[tuple[bytes, int]] = set()
     last_at = 0
     hashes = []
     sha256 = hashlib.sha256
-    for position, leaf in enumerate(sorted(leaves, key=lambda item: item.leaf_index)):
+    take = unsealed.pop
+    for position, leaf in enumerate(sorted(leaves, key=itemgetter(0))):
         entry = leaf.entry
         if leaf.leaf_index != position:
             verdict.problems.append(f"leaf {leaf.leaf_index}: expected leaf {position} (a leaf is missing or out of order)")
@@ -95,9 +97,12 @@ def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent], *, cove
         if index != leaf.leaf_index:
             verdict.problems.append(f"{_named(leaf, originator, version)}: the entry says leaf {index}")
             break
-        event = stored.get((originator, version))
+        event = take((originator, version), None)
         if event is None:
-            verdict.problems.append(f"{_named(leaf, originator, version)}: the sealed event is missing from the store (deleted)")
+            sealed_before = originator in heads and heads[originator][0] >= version  # a leaf sealing it twice
+            verdict.problems.append(f"{_named(leaf, originator, version)}: " + (
+                "breaks the aggregate's chain (an event was removed, reordered or rewritten)" if sealed_before
+                else "the sealed event is missing from the store (deleted)"))
             break
         if event.topic != topic or sha256(TAG_PAYLOAD + event.state).digest() != payload:
             verdict.problems.append(f"{_named(leaf, originator, version)}: the stored event differs from what was sealed (its bytes were changed)")
@@ -113,14 +118,12 @@ def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent], *, cove
             verdict.problems.append(f"{_named(leaf, originator, version)}: recorded before the leaf preceding it")
             break
         heads[originator] = (version, leaf.leaf_index, digest)
-        sealed.add((originator, version))
         last_at = recorded_at
         hashes.append(digest)
         verdict.checked += 1
     if verdict.ok:
-        unsealed = sorted(set(stored) - sealed)
         if unsealed:
-            aggregate, version = unsealed[0]
+            aggregate, version = min(unsealed)
             verdict.problems.append(f"aggregate {UUID(bytes=aggregate)} version {version}: stored but not sealed "
                                     "(inserted around the ledger)")
         verdict.root = root(hashes)

@@ -168,6 +168,33 @@ def test_several_events_of_one_aggregate_in_one_transaction_chain_on_each_other(
     assert verdict.checked == 3
 
 
+def test_statements_from_outside_the_application_are_sealed_or_refused(intake):
+    # The trigger writes each stream head once per statement: aggregates interleaved within one statement, heads
+    # carried over from an earlier statement, and a version that skips or repeats are all handled in SQL alone.
+    import uuid
+
+    _schema, events = names(intake)
+    a, b, c = (str(uuid.uuid4()) for _ in range(3))
+
+    def insert(conn: psycopg.Connection, *rows: tuple[str, int]) -> None:
+        values = ", ".join(f"('{o}', {v}, 'tests:Raw', '\\x7b7d'::bytea)" for o, v in rows)
+        conn.execute(f"INSERT INTO {events} (originator_id, originator_version, topic, state) VALUES {values}")
+
+    with database(intake) as conn:
+        insert(conn, (a, 1), (b, 1), (a, 2), (c, 1), (b, 2), (a, 3))
+        insert(conn, (b, 3), (a, 4), (b, 4))
+        for refused in [((a, 6),), ((c, 1),), ((uuid.uuid4(), 2),), ((b, 5), (c, 3))]:
+            with pytest.raises(psycopg.Error):
+                insert(conn, *refused)
+        heads = dict(conn.execute(f"SELECT originator_id::text, version FROM {_schema}.audit_stream_head "
+                                  "WHERE originator_id = ANY(%s::uuid[])", ([a, b, c],)).fetchall())
+
+    assert heads == {a: 4, b: 4, c: 1}
+    verdict = verify_ledger(*read(intake))
+    assert verdict.ok, str(verdict)
+    assert verdict.checked == 15 + 9
+
+
 # --- checkpoints, export and the offline verifier ------------------------------------------------------------------
 
 def ledger_for(app: IntakeApplication, conn: psycopg.Connection):

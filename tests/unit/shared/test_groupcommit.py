@@ -6,6 +6,7 @@ instead of hanging it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -57,20 +58,25 @@ class FakeStore:
 class Caller(threading.Thread):
     """One client of the committer: commits its events, then notes what the store held when it returned."""
 
-    def __init__(self, committer: GroupCommitter, store: FakeStore, events: list[Any]) -> None:
+    def __init__(self, committer: GroupCommitter, store: FakeStore, events: list[Any],
+                 linger: threading.Event | None = None) -> None:
         super().__init__(daemon=True)
         self.committer, self.store, self.events = committer, store, events
         self.error: BaseException | None = None
         self.returned = threading.Event()
         self.saved_when_returned: set[Any] = set()
+        self.linger = linger  # set: the caller works inside `working()` and stays at work until it is set
 
     def run(self) -> None:
-        try:
-            self.committer.commit(self.events)
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
-            self.error = error
-        self.saved_when_returned = self.store.saved_now()
-        self.returned.set()
+        with self.committer.working() if self.linger else contextlib.nullcontext():
+            try:
+                self.committer.commit(self.events)
+            except BaseException as error:  # noqa: BLE001 - the test inspects it
+                self.error = error
+            self.saved_when_returned = self.store.saved_now()
+            self.returned.set()
+            if self.linger:
+                assert self.linger.wait(PATIENCE)
 
 
 @pytest.fixture
@@ -98,13 +104,13 @@ def queued(committer: GroupCommitter) -> int:
     return committer._queue.qsize()  # noqa: SLF001 - the only way to know callers are waiting, without sleeping
 
 
-def start_behind_a_held_save(committer: GroupCommitter, store: FakeStore,
-                             batches: list[list[Any]]) -> tuple[Caller, list[Caller]]:
+def start_behind_a_held_save(committer: GroupCommitter, store: FakeStore, batches: list[list[Any]],
+                             linger: threading.Event | None = None) -> tuple[Caller, list[Caller]]:
     """One caller's save is held in the store while the callers of `batches` queue up behind it."""
     first = Caller(committer, store, ["first"])
     first.start()
     assert store.first_call_started.wait(PATIENCE)
-    callers = [Caller(committer, store, events) for events in batches]
+    callers = [Caller(committer, store, events, linger) for events in batches]
     for caller in callers:
         caller.start()
     wait_until(lambda: queued(committer) == len(callers))
@@ -182,6 +188,23 @@ def test_a_batch_never_exceeds_max_batch_callers(make_committer: Callable[..., G
     join_all([first, *callers])
 
     assert [len(call) for call in store.calls] == [1, 2, 2, 1]
+
+
+def test_a_batch_takes_at_most_half_of_the_callers_at_work(make_committer: Callable[..., GroupCommitter]) -> None:
+    # Six callers at work: three commit while the other three prepare, instead of all six in lockstep.
+    store = FakeStore(hold_first_call=True)
+    committer = make_committer(store)
+    at_work = threading.Event()
+
+    first, callers = start_behind_a_held_save(committer, store, [[f"e{n}"] for n in range(6)], linger=at_work)
+    store.release.set()
+    for caller in callers:
+        assert caller.returned.wait(PATIENCE)
+    at_work.set()
+    join_all([first, *callers])
+
+    assert [len(call) for call in store.calls] == [1, 3, 3]
+    assert all(caller.error is None for caller in callers)
 
 
 def test_when_one_item_spoils_a_batch_only_its_caller_fails_and_the_others_are_saved_one_by_one(
