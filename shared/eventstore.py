@@ -168,7 +168,7 @@ class ServiceApplication(Application):
         aggregate they change) take turns in this process, so a group-committed batch never holds two conflicting
         units. `NotYet` from `decide()` goes to the caller (the turn is released meanwhile).
         """
-        with self._processed.working(), self._turns.hold(key):
+        with self._turns.hold(key):
             return self._process(tracking, decide, attempts)
 
     def _process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], attempts: int) -> str:

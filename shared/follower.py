@@ -75,6 +75,13 @@ class PostgresAdvisoryLock:
             return False
 
     def release(self) -> None:
+        # Unlock before closing: PostgreSQL frees a closed session's locks only once its backend has noticed the
+        # disconnect, so a standby asking at once could still find the lock held.
+        if self._connection is not None and not self._connection.closed:
+            try:
+                self._connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self._key,))
+            except psycopg.Error:
+                log.debug("ignoring error while unlocking; closing the connection releases the lock", exc_info=True)
         self._drop()
 
     def _drop(self) -> None:

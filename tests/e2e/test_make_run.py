@@ -71,7 +71,8 @@ def test_make_run_brings_the_platform_up_and_a_second_run_resumes_with_the_same_
                  what="the platform to come up again")
         again = httpx.get(f"{gateway}/api/v1/status/{receipt['query_code']}").json()
         assert again["organ"] == routed["organ"]
-        assert again["timeline"] == routed["timeline"]
+        # Nothing seen before is lost; the e-mail's delivery may have been recorded after the first look.
+        assert again["timeline"][:len(routed["timeline"])] == routed["timeline"]
     finally:
         stop_runner(second)
     assert "stopping the private RabbitMQ node" in log.read_text()
