@@ -1,5 +1,5 @@
-"""Process recorders that record several tracking records with one insert, so that consumers' effects can be
-group-committed (each unit of a batch brings its own tracking record). The library records one per insert.
+"""Process recorders that record several tracking records with the events of one batch, so that consumers' effects
+can be group-committed (each unit of a batch brings its own tracking record). The library records one per insert.
 Selected through the library's PROCESS_RECORDER_TOPIC (see shared/eventstore.py). On SQLite the recorder also
 seals events into the audit ledger (on PostgreSQL a trigger does: shared/audit/sealing.py)."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import retry
@@ -32,11 +32,14 @@ class PostgresRecorderWithTrackings(PostgresProcessRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.datastore.single_row_tracking:
+            raise ProgrammingError("the services' process recorder needs multi-row tracking (SINGLE_ROW_TRACKING=no)")
         schema = Identifier(self.datastore.schema)
         function = Identifier(f"xinfang_insert_{self.events_table_name}"[:63])
+        id_type = SQL(self.datastore.originator_id_type)  # "uuid" or "text", checked by the library
         self._insert_batch = SQL(
             "SELECT notification_id FROM {schema}.{function}(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[], "
-            "%b::text[], %b::bigint[]) AS notification_id").format(schema=schema, function=function, id_type=SQL(self.datastore.originator_id_type))
+            "%b::text[], %b::bigint[]) AS notification_id").format(schema=schema, function=function, id_type=id_type)
         self.sql_create_statements.append(SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}(ids {id_type}[], versions bigint[], topics text[], "
             "states bytea[], tracking_names text[], tracking_ids bigint[]) RETURNS SETOF bigint "
@@ -51,14 +54,12 @@ class PostgresRecorderWithTrackings(PostgresProcessRecorder):
             "    SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id; "
             "END IF; "
             "END $insert$"
-        ).format(schema=schema, function=function, id_type=SQL(self.datastore.originator_id_type),
-                 tracking=Identifier(self.tracking_table_name), events=Identifier(self.events_table_name),
-                 channel=Identifier(self.channel_name), lock_timeout=self.datastore.lock_timeout))
+        ).format(schema=schema, function=function, id_type=id_type, tracking=Identifier(self.tracking_table_name),
+                 events=Identifier(self.events_table_name), channel=Identifier(self.channel_name),
+                 lock_timeout=self.datastore.lock_timeout))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if self.datastore.single_row_tracking:  # not how the services run; the library's own path
-            return super().insert_events(stored_events, **kwargs)
         trackings = kwargs.get("trackings", ())
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             if trackings:

@@ -74,7 +74,8 @@ def _verify_export(lines: Iterable[str], public_key: bytes, origin: str | None, 
     leaves: list[Leaf] = []
     events: list[StoredEvent] = []
     # The tuples are built without the named tuples' Python-level constructors: an export holds millions.
-    leaf, event, loads, fromhex = partial(tuple.__new__, Leaf), partial(tuple.__new__, StoredEvent), json.loads, bytes.fromhex
+    leaf, event = partial(tuple.__new__, Leaf), partial(tuple.__new__, StoredEvent)
+    loads, fromhex = json.loads, bytes.fromhex
     for number, line in enumerate(records, start=2):
         try:
             record = loads(line)
