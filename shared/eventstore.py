@@ -128,6 +128,10 @@ class ServiceApplication(Application):
             super().__init__(env={**store_env(settings, self.service_name), **(env or {})})
             if conn is not None and self.sealed:  # every event is sealed into the audit ledger as it is inserted (shared/audit)
                 sealing.install(conn, postgres_schema(settings, self.service_name), self.recorder.events_table_name)
+        if self.snapshots is not None or self.repository.cache is not None:
+            # Group commits insert stored events directly (insert_stored), past Application.save(), which is what
+            # would take snapshots and fill the cache.
+            raise ValueError("a service's store supports neither snapshotting nor the aggregate cache")
         # Consumers' effects are group-committed: concurrent workers share one transaction.
         self._processed = GroupCommitter(self.insert_stored, store=f"{self.service_name}-processed")
         self._turns = KeyedLocks()
@@ -152,8 +156,8 @@ class ServiceApplication(Application):
         return [self.mapper.to_stored_event(event) for event in events]
 
     def insert_stored(self, *items: StoredEvent | Tracking) -> None:
-        """Insert already-mapped events and any tracking records in one transaction (the library's
-        `Application.save()` minus the mapping; no snapshots or aggregate cache are configured)."""
+        """Insert already-mapped events and any tracking records in one transaction: the library's
+        `Application.save()` minus the mapping (a service's store has no snapshots and no cache: see __init__)."""
         trackings = [item for item in items if isinstance(item, Tracking)]
         self.recorder.insert_events([item for item in items if not isinstance(item, Tracking)], trackings=trackings)
 

@@ -61,6 +61,9 @@ class Verdict:
 
 _FIXED = struct.Struct(">Q16sQQ32sH")
 _TAIL = struct.Struct(">32sQ")
+_ENTRY_FIXED_AT = len(TAG_ENTRY)
+_ENTRY_TOPIC_AT = _ENTRY_FIXED_AT + _FIXED.size
+_FIRST = (NO_PREVIOUS_INDEX, NO_PREVIOUS_HASH, 1)  # an aggregate's first event chains on nothing
 
 
 def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent], *, covered: int | None = None) -> Verdict:
@@ -70,62 +73,61 @@ def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent], *, cove
     verdict = Verdict()
     heads: dict[bytes, tuple[int, int, bytes]] = {}  # aggregate -> (version, leaf index, leaf hash)
     last_at = 0
-    hashes = []
-    sha256 = hashlib.sha256
-    take = unsealed.pop
-    for position, leaf in enumerate(sorted(leaves, key=itemgetter(0))):
-        entry = leaf.entry
-        if leaf.leaf_index != position:
-            verdict.problems.append(f"leaf {leaf.leaf_index}: expected leaf {position} (a leaf is missing or out of order)")
+    hashes: list[bytes] = []  # one per leaf checked, in order
+    sha256, take, unpack_fixed, unpack_tail = hashlib.sha256, unsealed.pop, _FIXED.unpack_from, _TAIL.unpack_from
+    problem = verdict.problems.append
+    for position, (leaf_index, entry, recorded_hash) in enumerate(sorted(leaves, key=itemgetter(0))):
+        if leaf_index != position:
+            problem(f"leaf {leaf_index}: expected leaf {position} (a leaf is missing or out of order)")
             break
         digest = sha256(b"\x00" + entry).digest()
-        if leaf.leaf_hash is not None and digest != leaf.leaf_hash:
-            verdict.problems.append(f"leaf {leaf.leaf_index}: the leaf hash does not hash its entry (entry or hash changed)")
+        if recorded_hash is not None and digest != recorded_hash:
+            problem(f"leaf {leaf_index}: the leaf hash does not hash its entry (entry or hash changed)")
             break
         try:
             if not entry.startswith(TAG_ENTRY):
                 raise ValueError("not a petition-audit/entry/v1 entry")
-            index, originator, version, prev_index, prev_hash, topic_length = _FIXED.unpack_from(entry, len(TAG_ENTRY))
-            topic_at = len(TAG_ENTRY) + _FIXED.size
-            payload, recorded_at = _TAIL.unpack_from(entry, topic_at + topic_length)
-            if topic_at + topic_length + _TAIL.size != len(entry):
+            index, originator, version, prev_index, prev_hash, topic_length = unpack_fixed(entry, _ENTRY_FIXED_AT)
+            topic_end = _ENTRY_TOPIC_AT + topic_length
+            payload, recorded_at = unpack_tail(entry, topic_end)
+            if topic_end + _TAIL.size != len(entry):
                 raise ValueError("malformed entry: wrong length")
-            topic = entry[topic_at:topic_at + topic_length].decode("utf-8")
+            topic = entry[_ENTRY_TOPIC_AT:topic_end].decode("utf-8")
         except (struct.error, UnicodeDecodeError, ValueError) as error:
-            verdict.problems.append(f"leaf {leaf.leaf_index}: {error}")
+            problem(f"leaf {leaf_index}: {error}")
             break
-        if index != leaf.leaf_index:
-            verdict.problems.append(f"{_named(leaf, originator, version)}: the entry says leaf {index}")
+        if index != leaf_index:
+            problem(f"{_named(leaf_index, originator, version)}: the entry says leaf {index}")
             break
         event = take((originator, version), None)
         if event is None:
             sealed_before = originator in heads and heads[originator][0] >= version  # a leaf sealing it twice
-            verdict.problems.append(f"{_named(leaf, originator, version)}: " + (
+            problem(f"{_named(leaf_index, originator, version)}: " + (
                 "breaks the aggregate's chain (an event was removed, reordered or rewritten)" if sealed_before
                 else "the sealed event is missing from the store (deleted)"))
             break
         if event.topic != topic or sha256(TAG_PAYLOAD + event.state).digest() != payload:
-            verdict.problems.append(f"{_named(leaf, originator, version)}: the stored event differs from what was sealed (its bytes were changed)")
+            problem(f"{_named(leaf_index, originator, version)}: the stored event differs from what was sealed "
+                    "(its bytes were changed)")
             break
         previous = heads.get(originator)
-        expected = (NO_PREVIOUS_INDEX, NO_PREVIOUS_HASH, 1) if previous is None else (
-            previous[1], previous[2], previous[0] + 1)
+        expected = _FIRST if previous is None else (previous[1], previous[2], previous[0] + 1)
         if (prev_index, prev_hash, version) != expected:
-            verdict.problems.append(f"{_named(leaf, originator, version)}: breaks the aggregate's chain (an event was removed, reordered or "
-                                    "rewritten)")
+            problem(f"{_named(leaf_index, originator, version)}: breaks the aggregate's chain (an event was removed, "
+                    "reordered or rewritten)")
             break
         if recorded_at < last_at:
-            verdict.problems.append(f"{_named(leaf, originator, version)}: recorded before the leaf preceding it")
+            problem(f"{_named(leaf_index, originator, version)}: recorded before the leaf preceding it")
             break
-        heads[originator] = (version, leaf.leaf_index, digest)
+        heads[originator] = (version, leaf_index, digest)
         last_at = recorded_at
         hashes.append(digest)
-        verdict.checked += 1
+    verdict.checked = len(hashes)
     if verdict.ok:
         if unsealed:
             aggregate, version = min(unsealed)
-            verdict.problems.append(f"aggregate {UUID(bytes=aggregate)} version {version}: stored but not sealed "
-                                    "(inserted around the ledger)")
+            problem(f"aggregate {UUID(bytes=aggregate)} version {version}: stored but not sealed "
+                    "(inserted around the ledger)")
         verdict.root = root(hashes)
         if covered is not None:
             verdict.covered_root = (verdict.root if covered == len(hashes)
@@ -133,8 +135,8 @@ def verify_ledger(leaves: Iterable[Leaf], events: Iterable[StoredEvent], *, cove
     return verdict
 
 
-def _named(leaf: Leaf, originator: bytes, version: int) -> str:
-    return f"leaf {leaf.leaf_index} (aggregate {UUID(bytes=originator)} version {version})"
+def _named(leaf_index: int, originator: bytes, version: int) -> str:
+    return f"leaf {leaf_index} (aggregate {UUID(bytes=originator)} version {version})"
 
 
 def _raw(originator_id: UUID | bytes) -> bytes:

@@ -5,7 +5,7 @@ and a superuser who edits, deletes or reorders events behind the guards is caugh
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -171,10 +171,8 @@ def test_several_events_of_one_aggregate_in_one_transaction_chain_on_each_other(
 def test_statements_from_outside_the_application_are_sealed_or_refused(intake):
     # The trigger writes each stream head once per statement: aggregates interleaved within one statement, heads
     # carried over from an earlier statement, and a version that skips or repeats are all handled in SQL alone.
-    import uuid
-
-    _schema, events = names(intake)
-    a, b, c = (str(uuid.uuid4()) for _ in range(3))
+    schema, events = names(intake)
+    a, b, c = (str(uuid4()) for _ in range(3))
 
     def insert(conn: psycopg.Connection, *rows: tuple[str, int]) -> None:
         values = ", ".join(f"('{o}', {v}, 'tests:Raw', '\\x7b7d'::bytea)" for o, v in rows)
@@ -183,10 +181,10 @@ def test_statements_from_outside_the_application_are_sealed_or_refused(intake):
     with database(intake) as conn:
         insert(conn, (a, 1), (b, 1), (a, 2), (c, 1), (b, 2), (a, 3))
         insert(conn, (b, 3), (a, 4), (b, 4))
-        for refused in [((a, 6),), ((c, 1),), ((uuid.uuid4(), 2),), ((b, 5), (c, 3))]:
+        for refused in [((a, 6),), ((c, 1),), ((uuid4(), 2),), ((b, 5), (c, 3))]:
             with pytest.raises(psycopg.Error):
                 insert(conn, *refused)
-        heads = dict(conn.execute(f"SELECT originator_id::text, version FROM {_schema}.audit_stream_head "
+        heads = dict(conn.execute(f"SELECT originator_id::text, version FROM {schema}.audit_stream_head "
                                   "WHERE originator_id = ANY(%s::uuid[])", ([a, b, c],)).fetchall())
 
     assert heads == {a: 4, b: 4, c: 1}

@@ -18,7 +18,6 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from shared.eventstore import postgres_conninfo
 from shared.recorders import PostgresRecorderWithTrackings
 from shared.settings import PlatformSettings
-from tests.support.platform import drop_schemas
 
 # Bytes that text-format escaping must get right: quotes, backslashes, braces, commas, NUL, non-ASCII.
 AWKWARD_STATE = b'{"a": "\\"quoted\\" \\\\ {x,y} (1,2)"}\x00\xff\xe4\xbf\xa1'
@@ -47,10 +46,9 @@ def recorders(namespace):
         made.append(datastore)
         return recorder
 
-    yield build
+    yield build  # the schemas go with the test session's namespace
     for datastore in made:
         datastore.close()
-    drop_schemas(namespace)
 
 
 def stored_rows(recorder: PostgresProcessRecorder) -> list[tuple]:
