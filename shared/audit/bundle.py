@@ -1,9 +1,10 @@
 """Case bundles: everything an auditor needs to verify one petition offline (design §2.9).
 
 For each service's log: its latest checkpoint (with the witnesses' cosignatures) and, for every event of the case
-that checkpoint covers, the stored event, its ledger entry and its inclusion proof. Events recorded after the
-checkpoint are listed as such: they are proven by the next checkpoint. The verifier (shared/audit/verifier.py)
-takes the logs' public keys from the auditor, never from the bundle.
+that checkpoint covers, the stored event, its ledger entry and its inclusion proof; and the case heads, signed with
+the log's key: each aggregate's last event as of that checkpoint (shared/audit/heads.py), so that an event left out
+after the last one shows. Events recorded after the checkpoint are counted as such: the next checkpoint proves
+them. The verifier (shared/audit/verifier.py) takes the logs' public keys from the auditor, never from the bundle.
 """
 
 from __future__ import annotations
@@ -12,26 +13,37 @@ import base64
 from typing import Any
 from uuid import UUID
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.audit import heads
 from shared.audit.checkpoint import CheckpointError, parse
+from shared.audit.entries import Entry
 from shared.audit.ledger import Ledger, origin
-from shared.audit.merkle import inclusion_proof, subtree_of
+from shared.audit.merkle import inclusion_proof, leaf_hash, subtree_of
 from shared.audit.replay import case_aggregates
 
-BUNDLE_FORMAT = "petition-audit/case-bundle/v1"
+BUNDLE_FORMAT = "petition-audit/case-bundle/v2"  # v2: with signed case heads
 
 
-def case_bundle(ledgers: dict[str, Ledger], county_code: str, petition_id: UUID) -> dict[str, Any]:
-    """`ledgers`: each service's ledger (shared/audit/cli.ledger_of)."""
+def case_bundle(ledgers: dict[str, Ledger], county_code: str, petition_id: UUID,
+                signing_keys: dict[str, Ed25519PrivateKey]) -> dict[str, Any]:
+    """`ledgers`: each service's ledger (shared/audit/cli.ledger_of); `signing_keys`: each service log's key, which
+    signs the case heads (a log without a checkpoint needs none)."""
     logs = []
     for service, aggregate_ids in case_aggregates(petition_id).items():
-        logs.append(_log(ledgers[service], origin(county_code, service), service, aggregate_ids))
+        logs.append(_log(ledgers[service], origin(county_code, service), service, petition_id, aggregate_ids,
+                         signing_keys.get(service)))
     return {"format": BUNDLE_FORMAT, "petition_id": str(petition_id), "logs": logs}
 
 
-def _log(ledger: Ledger, log_origin: str, service: str, aggregate_ids: list[UUID]) -> dict[str, Any]:
+def _log(ledger: Ledger, log_origin: str, service: str, petition_id: UUID, aggregate_ids: list[UUID],
+         key: Ed25519PrivateKey | None) -> dict[str, Any]:
     note = ledger.latest_checkpoint() if ledger.exists() else None
     if note is None:
-        return {"service": service, "origin": log_origin, "checkpoint": None, "entries": [], "not_yet_covered": 0}
+        return {"service": service, "origin": log_origin, "checkpoint": None, "heads": None, "entries": [],
+                "not_yet_covered": 0}
+    if key is None:
+        raise CheckpointError(f"the {service} log's signing key is needed to sign the case heads")
     try:
         size = parse(note.partition("\n\n")[0] + "\n", log_origin).size
     except CheckpointError:
@@ -42,7 +54,12 @@ def _log(ledger: Ledger, log_origin: str, service: str, aggregate_ids: list[UUID
     entries = [{"leaf_index": index, "entry": _b64(entry), "topic": topic, "state": _b64(state),
                 "proof": [_b64(h) for h in inclusion_proof(index, size, subtree)]}
                for index, entry, topic, state in covered]
-    return {"service": service, "origin": log_origin, "checkpoint": note, "entries": entries,
+    last: dict[UUID, tuple[int, bytes | None]] = dict.fromkeys(aggregate_ids, (0, None))
+    for _index, entry, _topic, _state in covered:  # in leaf order: the last one of each aggregate stays
+        decoded = Entry.decode(entry)
+        last[decoded.originator_id] = (decoded.originator_version, leaf_hash(entry))
+    signed_heads = heads.sign(heads.CaseHeads(log_origin, size, petition_id, last), key)
+    return {"service": service, "origin": log_origin, "checkpoint": note, "heads": signed_heads, "entries": entries,
             "not_yet_covered": len(rows) - len(covered)}
 
 

@@ -45,22 +45,31 @@ def raw_public_key(key: Ed25519PublicKey) -> bytes:
 
 
 def sign(checkpoint: Checkpoint, private_key: Ed25519PrivateKey) -> str:
-    body = checkpoint.body()
-    signature = private_key.sign(body.encode())
-    stamp = key_id(checkpoint.origin, raw_public_key(private_key.public_key())) + signature
-    return f"{body}\n{SIGNATURE_PREFIX}{checkpoint.origin} {base64.b64encode(stamp).decode()}\n"
+    return sign_note(checkpoint.body(), checkpoint.origin, private_key)
 
 
 def verify(note: str, origin: str, public_key: bytes) -> Checkpoint:
     """The checkpoint in `note` if `public_key` signed it for `origin`; raises CheckpointError otherwise."""
+    return parse(signed_body(note, origin, public_key, "checkpoint"), origin)
+
+
+def sign_note(body: str, key_name: str, private_key: Ed25519PrivateKey) -> str:
+    """A signed note (C2SP signed-note) of `body`, which ends with a newline, by the log's key `key_name`."""
+    signature = private_key.sign(body.encode())
+    stamp = key_id(key_name, raw_public_key(private_key.public_key())) + signature
+    return f"{body}\n{SIGNATURE_PREFIX}{key_name} {base64.b64encode(stamp).decode()}\n"
+
+
+def signed_body(note: str, key_name: str, public_key: bytes, what: str) -> str:
+    """The body of `note` if `public_key` (named `key_name`) signed it; raises CheckpointError naming `what`."""
     body, separator, signatures = note.partition("\n\n")
     if not separator:
         raise CheckpointError("not a signed note: no blank line before the signatures")
     body += "\n"
-    wanted = key_id(origin, public_key)
+    wanted = key_id(key_name, public_key)
     for line in signatures.splitlines():
         name, _, stamp = line.removeprefix(SIGNATURE_PREFIX).partition(" ")
-        if not line.startswith(SIGNATURE_PREFIX) or name != origin:
+        if not line.startswith(SIGNATURE_PREFIX) or name != key_name:
             continue
         try:
             raw = base64.b64decode(stamp, validate=True)
@@ -71,9 +80,9 @@ def verify(note: str, origin: str, public_key: bytes) -> Checkpoint:
         try:
             Ed25519PublicKey.from_public_bytes(public_key).verify(raw[4:], body.encode())
         except InvalidSignature:
-            raise CheckpointError("the checkpoint's signature does not verify (note changed or wrong key)") from None
-        return parse(body, origin)
-    raise CheckpointError(f"no signature by the key of {origin} on the checkpoint")
+            raise CheckpointError(f"the signature on the {what} does not verify (note changed or wrong key)") from None
+        return body
+    raise CheckpointError(f"no signature by the key of {key_name} on the {what}")
 
 
 def parse(body: str, origin: str) -> Checkpoint:

@@ -5,7 +5,9 @@
                                                                     sign the ledger, have witnesses cosign it
                                                                     (--every: keep doing so; one active instance)
     python -m shared.audit.cli export SERVICE --out FILE            the full log with its latest checkpoint
-    python -m shared.audit.cli bundle PETITION_ID --out FILE        one case from every service, with proofs
+    python -m shared.audit.cli bundle PETITION_ID --out FILE --key SERVICE=KEY_FILE ...
+                                                                    one case from every service, with proofs and
+                                                                    the case heads each log's key signs
 
 The auditor checks an export with `python -m shared.audit.verifier FILE --public-key HEX`.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 
-from shared.audit.checkpoint import generate_key
+from shared.audit.checkpoint import CheckpointError, generate_key, load_private_key
 from shared.audit.ledger import Ledger, WitnessEndpoint, origin
 from shared.eventstore import postgres_conninfo, postgres_schema, sqlite_folder
 from shared.settings import PlatformSettings
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     bundle = commands.add_parser("bundle")
     bundle.add_argument("petition_id", type=UUID)
     bundle.add_argument("--out", type=Path, required=True)
+    bundle.add_argument("--key", action="append", default=[], metavar="SERVICE=KEY_FILE",
+                        help="a log's signing key, for its case heads (one per service log with a checkpoint)")
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -70,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
             ledgers = {service: ledger_of(settings, service, conn) for service in SERVICES}
             for ledger in ledgers.values():
                 stack.callback(ledger.close)
-            document = case_bundle(ledgers, settings.county_code, args.petition_id)
+            keys = {service: load_private_key(Path(file)) for service, file in
+                    (item.split("=", 1) for item in args.key)}
+            try:
+                document = case_bundle(ledgers, settings.county_code, args.petition_id, keys)
+            except CheckpointError as error:
+                print(f"no bundle written: {error} (--key SERVICE=KEY_FILE)", file=sys.stderr)
+                return 2
             args.out.write_text(json.dumps(document, ensure_ascii=False, indent=1))
             print(f"case bundle written to {args.out}")
             return 0

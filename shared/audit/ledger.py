@@ -53,7 +53,8 @@ class Ledger:
 
     @classmethod
     def sqlite_store(cls, path: Path, events_table: str = "stored_events") -> Ledger:
-        conn = sqlite3.connect(path, isolation_level=None)
+        # A service that never stored anything has no file yet: its ledger is empty (`exists()` is False).
+        conn = sqlite3.connect(path if path.exists() else ":memory:", isolation_level=None)
         tables = {"events": events_table, "leaf": "audit_leaf", "checkpoint": "audit_checkpoint",
                   "witness": "audit_witness"}
         return cls(conn, tables, "?", "rowid", lambda u: u.hex)

@@ -19,9 +19,11 @@ import gc
 from binascii import a2b_base64
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
+from uuid import UUID
 
+from shared.audit import heads as case_heads
 from shared.audit.checkpoint import CheckpointError, verify as verify_note
 from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, Entry, payload_hash
 from shared.audit.merkle import leaf_hash, verify_inclusion
@@ -36,13 +38,15 @@ MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError, binasc
 
 def verify_export(lines: Iterable[str], public_key: bytes, origin: str | None = None,
                   witnesses: dict[str, bytes] | None = None, quorum: int | None = None,
-                  allow_unanchored: bool = False) -> Verdict:
+                  allow_unanchored: bool = False, case_heads: Sequence[str] = ()) -> Verdict:
     """`witnesses`: name -> public key of the witnesses the auditor trusts (from the provincial authority, never
     from the export); `quorum`: how many of them must have cosigned the checkpoint (default: all).
-    `allow_unanchored`: accept leaves recorded after the checkpoint (only their ledger consistency is checked)."""
+    `allow_unanchored`: accept leaves recorded after the checkpoint (only their ledger consistency is checked).
+    `case_heads`: signed case heads of this log (from case bundles), checked against the export: a bundle that
+    left an event out and came with heads signed to match is refuted here."""
     try:
         with _cyclic_gc_paused():
-            verdict = _verify_export(lines, public_key, origin, witnesses or {}, quorum)
+            verdict = _verify_export(lines, public_key, origin, witnesses or {}, quorum, case_heads)
     except MALFORMED as error:  # whatever the file holds, the answer is a verdict, never a crash
         return Verdict(problems=[f"malformed export: {error!r}"])
     if verdict.ok and verdict.unanchored and not allow_unanchored:
@@ -66,7 +70,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _verify_export(lines: Iterable[str], public_key: bytes, origin: str | None, witnesses: dict[str, bytes],
-                   quorum: int | None) -> Verdict:
+                   quorum: int | None, case_heads: Sequence[str]) -> Verdict:
     records = iter(lines)
     try:
         header = json.loads(next(records))
@@ -110,7 +114,28 @@ def _verify_export(lines: Iterable[str], public_key: bytes, origin: str | None, 
     verdict.anchored = min(checkpoint.size, verdict.checked)
     verdict.unanchored = max(verdict.checked - checkpoint.size, 0)
     verdict.cosigned = cosigned
+    for note in case_heads if verdict.ok else ():
+        problem = _refute_case_heads(note, origin, public_key, leaves, verdict.checked)
+        if problem:
+            verdict.problems.append(problem)
+            break
     return verdict
+
+
+def _refute_case_heads(note: str, origin: str, public_key: bytes, leaves: list[Leaf], size: int) -> str | None:
+    try:
+        signed = case_heads.verify(note, origin, public_key)
+    except CheckpointError as error:
+        return f"case heads: {error}"
+    if signed.size > size:
+        return f"the case heads of {signed.petition_id} are for size {signed.size}; the export holds {size} leaves"
+    last: dict[bytes, tuple[int, bytes]] = {}
+    for index, entry, _hash in leaves:  # verified above: gapless, chained, so versions only grow with the index
+        if index < signed.size:
+            decoded = Entry.decode(entry)
+            last[decoded.originator_id.bytes] = (decoded.originator_version, leaf_hash(entry))
+    refuted = case_heads.refutation(signed, last)
+    return f"the case heads of {signed.petition_id} signed by the log's key are false: {refuted}" if refuted else None
 
 
 def _integer(value: object) -> int:
@@ -119,7 +144,7 @@ def _integer(value: object) -> int:
     return value
 
 
-BUNDLE_FORMAT = "petition-audit/case-bundle/v1"
+BUNDLE_FORMAT = "petition-audit/case-bundle/v2"  # as shared/audit/bundle.py writes it (with case heads)
 
 
 def verify_bundle(bundle: dict, log_keys: dict[str, bytes], witnesses: dict[str, bytes] | None = None,
@@ -202,6 +227,30 @@ def _verify_log(log: dict, log_keys: dict[str, bytes], witnesses: dict[str, byte
             return f"{where}: breaks the aggregate's chain (an event is missing or out of order)"
         heads[entry.originator_id.bytes] = (entry.originator_version, entry.leaf_index, digest)
         verdict.checked += 1
+    return _check_case_heads(log, key, checkpoint.size, petition, heads)
+
+
+def _check_case_heads(log: dict, key: bytes, size: int, petition: bytes,
+                      held: dict[bytes, tuple[int, int, bytes]]) -> str | None:
+    """The bundle holds each aggregate up to the last event the log's key signed for the checkpoint: nothing was
+    left out after it (shared/audit/heads.py)."""
+    try:
+        signed = case_heads.verify(log.get("heads") or "", log["origin"], key)
+    except CheckpointError as error:
+        return f"case heads: {error}"
+    if signed.size != size or signed.petition_id.bytes != petition:
+        return "the signed case heads are for another checkpoint or another case"
+    if log["service"] in SAME_ID_SERVICES and UUID(bytes=petition) not in signed.heads:
+        return "the signed case heads leave out the case's own aggregate"
+    stated = {aggregate.bytes: head for aggregate, head in signed.heads.items()}
+    unstated = held.keys() - stated.keys()
+    if unstated:
+        return f"aggregate {UUID(bytes=min(unstated))} is not in the signed case heads"
+    for aggregate, (version, digest) in stated.items():
+        version_held, _index, digest_held = held.get(aggregate, (0, 0, None))
+        if (version_held, digest_held) != (version, digest):
+            return (f"aggregate {UUID(bytes=aggregate)}: the bundle holds its events up to version {version_held}, "
+                    f"the log's signed case heads say version {version} is its last (an event was left out)")
     return None
 
 
@@ -218,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--witness", action="append", default=[], metavar="NAME=PUBLIC_KEY_HEX",
                         help="a witness whose cosignature is required (repeat for several)")
     parser.add_argument("--quorum", type=int, help="how many of the witnesses must have cosigned (default: all)")
+    parser.add_argument("--case-heads", action="append", default=[], metavar="CASE.json",
+                        help="with an export: check the case heads this log signed in a case bundle against it")
     args = parser.parse_args(argv)
     witnesses = {name: bytes.fromhex(key) for name, key in (item.split("=", 1) for item in args.witness)}
     if args.bundle:
@@ -229,9 +280,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with open(args.export, encoding="utf-8") as lines:
             verdict = verify_export(lines, bytes.fromhex(args.public_key), args.origin, witnesses, args.quorum,
-                                    allow_unanchored=args.allow_unanchored)
+                                    allow_unanchored=args.allow_unanchored,
+                                    case_heads=_case_heads_of(args.case_heads, args.origin))
     print(verdict)
     return 0 if verdict.ok else 1
+
+
+def _case_heads_of(bundle_files: list[str], log_origin: str) -> list[str]:
+    notes = []
+    for file in bundle_files:
+        with open(file, encoding="utf-8") as bundle:
+            notes += [log["heads"] for log in json.load(bundle)["logs"] if log["origin"] == log_origin and log["heads"]]
+    return notes
 
 
 if __name__ == "__main__":

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -20,10 +24,13 @@ from services.routing.settings import RoutingSettings
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.settings import SupervisionSettings
 from shared.audit.bundle import case_bundle
-from shared.audit.checkpoint import generate_key
+from shared.audit.checkpoint import generate_key, load_private_key
 from shared.audit.cli import SERVICES, ledger_of
 from shared.audit.ledger import origin
-from shared.audit.verifier import main as verifier_main, verify_bundle
+from shared.audit import heads
+from shared.audit.entries import Entry
+from shared.audit.merkle import leaf_hash
+from shared.audit.verifier import main as verifier_main, verify_bundle, verify_export
 from shared.eventstore import postgres_conninfo
 from shared.settings import PlatformSettings
 from tests.support.flow import register_and_route
@@ -36,6 +43,15 @@ CLERK = {"role": "clerk", "user": "clerk", "organ": "330106-XFJ"}
 PETITIONER = {"role": "petitioner"}
 
 
+
+
+@dataclass
+class Operator:
+    """What the platform's operator holds beside the bundle: the logs' signing keys, and the supervision log's
+    full export (what an auditor can ask for to check a bundle's signed case heads)."""
+
+    signing_keys: dict[str, Any]
+    supervision_export: list[str]
 
 
 @pytest.fixture
@@ -62,21 +78,24 @@ def bundled(settings_for, closing, tmp_path):
         supervision.perform(pid, action, payload, actor)
     assert supervision.get_case(pid)["status"] == "final"
 
-    keys = {}
+    keys, signing = {}, {}
     platform = settings[PlatformSettings]
     with psycopg.connect(postgres_conninfo(platform), autocommit=True) as conn:
         for service in SERVICES:
             key_file = tmp_path / f"{service}.key"
             log_origin = origin("330106", service)
             keys[log_origin] = generate_key(key_file)
+            signing[service] = load_private_key(key_file)
             ledger_of(platform, service, conn).checkpoint(log_origin, key_file)
         bundle = case_bundle({service: ledger_of(platform, service, conn) for service in SERVICES}, "330106",
-                             petition_id)
-    return bundle, keys
+                             petition_id, signing)
+        out = io.StringIO()
+        ledger_of(platform, "supervision", conn).export(origin("330106", "supervision"), out)
+    return bundle, keys, Operator(signing, out.getvalue().splitlines())
 
 
 def test_a_whole_lifecycle_bundle_verifies_offline_with_the_published_keys(bundled, tmp_path):
-    bundle, keys = bundled
+    bundle, keys, _operator = bundled
     services = {log["service"]: len(log["entries"]) for log in bundle["logs"]}
 
     assert services == {"intake": 1, "routing": 1, "supervision": 10, "notification": 1}
@@ -89,7 +108,7 @@ def test_a_whole_lifecycle_bundle_verifies_offline_with_the_published_keys(bundl
 
 
 def test_a_changed_event_in_the_bundle_is_named(bundled):
-    bundle, keys = bundled
+    bundle, keys, _operator = bundled
     changed = copy.deepcopy(bundle)
     supervision = next(log for log in changed["logs"] if log["service"] == "supervision")
     item = supervision["entries"][4]
@@ -104,7 +123,7 @@ def test_a_changed_event_in_the_bundle_is_named(bundled):
 
 
 def test_an_event_left_out_of_the_bundle_breaks_the_chain(bundled):
-    bundle, keys = bundled
+    bundle, keys, _operator = bundled
     shortened = copy.deepcopy(bundle)
     supervision = next(log for log in shortened["logs"] if log["service"] == "supervision")
     del supervision["entries"][5]  # e.g. the review decision, quietly dropped
@@ -115,8 +134,58 @@ def test_an_event_left_out_of_the_bundle_breaks_the_chain(bundled):
 
 
 def test_a_bundle_needs_every_logs_own_key(bundled):
-    bundle, keys = bundled
+    bundle, keys, _operator = bundled
     wrong = {**keys, origin("330106", "supervision"): keys[origin("330106", "intake")]}
 
     assert "supervision: checkpoint" in str(verify_bundle(bundle, wrong))
     assert "no public key given" in str(verify_bundle(bundle, {}))
+
+
+def test_the_last_event_left_out_of_the_bundle_is_named_by_the_signed_case_heads(bundled):
+    bundle, keys, _operator = bundled
+    shortened = copy.deepcopy(bundle)
+    supervision = next(log for log in shortened["logs"] if log["service"] == "supervision")
+    del supervision["entries"][-1]  # the final re-review decision: the chain alone cannot show it is missing
+
+    verdict = verify_bundle(shortened, keys)
+
+    assert not verdict.ok
+    assert "up to version 9" in str(verdict) and "version 10 is its last (an event was left out)" in str(verdict)
+
+
+def test_case_heads_changed_or_taken_from_another_case_are_refused(bundled):
+    bundle, keys, _operator = bundled
+    changed, missing = copy.deepcopy(bundle), copy.deepcopy(bundle)
+    supervision = next(log for log in changed["logs"] if log["service"] == "supervision")
+    supervision["heads"] = supervision["heads"].replace(" 10 ", " 9 ", 1)  # as if version 9 were the last
+    next(log for log in missing["logs"] if log["service"] == "routing")["heads"] = None
+
+    assert "signature on the case heads does not verify" in str(verify_bundle(changed, keys))
+    assert "routing: case heads: not a signed note" in str(verify_bundle(missing, keys))
+    intake = next(log for log in bundle["logs"] if log["service"] == "intake")
+    other = copy.deepcopy(bundle)
+    next(log for log in other["logs"] if log["service"] == "routing")["heads"] = intake["heads"]
+    assert "routing: case heads: no signature by the key of" in str(verify_bundle(other, keys))
+
+
+def test_case_heads_signed_to_hide_the_last_event_are_refuted_by_the_full_export(bundled):
+    # A dishonest operator drops the last event and signs case heads that match: the bundle alone verifies, but the
+    # signed heads are evidence that the log's full export refutes.
+    bundle, keys, operator = bundled
+    shortened = copy.deepcopy(bundle)
+    supervision = next(log for log in shortened["logs"] if log["service"] == "supervision")
+    dropped = supervision["entries"].pop()
+    honest = heads.verify(supervision["heads"], supervision["origin"], keys[supervision["origin"]])
+    previous = base64.b64decode(supervision["entries"][-1]["entry"])
+    case = UUID(shortened["petition_id"])
+    lie = heads.CaseHeads(honest.origin, honest.size, honest.petition_id,
+                          {case: (Entry.decode(previous).originator_version, leaf_hash(previous))})
+    supervision["heads"] = heads.sign(lie, operator.signing_keys["supervision"])
+
+    assert verify_bundle(shortened, keys).ok
+    key = keys[supervision["origin"]]
+    assert verify_export(operator.supervision_export, key, supervision["origin"]).ok
+    verdict = verify_export(operator.supervision_export, key, supervision["origin"], case_heads=[supervision["heads"]])
+    assert not verdict.ok and "signed by the log's key are false" in str(verdict)
+    dropped_version = Entry.decode(base64.b64decode(dropped["entry"])).originator_version
+    assert f"the log holds version {dropped_version}" in str(verdict)
