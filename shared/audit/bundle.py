@@ -4,7 +4,8 @@ For each service's log: its latest checkpoint (with the witnesses' cosignatures)
 that checkpoint covers, the stored event, its ledger entry and its inclusion proof; and the case heads, signed with
 the log's key: each aggregate's last event as of that checkpoint (shared/audit/heads.py), so that an event left out
 after the last one shows. Events recorded after the checkpoint are counted as such: the next checkpoint proves
-them. The verifier (shared/audit/verifier.py) takes the logs' public keys from the auditor, never from the bundle.
+them. Each log names the public key it was signed with, for the record; the verifier (shared/audit/verifier.py)
+takes the logs' public keys from the auditor, never from the bundle, and says so when the two differ.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.audit import heads
-from shared.audit.checkpoint import CheckpointError, parse
+from shared.audit.checkpoint import CheckpointError, parse, raw_public_key
 from shared.audit.entries import Entry
 from shared.audit.ledger import Ledger, origin
 from shared.audit.merkle import inclusion_proof, leaf_hash, subtree_of
@@ -59,8 +60,8 @@ def _log(ledger: Ledger, log_origin: str, service: str, petition_id: UUID, aggre
         decoded = Entry.decode(entry)
         last[decoded.originator_id] = (decoded.originator_version, leaf_hash(entry))
     signed_heads = heads.sign(heads.CaseHeads(log_origin, size, petition_id, last), key)
-    return {"service": service, "origin": log_origin, "checkpoint": note, "heads": signed_heads, "entries": entries,
-            "not_yet_covered": len(rows) - len(covered)}
+    return {"service": service, "origin": log_origin, "public_key": raw_public_key(key.public_key()).hex(),
+            "checkpoint": note, "heads": signed_heads, "entries": entries, "not_yet_covered": len(rows) - len(covered)}
 
 
 def _b64(data: bytes) -> str:

@@ -188,6 +188,9 @@ def _verify_log(log: dict, log_keys: dict[str, bytes], witnesses: dict[str, byte
     key = log_keys.get(log["origin"])
     if key is None:
         return f"no public key given for the log {log['origin']}"
+    if log.get("public_key") not in (None, key.hex()):
+        return (f"the bundle says it was signed with the key {log['public_key']}, not the published one "
+                f"{key.hex()}")
     try:
         checkpoint = verify_note(log["checkpoint"] or "", log["origin"], key)
     except CheckpointError as error:

@@ -133,11 +133,21 @@ def test_an_event_left_out_of_the_bundle_breaks_the_chain(bundled):
     assert not verdict.ok and "breaks the aggregate's chain" in str(verdict)
 
 
+def test_a_bundle_names_the_keys_it_was_signed_with(bundled):
+    bundle, keys, _operator = bundled
+
+    assert {log["origin"]: bytes.fromhex(log["public_key"]) for log in bundle["logs"]} == keys
+
+
 def test_a_bundle_needs_every_logs_own_key(bundled):
     bundle, keys, _operator = bundled
     wrong = {**keys, origin("330106", "supervision"): keys[origin("330106", "intake")]}
 
-    assert "supervision: checkpoint" in str(verify_bundle(bundle, wrong))
+    assert "supervision: the bundle says it was signed with the key" in str(verify_bundle(bundle, wrong))
+    unnamed = copy.deepcopy(bundle)
+    for log in unnamed["logs"]:
+        log.pop("public_key", None)
+    assert "supervision: checkpoint" in str(verify_bundle(unnamed, wrong))
     assert "no public key given" in str(verify_bundle(bundle, {}))
 
 
