@@ -323,7 +323,10 @@ class LogFollower:
             self._save_position(force=not self._save_every)
             self.resuming = False
         if notifications or self._due():
-            lag = max((recorder.max_notification_id() or 0) - self._position, 0)
+            # A short batch read to the end of the log: nothing is left, and asking the database would cost one
+            # more query per batch in every follower. Only a full batch leaves events behind it.
+            full = len(notifications) >= self._batch_size
+            lag = max((recorder.max_notification_id() or 0) - self._position, 0) if full else 0
             FOLLOWER_LAG.labels(self.name).set(lag)
             if self._on_lag is not None:
                 self._on_lag(lag)

@@ -33,6 +33,7 @@ class FakeRecorder:
         self._lock = threading.Lock()
         self._log: list[FakeNotification] = []
         self.selects: list[tuple[int, int]] = []
+        self.max_asked = 0
         for topic in topics:
             self.append(topic)
 
@@ -50,6 +51,7 @@ class FakeRecorder:
 
     def max_notification_id(self) -> int | None:
         with self._lock:
+            self.max_asked += 1
             return self._log[-1].id if self._log else None
 
 
@@ -372,8 +374,12 @@ def test_on_lag_reports_how_many_stored_events_are_not_handled_yet() -> None:
 
     follower.run_once()
     follower.run_once()
+    asked_for_full_batches = application.recorder.max_asked
+    follower.run_once()  # [5]: a short batch reached the end of the log
 
-    assert lags == [3, 1]
+    assert lags == [3, 1, 0]
+    assert asked_for_full_batches == 2
+    assert application.recorder.max_asked == 2, "a short batch needs no query to know nothing is left"
 
 
 def test_try_activate_is_false_while_another_instance_holds_the_lock_and_true_after_it_is_released() -> None:
