@@ -4,7 +4,7 @@ position, no gap and no loss across restarts and broker failures, and one active
 from __future__ import annotations
 
 import pytest
-from kombu import Connection
+from kombu import Connection, Queue
 
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
@@ -90,6 +90,27 @@ def test_a_crash_after_the_confirm_republishes_the_same_events_with_the_same_ids
 
     assert [e.id for e in again] == [e.id for e in first]
     assert [e.tracking for e in again] == [e.tracking for e in first]  # what consumers dedupe on
+
+
+def test_a_batch_the_broker_refuses_in_part_is_not_confirmed_and_its_position_stays(settings_for, intake, closing,
+                                                                                  namespace):
+    # A queue that takes one message and refuses the rest: the broker nacks them (x-overflow: reject-publish).
+    small = Queue(f"{namespace}.test.small", exchange=topology.events_exchange(namespace),
+                  routing_key="cn.xinfang.petition.registered.v1",
+                  queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    with Connection(AMQP_URI) as connection:
+        topology.declare(connection, namespace)
+        small(connection.default_channel).declare()
+    register(intake, 3)
+    relay = relay_for(settings_for, intake, closing)
+
+    try:
+        with pytest.raises(PublishFailed, match="refused"):
+            relay.follower.run_once()
+        assert relay.position.get() == 0
+    finally:
+        with Connection(AMQP_URI) as connection:
+            small(connection.default_channel).delete()
 
 
 def test_with_the_broker_unreachable_nothing_is_lost(settings_for, intake, closing, namespace):
