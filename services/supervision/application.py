@@ -19,9 +19,10 @@ from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidComman
 from shared.chinatime import local_date
 from shared.contracts.errors import validation_problem
 from shared.contracts.lifecycle import COMMANDS
-from shared.eventstore import IntegrityError, NotYet, ServiceApplication
+from shared.eventstore import PROCESSED, IntegrityError, NotYet, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
 from shared.organs import OrganDirectory
+from shared.recentaggregates import RecentAggregates
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,14 @@ class SupervisionApplication(ServiceApplication):
     service_name = "supervision"
 
     def __init__(self, settings: PlatformSettings, rules: DeadlineRules, organs: OrganDirectory,
-                 env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
+                 env: dict[str, str] | None = None, clock: Clock | None = None, recent_cases: int = 5_000) -> None:
         super().__init__(settings, env)
         self.rules = rules
         self.organs = organs
         self.clock: Clock = clock or (lambda: datetime.now(timezone.utc))
+        # A case's routing and its receipt's delivery follow its opening within milliseconds: keeping the cases
+        # saved here spares reading and replaying them (a fifth of this service's CPU, profiled at 30/s).
+        self.recent_cases: RecentAggregates[Case] = RecentAggregates(recent_cases)
 
     # --- integration events ----------------------------------------------------------------------------------
     def open_case(self, event: IntegrationEvent) -> str:
@@ -80,9 +84,14 @@ class SupervisionApplication(ServiceApplication):
             if receiving_organ and not case.is_closed:
                 case.receive_directly(organ=receiving_organ, rules=self.rules, at=at, actor=petition["actor"],
                                       correlation_id=event.correlation_id, causation_id=event.id)
+            opened.append(case)
             return [case, *finalized]
 
-        return self.process(event.tracking, decide, key=event.subject)
+        opened: list[Case] = []
+        outcome = self.process(event.tracking, decide, key=event.subject)
+        if outcome == PROCESSED:
+            self.recent_cases.put(opened[-1])
+        return outcome
 
     # How long a repeat waits for an earlier case to be opened (the earlier registration is normally consumed
     # first; this only bounds the wait if it never comes, e.g. dead-lettered): then the repeat is triaged by hand.
@@ -118,8 +127,7 @@ class SupervisionApplication(ServiceApplication):
         by hand, or a case already closed, keeps its state (the decision is recorded as processed)."""
         routed = event.data
 
-        def decide() -> list[Case]:
-            case = self._case_or_not_yet(routed["petition_id"])
+        def decide(case: Case) -> list[Case]:
             if not case.can("route", SYSTEM_ROUTING):
                 return []
             # While re-routing, only the re-routing decision counts; never back to an organ whose objection held.
@@ -134,15 +142,14 @@ class SupervisionApplication(ServiceApplication):
                        rules_version=routed.get("rules_version"), where_to_go=routed.get("where_to_go"))
             return [case]
 
-        return self.process(event.tracking, decide, key=event.subject)
+        return self._on_case(event, routed["petition_id"], decide)
 
     def record_notice(self, event: IntegrationEvent) -> str:
         """Record when a notice first reached the petitioner (any channel): what deadlines on notices are
         measured against. Deliveries on further channels are kept by notification, not repeated here."""
         notice = event.data
 
-        def decide() -> list[Case]:
-            case = self._case_or_not_yet(notice["petition_id"])
+        def decide(case: Case) -> list[Case]:
             if case.has_notice(notice["notice_id"]):
                 return []
             case.record_notice(notice_id=notice["notice_id"], kind=notice["kind"], title=notice["title"],
@@ -150,7 +157,30 @@ class SupervisionApplication(ServiceApplication):
                                correlation_id=event.correlation_id, causation_id=event.id)
             return [case]
 
-        return self.process(event.tracking, decide, key=event.subject)
+        return self._on_case(event, notice["petition_id"], decide)
+
+    def _on_case(self, event: IntegrationEvent, petition_id: str, decide_on: Callable[[Case], list[Case]]) -> str:
+        """Process `event` as a decision about one existing case, on its recently saved state when this process
+        has it. A decision that writes events is checked by the store (a stale case is refused and decided again
+        on fresh state); a decision to write nothing is not, so one taken on a cached case is retaken on the
+        stored one."""
+        case_id = UUID(petition_id)
+        current: list[Case] = []
+
+        def decide() -> list[Case]:
+            current.clear()
+            case = self.recent_cases.take(case_id)
+            changed = decide_on(case) if case is not None else []
+            if not changed:
+                case = self._case_or_not_yet(petition_id)
+                changed = decide_on(case)
+            current.append(case)
+            return changed
+
+        outcome = self.process(event.tracking, decide, key=event.subject)
+        if outcome == PROCESSED and current:
+            self.recent_cases.put(current[0])
+        return outcome
 
     def _case_or_not_yet(self, petition_id: str) -> Case:
         try:
@@ -173,6 +203,7 @@ class SupervisionApplication(ServiceApplication):
             raise InvalidCommand(problem["error"], problem["message"], errors=problem["errors"]) from None
         correlation_id = correlation_id or str(uuid.uuid4())
         with self._turns.hold(petition_id):
+            self._forget(petition_id)
             for _attempt in range(5):
                 case = self._case(petition_id)
                 self._apply(case, action, command, actor, correlation_id)
@@ -240,6 +271,13 @@ class SupervisionApplication(ServiceApplication):
         else:  # pragma: no cover - COMMANDS and this dispatch are kept in step by a unit test
             raise InvalidCommand("unknown_action", f"未知的办理操作：{action}")
 
+    def _forget(self, petition_id: str) -> None:
+        """A command or the sweep changes the case past the cache: the next event reads it from the store."""
+        try:
+            self.recent_cases.forget(UUID(str(petition_id)))
+        except ValueError:
+            pass
+
     def _organ(self, code: str) -> dict[str, str]:
         organ = self.organs.get(code)
         if organ is None:
@@ -276,6 +314,7 @@ class SupervisionApplication(ServiceApplication):
         finalized = recomputed = 0
         for petition_id in petition_ids:
             with self._turns.hold(petition_id):
+                self._forget(petition_id)
                 for _attempt in range(3):
                     try:
                         case = self._case(petition_id)

@@ -11,4 +11,5 @@ from shared.organs import OrganDirectory
 def build_application(settings: SupervisionSettings | None = None, clock: Clock | None = None) -> SupervisionApplication:
     settings = settings or SupervisionSettings()
     rules = load_deadline_rules(settings.holiday_table_file, settings.deadline_rules_file)
-    return SupervisionApplication(settings, rules, OrganDirectory.load(settings.routing_rules_file), clock=clock)
+    return SupervisionApplication(settings, rules, OrganDirectory.load(settings.routing_rules_file), clock=clock,
+                                  recent_cases=settings.recent_cases)

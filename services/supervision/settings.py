@@ -14,3 +14,6 @@ class SupervisionSettings(PlatformSettings):
     holiday_table_file: Path | None = Field(None, alias="HOLIDAY_TABLE_FILE")
     # The deadline rules (bundled rules/deadlines.yaml).
     deadline_rules_file: Path | None = Field(None, alias="DEADLINE_RULES_FILE")
+    # How many recently saved cases each supervision process keeps in memory for the events that follow them
+    # (0 turns it off). A case is a few kilobytes.
+    recent_cases: int = Field(5_000, alias="SUPERVISION_RECENT_CASES", ge=0)

@@ -85,7 +85,9 @@ def test_supervision_records_when_a_notice_first_reached_the_petitioner_once(set
 
 
 def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(settings_for, store, closing):
-    app = closing(build_supervision(settings_for(SupervisionSettings, store=store)))
+    # Without the recent-cases cache, so that the handler reads the case (tests/integration/test_recent_cases.py
+    # covers the cached path).
+    app = closing(build_supervision(settings_for(SupervisionSettings, store=store, SUPERVISION_RECENT_CASES=0)))
     registered = samples.registered_event(1)
     petition_id = registered.subject
     assert app.open_case(registered) == PROCESSED
