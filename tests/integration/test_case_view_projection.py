@@ -3,6 +3,8 @@ that replaying or rebuilding from the store gives the same document, with nothin
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from services.supervision.application import SupervisionApplication
@@ -103,3 +105,25 @@ def test_a_case_that_cannot_be_shown_does_not_hold_back_the_others(settings_for,
     assert CaseView.objects(petition_id=healthy).first().version == 3
     stale = CaseView.objects(petition_id=broken_case.subject).first()
     assert stale is None or stale.version == 1
+
+
+def test_a_view_that_moved_on_after_the_batch_read_it_is_not_overwritten(supervision):
+    # Only possible with a second projector running despite the single-active lock: its newer view stays.
+    registered = samples.registered_event(1)
+    petition_id = registered.subject
+    supervision.open_case(registered)
+    projection = CaseViewProjection(supervision)
+    projection.apply_batch(list(enumerate(supervision.events.get(uuid.UUID(petition_id)), 1)))
+    supervision.record_routing(samples.routed_event(1, petition_id))
+    advance = projection._advance
+
+    def another_projector_writes_first(view, case_id, newer):
+        CaseView._get_collection().update_one({"_id": petition_id}, {"$set": {"version": 9, "status": "other"}})
+        return advance(view, case_id, newer)
+
+    projection._advance = another_projector_writes_first  # type: ignore[method-assign]
+    routed = list(supervision.events.get(uuid.UUID(petition_id), gt=1))
+    projection.apply_batch([(2, event) for event in routed])
+
+    stored = CaseView._get_collection().find_one({"_id": petition_id})
+    assert (stored["version"], stored["status"]) == (9, "other")
