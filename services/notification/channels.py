@@ -14,6 +14,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr, quote
 from typing import Protocol
 
+from pymongo.errors import DuplicateKeyError
+
 from services.notification.domainmodel import OutgoingNotice
 from services.notification.settings import NotificationSettings
 from shared.readmodels import InboxMessage
@@ -49,15 +51,15 @@ class InboxChannel:
         pass
 
     def deliver(self, notice: OutgoingNotice) -> str:
-        InboxMessage.objects(notice_id=str(notice.id)).update_one(
-            upsert=True,
-            set__petition_id=str(notice.petition_id),
-            set__query_code=notice.query_code,
-            set__kind=notice.kind,
-            set__title=notice.title,
-            set__body=notice.body,
-            set_on_insert__delivered_at=datetime.now(timezone.utc),
-        )
+        # An insert, not an upsert: a notice's inbox entry never changes, and SecantusDB takes an insert at about
+        # half the cost of an update that must find the document first.
+        message = InboxMessage(notice_id=str(notice.id), petition_id=str(notice.petition_id),
+                               query_code=notice.query_code, kind=notice.kind, title=notice.title, body=notice.body,
+                               delivered_at=datetime.now(timezone.utc))
+        try:
+            InboxMessage._get_collection().insert_one(message.to_mongo().to_dict())
+        except DuplicateKeyError:
+            pass  # delivered before (a batch repeated after a restart): the inbox shows it once, as first delivered
         return "站内信"
 
 

@@ -71,6 +71,23 @@ def test_each_channel_delivers_once_with_a_stable_message_id(notification, setti
     assert outcome(notification, notice_id, "email") == outcome(notification, notice_id, "inbox") == DELIVERED
 
 
+def test_the_inbox_shows_a_notice_delivered_twice_once_as_first_delivered(notification):
+    # A crash after the inbox write but before its Delivery was saved delivers the batch again.
+    event = samples.registered_event(6)
+    notification.request_registration_receipt(event)
+    [request] = requested(notification, event)
+    notice_id = str(request.originator_id)
+    inbox = InboxChannel()
+
+    assert notification.deliver([request], inbox, may_repeat=False) == 1
+    first = InboxMessage.objects(notice_id=notice_id).first()
+    assert notification.deliver([request], inbox, may_repeat=False) == 1  # not checked first: delivered again
+
+    [message] = InboxMessage.objects(notice_id=notice_id)
+    assert (message.delivered_at, message.title, message.query_code) == (
+        first.delivered_at, request.title, event.data["query_code"])
+
+
 def test_a_refused_address_is_recorded_once_and_not_retried(notification, settings, smtp):
     event = samples.registered_event(5)
     notification.request_registration_receipt(event)
