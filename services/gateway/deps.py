@@ -1,4 +1,9 @@
-"""FastAPI dependencies: the process's collaborators, the caller's identity, rate limits."""
+"""FastAPI dependencies: the process's collaborators, the caller's identity, rate limits.
+
+They are `async`: none of them blocks (an in-memory or shared rate-limit store through `limits.aio`, a JWT check,
+a dictionary lookup), and FastAPI runs a plain `def` dependency in its thread pool, a thread hand-off per
+dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ import uuid
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
-from limits import RateLimitItem, parse, storage, strategies
+from limits import RateLimitItem, parse
+from limits.aio import strategies
+from limits.storage import storage_from_string
 
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
@@ -27,13 +34,16 @@ class RateLimits:
     """Moving-window limits per client address (the `limits` library; shared storage when configured)."""
 
     def __init__(self, settings: GatewaySettings) -> None:
-        self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(settings.rate_limit_storage))
+        uri = settings.rate_limit_storage
+        # The asyncio flavour of the configured store (memory://, redis://, ...): checked on the event loop.
+        self._limiter = strategies.MovingWindowRateLimiter(
+            storage_from_string(uri if uri.startswith("async+") else f"async+{uri}"))
         self.public = parse(settings.public_rate_limit)
         self.login = parse(settings.login_rate_limit)
 
-    def check(self, item: RateLimitItem, scope: str, client: str) -> None:
-        if not self._limiter.hit(item, scope, client):
-            reset = self._limiter.get_window_stats(item, scope, client).reset_time
+    async def check(self, item: RateLimitItem, scope: str, client: str) -> None:
+        if not await self._limiter.hit(item, scope, client):
+            reset = (await self._limiter.get_window_stats(item, scope, client)).reset_time
             retry_after = str(max(int(reset - time.time()), 1))
             raise ApiError(429, "rate_limited", "请求过于频繁，请稍后再试", headers={"Retry-After": retry_after})
 
@@ -65,7 +75,7 @@ class Gateway:
             self._store_reader.close()
 
 
-def gateway(request: Request) -> Gateway:
+async def gateway(request: Request) -> Gateway:
     return request.app.state.gateway
 
 
@@ -76,15 +86,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def public_rate_limit(request: Request, gw: GatewayDep) -> None:
-    gw.rate_limits.check(gw.rate_limits.public, "public", client_address(request))
+async def public_rate_limit(request: Request, gw: GatewayDep) -> None:
+    await gw.rate_limits.check(gw.rate_limits.public, "public", client_address(request))
 
 
-def login_rate_limit(request: Request, gw: GatewayDep) -> None:
-    gw.rate_limits.check(gw.rate_limits.login, "login", client_address(request))
+async def login_rate_limit(request: Request, gw: GatewayDep) -> None:
+    await gw.rate_limits.check(gw.rate_limits.login, "login", client_address(request))
 
 
-def optional_principal(gw: GatewayDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal | None:
+async def optional_principal(gw: GatewayDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal | None:
     """The signed-in officer, or None for an anonymous petitioner. A bad token is refused, not ignored."""
     if token is None:
         return None
@@ -98,7 +108,7 @@ def optional_principal(gw: GatewayDep, token: Annotated[str | None, Depends(oaut
 
 
 def require_roles(*roles: Role):  # noqa: ANN201 - returns a FastAPI dependency
-    def dependency(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
         if principal is None:
             raise ApiError(401, "unauthorized", "请先登录", headers={"WWW-Authenticate": "Bearer"})
         if principal.role not in roles:
@@ -111,7 +121,7 @@ def require_roles(*roles: Role):  # noqa: ANN201 - returns a FastAPI dependency
 CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-def correlation_id(x_correlation_id: Annotated[str | None, Header()] = None) -> str:
+async def correlation_id(x_correlation_id: Annotated[str | None, Header()] = None) -> str:
     """The caller's X-Correlation-ID (checked: it travels in AMQP properties and logs), or a new one."""
     if x_correlation_id is None:
         return str(uuid.uuid4())
