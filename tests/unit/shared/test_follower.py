@@ -529,3 +529,32 @@ def test_still_active_asks_the_database_at_most_once_per_interval() -> None:
     assert follower.still_active() is True
     lock.connection_lost = True
     assert follower.still_active() is True  # within the interval: the last answer stands
+
+
+class StoppingWakeup:
+    """Records the reads made before each wait, then ends the run after `waits` waits."""
+
+    def __init__(self, follower: LogFollower, waits: int) -> None:
+        self._follower = follower
+        self._waits = waits
+        self.reads_before_wait: list[int] = []
+
+    def wait(self, seconds: float) -> None:
+        self.reads_before_wait.append(len(self._follower._application.recorder.selects))
+        if len(self.reads_before_wait) >= self._waits:
+            self._follower.stop()
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_short_batch_reached_the_end_so_the_follower_waits_instead_of_reading_again() -> None:
+    application = FakeApplication(["case:Opened"] * 5)
+    follower = make_follower(application, RecordingHandler(), FakePositionStore(), batch_size=2)
+    follower._wakeup = wakeup = StoppingWakeup(follower, waits=1)
+
+    follower.run()
+
+    # [1, 2] and [3, 4] were full, so more could follow at once; [5] was short: the follower waited after it.
+    assert application.recorder.selects == [(0, 2), (2, 2), (4, 2)]
+    assert wakeup.reads_before_wait == [3]
