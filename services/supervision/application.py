@@ -157,19 +157,25 @@ class SupervisionApplication(ServiceApplication):
                                correlation_id=event.correlation_id, causation_id=event.id)
             return [case]
 
-        return self._on_case(event, notice["petition_id"], decide)
+        # A notice once recorded stays recorded: a cached case that has it, however stale, is right about it.
+        return self._on_case(event, notice["petition_id"], decide,
+                             settled=lambda case: case.has_notice(notice["notice_id"]))
 
-    def _on_case(self, event: IntegrationEvent, petition_id: str, decide_on: Callable[[Case], list[Case]]) -> str:
+    def _on_case(self, event: IntegrationEvent, petition_id: str, decide_on: Callable[[Case], list[Case]], *,
+                 settled: Callable[[Case], bool] | None = None) -> str:
         """Process `event` as a decision about one existing case, on its recently saved state when this process
         has it. A decision that writes events is checked by the store (a stale case is refused and decided again
         on fresh state); a decision to write nothing is not, so one taken on a cached case is retaken on the
-        stored one."""
+        stored one, unless `settled` says the cached case shows a fact that no later event can undo."""
         case_id = UUID(petition_id)
         current: list[Case] = []
 
         def decide() -> list[Case]:
             current.clear()
             case = self.recent_cases.take(case_id)
+            if case is not None and settled is not None and settled(case):
+                current.append(case)
+                return []
             changed = decide_on(case) if case is not None else []
             if not changed:
                 case = self._case_or_not_yet(petition_id)

@@ -128,3 +128,20 @@ def test_an_officers_command_makes_the_next_event_read_the_case(build):
 
     assert len(reads) == 1
     assert stored(app, registered.subject).version == 2, "the rules' routing came after the clerk's: no change"
+
+
+def test_a_notice_delivered_on_a_second_channel_is_settled_on_the_cached_case(build):
+    # A notice once recorded stays recorded, so the cached case is right that it has it, however stale.
+    app = build()
+    registered = samples.registered_event(1)
+    app.open_case(registered)
+    notice_id = str(uuid.uuid4())
+    app.record_notice(notice_event(1, registered.subject, notice_id=notice_id, channel="inbox"))
+    reads = counting_reads(app)
+
+    assert app.record_notice(notice_event(2, registered.subject, notice_id=notice_id, channel="email")) == PROCESSED
+
+    assert reads == []
+    case = stored(app, registered.subject)
+    assert (case.version, [n["channel"] for n in case.notices]) == (2, ["inbox"])
+    assert app.is_processed(notice_event(2, registered.subject).tracking), "the event is recorded as processed"
