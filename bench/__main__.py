@@ -50,6 +50,8 @@ def main() -> None:
                 print(f"    offered {m['rate_per_s']:3.0f} petitions/s  p50 {m['p50_ms']:6.0f} ms   p99 {m['p99_ms']:6.0f} ms"
                       f"   ({m['count']} of {m['offered']} routed, {m['failed']} failed)"
                       f"   ratio p99/unloaded p50 {m['p99_ms'] / unloaded['p50_ms']:.1f}x")
+                if m.get("unseen"):
+                    print(f"      not seen routed in time: {m['unseen']}")
             target = b["loaded"][0]
             met = target["p99_ms"] < 1000
             print(f"    target: p99 under 1000 ms at {target['rate_per_s']:.0f}/s -> {'met' if met else 'NOT met'}")

@@ -75,6 +75,18 @@ class Watcher:
         with self._lock:
             return [self._shown[c] - self._sent[c] for c in self._sent if c in self._shown]
 
+    def unseen_states(self) -> dict[str, int]:
+        """For petitions whose routed view never came through the change stream: what their view shows now (an
+        organ: the stream missed or delayed it; no organ or no view: the platform has not routed it)."""
+        with self._lock:
+            unseen = [code for code in self._sent if code not in self._shown]
+        states: dict[str, int] = {}
+        for code in unseen:
+            view = self._views.find_one({"query_code": code}, {"organ": 1})
+            state = "no view" if view is None else "organ shown" if view.get("organ") else "no organ yet"
+            states[state] = states.get(state, 0) + 1
+        return states
+
     def wait_all(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and len(self.seen) < len(self.sent):
@@ -141,7 +153,8 @@ def measure(platform: TestPlatform, mongodb_uri: str, rate: float, seconds: floa
     watcher.close()
     offered = int(rate * seconds)
     return {"rate_per_s": rate, "offered": offered, "failed": failures,
-            "unrouted": offered - failures - len(watcher.seen), **summary(watcher.latencies()),
+            "unrouted": offered - failures - len(watcher.seen), "unseen": watcher.unseen_states(),
+            **summary(watcher.latencies()),
             "cpu_ms_per_petition": cpu.per_item(before, after, len(watcher.seen))}
 
 
