@@ -127,3 +127,26 @@ def test_a_view_that_moved_on_after_the_batch_read_it_is_not_overwritten(supervi
 
     stored = CaseView._get_collection().find_one({"_id": petition_id})
     assert (stored["version"], stored["status"]) == (9, "other")
+
+
+def test_a_large_batch_is_written_in_parts_and_every_view_lands_once(supervision, monkeypatch):
+    import services.supervision.projections as projections
+    from shared.contracts import querycode
+
+    cases = [samples.registered_event(i, query_code=querycode.issue()) for i in range(1, 31)]
+    for n, registered in enumerate(cases):
+        supervision.open_case(registered)
+        supervision.record_routing(samples.routed_event(100 + n, registered.subject))
+    items = [(i, e) for i, e in enumerate((e for r in cases for e in supervision.events.get(uuid.UUID(r.subject))), 1)]
+    projection = CaseViewProjection(supervision)
+    parts: list[int] = []
+    write = projection._bulk_write
+    monkeypatch.setattr(projection, "_bulk_write", lambda writes: (parts.append(len(writes)), write(writes)))
+
+    projection.apply_batch(items)
+    projection.apply_batch(items)  # replayed: every view already shows it, nothing is written
+
+    assert parts == [15, 15], f"30 writes, {projections.SPLIT_FROM} or more per connection"
+    views = {v.petition_id: v for v in CaseView.objects(petition_id__in=[r.subject for r in cases])}
+    assert len(views) == 30
+    assert all(v.version == 2 and v.organ.code == "330106001-ZF" for v in views.values())
