@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import audit, latency, registration
 from tests.support.platform import delete_topology, drop_schemas, unique_name
-from tests.support.servers import SecantusServer, SmtpSink
+from tests.support.servers import MailServerProcess, SecantusServer
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -34,7 +34,7 @@ def main() -> None:
                   f"{a['sealing_cost']:.0%} of registration throughput (target: at most 10%)")
         if "latency" in only:
             print("(b) POST -> routed organ in the status view, whole platform on PostgreSQL ...", flush=True)
-            server, sink = SecantusServer(), SmtpSink()
+            server, sink = SecantusServer(), MailServerProcess()
             try:
                 namespace = f"{run}b"
                 b = latency.run(namespace, server.uri(namespace), sink.port, Path(tempfile.mkdtemp()))

@@ -16,10 +16,12 @@ def component(command: str, name: str) -> str:
         return "rabbitmq"
     if "secantusd" in command:
         return "read models (SecantusDB)"
+    if "aiosmtpd" in command:
+        return "mail server (aiosmtpd)"
     if "services." in command:
         return command.split("services.")[-1].split()[0].removesuffix(":create_app")
     if "python" in command:
-        return "load generator, SMTP sink"
+        return "load generator"
     return "other"
 
 

@@ -48,6 +48,34 @@ class SecantusServer:
             self.process.kill()
 
 
+class MailServerProcess:
+    """A mail server that accepts and discards every message, in its own process (aiosmtpd's Sink handler): for
+    the benchmark, so that the platform's mail goes to a separate server, as it does in a county, and its cost is
+    not mixed up with the load generator's."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-u", "-c", "aiosmtpd.handlers.Sink", "-l",
+             f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the mail server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 class _Collect:
     def __init__(self, sink: SmtpSink) -> None:
         self._sink = sink
