@@ -16,64 +16,57 @@ from aiosmtpd.controller import Controller
 from deploy.local.rabbitmq import free_port  # one implementation: below the ephemeral port range
 
 
-class SecantusServer:
+class ServerProcess:
+    """A server in a child process on a free port, ready once it accepts a connection."""
+
+    name = "the server"
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class SecantusServer(ServerProcess):
     """A SecantusDB server in a child process (the way `make run` runs it)."""
+
+    name = "SecantusDB"
 
     def __init__(self, storage: str = ":memory:") -> None:
         self.port = free_port()
         executable = Path(sys.executable).parent / "secantusd-py"
-        self.process = subprocess.Popen(
-            [str(executable), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", storage,
-             "--log-level", "WARNING"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("SecantusDB did not start")
+        super().__init__([str(executable), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", storage,
+                          "--log-level", "WARNING"])
 
     def uri(self, database: str) -> str:
         return f"mongodb://127.0.0.1:{self.port}/{database}"
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
-
-class MailServerProcess:
+class MailServerProcess(ServerProcess):
     """A mail server that accepts and discards every message, in its own process (aiosmtpd's Sink handler): for
     the benchmark, so that the platform's mail goes to a separate server, as it does in a county, and its cost is
     not mixed up with the load generator's."""
 
+    name = "the mail server"
+
     def __init__(self) -> None:
         self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-u", "-c", "aiosmtpd.handlers.Sink", "-l",
-             f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the mail server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        super().__init__([sys.executable, "-m", "aiosmtpd", "-n", "-u", "-c", "aiosmtpd.handlers.Sink", "-l",
+                          f"127.0.0.1:{self.port}"])
 
 
 class _Collect:
