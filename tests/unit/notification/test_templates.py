@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email
 import re
 from datetime import datetime, timedelta, timezone
+from email import policy
 from email.message import EmailMessage
 from uuid import UUID
 
@@ -131,7 +133,9 @@ def notice() -> Notice:
 
 @pytest.fixture
 def message(settings: NotificationSettings, notice: Notice) -> EmailMessage:
-    return EmailChannel(settings).compose(notice)
+    """The e-mail as the petitioner's mail program reads it: its bytes, parsed."""
+    raw = EmailChannel(settings).compose(notice).as_bytes()
+    return email.message_from_bytes(raw, policy=policy.default)
 
 
 def test_the_email_is_addressed_to_the_petitioner(message: EmailMessage) -> None:
