@@ -162,7 +162,7 @@ class ServiceApplication(Application):
         self.recorder.insert_events([item for item in items if not isinstance(item, Tracking)], trackings=trackings)
 
     def process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], *, key: Hashable,
-                attempts: int = 5) -> str:
+                attempts: int = 5, on_processed: Callable[[], None] | None = None) -> str:
         """Apply an integration event exactly once.
 
         `decide()` loads what it needs, calls domain methods and returns the changed aggregates; their new events
@@ -170,10 +170,14 @@ class ServiceApplication(Application):
         record's unique key refuses it, so no check is paid up front for the rare redelivery. If another writer
         moved an aggregate on meanwhile, `decide()` runs again on fresh state. Handlers with the same `key` (the
         aggregate they change) take turns in this process, so a group-committed batch never holds two conflicting
-        units. `NotYet` from `decide()` goes to the caller (the turn is released meanwhile).
+        units. `NotYet` from `decide()` goes to the caller (the turn is released meanwhile). `on_processed` runs
+        after a save, still in the turn (e.g. to keep the saved aggregate: the next handler of the key sees it).
         """
         with self._turns.hold(key):
-            return self._process(tracking, decide, attempts)
+            outcome = self._process(tracking, decide, attempts)
+            if outcome == PROCESSED and on_processed is not None:
+                on_processed()
+            return outcome
 
     def _process(self, tracking: Tracking, decide: Callable[[], Sequence[Any]], attempts: int) -> str:
         for _attempt in range(attempts):

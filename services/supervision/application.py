@@ -19,7 +19,7 @@ from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidComman
 from shared.chinatime import local_date
 from shared.contracts.errors import validation_problem
 from shared.contracts.lifecycle import COMMANDS
-from shared.eventstore import PROCESSED, IntegrityError, NotYet, ServiceApplication
+from shared.eventstore import IntegrityError, NotYet, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
 from shared.organs import OrganDirectory
 from shared.recentaggregates import RecentAggregates
@@ -88,10 +88,8 @@ class SupervisionApplication(ServiceApplication):
             return [case, *finalized]
 
         opened: list[Case] = []
-        outcome = self.process(event.tracking, decide, key=event.subject)
-        if outcome == PROCESSED:
-            self.recent_cases.put(opened[-1])
-        return outcome
+        return self.process(event.tracking, decide, key=event.subject,
+                            on_processed=lambda: self.recent_cases.put(opened[-1]))
 
     # How long a repeat waits for an earlier case to be opened (the earlier registration is normally consumed
     # first; this only bounds the wait if it never comes, e.g. dead-lettered): then the repeat is triaged by hand.
@@ -183,10 +181,9 @@ class SupervisionApplication(ServiceApplication):
             current.append(case)
             return changed
 
-        outcome = self.process(event.tracking, decide, key=event.subject)
-        if outcome == PROCESSED and current:
-            self.recent_cases.put(current[0])
-        return outcome
+        # Put back within the turn: a handler of the same case that comes next must not be overtaken by this put.
+        return self.process(event.tracking, decide, key=event.subject,
+                            on_processed=lambda: current and self.recent_cases.put(current[0]))
 
     def _case_or_not_yet(self, petition_id: str) -> Case:
         try:

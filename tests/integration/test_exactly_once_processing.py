@@ -113,3 +113,18 @@ def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(setti
     assert case.version == 3
     assert case.organ == {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
     assert [n["channel"] for n in case.notices] == ["inbox"]
+
+
+def test_on_processed_runs_once_after_a_save_and_not_for_a_redelivery(settings_for, store, closing):
+    app = closing(RoutingApplication(settings_for(store=store), load_rules()))
+    event = samples.registered_event(8)
+    calls: list[str] = []
+
+    def decide():
+        return []  # nothing to save but the tracking record
+
+    first = app.process(event.tracking, decide, key=event.subject, on_processed=lambda: calls.append("saved"))
+    again = app.process(event.tracking, decide, key=event.subject, on_processed=lambda: calls.append("again"))
+
+    assert (first, again) == (PROCESSED, DUPLICATE)
+    assert calls == ["saved"]
