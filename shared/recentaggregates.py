@@ -5,7 +5,7 @@ An entry is *taken out* while it is used and put back only after a save succeede
 decision or a refused save left half-changed is never seen again. A cached aggregate may still be stale when
 another instance of the service moved it on meanwhile; a decision that writes events is then refused by the
 store's version check and retaken on fresh state. Callers must not trust a cached aggregate for a decision that
-writes nothing (see SupervisionApplication._on_case). Under eventlet, dict operations are not interrupted.
+writes nothing, unless it rests on a fact no later event undoes (see SupervisionApplication._on_case). Under eventlet, dict operations are not interrupted.
 """
 
 from __future__ import annotations

@@ -181,9 +181,11 @@ class SupervisionApplication(ServiceApplication):
             current.append(case)
             return changed
 
-        # Put back within the turn: a handler of the same case that comes next must not be overtaken by this put.
-        return self.process(event.tracking, decide, key=event.subject,
-                            on_processed=lambda: current and self.recent_cases.put(current[0]))
+        def keep() -> None:  # within the turn: the next handler of this case must not be overtaken by the put
+            if current:
+                self.recent_cases.put(current[0])
+
+        return self.process(event.tracking, decide, key=event.subject, on_processed=keep)
 
     def _case_or_not_yet(self, petition_id: str) -> Case:
         try:
