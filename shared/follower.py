@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 FOLLOWER_ACTIVE = Gauge("xinfang_follower_active", "1 if this instance is the active one for the follower", ["follower"])
 FOLLOWER_LAG = Gauge("xinfang_follower_lag_events", "Stored events the follower has not handled yet", ["follower"])
 FOLLOWER_FAILURES = Counter("xinfang_follower_failures_total", "Batches a follower failed to handle", ["follower"])
+FOLLOWER_NOTIFICATIONS_PASSED = Counter(
+    "xinfang_follower_notifications_passed_total",
+    "Store notifications a follower slept on through, because they named none of its topics", ["follower"])
 
 
 class SingleActiveLock(Protocol):
@@ -130,7 +133,8 @@ def single_active_lock(settings: PlatformSettings, service: str, follower: str) 
 
 
 class Wakeup(Protocol):
-    def wait(self, seconds: float) -> None: ...
+    def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
+        """Return when the store may hold new events of `topics` (of any topic when empty), or after `seconds`."""
     def close(self) -> None: ...
 
 
@@ -140,7 +144,7 @@ class Sleep:
     def __init__(self, stopping: threading.Event) -> None:
         self._stopping = stopping
 
-    def wait(self, seconds: float) -> None:
+    def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
         self._stopping.wait(seconds)
 
     def close(self) -> None:
@@ -148,21 +152,32 @@ class Sleep:
 
 
 class PostgresNotifications:
-    """Sleep until the store says it has new events: the eventsourcing recorder issues `NOTIFY <table>` in every
-    insert transaction, delivered at commit. Much cheaper than polling, and a new event is picked up at once."""
+    """Sleep until the store says it has new events: every insert transaction issues `NOTIFY <table>`, delivered at
+    commit. Much cheaper than polling, and a new event is picked up at once.
 
-    def __init__(self, conninfo: str, channel: str) -> None:
+    The services' recorder names the topics it recorded in the payload (shared/recorders.py). A follower of some
+    topics sleeps on through a notification that names none of them: the notification dispatchers, for instance,
+    are not woken to read the store by the deliveries they record themselves. A notification without a payload
+    (another writer) may concern anything, and wakes every follower."""
+
+    def __init__(self, conninfo: str, channel: str, follower: str = "") -> None:
         self._conninfo = conninfo
         self._channel = channel
+        self._passed = FOLLOWER_NOTIFICATIONS_PASSED.labels(follower or channel)
         self._connection: psycopg.Connection | None = None
 
-    def wait(self, seconds: float) -> None:
+    def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
+        deadline = time.monotonic() + seconds
         try:
             if self._connection is None:
                 self._connection = psycopg.connect(self._conninfo, autocommit=True)
                 self._connection.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self._channel)))
-            for _ in self._connection.notifies(timeout=seconds, stop_after=1):
-                pass
+            while (remaining := deadline - time.monotonic()) > 0:
+                # Every notification already received is looked at (several arrive in one packet), not just one.
+                notified = [n.payload for n in self._connection.notifies(timeout=remaining, stop_after=1)]
+                if not notified or any(may_concern(payload, topics) for payload in notified):
+                    return
+                self._passed.inc(len(notified))
         except psycopg.Error:
             self.close()
             time.sleep(min(seconds, 1.0))
@@ -176,10 +191,16 @@ class PostgresNotifications:
                 log.debug("ignoring error while closing the LISTEN connection", exc_info=True)
 
 
-def wakeup_for(settings: PlatformSettings, application: Any, stopping: threading.Event) -> Wakeup:
+def may_concern(payload: str, topics: Collection[str]) -> bool:
+    """Whether a store notification may announce events of `topics` (any, when empty): its payload lists the
+    recorded topics, or is empty when it does not say."""
+    return not topics or not payload or not set(payload.split(" ")).isdisjoint(topics)
+
+
+def wakeup_for(settings: PlatformSettings, application: Any, stopping: threading.Event, follower: str = "") -> Wakeup:
     channel = getattr(application.recorder, "channel_name", None)
     if settings.event_store == "postgres" and channel:
-        return PostgresNotifications(postgres_conninfo(settings), channel)
+        return PostgresNotifications(postgres_conninfo(settings), channel, follower)
     return Sleep(stopping)
 
 
@@ -253,7 +274,7 @@ class LogFollower:
         self.resuming = True
         self.stopping = threading.Event()
         # On PostgreSQL the follower sleeps on LISTEN and polls only as a fallback (every second).
-        self._wakeup = wakeup_for(settings, application, self.stopping) if settings else Sleep(self.stopping)
+        self._wakeup = wakeup_for(settings, application, self.stopping, name) if settings else Sleep(self.stopping)
         self._idle_wait = 1.0 if isinstance(self._wakeup, PostgresNotifications) else poll_interval
 
     def run(self) -> None:
@@ -281,7 +302,7 @@ class LogFollower:
                 continue
             if caught_up:
                 self._wakeup.wait(self._idle_wait if self._unsaved is None
-                                  else min(self._idle_wait, self._save_every))
+                                  else min(self._idle_wait, self._save_every), self._topics)
         try:
             if self._active:
                 self.flush_position()

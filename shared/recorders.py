@@ -12,9 +12,12 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Programm
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from shared.audit import sealing_sqlite
+
+# PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; a longer list of topics is sent as '' (unknown).
+NOTIFY_PAYLOAD_LIMIT = 7900
 
 
 class PostgresRecorderWithTrackings(PostgresProcessRecorder):
@@ -26,7 +29,9 @@ class PostgresRecorderWithTrackings(PostgresProcessRecorder):
     second round trip. Under eventlet every round trip also waits for the ready green threads to yield, so it is
     the round trips that stretch a group commit. The function does what the library's transaction does: the
     tracking records first, then the EXCLUSIVE table lock (commit order = notification order), NOTIFY, and the
-    insert RETURNING the notification ids in order; the audit trigger seals the events inside it. eventsourcing is
+    insert RETURNING the notification ids in order; the audit trigger seals the events inside it. The NOTIFY
+    names the topics it recorded (space-separated; '' when too many to name), so that a follower of some topics
+    only reads the store when it may find one of them (shared/follower.py). eventsourcing is
     pinned, and tests/integration/test_recorder_contract.py compares what this stores with the library's recorder.
     """
 
@@ -43,19 +48,22 @@ class PostgresRecorderWithTrackings(PostgresProcessRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}(ids {id_type}[], versions bigint[], topics text[], "
             "states bytea[], tracking_names text[], tracking_ids bigint[]) RETURNS SETOF bigint "
-            "LANGUAGE plpgsql AS $insert$ BEGIN "
+            "LANGUAGE plpgsql AS $insert$ DECLARE recorded text; BEGIN "
             "INSERT INTO {schema}.{tracking} (application_name, notification_id) "
             "  SELECT * FROM unnest(tracking_names, tracking_ids); "
             "IF cardinality(ids) > 0 THEN "
             "  SET LOCAL lock_timeout = '{lock_timeout}s'; "
             "  LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
-            "  NOTIFY {channel}; "
+            "  recorded := (SELECT string_agg(DISTINCT topic, ' ') FROM unnest(topics) AS topic); "
+            "  PERFORM pg_notify({channel}, CASE WHEN octet_length(recorded) <= {payload_limit} "
+            "    THEN recorded ELSE '' END); "
             "  RETURN QUERY INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
             "    SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id; "
             "END IF; "
             "END $insert$"
         ).format(schema=schema, function=function, id_type=id_type, tracking=Identifier(self.tracking_table_name),
-                 events=Identifier(self.events_table_name), channel=Identifier(self.channel_name),
+                 events=Identifier(self.events_table_name), channel=Literal(self.channel_name),
+                 payload_limit=Literal(NOTIFY_PAYLOAD_LIMIT),
                  lock_timeout=self.datastore.lock_timeout))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)

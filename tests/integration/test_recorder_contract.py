@@ -84,6 +84,23 @@ def test_an_insert_wakes_the_log_followers(recorders):
     assert [n.channel for n in woken] == [ours.channel_name]  # events wake them; a tracking record alone does not
 
 
+def test_the_wake_up_names_each_recorded_topic_once_and_says_nothing_when_they_would_not_fit(recorders):
+    ours = recorders(PostgresRecorderWithTrackings, "ours")
+    settings = PlatformSettings(XINFANG_ENV="test")
+    a = uuid.uuid4()
+    crowded = [StoredEvent(originator_id=a, originator_version=v, topic=f"tests:{'T' * 100}{v}", state=b"{}")
+               for v in range(3, 103)]  # 100 distinct topics of 107 characters: over PostgreSQL's 8000 bytes
+    with psycopg.connect(postgres_conninfo(settings), autocommit=True) as listener:
+        listener.execute(f'LISTEN "{ours.channel_name}"')
+        ours.insert_events(events((a, 1))[:1] + [StoredEvent(a, 2, "tests:Topic1", b"{}")])
+        ours.insert_events(crowded)
+
+        woken = list(listener.notifies(timeout=2, stop_after=2))
+
+    assert [n.payload for n in woken] == ["tests:Topic1", ""]
+    assert len(ours.select_notifications(start=None, limit=200)) == 102  # the crowded batch was stored all the same
+
+
 def test_a_batchs_trackings_are_recorded_with_its_events(recorders):
     ours = recorders(PostgresRecorderWithTrackings, "ours")
     trackings = [Tracking(application_name="upstream", notification_id=n) for n in (3, 1, 2)]

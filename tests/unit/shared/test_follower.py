@@ -7,13 +7,13 @@ Threads are driven by events; every wait has a generous upper bound so a regress
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from shared.follower import LogFollower, Sleep
+from shared.follower import LogFollower, Sleep, may_concern
 
 PATIENCE = 10.0  # seconds; an upper bound for waits, never expected to be reached
 # Longer than any test runs: a position deferred with this interval is never due before the test flushes it.
@@ -539,7 +539,8 @@ class StoppingWakeup:
         self._waits = waits
         self.reads_before_wait: list[int] = []
 
-    def wait(self, seconds: float) -> None:
+    def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
+        self.topics = topics
         self.reads_before_wait.append(len(self._follower._application.recorder.selects))
         if len(self.reads_before_wait) >= self._waits:
             self._follower.stop()
@@ -558,3 +559,25 @@ def test_a_short_batch_reached_the_end_so_the_follower_waits_instead_of_reading_
     # [1, 2] and [3, 4] were full, so more could follow at once; [5] was short: the follower waited after it.
     assert application.recorder.selects == [(0, 2), (2, 2), (4, 2)]
     assert wakeup.reads_before_wait == [3]
+
+
+def test_the_follower_waits_for_notifications_of_its_own_topics() -> None:
+    application = FakeApplication(["case:Opened"])
+    follower = make_follower(application, RecordingHandler(), FakePositionStore(), topics=["notice:Requested"])
+    follower._wakeup = wakeup = StoppingWakeup(follower, waits=1)
+
+    follower.run()
+
+    assert set(wakeup.topics) == {"notice:Requested"}
+
+
+@pytest.mark.parametrize(("payload", "topics", "concerns"), [
+    ("notice:Requested", ["notice:Requested"], True),
+    ("delivery:Concluded", ["notice:Requested"], False),
+    ("delivery:Concluded notice:Requested", ["notice:Requested"], True),
+    ("", ["notice:Requested"], True),  # a writer that did not say what it recorded
+    ("delivery:Concluded", [], True),  # a follower of every topic
+    ("notice:Requested:x", ["notice:Requested"], False),  # whole topics, not prefixes
+])
+def test_a_notification_concerns_a_follower_if_it_names_one_of_its_topics_or_none(payload, topics, concerns) -> None:
+    assert may_concern(payload, topics) is concerns
