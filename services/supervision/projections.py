@@ -1,17 +1,20 @@
 """The CaseView projection: supervision's store → `case_views` documents.
 
 A view is a pure function of its case's event history (`render` folds `apply` over it). For each batch the
-projector reads the current views of the cases the batch touched (one query), applies the batch's newer events,
-and writes them all back in one bulk request; a view that is missing or behind is rendered from the store
-instead. Each write is guarded by the version the batch read (an insert where there was no view), so a replayed
-batch — after a crash, or during a rebuild — changes nothing, and the read model can be dropped and rebuilt at any
-time.
+projector takes the current views of the cases the batch touched — the ones it wrote recently from memory, the
+others with one query — applies the batch's newer events, and writes them all back in one bulk request; a view
+that is missing or behind is rendered from the store instead. Each write is guarded by the version it was based
+on (an insert where there was no view), so a replayed batch — after a crash, or during a rebuild — changes
+nothing, and the read model can be dropped and rebuilt at any time. A remembered view is only a shortcut: if any
+write of a batch based on one finds its guard broken (another writer, or a dropped collection), the batch is
+projected again from the views as stored.
 Timeline texts are for the petitioner.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -174,9 +177,14 @@ def render(events: Iterable[Any]) -> CaseView:
 class CaseViewProjection:
     name = "case_views"
 
-    def __init__(self, application: Any) -> None:
+    def __init__(self, application: Any, recent_views: int = 5_000) -> None:
         self._application = application  # supervision's: the projection reads case histories from its store
         self._writers = ThreadPoolExecutor(PARALLEL_WRITERS, thread_name_prefix="case-views-writer")
+        # The views this projector wrote last, as written: a case's next events (its routing, its receipt's
+        # delivery) follow within milliseconds, and reading the view back costs the read-model server a query
+        # and this process the decoding of a document.
+        self._recent: OrderedDict[str, CaseView] = OrderedDict()
+        self._recent_size = recent_views
 
     def _advance(self, view: CaseView | None, case_id: UUID, newer: list[Any]) -> CaseView:
         if (view.version + 1 if view else 1) == newer[0].originator_version:
@@ -187,12 +195,13 @@ class CaseViewProjection:
         return render(self._application.events.get(case_id, lte=newer[-1].originator_version))
 
     def drop(self) -> None:
+        self._recent.clear()
         CaseView.drop_collection()
         CaseView.ensure_indexes()
 
     @staticmethod
     def _write(document: dict[str, Any], read_version: int | None) -> InsertOne | ReplaceOne:
-        """The write of one view, guarded by the version this batch read: a view that moved on meanwhile (only
+        """The write of one view, guarded by the version it was based on: a view that moved on meanwhile (only
         possible if a second projector ran despite the single-active lock) is left alone, and is rendered afresh
         with its case's next event. An equality guard, not `version < new`: SecantusDB answers a range filter
         next to `_id` at half the speed (measured: ~1.4-2.4 against ~0.8-1.0 ms per write)."""
@@ -207,10 +216,34 @@ class CaseViewProjection:
                 batch.setdefault(event.originator_id, []).append(event)
         if not batch:
             return
-        # One read for the whole batch: the views as they are now.
-        current = {view.petition_id: view for view in CaseView.objects(petition_id__in=[str(i) for i in batch])}
+        ids = [str(i) for i in batch]
+        # Remembered views are taken out while they are used: one a failed write left half-changed is not reused.
+        current = {i: view for i in ids if (view := self._recent.pop(i, None)) is not None}
+        remembered = bool(current)
+        if missing := [i for i in ids if i not in current]:
+            current.update(self._stored(missing))
+        written, broken = self._project(batch, current)
+        if broken and remembered:  # a remembered view was stale: project the batch again from the stored ones
+            written, broken = self._project(batch, self._stored(ids))
+        if not broken:  # which write found its guard broken is not known: then none is remembered
+            self._remember(written)
+
+    @staticmethod
+    def _stored(ids: list[str]) -> dict[str, CaseView]:
+        """The views as stored now (one query)."""
+        return {view.petition_id: view for view in CaseView.objects(petition_id__in=ids)}
+
+    def _remember(self, views: list[CaseView]) -> None:
+        for view in views:
+            self._recent[view.petition_id] = view
+        while len(self._recent) > self._recent_size:
+            self._recent.popitem(last=False)
+
+    def _project(self, batch: dict[UUID, list[Any]], current: dict[str, CaseView]) -> tuple[list[CaseView], int]:
+        """Write the batch's newer events onto `current`; returns the views written and how many writes found
+        their guard broken."""
         now = datetime.now(timezone.utc)
-        writes = []
+        writes, written = [], []
         for case_id, events in batch.items():
             view = current.get(str(case_id))
             newer = [e for e in events if view is None or e.originator_version > view.version]
@@ -227,26 +260,28 @@ class CaseViewProjection:
                               [e.originator_version for e in newer])
                 continue
             view.updated_at = now
-            document = view.to_mongo().to_dict()
-            writes.append(self._write(document, read_version))
+            writes.append(self._write(view.to_mongo().to_dict(), read_version))
+            written.append(view)
         if not writes:
-            return
+            return written, 0
         # The read-model server serves each connection on a thread of its own: a large batch is written over
         # several, which finishes sooner when the machine is busy (SecantusDB, 120 writes beside six busy
         # processes: 439 ms on one connection, 300 on two, 268 on four) but later when it is idle (85 vs 114 ms),
         # so only a large batch is split. Each case has one write per batch, so the parts are independent.
         parts = min(PARALLEL_WRITERS, len(writes) // SPLIT_FROM) or 1
         if parts == 1:
-            self._bulk_write(writes)
-        else:
-            list(self._writers.map(self._bulk_write, [writes[i::parts] for i in range(parts)]))
+            return written, self._bulk_write(writes)
+        return written, sum(self._writers.map(self._bulk_write, [writes[i::parts] for i in range(parts)]))
 
     @staticmethod
-    def _bulk_write(writes: list[InsertOne | ReplaceOne]) -> None:
+    def _bulk_write(writes: list[InsertOne | ReplaceOne]) -> int:
+        """Write; returns how many writes found their guard broken (a replace that matched no view, an insert of
+        a view that is there already: a replay, or another writer)."""
+        replaces = sum(isinstance(write, ReplaceOne) for write in writes)
         try:
-            CaseView._get_collection().bulk_write(writes, ordered=False)
+            return replaces - CaseView._get_collection().bulk_write(writes, ordered=False).matched_count
         except BulkWriteError as error:
-            # A duplicate key means the document already reflects this version or a newer one: a replay.
-            others = [e for e in error.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
-            if others:
+            errors = error.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
+            return replaces - error.details.get("nMatched", 0) + len(errors)

@@ -8,5 +8,6 @@ from services.supervision.settings import SupervisionSettings
 from shared.projector import main
 
 if __name__ == "__main__":
-    main("supervision-projector", SupervisionSettings().for_follower(), "supervision", build_application,
-         CaseViewProjection)
+    settings = SupervisionSettings().for_follower()
+    main("supervision-projector", settings, "supervision", build_application,
+         lambda application: CaseViewProjection(application, recent_views=settings.recent_cases))

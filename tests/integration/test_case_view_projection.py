@@ -141,7 +141,7 @@ def test_a_large_batch_is_written_in_parts_and_every_view_lands_once(supervision
     projection = CaseViewProjection(supervision)
     parts: list[int] = []
     write = projection._bulk_write
-    monkeypatch.setattr(projection, "_bulk_write", lambda writes: (parts.append(len(writes)), write(writes)))
+    monkeypatch.setattr(projection, "_bulk_write", lambda writes: (parts.append(len(writes)), write(writes))[1])
 
     projection.apply_batch(items)
     projection.apply_batch(items)  # replayed: every view already shows it, nothing is written
@@ -150,3 +150,66 @@ def test_a_large_batch_is_written_in_parts_and_every_view_lands_once(supervision
     views = {v.petition_id: v for v in CaseView.objects(petition_id__in=[r.subject for r in cases])}
     assert len(views) == 30
     assert all(v.version == 2 and v.organ.code == "330106001-ZF" for v in views.values())
+
+
+def _project_new_events(projection: CaseViewProjection, supervision: SupervisionApplication, petition_id: str,
+                        after: int) -> None:
+    newer = list(supervision.events.get(uuid.UUID(petition_id), gt=after))
+    projection.apply_batch([(after + n, event) for n, event in enumerate(newer, 1)])
+
+
+def test_a_cases_next_events_are_projected_onto_the_view_it_remembers_without_reading_it_back(supervision,
+                                                                                               monkeypatch):
+    registered = samples.registered_event(1)
+    petition_id = registered.subject
+    supervision.open_case(registered)
+    projection = CaseViewProjection(supervision)
+    _project_new_events(projection, supervision, petition_id, after=0)
+    reads: list[list[str]] = []
+    stored = projection._stored
+    monkeypatch.setattr(projection, "_stored", lambda ids: (reads.append(ids), stored(ids))[1])
+
+    supervision.record_routing(samples.routed_event(1, petition_id))
+    _project_new_events(projection, supervision, petition_id, after=1)
+    supervision.record_notice(notice_event(1, petition_id))
+    _project_new_events(projection, supervision, petition_id, after=2)
+
+    assert reads == []
+    remembered = snapshot(petition_id)
+    assert remembered["version"] == 3
+    CaseView.drop_collection()
+    CaseViewProjection(supervision).apply_batch(list(enumerate(supervision.events.get(uuid.UUID(petition_id)), 1)))
+    assert snapshot(petition_id) == remembered  # what it wrote from memory is what the whole history renders
+
+
+def test_a_view_dropped_behind_the_projectors_back_comes_back_whole_with_the_cases_next_event(supervision):
+    registered = samples.registered_event(1)
+    petition_id = registered.subject
+    supervision.open_case(registered)
+    projection = CaseViewProjection(supervision)
+    _project_new_events(projection, supervision, petition_id, after=0)
+
+    CaseView.drop_collection()  # the projector still remembers version 1
+    supervision.record_routing(samples.routed_event(1, petition_id))
+    _project_new_events(projection, supervision, petition_id, after=1)
+
+    view = CaseView.objects(petition_id=petition_id).first()
+    assert view is not None, "the write onto the remembered view found no view, so the batch was projected again"
+    assert view.version == 2
+    assert [t.step for t in view.timeline] == ["registered", "route"]
+
+
+def test_a_view_another_writer_moved_on_is_not_overwritten_from_memory(supervision):
+    registered = samples.registered_event(1)
+    petition_id = registered.subject
+    supervision.open_case(registered)
+    projection = CaseViewProjection(supervision)
+    _project_new_events(projection, supervision, petition_id, after=0)
+    CaseView._get_collection().update_one({"_id": petition_id}, {"$set": {"version": 9, "status": "other"}})
+
+    supervision.record_routing(samples.routed_event(1, petition_id))
+    _project_new_events(projection, supervision, petition_id, after=1)
+
+    stored = CaseView._get_collection().find_one({"_id": petition_id})
+    assert (stored["version"], stored["status"]) == (9, "other")
+    assert petition_id not in projection._recent  # a broken guard: nothing of that batch is remembered
