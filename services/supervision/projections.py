@@ -1,13 +1,13 @@
 """The CaseView projection: supervision's store → `case_views` documents.
 
 A view is a pure function of its case's event history (`render` folds `apply` over it). For each batch the
-projector takes the current views of the cases the batch touched — the ones it wrote recently from memory, the
-others with one query — applies the batch's newer events, and writes them all back in one bulk request; a view
-that is missing or behind is rendered from the store instead. Each write is guarded by the version it was based
-on (an insert where there was no view), so a replayed batch — after a crash, or during a rebuild — changes
-nothing, and the read model can be dropped and rebuilt at any time. A remembered view is only a shortcut: if any
-write of a batch based on one finds its guard broken (another writer, or a dropped collection), the batch is
-projected again from the views as stored.
+projector takes the current views of the cases the batch touched — from memory the ones it wrote recently, none
+for a case the batch opens, the others with one query — applies the batch's newer events, and writes them all
+back in one bulk request; a view that is missing or behind is rendered from the store instead. Each write is
+guarded by the version it was based on (an insert where there was no view), so a replayed batch — after a crash,
+or during a rebuild — changes nothing, and the read model can be dropped and rebuilt at any time. Memory is only
+a shortcut: if a write based on a remembered or an assumed-absent view finds its guard broken (a replay, another
+writer, a dropped collection), the batch is projected again from the views as stored.
 Timeline texts are for the petitioner.
 """
 
@@ -220,10 +220,14 @@ class CaseViewProjection:
         # Remembered views are taken out while they are used: one a failed write left half-changed is not reused.
         current = {i: view for i in ids if (view := self._recent.pop(i, None)) is not None}
         remembered = bool(current)
-        if missing := [i for i in ids if i not in current]:
+        # A case whose batch begins with its opening has no view yet, unless this is a replay.
+        assumed = [i for i, events in zip(ids, batch.values()) if i not in current and
+                   events[0].originator_version == 1]
+        if missing := [i for i in ids if i not in current and i not in assumed]:
             current.update(self._stored(missing))
         written, broken = self._project(batch, current)
-        if broken and remembered:  # a remembered view was stale: project the batch again from the stored ones
+        if broken and (remembered or assumed):
+            # A view taken from memory was stale, or one assumed absent was there: again from the stored views.
             written, broken = self._project(batch, self._stored(ids))
         if not broken:  # which write found its guard broken is not known: then none is remembered
             self._remember(written)

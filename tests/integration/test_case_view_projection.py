@@ -158,17 +158,16 @@ def _project_new_events(projection: CaseViewProjection, supervision: Supervision
     projection.apply_batch([(after + n, event) for n, event in enumerate(newer, 1)])
 
 
-def test_a_cases_next_events_are_projected_onto_the_view_it_remembers_without_reading_it_back(supervision,
-                                                                                               monkeypatch):
+def test_a_new_case_and_its_next_events_are_projected_without_reading_a_view_back(supervision, monkeypatch):
     registered = samples.registered_event(1)
     petition_id = registered.subject
-    supervision.open_case(registered)
     projection = CaseViewProjection(supervision)
-    _project_new_events(projection, supervision, petition_id, after=0)
     reads: list[list[str]] = []
     stored = projection._stored
     monkeypatch.setattr(projection, "_stored", lambda ids: (reads.append(ids), stored(ids))[1])
 
+    supervision.open_case(registered)
+    _project_new_events(projection, supervision, petition_id, after=0)
     supervision.record_routing(samples.routed_event(1, petition_id))
     _project_new_events(projection, supervision, petition_id, after=1)
     supervision.record_notice(notice_event(1, petition_id))
@@ -213,3 +212,16 @@ def test_a_view_another_writer_moved_on_is_not_overwritten_from_memory(supervisi
     stored = CaseView._get_collection().find_one({"_id": petition_id})
     assert (stored["version"], stored["status"]) == (9, "other")
     assert petition_id not in projection._recent  # a broken guard: nothing of that batch is remembered
+
+
+def test_a_replayed_opening_finds_its_view_there_and_leaves_it_as_it_is(supervision):
+    petition_id = drive_a_case(supervision)
+    CaseViewProjection(supervision).apply_batch(list(enumerate(supervision.events.get(uuid.UUID(petition_id)), 1)))
+    before = snapshot(petition_id)
+
+    fresh = CaseViewProjection(supervision)  # a restarted projector: it remembers nothing
+    opening = list(supervision.events.get(uuid.UUID(petition_id)))[:1]
+    fresh.apply_batch([(1, opening[0])])
+
+    assert snapshot(petition_id) == before
+    assert petition_id not in fresh._recent
