@@ -273,6 +273,9 @@ class CaseViewProjection:
         # processes: 439 ms on one connection, 300 on two, 268 on four) but later when it is idle (85 vs 114 ms),
         # so only a large batch is split. Each case has one write per batch, so the parts are independent.
         parts = min(PARALLEL_WRITERS, len(writes) // SPLIT_FROM) or 1
+        # The collection is first opened (and its indexes created) here, never by two writers at once: SecantusDB
+        # can stall a createIndexes beside a bulk write on the same new collection.
+        CaseView._get_collection()
         if parts == 1:
             return written, self._bulk_write(writes)
         return written, sum(self._writers.map(self._bulk_write, [writes[i::parts] for i in range(parts)]))

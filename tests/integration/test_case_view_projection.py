@@ -158,6 +158,15 @@ def _project_new_events(projection: CaseViewProjection, supervision: Supervision
     projection.apply_batch([(after + n, event) for n, event in enumerate(newer, 1)])
 
 
+def _opened_and_projected(supervision: SupervisionApplication) -> tuple[str, CaseViewProjection]:
+    """A case just opened, and a projection that wrote (and remembers) its first view."""
+    registered = samples.registered_event(1)
+    supervision.open_case(registered)
+    projection = CaseViewProjection(supervision)
+    _project_new_events(projection, supervision, registered.subject, after=0)
+    return registered.subject, projection
+
+
 def test_a_new_case_and_its_next_events_are_projected_without_reading_a_view_back(supervision, monkeypatch):
     registered = samples.registered_event(1)
     petition_id = registered.subject
@@ -182,11 +191,7 @@ def test_a_new_case_and_its_next_events_are_projected_without_reading_a_view_bac
 
 
 def test_a_view_dropped_behind_the_projectors_back_comes_back_whole_with_the_cases_next_event(supervision):
-    registered = samples.registered_event(1)
-    petition_id = registered.subject
-    supervision.open_case(registered)
-    projection = CaseViewProjection(supervision)
-    _project_new_events(projection, supervision, petition_id, after=0)
+    petition_id, projection = _opened_and_projected(supervision)
 
     CaseView.drop_collection()  # the projector still remembers version 1
     supervision.record_routing(samples.routed_event(1, petition_id))
@@ -199,11 +204,7 @@ def test_a_view_dropped_behind_the_projectors_back_comes_back_whole_with_the_cas
 
 
 def test_a_view_another_writer_moved_on_is_not_overwritten_from_memory(supervision):
-    registered = samples.registered_event(1)
-    petition_id = registered.subject
-    supervision.open_case(registered)
-    projection = CaseViewProjection(supervision)
-    _project_new_events(projection, supervision, petition_id, after=0)
+    petition_id, projection = _opened_and_projected(supervision)
     CaseView._get_collection().update_one({"_id": petition_id}, {"$set": {"version": 9, "status": "other"}})
 
     supervision.record_routing(samples.routed_event(1, petition_id))
