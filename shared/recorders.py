@@ -31,8 +31,8 @@ class PostgresRecorderWithTrackings(PostgresProcessRecorder):
     tracking records first, then the EXCLUSIVE table lock (commit order = notification order), NOTIFY, and the
     insert RETURNING the notification ids in order; the audit trigger seals the events inside it. The NOTIFY
     names the topics it recorded (space-separated; '' when too many to name), so that a follower of some topics
-    only reads the store when it may find one of them (shared/follower.py). eventsourcing is
-    pinned, and tests/integration/test_recorder_contract.py compares what this stores with the library's recorder.
+    only reads the store when it may find one of them (shared/follower.py). eventsourcing is pinned, and
+    tests/integration/test_recorder_contract.py compares what this stores with the library's recorder.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -14,7 +14,6 @@ Timeline texts are for the petitioner.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from services.supervision.domainmodel import HANDLING_STEPS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.contracts.registration import CHANNEL_LABELS, Channel
 from shared.readmodels import CaseView, Deadline, Organ, TimelineEntry
+from shared.recentaggregates import RecentItems
 
 CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
 DUPLICATE_KEY = 11000
@@ -183,8 +183,7 @@ class CaseViewProjection:
         # The views this projector wrote last, as written: a case's next events (its routing, its receipt's
         # delivery) follow within milliseconds, and reading the view back costs the read-model server a query
         # and this process the decoding of a document.
-        self._recent: OrderedDict[str, CaseView] = OrderedDict()
-        self._recent_size = recent_views
+        self._recent: RecentItems[str, CaseView] = RecentItems(recent_views)
 
     def _advance(self, view: CaseView | None, case_id: UUID, newer: list[Any]) -> CaseView:
         if (view.version + 1 if view else 1) == newer[0].originator_version:
@@ -218,7 +217,7 @@ class CaseViewProjection:
             return
         ids = [str(i) for i in batch]
         # Remembered views are taken out while they are used: one a failed write left half-changed is not reused.
-        current = {i: view for i in ids if (view := self._recent.pop(i, None)) is not None}
+        current = {i: view for i in ids if (view := self._recent.take(i)) is not None}
         remembered = bool(current)
         # A case whose batch begins with its opening has no view yet, unless this is a replay.
         assumed = [i for i, events in zip(ids, batch.values()) if i not in current and
@@ -230,18 +229,13 @@ class CaseViewProjection:
             # A view taken from memory was stale, or one assumed absent was there: again from the stored views.
             written, broken = self._project(batch, self._stored(ids))
         if not broken:  # which write found its guard broken is not known: then none is remembered
-            self._remember(written)
+            for view in written:
+                self._recent.put(view.petition_id, view)
 
     @staticmethod
     def _stored(ids: list[str]) -> dict[str, CaseView]:
         """The views as stored now (one query)."""
         return {view.petition_id: view for view in CaseView.objects(petition_id__in=ids)}
-
-    def _remember(self, views: list[CaseView]) -> None:
-        for view in views:
-            self._recent[view.petition_id] = view
-        while len(self._recent) > self._recent_size:
-            self._recent.popitem(last=False)
 
     def _project(self, batch: dict[UUID, list[Any]], current: dict[str, CaseView]) -> tuple[list[CaseView], int]:
         """Write the batch's newer events onto `current`; returns the views written and how many writes found

@@ -10,9 +10,10 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
+from prometheus_client import REGISTRY
 
 from shared.eventstore import postgres_conninfo
-from shared.follower import FOLLOWER_NOTIFICATIONS_PASSED, PostgresNotifications
+from shared.follower import PostgresNotifications
 from shared.recorders import PostgresRecorderWithTrackings
 from shared.settings import PlatformSettings
 from tests.support.waiting import wait_for
@@ -49,7 +50,7 @@ class Waiter:
 
     @property
     def passed(self) -> float:
-        return FOLLOWER_NOTIFICATIONS_PASSED.labels(self.name)._value.get()
+        return REGISTRY.get_sample_value("xinfang_follower_notifications_passed_total", {"follower": self.name}) or 0
 
     def woken(self) -> bool:
         self.thread.join(PATIENCE)
