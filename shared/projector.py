@@ -24,6 +24,8 @@ class Projection(Protocol):
 
     def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None: ...
     def drop(self) -> None: ...
+    def prepare(self) -> None:
+        """Bring what an earlier version wrote up to date, before following (e.g. a lookup added since)."""
 
 
 class Projector:
@@ -80,6 +82,7 @@ def main(process: str, settings: PlatformSettings, service: str, build_applicati
             count = rebuild(settings, service, application, projection)
             print(f"rebuilt {projection.name} from {count} stored events")
         else:
+            projection.prepare()
             run_workers(process, settings, lambda: [Projector(settings, service, application, projection)])
     finally:
         application.close()

@@ -16,7 +16,7 @@ from services.gateway.schemas import (
     TimelineStep,
 )
 from services.gateway.security import Principal, Role
-from shared.readmodels import CaseView, InboxMessage
+from shared.readmodels import CaseView, InboxMessage, case_view_by_query_code
 
 JUST_REGISTERED = "已登记，正在分流"
 
@@ -47,7 +47,7 @@ def _case_fields(case: CaseView) -> dict[str, Any]:
 
 
 def status_by_query_code(code: str, intake: IntakeHttp) -> StatusView | None:
-    case = CaseView.objects(query_code=code).first()
+    case = case_view_by_query_code(code)
     if case is not None:
         return StatusView(**_case_fields(case))
     # Registered moments ago: supervision has not opened the case yet, but intake has the petition.

@@ -84,16 +84,22 @@ class NotificationApplication(ServiceApplication):
         batch after a restart or a failure): only then is each checked first. On a channel where a second delivery
         is not harmless (e-mail), each outcome is saved the moment it is known and, before each send,
         `still_active()` confirms this dispatcher is still the active one: a crash re-sends at most one e-mail,
-        and a standby that took over never sends alongside it. Idempotent channels (the inbox) save per batch.
+        and a standby that took over never sends alongside it. Idempotent channels (the inbox) deliver and save per
+        batch.
         """
         concluded: list[Delivery] = []
         delivered = 0
+        # An idempotent channel that takes a batch in one request gets the whole batch at once.
+        together: list[OutgoingNotice] | None = [] if channel.idempotent and hasattr(channel, "deliver_all") else None
         try:
             for event in requested:
                 notice = OutgoingNotice.from_requested(event)
                 if channel.name not in notice.channels:
                     continue
                 if may_repeat and self._exists(Delivery.create_id(notice.id, channel.name)):
+                    continue
+                if together is not None:
+                    together.append(notice)
                     continue
                 if not channel.idempotent and still_active is not None and not still_active():
                     raise NoLongerActive(f"{channel.name} dispatcher lost its lock; standing down")
@@ -103,6 +109,16 @@ class NotificationApplication(ServiceApplication):
                     concluded.append(delivery)
                 else:
                     self._save_deliveries([delivery])
+            if together:
+                try:
+                    details = channel.deliver_all(together)  # type: ignore[attr-defined]
+                except Exception:
+                    DELIVERY_FAILURES.labels(channel.name, "transient").inc()
+                    raise
+                for notice, detail in zip(together, details, strict=True):
+                    DELIVERED_TOTAL.labels(notice.kind, channel.name).inc()
+                    concluded.append(self._delivery(notice, channel, DELIVERED, detail))
+                delivered += len(together)
         finally:
             self._save_deliveries(concluded)
         return delivered
@@ -118,6 +134,10 @@ class NotificationApplication(ServiceApplication):
         except Exception:
             DELIVERY_FAILURES.labels(channel.name, "transient").inc()
             raise
+        return self._delivery(notice, channel, outcome, detail)
+
+    @staticmethod
+    def _delivery(notice: OutgoingNotice, channel: Channel, outcome: str, detail: str) -> Delivery:
         return Delivery(notice_id=notice.id, channel=channel.name, outcome=outcome,
                         at=datetime.now(timezone.utc).isoformat(), detail=detail, petition_id=str(notice.petition_id),
                         kind=notice.kind, title=notice.title, correlation_id=notice.correlation_id)

@@ -13,6 +13,7 @@ Timeline texts are for the petitioner.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,16 +23,17 @@ from uuid import UUID
 
 from prometheus_client import Counter
 from pymongo import InsertOne, ReplaceOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from services.supervision.domainmodel import HANDLING_STEPS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.contracts.registration import CHANNEL_LABELS, Channel
-from shared.readmodels import CaseView, Deadline, Organ, TimelineEntry
+from shared.readmodels import CaseCode, CaseView, Deadline, Organ, TimelineEntry
 from shared.recentaggregates import RecentItems
 
 CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
 DUPLICATE_KEY = 11000
+LEGACY_CODE_INDEX = "query_code_1"  # the unique index on case_views.query_code, before case_codes
 PARALLEL_WRITERS = 3  # connections a large batch of view writes is spread over
 SPLIT_FROM = 12  # writes per connection before a batch is split
 log = logging.getLogger(__name__)
@@ -196,7 +198,19 @@ class CaseViewProjection:
     def drop(self) -> None:
         self._recent.clear()
         CaseView.drop_collection()
+        CaseCode.drop_collection()
         CaseView.ensure_indexes()
+
+    def prepare(self) -> None:
+        """Bring a read model an earlier version wrote up to date: its views carried a unique index on the query
+        code, which `case_codes` replaces. Fill that in from the views, then drop the index."""
+        views = CaseView._get_collection()
+        if LEGACY_CODE_INDEX in views.index_information():
+            self._insert_codes([{"_id": v["query_code"], "petition_id": v["_id"]}
+                                for v in views.find({}, {"query_code": 1})])
+            with contextlib.suppress(OperationFailure):  # a second projector starting beside this one did it
+                views.drop_index(LEGACY_CODE_INDEX)
+            log.info("case_views: query codes moved to case_codes; the index on case_views.query_code is dropped")
 
     @staticmethod
     def _write(document: dict[str, Any], read_version: int | None) -> InsertOne | ReplaceOne:
@@ -241,7 +255,7 @@ class CaseViewProjection:
         """Write the batch's newer events onto `current`; returns the views written and how many writes found
         their guard broken."""
         now = datetime.now(timezone.utc)
-        writes, written = [], []
+        writes, written, codes = [], [], []
         for case_id, events in batch.items():
             view = current.get(str(case_id))
             newer = [e for e in events if view is None or e.originator_version > view.version]
@@ -260,6 +274,8 @@ class CaseViewProjection:
             view.updated_at = now
             writes.append(self._write(view.to_mongo().to_dict(), read_version))
             written.append(view)
+            if read_version is None:
+                codes.append({"_id": view.query_code, "petition_id": view.petition_id})
         if not writes:
             return written, 0
         # The read-model server serves each connection on a thread of its own: a large batch is written over
@@ -270,9 +286,21 @@ class CaseViewProjection:
         # The collection is first opened (and its indexes created) here, never by two writers at once: SecantusDB
         # can stall a createIndexes beside a bulk write on the same new collection.
         CaseView._get_collection()
+        self._insert_codes(codes)  # before the views: a view that shows can be found by its code
         if parts == 1:
             return written, self._bulk_write(writes)
         return written, sum(self._writers.map(self._bulk_write, [writes[i::parts] for i in range(parts)]))
+
+    @staticmethod
+    def _insert_codes(codes: list[dict[str, str]]) -> None:
+        """One request for the batch; a code there already was written before (a replay)."""
+        if not codes:
+            return
+        try:
+            CaseCode._get_collection().insert_many(codes, ordered=False)
+        except BulkWriteError as error:
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
 
     @staticmethod
     def _bulk_write(writes: list[InsertOne | ReplaceOne]) -> int:

@@ -12,7 +12,7 @@ from services.supervision.bootstrap import build_application as build_supervisio
 from services.supervision.projections import CaseViewProjection
 from services.supervision.settings import SupervisionSettings
 from shared.projector import Projector, rebuild
-from shared.readmodels import CaseView
+from shared.readmodels import CaseCode, CaseView, case_id_by_query_code, case_view_by_query_code
 from tests.integration.test_exactly_once_processing import notice_event
 from tests.support import samples
 
@@ -226,3 +226,45 @@ def test_a_replayed_opening_finds_its_view_there_and_leaves_it_as_it_is(supervis
 
     assert snapshot(petition_id) == before
     assert petition_id not in fresh._recent
+
+
+def test_a_case_is_found_by_its_query_code_as_soon_as_its_view_shows(supervision, monkeypatch):
+    registered = samples.registered_event(1)
+    supervision.open_case(registered)
+    projection = CaseViewProjection(supervision)
+    found_at_write: list[str | None] = []
+    write = projection._bulk_write
+    monkeypatch.setattr(projection, "_bulk_write", lambda writes: (
+        found_at_write.append(case_id_by_query_code(registered.data["query_code"])), write(writes))[1])
+
+    _project_new_events(projection, supervision, registered.subject, after=0)
+    _project_new_events(projection, supervision, registered.subject, after=0)  # replayed: the code once, as it was
+
+    assert found_at_write == [registered.subject]  # the code was there before the view was written
+    assert case_view_by_query_code(registered.data["query_code"]).version == 1
+    assert CaseCode.objects.count() == 1
+    assert case_view_by_query_code("0000-0000-0000-0000") is None
+    assert "query_code_1" not in CaseView._get_collection().index_information()
+
+
+def test_a_read_model_an_earlier_version_wrote_gets_its_codes_and_loses_the_index_on_every_write(supervision):
+    petition_id, projection = _opened_and_projected(supervision)
+    code = CaseView.objects(petition_id=petition_id).first().query_code
+    CaseCode.drop_collection()  # as an earlier version left it: no codes, a unique index on the views' codes
+    CaseView._get_collection().create_index("query_code", unique=True)
+
+    projection.prepare()
+    projection.prepare()  # a second start (or a second projector) changes nothing
+
+    assert case_id_by_query_code(code) == petition_id
+    assert "query_code_1" not in CaseView._get_collection().index_information()
+
+
+def test_a_rebuild_writes_the_codes_afresh(settings_for, supervision):
+    settings = settings_for(SupervisionSettings, store="sqlite")
+    petition_id = drive_a_case(supervision)
+    CaseCode(query_code="GONE-GONE-GONE-GONE", petition_id=str(uuid.uuid4())).save()  # a stale entry
+
+    rebuild(settings, "supervision", supervision, CaseViewProjection(supervision))
+
+    assert [c.petition_id for c in CaseCode.objects] == [petition_id]

@@ -88,6 +88,30 @@ def test_the_inbox_shows_a_notice_delivered_twice_once_as_first_delivered(notifi
         first.delivered_at, request.title, event.data["query_code"])
 
 
+def test_a_batch_reaches_the_inbox_in_one_write_and_a_notice_in_it_delivered_before_stays_as_it_was(
+        notification, monkeypatch):
+    events = [samples.registered_event(n) for n in (21, 22, 23)]
+    for event in events:
+        notification.request_registration_receipt(event)
+    batch = [r for event in events for r in requested(notification, event)]
+    inbox = InboxChannel()
+    assert notification.deliver(batch[1:2], inbox, may_repeat=False) == 1  # the middle one, before a crash
+    first = InboxMessage.objects(notice_id=str(batch[1].originator_id)).first()
+    writes: list[int] = []
+    collection = InboxMessage._get_collection()
+    insert_many = collection.insert_many
+    monkeypatch.setattr(type(collection), "insert_many",
+                        lambda self, documents, **kw: (writes.append(len(documents)), insert_many(documents, **kw))[1])
+
+    assert notification.deliver(batch, inbox, may_repeat=False) == 3
+
+    assert writes == [3]
+    for request in batch:
+        assert InboxMessage.objects(notice_id=str(request.originator_id)).count() == 1
+        assert outcome(notification, request.originator_id, "inbox") == DELIVERED
+    assert InboxMessage.objects(notice_id=str(batch[1].originator_id)).first().delivered_at == first.delivered_at
+
+
 def test_a_refused_address_is_recorded_once_and_not_retried(notification, settings, smtp):
     event = samples.registered_event(5)
     notification.request_registration_receipt(event)

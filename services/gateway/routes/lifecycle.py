@@ -21,7 +21,7 @@ from services.gateway.security import Principal, Role
 from shared.contracts import lifecycle as commands
 from shared.contracts import querycode
 from shared.contracts.actor import PETITIONER
-from shared.readmodels import CaseView
+from shared.readmodels import case_id_by_query_code
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
@@ -134,10 +134,10 @@ def _involves(case: dict[str, Any], organ_code: str | None) -> bool:
 
 def _by_query_code(query_code: str) -> str:
     code = querycode.normalize(query_code)
-    view = CaseView.objects(query_code=code).only("petition_id").first() if code else None
-    if view is None:
+    petition_id = case_id_by_query_code(code) if code else None
+    if petition_id is None:
         raise ApiError(404, "not_found", "未找到该查询码对应的信访事项，请核对查询码后重试")
-    return view.petition_id
+    return petition_id
 
 
 @router.post("/status/{query_code}/evaluation", response_model=CaseState, responses=RESPONSES,
