@@ -45,11 +45,15 @@ def main() -> None:
                     delete_topology([namespace])
             results["latency"] = b
             unloaded = b["unloaded"]
-            print(f"    unloaded (2/s)           p50 {unloaded['p50_ms']:6.0f} ms   p99 {unloaded['p99_ms']:6.0f} ms")
+            print(f"    unloaded (2/s)           p50 {unloaded['p50_ms']:6.0f} ms   p99 {unloaded['p99_ms']:6.0f} ms"
+                  f"   (receipt in the inbox: p50 {unloaded['receipts']['p50_ms']:.0f} ms)")
             for m in b["loaded"]:
                 print(f"    offered {m['rate_per_s']:3.0f} petitions/s  p50 {m['p50_ms']:6.0f} ms   p99 {m['p99_ms']:6.0f} ms"
                       f"   ({m['count']} of {m['offered']} routed, {m['failed']} failed)"
                       f"   ratio p99/unloaded p50 {m['p99_ms'] / unloaded['p50_ms']:.1f}x")
+                r = m["receipts"]
+                print(f"      receipt in the inbox      p50 {r['p50_ms']:6.0f} ms   p99 {r['p99_ms']:6.0f} ms   "
+                      f"({r['count']} delivered; the notice processes stand back under load)")
                 if m.get("unseen"):
                     print(f"      not seen routed in time: {m['unseen']}")
             target = b["loaded"][0]

@@ -5,7 +5,8 @@ The status view is the `case_views` document the gateway reads; the benchmark fo
 stream, so that watching does not load the gateway it measures. A petition counts as shown when the first version
 of its view with an organ is written: the change's `wallTime`, the server's clock at the write (both clocks are
 this machine's). So the watcher need not wake for every change: it lets them gather between reads, which keeps
-its own load on the read-model server small.
+its own load on the read-model server small. Each petition's receipt is timed too (its `delivered_at` in the
+inbox), and the CPU measured includes the receipts' work, which runs behind the path to the organ under load.
 The baseline, in the same run, is the same path unloaded: one petition at a time, two per second.
 """
 
@@ -16,16 +17,19 @@ import json
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timezone
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pymongo import MongoClient
 
 from bench import cpu
 from tests.support import samples
-from tests.support.platform import TestPlatform, platform_env
+from tests.support.platform import TestPlatform, metric_value, platform_env
 
 
 # Between reads of the change stream. The shown time is the server's write time, so this delays only the reading:
@@ -45,6 +49,7 @@ class Watcher:
 
     def __init__(self, mongodb_uri: str) -> None:
         self._views = MongoClient(mongodb_uri).get_default_database()["case_views"]
+        self._inbox_before = 0.0
         self._sent: dict[str, float] = {}
         self._shown: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -53,6 +58,9 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         self._ready.wait(10)
+
+    def count_receipts_from(self, delivered: float) -> None:
+        self._inbox_before = delivered
 
     def expect(self, query_code: str, sent_at: float) -> None:
         with self._lock:
@@ -97,6 +105,27 @@ class Watcher:
             state = "no view" if view is None else "organ shown" if view.get("organ") else "no organ yet"
             states[state] = states.get(state, 0) + 1
         return states
+
+    def receipt_latencies(self, delivered: Callable[[], float], timeout: float) -> list[float]:
+        """POST -> the registration receipt in the petitioner's inbox (its `delivered_at`), for every petition
+        seen routed: waits until each has one, so the CPU measured includes the notices' work even where they ran
+        behind the path to the organ (PROCESS_NICENESS)."""
+        inbox = self._views.database["inbox_messages"]
+        with self._lock:
+            sent = {code: self._sent[code] for code in self._sent if code in self._shown}
+        receipts = {"query_code": {"$in": list(sent)}, "kind": "registration_receipt"}
+        deadline = time.monotonic() + timeout
+        found: dict[str, Any] = {}
+        before = self._inbox_before
+        while time.monotonic() < deadline:
+            # The dispatcher's count of inbox deliveries, not a query: the server measured is not asked until then.
+            if delivered() >= before + len(sent):
+                found = {m["query_code"]: m["delivered_at"]
+                         for m in inbox.find(receipts, {"query_code": 1, "delivered_at": 1})}
+                if len(found) >= len(sent):
+                    break
+            time.sleep(0.5)
+        return [found[c].replace(tzinfo=timezone.utc).timestamp() - sent[c] for c in sent if c in found]
 
     def wait_all(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -154,18 +183,25 @@ def summary(latencies: list[float]) -> dict[str, float]:
             "mean_ms": statistics.mean(latencies) * 1000}
 
 
+def inbox_deliveries(platform: TestPlatform) -> float:
+    return metric_value(platform.metrics("notification-dispatcher"), "xinfang_notices_delivered_total", channel="inbox")
+
+
 def measure(platform: TestPlatform, mongodb_uri: str, rate: float, seconds: float) -> dict[str, object]:
     watcher = Watcher(mongodb_uri)
+    delivered = partial(inbox_deliveries, platform)
+    watcher.count_receipts_from(delivered())
     before = cpu.snapshot()
     failures = offer(platform.gateway_url, watcher, rate=rate, seconds=seconds)
     watcher.wait_all(120)
-    time.sleep(3)  # the notices and projections that follow the routing
+    receipts = summary(watcher.receipt_latencies(delivered, 180))
+    time.sleep(3)  # the projections of the receipts' deliveries
     after = cpu.snapshot()
     watcher.close()
     offered = int(rate * seconds)
     return {"rate_per_s": rate, "offered": offered, "failed": failures,
             "unrouted": offered - failures - len(watcher.seen), "unseen": watcher.unseen_states(),
-            **summary(watcher.latencies()),
+            **summary(watcher.latencies()), "receipts": receipts,
             "cpu_ms_per_petition": cpu.per_item(before, after, len(watcher.seen))}
 
 

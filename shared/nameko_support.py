@@ -8,6 +8,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from shared.observability import serve_metrics
+from shared.priority import lower_priority
 
 
 class ApplicationProvider(DependencyProvider):
@@ -22,6 +23,7 @@ class ApplicationProvider(DependencyProvider):
 
     def setup(self) -> None:
         self.application = self._build()
+        lower_priority(self.application.settings.process_niceness)
 
     def stop(self) -> None:
         if self.application is not None:

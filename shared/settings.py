@@ -50,6 +50,8 @@ class PlatformSettings(BaseSettings):
     routing_rules_file: Path | None = Field(None, alias="ROUTING_RULES_FILE")
 
     metrics_port: int = Field(0, alias="METRICS_PORT")  # 0: no metrics server in this process
+    # 0-19: how far this process stands back for the others on a shared machine (shared/priority.py).
+    process_niceness: int = Field(0, alias="PROCESS_NICENESS", ge=0, le=19)
     follower_poll_interval: float = Field(0.05, alias="FOLLOWER_POLL_INTERVAL")
 
     @field_validator("county_code")

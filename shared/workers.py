@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from shared.observability import configure_logging, serve_metrics
+from shared.priority import lower_priority
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class Worker(Protocol):
 
 def run_workers(process: str, settings: PlatformSettings, build: Callable[[], Sequence[Worker]]) -> None:
     configure_logging(process)
+    lower_priority(settings.process_niceness)
     serve_metrics(settings.metrics_port)
     workers = build()
     stopping = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -140,3 +141,17 @@ def test_every_process_reports_its_metrics(platform, gateway):
         assert metric_value(text, "xinfang_follower_active") == 1
     assert metric_value(platform.metrics("supervision-projector"), "xinfang_follower_active") == 1
     assert metric_value(platform.metrics("notification-dispatcher"), "xinfang_notices_delivered_total") >= 1
+
+
+def test_the_notice_processes_stand_back_for_the_path_to_the_organ(platform):
+    """The Procfile runs them at PROCESS_NICENESS 19, each leading its own session (shared/priority.py)."""
+    def niceness(name: str) -> tuple[int, str | None]:
+        pid = platform.processes[name].pid  # the session (and process group) honcho or the tests started
+        nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+        autogroup = Path(f"/proc/{pid}/autogroup")
+        return nice, autogroup.read_text().split()[-1] if autogroup.exists() else None
+
+    for name in ("notification", "notification-relay", "notification-dispatcher"):
+        wait_for(lambda n=name: niceness(n)[0] == 19, timeout=30, what=f"{name} to lower its priority")
+        assert niceness(name)[1] in ("19", None)
+    assert niceness("routing")[0] == 0 and niceness("supervision-projector")[0] == 0
