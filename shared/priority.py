@@ -4,8 +4,8 @@ On a machine that every process of the platform shares (the embedded default, `m
 send notices run behind the path a petition takes to its organ: under a burst the registration, its routing and
 the case's deadlines come first, and the receipts follow when the machine has room (the petitioner has the query
 code from the registration's answer already). Measured at 50 petitions/s on 2 vCPUs: p99 to the routed organ
-in the status view 9.2 s with every process equal, ~1.1-1.5 s with the notification processes at 19, the last
-receipt 5-7 s after the burst (docs/operations.md). With containers, give each its CPU request instead.
+in the status view 6.1-9.2 s with every process equal, 0.82-1.53 s with the notification processes at 19, the last
+receipt 2.4-7.4 s after the burst (docs/operations.md). With containers, give each its CPU request instead.
 """
 
 from __future__ import annotations
