@@ -1,15 +1,34 @@
 """The read side's schema: MongoDB documents (mongoengine) that services project and the gateway reads.
 
 Each collection is written by exactly one service: `case_views` and `case_codes` by supervision's projector (a
-projection: it can be dropped and rebuilt from supervision's store at any time); `inbox_messages` by notification's dispatcher (a
-delivery channel, not a projection: the Delivery events in notification's store record what reached it).
+projection: it can be dropped and rebuilt from supervision's store at any time); `inbox_messages` by
+notification's dispatcher (a delivery channel, not a projection: the Delivery events in notification's store
+record what reached it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import mongoengine as me
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
 
 READ_MODELS_ALIAS = "default"
+DUPLICATE_KEY = 11000
+
+
+def insert_new(collection: Collection, documents: Sequence[dict[str, Any]]) -> None:
+    """Insert `documents` in one request; one whose `_id` is there already (written before: a replay) is left as
+    it was, and the others are inserted all the same."""
+    if not documents:
+        return
+    try:
+        collection.insert_many(documents, ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
 
 
 def connect_read_models(uri: str) -> None:

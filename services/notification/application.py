@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
-from services.notification.channels import Channel, PermanentDeliveryFailure
+from services.notification.channels import BatchChannel, Channel, PermanentDeliveryFailure
 from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice, OutgoingNotice
 from services.notification.settings import NotificationSettings
 from services.notification.templates import render
@@ -90,7 +90,7 @@ class NotificationApplication(ServiceApplication):
         concluded: list[Delivery] = []
         delivered = 0
         # An idempotent channel that takes a batch in one request gets the whole batch at once.
-        together: list[OutgoingNotice] | None = [] if channel.idempotent and hasattr(channel, "deliver_all") else None
+        together: list[OutgoingNotice] | None = [] if channel.idempotent and isinstance(channel, BatchChannel) else None
         try:
             for event in requested:
                 notice = OutgoingNotice.from_requested(event)
@@ -111,7 +111,7 @@ class NotificationApplication(ServiceApplication):
                     self._save_deliveries([delivery])
             if together:
                 try:
-                    details = channel.deliver_all(together)  # type: ignore[attr-defined]
+                    details = channel.deliver_all(together)
                 except Exception:
                     DELIVERY_FAILURES.labels(channel.name, "transient").inc()
                     raise

@@ -7,23 +7,19 @@ or raises anything else (a transient failure: the dispatcher retries with back-o
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from email import policy
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr, quote
-from collections.abc import Sequence
-from typing import Protocol
-
-from pymongo.errors import BulkWriteError
+from typing import Protocol, runtime_checkable
 
 from services.notification.domainmodel import OutgoingNotice
 from services.notification.settings import NotificationSettings
-from shared.readmodels import InboxMessage
+from shared.readmodels import InboxMessage, insert_new
 
-
-DUPLICATE_KEY = 11000
 
 
 class PermanentDeliveryFailure(Exception):
@@ -41,6 +37,7 @@ class Channel(Protocol):
         """Release any connection held between deliveries."""
 
 
+@runtime_checkable
 class BatchChannel(Channel, Protocol):
     """An idempotent channel that takes a whole batch in one request (a transient failure fails the batch)."""
 
@@ -77,11 +74,7 @@ class InboxChannel:
         entries = [InboxMessage(notice_id=str(n.id), petition_id=str(n.petition_id), query_code=n.query_code,
                                 kind=n.kind, title=n.title, body=n.body, delivered_at=now).to_mongo().to_dict()
                    for n in notices]
-        try:
-            InboxMessage._get_collection().insert_many(entries, ordered=False)
-        except BulkWriteError as error:
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
-                raise
+        insert_new(InboxMessage._get_collection(), entries)
         return ["站内信"] * len(notices)
 
 

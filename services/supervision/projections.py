@@ -28,11 +28,11 @@ from pymongo.errors import BulkWriteError, OperationFailure
 from services.supervision.domainmodel import HANDLING_STEPS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.contracts.registration import CHANNEL_LABELS, Channel
-from shared.readmodels import CaseCode, CaseView, Deadline, Organ, TimelineEntry
+from shared.readmodels import (DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry,
+                               insert_new)
 from shared.recentaggregates import RecentItems
 
 CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
-DUPLICATE_KEY = 11000
 LEGACY_CODE_INDEX = "query_code_1"  # the unique index on case_views.query_code, before case_codes
 PARALLEL_WRITERS = 3  # connections a large batch of view writes is spread over
 SPLIT_FROM = 12  # writes per connection before a batch is split
@@ -206,8 +206,8 @@ class CaseViewProjection:
         code, which `case_codes` replaces. Fill that in from the views, then drop the index."""
         views = CaseView._get_collection()
         if LEGACY_CODE_INDEX in views.index_information():
-            self._insert_codes([{"_id": v["query_code"], "petition_id": v["_id"]}
-                                for v in views.find({}, {"query_code": 1})])
+            codes = [{"_id": v["query_code"], "petition_id": v["_id"]} for v in views.find({}, {"query_code": 1})]
+            insert_new(CaseCode._get_collection(), codes)
             with contextlib.suppress(OperationFailure):  # a second projector starting beside this one did it
                 views.drop_index(LEGACY_CODE_INDEX)
             log.info("case_views: query codes moved to case_codes; the index on case_views.query_code is dropped")
@@ -286,21 +286,10 @@ class CaseViewProjection:
         # The collection is first opened (and its indexes created) here, never by two writers at once: SecantusDB
         # can stall a createIndexes beside a bulk write on the same new collection.
         CaseView._get_collection()
-        self._insert_codes(codes)  # before the views: a view that shows can be found by its code
+        insert_new(CaseCode._get_collection(), codes)  # before the views: a view that shows can be found by its code
         if parts == 1:
             return written, self._bulk_write(writes)
         return written, sum(self._writers.map(self._bulk_write, [writes[i::parts] for i in range(parts)]))
-
-    @staticmethod
-    def _insert_codes(codes: list[dict[str, str]]) -> None:
-        """One request for the batch; a code there already was written before (a replay)."""
-        if not codes:
-            return
-        try:
-            CaseCode._get_collection().insert_many(codes, ordered=False)
-        except BulkWriteError as error:
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
-                raise
 
     @staticmethod
     def _bulk_write(writes: list[InsertOne | ReplaceOne]) -> int:
