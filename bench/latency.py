@@ -49,7 +49,6 @@ class Watcher:
 
     def __init__(self, mongodb_uri: str) -> None:
         self._views = MongoClient(mongodb_uri).get_default_database()["case_views"]
-        self._inbox_before = 0.0
         self._sent: dict[str, float] = {}
         self._shown: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -58,9 +57,6 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         self._ready.wait(10)
-
-    def count_receipts_from(self, delivered: float) -> None:
-        self._inbox_before = delivered
 
     def expect(self, query_code: str, sent_at: float) -> None:
         with self._lock:
@@ -106,19 +102,19 @@ class Watcher:
             states[state] = states.get(state, 0) + 1
         return states
 
-    def receipt_latencies(self, delivered: Callable[[], float], timeout: float) -> list[float]:
+    def receipt_latencies(self, delivered: Callable[[], float], before: float, timeout: float) -> list[float]:
         """POST -> the registration receipt in the petitioner's inbox (its `delivered_at`), for every petition
         seen routed: waits until each has one, so the CPU measured includes the notices' work even where they ran
-        behind the path to the organ (PROCESS_NICENESS)."""
+        behind the path to the organ (PROCESS_NICENESS). `delivered()` is the dispatcher's count of inbox
+        deliveries, `before` that count when the measure began: the read-model server is queried only once it
+        says every receipt may be there."""
         inbox = self._views.database["inbox_messages"]
         with self._lock:
             sent = {code: self._sent[code] for code in self._sent if code in self._shown}
         receipts = {"query_code": {"$in": list(sent)}, "kind": "registration_receipt"}
         deadline = time.monotonic() + timeout
         found: dict[str, Any] = {}
-        before = self._inbox_before
         while time.monotonic() < deadline:
-            # The dispatcher's count of inbox deliveries, not a query: the server measured is not asked until then.
             if delivered() >= before + len(sent):
                 found = {m["query_code"]: m["delivered_at"]
                          for m in inbox.find(receipts, {"query_code": 1, "delivered_at": 1})}
@@ -190,11 +186,11 @@ def inbox_deliveries(platform: TestPlatform) -> float:
 def measure(platform: TestPlatform, mongodb_uri: str, rate: float, seconds: float) -> dict[str, object]:
     watcher = Watcher(mongodb_uri)
     delivered = partial(inbox_deliveries, platform)
-    watcher.count_receipts_from(delivered())
+    delivered_before = delivered()
     before = cpu.snapshot()
     failures = offer(platform.gateway_url, watcher, rate=rate, seconds=seconds)
     watcher.wait_all(120)
-    receipts = summary(watcher.receipt_latencies(delivered, 180))
+    receipts = summary(watcher.receipt_latencies(delivered, delivered_before, 180))
     time.sleep(3)  # the projections of the receipts' deliveries
     after = cpu.snapshot()
     watcher.close()

@@ -89,8 +89,9 @@ class NotificationApplication(ServiceApplication):
         """
         concluded: list[Delivery] = []
         delivered = 0
-        # An idempotent channel that takes a batch in one request gets the whole batch at once.
-        together: list[OutgoingNotice] | None = [] if channel.idempotent and isinstance(channel, BatchChannel) else None
+        # A channel that takes a batch in one request (an idempotent one: the inbox) gets the whole batch at once.
+        batched = channel.idempotent and isinstance(channel, BatchChannel)
+        together: list[OutgoingNotice] | None = [] if batched else None
         try:
             for event in requested:
                 notice = OutgoingNotice.from_requested(event)

@@ -21,7 +21,6 @@ from services.notification.settings import NotificationSettings
 from shared.readmodels import InboxMessage, insert_new
 
 
-
 class PermanentDeliveryFailure(Exception):
     pass
 
