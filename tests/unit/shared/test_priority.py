@@ -11,8 +11,8 @@ from pathlib import Path
 
 CHILD = textwrap.dedent("""
     import os, threading
-    from pathlib import Path
     from shared.priority import lower_priority
+    from tests.unit.shared.test_priority import autogroup_niceness
     started = threading.Event(); done = threading.Event()
     worker = threading.Thread(target=lambda: (started.set(), done.wait()))
     worker.start(); started.wait()
@@ -21,11 +21,18 @@ CHILD = textwrap.dedent("""
     later.start(); later.join()
     print("worker", os.getpriority(os.PRIO_PROCESS, worker.native_id))
     print("main", os.getpriority(os.PRIO_PROCESS, 0))
-    autogroup = Path("/proc/self/autogroup")
-    print("autogroup", autogroup.read_text().split()[-1] if autogroup.exists() else "none")
+    print("autogroup", autogroup_niceness())
     done.set()
 """)
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def autogroup_niceness() -> str:
+    """The niceness of this process's autogroup, or "none". The file is missing where the kernel has no
+    autogroups, and empty where the process sits in a cgroup of its own (a container), so no autogroup applies."""
+    autogroup = Path("/proc/self/autogroup")
+    fields = autogroup.read_text().split() if autogroup.exists() else []
+    return fields[-1] if fields else "none"
 
 
 def run_child(level: int, *, own_session: bool) -> dict[str, str]:
@@ -41,8 +48,7 @@ def test_every_thread_and_the_session_it_leads_stand_back():
 
 
 def test_a_process_in_someone_elses_session_leaves_that_session_alone():
-    own = Path("/proc/self/autogroup")
-    before = own.read_text().split()[-1] if own.exists() else "none"
+    before = autogroup_niceness()
     seen = run_child(7, own_session=False)
     assert seen["main"] == "7"
     assert seen["autogroup"] == before  # the test runner's session is not slowed down
