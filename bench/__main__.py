@@ -66,7 +66,8 @@ def main() -> None:
             cpu_total = sum(target["cpu_ms_per_petition"].values())
             for name, ms in list(target["cpu_ms_per_petition"].items())[:14]:
                 print(f"      {ms:6.1f} ms  {name}")
-            print(f"      {cpu_total:6.1f} ms  total -> at most {2000 / cpu_total:.0f} petitions/s on this machine")
+            print(f"      {cpu_total:6.1f} ms  total -> two vCPUs carry about {2000 / cpu_total:.0f} petitions/s at this cost "
+                  "(idle polling included: on the low side)")
         if "audit" in only:
             print("(c) the audit log, PostgreSQL ...", flush=True)
             c = audit.run(f"{run}c", Path(tempfile.mkdtemp()))
