@@ -16,13 +16,20 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr, quote
 from typing import Protocol, runtime_checkable
 
+from email_validator import EmailNotValidError, validate_email
+
 from services.notification.domainmodel import OutgoingNotice
 from services.notification.settings import NotificationSettings
+from shared.contracts.text import unsafe_character
 from shared.readmodels import InboxMessage, insert_new
 
 
 class PermanentDeliveryFailure(Exception):
-    pass
+    """Its message goes into the delivery record: it names no address (servers quote it in their answers)."""
+
+
+class DeliveryDeferred(smtplib.SMTPException):
+    """The mail server answered 4xx: try again later. Stands in for smtplib's error, whose text holds the address."""
 
 
 class Channel(Protocol):
@@ -77,6 +84,26 @@ class InboxChannel:
         return ["站内信"] * len(notices)
 
 
+def valid_address(address: str) -> str:
+    """The recipient's address as email-validator parses and normalises it (its ASCII form when it has one).
+    The envelope is addressed to this and nothing else: never to what a header parser makes of the message."""
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise PermanentDeliveryFailure("the e-mail address is not valid") from None
+    return checked.ascii_email or checked.normalized
+
+
+def header_value(field: str, value: str) -> str:
+    """`value`, unless it holds a line break or another control character (or a bidi control): then the e-mail is
+    refused. Independent of input validation, and needed: Python 3.11.7's email package writes a newline in a
+    header as it is (CVE-2024-6923), which let a petitioner's name add recipients and headers (issue 14)."""
+    bad = unsafe_character(value)
+    if bad is not None:
+        raise PermanentDeliveryFailure(f"the {field} header would contain U+{ord(bad):04X}: not sent")
+    return value
+
+
 class EmailChannel:
     """SMTP e-mail. One connection is kept across deliveries (a mail server answers in milliseconds, connecting
     costs more); if the server dropped it meanwhile, the next delivery reconnects once."""
@@ -86,7 +113,8 @@ class EmailChannel:
 
     def __init__(self, settings: NotificationSettings) -> None:
         self._settings = settings
-        self._domain = parseaddr(settings.sender)[1].partition("@")[2] or "localhost"
+        self._envelope_sender = parseaddr(settings.sender)[1]
+        self._domain = self._envelope_sender.partition("@")[2] or "localhost"
         self._smtp: smtplib.SMTP | None = None
 
     def _connection(self) -> smtplib.SMTP:
@@ -113,8 +141,13 @@ class EmailChannel:
                 smtp.close()
 
     def compose(self, notice: OutgoingNotice) -> Message:
-        address = notice.recipient["email"]
-        name = notice.recipient.get("name", "")
+        """The e-mail for `notice`; PermanentDeliveryFailure if its address or a header value is unsafe."""
+        return self._compose(notice, valid_address(notice.recipient["email"]))
+
+    def _compose(self, notice: OutgoingNotice, address: str) -> Message:
+        name = header_value("To", notice.recipient.get("name") or "")
+        header_value("Subject", notice.title)
+        header_value("From", self._settings.sender)
         if address.isascii():
             # The classic (compat32) message API: headers in RFC 2047 encoded words, the body base64 in UTF-8. The
             # same message as the modern EmailMessage API gives, at a sixth of its cost (measured: 0.27 against
@@ -138,34 +171,41 @@ class EmailChannel:
     def deliver(self, notice: OutgoingNotice) -> str:
         """Transient failures (the server cannot be reached, times out, or answers 4xx) raise; anything else
         is a permanent refusal, so that one undeliverable notice never holds back the ones after it."""
-        address = notice.recipient.get("email")
-        if not address:
+        if not notice.recipient.get("email"):
             raise PermanentDeliveryFailure("no e-mail address")
         try:
-            message = self.compose(notice)
+            address = valid_address(notice.recipient["email"])
+            message = self._compose(notice, address)
+        except PermanentDeliveryFailure:
+            raise
         except Exception as error:  # noqa: BLE001 - an address or text that cannot be put in an e-mail
-            raise PermanentDeliveryFailure(f"cannot compose an e-mail to this address: {error}") from None
+            raise PermanentDeliveryFailure(f"cannot compose an e-mail to this address ({type(error).__name__})"
+                                           ) from None
         try:
+            # The envelope explicitly: the validated address only, never what smtplib would read from the headers.
+            envelope = {"from_addr": self._envelope_sender, "to_addrs": [address]}
             try:
-                self._connection().send_message(message)
+                self._connection().send_message(message, **envelope)
             except smtplib.SMTPServerDisconnected:
                 # An idle connection the server closed: nothing was accepted on it, so sending again is safe.
                 self.close()
-                self._connection().send_message(message)
+                self._connection().send_message(message, **envelope)
         except smtplib.SMTPRecipientsRefused as error:
             self.close()
-            if all(400 <= code < 500 for code, _ in error.recipients.values()):
-                raise  # e.g. greylisting: try again later
-            raise PermanentDeliveryFailure(f"mail server refused the address: {error.recipients}") from None
+            codes = sorted({code for code, _ in error.recipients.values()})
+            if all(400 <= code < 500 for code in codes):
+                raise DeliveryDeferred(f"mail server deferred the address: {codes}") from None  # e.g. greylisting
+            raise PermanentDeliveryFailure(f"mail server refused the address: {codes}") from None
         except smtplib.SMTPResponseException as error:
             self.close()
             if 400 <= error.smtp_code < 500:
-                raise
+                raise DeliveryDeferred(f"mail server deferred the message: {error.smtp_code}") from None
             raise PermanentDeliveryFailure(f"mail server refused the message: {error.smtp_code}") from None
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError):
             self.close()
             raise
         except Exception as error:  # noqa: BLE001 - e.g. SMTPNotSupportedError (no SMTPUTF8)
             self.close()
-            raise PermanentDeliveryFailure(f"mail server cannot take this message: {error!r}") from None
+            raise PermanentDeliveryFailure(f"mail server cannot take this message ({type(error).__name__})"
+                                           ) from None
         return f"已发送至{mask_email(address)}"

@@ -47,6 +47,41 @@ FIELD_LABELS = {
     "attachments.size": "附件大小",
     "attachments.sha256": "附件SHA-256摘要",
     "body": "请求内容",
+    # Officer sign-in (OAuth2 form) and the auditors' list of sign-in lock-outs (query parameters)
+    "username": "用户名",
+    "password": "密码",
+    "query.since": "起始时间",
+    "query.limit": "条数",
+    # The auditors' list of officer views of personal data (query parameters)
+    "query.petition_id": "信访事项编号",
+    "query.user": "用户名",
+    "query.until": "截止时间",
+    "query.offset": "起始位置",
+    # Lifecycle commands (shared/contracts/lifecycle.py)
+    "organ_code": "机关代码",
+    "joining_organ_codes": "配合办理机关代码",
+    "basis": "依据",
+    "report_due": "报告期限",
+    "reasons": "理由",
+    "reason": "理由",
+    "where_to_go": "告知的有权机关或者途径",
+    "suggested_organ_code": "建议的承办机关代码",
+    "upheld": "异议是否成立",
+    "procedure": "办理程序",
+    "notes": "备注",
+    "reason_code": "不予受理理由",
+    "explanation": "说明",
+    "earlier_petition_id": "此前信访事项编号",
+    "new_facts": "新的事实和理由",
+    "item": "法定程序项",
+    "kind": "办理方式",
+    "summary": "办理情况",
+    "days": "延长天数",
+    "approved_by": "批准人",
+    "outcome": "处理结论",
+    "opinion": "意见",
+    "rating": "满意度评价",
+    "comment": "评价意见",
 }
 
 ENUM_LABELS = {
@@ -68,8 +103,21 @@ def _label(path: str) -> str:
     return f"第{int(indexes[0]) + 1}个{label}" if indexes and generic.startswith(listed) else label
 
 
+# A length limit set on a field whose type runs a validator of its own (shared/contracts/text.py) is checked
+# after it, and pydantic then reports it as a generic too_long/too_short: for text it is the string one, as the
+# API has always said.
+_STRING_LENGTH_CODES = {"too_long": "string_too_long", "too_short": "string_too_short"}
+
+
+def _kind(error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", "invalid"))
+    if kind in _STRING_LENGTH_CODES and isinstance(error.get("input"), str):
+        return _STRING_LENGTH_CODES[kind]
+    return kind
+
+
 def _message(error: Mapping[str, Any], path: str, label: str) -> str:
-    kind = error.get("type", "")
+    kind = _kind(error)
     ctx = error.get("ctx") or {}
     generic = ".".join(p for p in path.split(".") if not p.isdigit())
     if kind in ("missing",):
@@ -103,6 +151,20 @@ def _message(error: Mapping[str, Any], path: str, label: str) -> str:
         return f"{label}应为列表"
     if kind in ("json_invalid", "json_type"):
         return "请求内容不是有效的JSON，请检查格式"
+    # Text that may not be stored as typed (shared/contracts/text.py).
+    if kind == "line_break":
+        return f"{label}不能包含换行符，请在一行内填写"
+    if kind == "control_character":
+        return f"{label}包含不允许的控制字符（{ctx.get('character')}），请删除后重新填写"
+    if kind == "bidi_control":
+        return f"{label}包含不允许的文字方向控制字符（{ctx.get('character')}），请删除后重新填写"
+    if kind in ("lone_surrogate", "string_unicode"):
+        return f"{label}包含无效的字符编码，请重新填写"
+    if kind == "invisible_only":
+        return f"{label}不能只包含空白或者不可见字符"
+    if kind == "duplicate_key":
+        named = f"{label}（{path}）" if label != path else f"字段{path}"
+        return f"{named}在请求内容中重复出现，同一字段只能填写一次"
     if kind.startswith("invalid_"):  # our own PydanticCustomError messages are already in Chinese
         return str(error.get("msg"))
     return f"{label}格式不正确"
@@ -113,7 +175,7 @@ def explain(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     explained: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for error in errors:
-        kind = str(error.get("type", "invalid"))
+        kind = _kind(error)
         # A syntax error is about the whole body; its location is a character offset, not a field.
         path = "body" if kind == "json_invalid" else _field_path(error.get("loc", ()))
         if (path, kind) in seen:

@@ -10,11 +10,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)]
-OrganCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+from shared.contracts.text import FreeText, Line
+
+# Opinions, reasons and the like are free text (line breaks kept); codes and names are one line. Control and bidi
+# characters and invisible-only values are refused either way (shared/contracts/text.py).
+Text = Annotated[FreeText, Field(min_length=1, max_length=5_000)]
+ShortText = Annotated[FreeText, Field(max_length=2_000)]
+OrganCode = Annotated[Line, Field(min_length=1, max_length=64)]
 
 
 class _Command(BaseModel):
@@ -60,9 +64,9 @@ class Accept(_Command):
 
 
 class Decline(_Command):
-    reason_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reason_code: Annotated[Line, Field(min_length=1, max_length=64)]
     explanation: ShortText = ""
-    earlier_petition_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    earlier_petition_id: Annotated[Line, Field(max_length=64)] | None = None
 
 
 class NewMatter(_Command):
@@ -86,7 +90,7 @@ class ConvertToOrdinary(_Command):
 class Extend(_Command):
     days: Annotated[int, Field(ge=1)]
     reasons: Text
-    approved_by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    approved_by: Annotated[Line, Field(min_length=1, max_length=50)]
 
 
 class Reply(_Command):

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.contracts.identity import mainland_mobile, place_code, resident_id_number
+from shared.contracts.text import FreeText, Line
 
 MAX_TITLE = 100
 MAX_REQUEST = 2_000
@@ -70,7 +71,10 @@ CHANNEL_LABELS = {
     Channel.PHONE: "来电", Channel.PROVINCIAL_TRANSFER: "上级转送",
 }
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Required text: one line (names, title, address), or free text with line breaks (request, facts and reasons).
+# Control and bidi characters and invisible-only values are refused; see shared/contracts/text.py.
+Text = Annotated[Line, Field(min_length=1)]
+LongText = Annotated[FreeText, Field(min_length=1)]
 IdNumber = Annotated[str, AfterValidator(resident_id_number)]
 Mobile = Annotated[str, AfterValidator(mainland_mobile)]
 PlaceCode = Annotated[str, AfterValidator(place_code)]
@@ -141,8 +145,8 @@ class RegisterPetition(_Strict):
     petitioner: Annotated[Petitioner | None, Field(validate_default=True)] = None
     accused: Annotated[AccusedParty | None, Field(validate_default=True)] = None
     title: Annotated[Text, Field(max_length=MAX_TITLE)]
-    request: Annotated[Text, Field(max_length=MAX_REQUEST)]
-    facts_and_reasons: Annotated[Text, Field(max_length=MAX_FACTS_AND_REASONS)]
+    request: Annotated[LongText, Field(max_length=MAX_REQUEST)]
+    facts_and_reasons: Annotated[LongText, Field(max_length=MAX_FACTS_AND_REASONS)]
     topic: Topic | None = None
     place_code: PlaceCode
     people_count: Annotated[int, Field(ge=1, le=100_000)] = 1

@@ -1,0 +1,61 @@
+"""JSON bodies that give a key twice are refused (422 naming the key), as a plain ASGI middleware.
+
+FastAPI's parser keeps the last of two equal keys, so a body with `category` twice would be taken without a word
+(shared/contracts/jsonkeys.py). This reads the body of a POST, PUT or PATCH that FastAPI would parse as JSON,
+checks it, and hands the same bytes on. It sits inside BodySizeLimit, so it never buffers more than the limit.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.contracts.errors import validation_problem
+from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
+
+_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _is_json(scope: Scope) -> bool:
+    """What FastAPI reads as JSON: application/json, application/*+json, or a body without a content type."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media_type = value.split(b";", 1)[0].strip().lower()
+            return media_type == b"application/json" or (
+                media_type.startswith(b"application/") and media_type.endswith(b"+json"))
+    return True
+
+
+class UniqueJsonKeys:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _METHODS or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            check_unique_keys(body)
+        except DuplicateKey as duplicate:
+            refusal = JSONResponse(validation_problem([duplicate.error("body")]), status_code=422)
+            await refusal(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
