@@ -28,6 +28,8 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 from prometheus_client import Histogram
 
+from shared.observability import describe_error
+
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = Histogram(
@@ -145,7 +147,7 @@ class GroupCommitter:
             if len(batch) == 1:
                 batch[0].error = error
             else:
-                log.info("group commit of %d refused (%s); saving one by one", len(batch), error)
+                log.info("group commit of %d refused (%s); saving one by one", len(batch), describe_error(error))
                 for pending in batch:
                     try:
                         self._save_events(*pending.events)

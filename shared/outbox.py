@@ -19,6 +19,7 @@ from prometheus_client import Counter, Gauge
 from shared.follower import LogFollower, StorePosition, single_active_lock
 from shared.integration.envelope import IntegrationEvent
 from shared.messaging.publisher import ConfirmingPublisher, PublishFailed
+from shared.observability import describe_error
 from shared.settings import PlatformSettings
 from shared.workers import run_workers
 
@@ -79,12 +80,13 @@ class OutboxRelay:
                 if event is not None:
                     check_publishable(event)
                     events.append(event)
-            except Exception:
+            except Exception as error:  # noqa: BLE001
                 # An event that can never be published must not stop the ones after it. It stays in the store
-                # (the truth); ops see the count and the log line, fix the cause and re-publish it by hand.
+                # (the truth); ops see the count and the log line, fix the cause and re-publish it by hand. The
+                # error's class only: a schema violation's message quotes the offending value.
                 PARKED.labels(self.service).inc()
-                log.exception("%s: parking stored event %d (%s): it cannot be published", self.service, sequence,
-                              type(domain_event).__qualname__)
+                log.error("%s: parking stored event %d (%s): it cannot be published: %s", self.service, sequence,
+                          type(domain_event).__qualname__, describe_error(error))
         if not events:
             return
         try:

@@ -19,6 +19,8 @@ from typing import Any
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
+from shared.observability import describe_error
+
 log = logging.getLogger(__name__)
 
 
@@ -58,16 +60,18 @@ class IntakeHttp:
             except ConnectTimeoutError as error:  # NewConnectionError too: the connection was never made
                 # Never reached that instance: trying the next one cannot register a petition twice.
                 last_error = error
-                log.warning("intake at %s unreachable: %r", url, error)
+                log.warning("intake at %s unreachable: %s", url[: len(url) - len(path)], describe_error(error))
             except HTTPError as error:
                 # The request may have arrived (e.g. a read timeout): not retried, so never registered twice.
                 raise ServiceUnavailable(f"intake did not answer: {error!r}") from None
         raise ServiceUnavailable(f"intake unreachable: {last_error!r}")
 
     def register(self, petition: dict[str, Any], actor: dict[str, Any] | None,
-                 correlation_id: str) -> IntakeAnswer:
-        body = json.dumps({"petition": petition, "actor": actor, "correlation_id": correlation_id},
-                          ensure_ascii=False).encode()
+                 correlation_id: str, idempotency_key: str | None = None) -> IntakeAnswer:
+        envelope = {"petition": petition, "actor": actor, "correlation_id": correlation_id}
+        if idempotency_key is not None:
+            envelope["idempotency_key"] = idempotency_key
+        body = json.dumps(envelope, ensure_ascii=False).encode()
         return self._request("POST", "/internal/v1/petitions", body)
 
     def find_by_query_code(self, query_code: str) -> dict[str, Any] | None:

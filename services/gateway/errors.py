@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.clients import ServiceUnavailable
 from shared.contracts.errors import validation_problem
+from shared.observability import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(PyMongoError)  # the read models
     async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        log.warning("service unavailable: %r", exc)
+        log.warning("service unavailable: %s", describe_error(exc))  # the class: messages may quote a URL
         return problem(503, "service_unavailable", "服务暂时无法访问，请稍后重试")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # The route's template, not the path: a path may hold a query code (/status/{query_code}).
+        route = getattr(request.scope.get("route"), "path", "(no route)")
+        log.exception("unexpected error on %s %s", request.method, route)
         return problem(500, "internal_error", "系统内部错误，请稍后重试；如持续出现请联系信访部门")

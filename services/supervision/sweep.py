@@ -45,9 +45,10 @@ def run_sweep(app: SupervisionApplication) -> dict[str, int]:
 if __name__ == "__main__":
     from services.supervision.bootstrap import build_application
     from services.supervision.settings import SupervisionSettings
+    from shared.observability import configure_logging
     from shared.readmodels import connect_read_models
 
-    logging.basicConfig(level=logging.INFO)
+    configure_logging("supervision-sweep")
     settings = SupervisionSettings()
     connect_read_models(settings.mongodb_uri)
     application = build_application(settings)

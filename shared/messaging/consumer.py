@@ -37,6 +37,7 @@ from shared.eventstore import DUPLICATE, PROCESSED, ConcurrencyConflict, NotYet
 from shared.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent
 from shared.messaging import codec as _codec  # noqa: F401 - registers the CloudEvents serializer
 from shared.messaging import topology
+from shared.observability import describe_error
 from shared.settings import county_code_from_environment
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ class EventQueueConsumer(QueueConsumer):
 
     @staticmethod
     def _on_decode_error(message, error) -> None:  # noqa: ANN001
-        log.error("dead-lettering undecodable message %s: %s", message.delivery_info.get("routing_key"), error)
+        log.error("dead-lettering undecodable message %s: %s", message.delivery_info.get("routing_key"),
+                  describe_error(error))
         message.reject(requeue=False)
 
 
@@ -124,7 +126,9 @@ class IntegrationEventConsumer(Consumer):
                 raise InvalidIntegrationEvent(f"events of this type are accepted from {self.expected_source} only,"
                                               f" not from {event.source!r}")
         except Exception as error:  # noqa: BLE001 - nothing in a message may stop the consumer
-            log.error("%s.%s: dead-lettering invalid message: %s", service, handler, error)
+            # The class only: a validation message quotes the value (the dead-letter queue keeps the message).
+            log.error("%s.%s: dead-lettering invalid message %s: %s", service, handler,
+                      message.delivery_info.get("routing_key"), describe_error(error))
             EVENTS_FAILED.labels(service, handler, "dead_lettered").inc()
             message.reject(requeue=False)
             return
@@ -143,7 +147,7 @@ class IntegrationEventConsumer(Consumer):
         while exc_info is not None and isinstance(exc_info[1], PASSING) and not self.stopping:
             delay = retry_delay(attempt, first=0.05 if isinstance(exc_info[1], NotYet) else 0.25)
             (log.debug if isinstance(exc_info[1], NotYet) else log.warning)(
-                "%s.%s: %r; trying again in %.2fs", service, handler, exc_info[1], delay)
+                "%s.%s: %s; trying again in %.2fs", service, handler, describe_error(exc_info[1]), delay)
             EVENTS_FAILED.labels(service, handler, "retried").inc()
             time.sleep(delay)  # green under nameko: only this worker waits
             attempt += 1
@@ -159,8 +163,8 @@ class IntegrationEventConsumer(Consumer):
             return result, exc_info
         delivery_count = int((message.headers or {}).get("x-delivery-count") or 0)
         delay = 0.0 if self.stopping else retry_delay(delivery_count)
-        log.error("%s.%s failed (delivery %d), requeue in %.1fs: %r",
-                  service, handler, delivery_count + 1, delay, exc_info[1])
+        log.error("%s.%s failed (delivery %d), requeue in %.1fs: %s",
+                  service, handler, delivery_count + 1, delay, describe_error(exc_info[1]))
         EVENTS_FAILED.labels(service, handler, "requeued").inc()
         time.sleep(delay)
         self.queue_consumer.requeue_message(message)
