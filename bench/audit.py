@@ -83,7 +83,7 @@ def replay(prefix: str, steps: int = 50) -> dict[str, float]:
     clock_at = [datetime(2026, 9, 28, 2, tzinfo=timezone.utc)]
     supervision = build_supervision(_settings(SupervisionSettings, prefix), clock=lambda: clock_at[0])
     registered = samples.registered_event(1, registered_at=clock_at[0].isoformat())
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     supervision.record_routing(samples.routed_event(2, registered.subject, routed_at=clock_at[0]))
     clock_at[0] += timedelta(days=1)
     supervision.perform(registered.subject, "accept", {"procedure": "ordinary"}, TOWN)

@@ -15,7 +15,6 @@ TRANSLATED = (Petition.Registered,)
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
     if not isinstance(domain_event, Petition.Registered):
         return None
-    petitioner = domain_event.petitioner
     petition_id = str(domain_event.originator_id)
     return IntegrationEvent(
         id=event_id(source, domain_event.originator_id, domain_event.originator_version),
@@ -23,44 +22,34 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
         event_type=PETITION_REGISTERED,
         subject=petition_id,
         time=domain_event.timestamp,
-        data={
-            "petition_id": petition_id,
-            "query_code": domain_event.query_code,
-            "registered_at": domain_event.timestamp.isoformat(),
-            "channel": domain_event.channel,
-            "category": domain_event.category,
-            "topic": domain_event.topic,
-            "title": domain_event.title,
-            "request": domain_event.request,
-            "facts_and_reasons": domain_event.facts_and_reasons,
-            "place_code": domain_event.place_code,
-            "people_count": domain_event.people_count,
-            # The ID-card number stays in intake (data minimisation): consumers need contact, not identity. An
-            # anonymous report has no petitioner: v1 consumers get a placeholder (匿名) and `anonymous: true`.
-            "anonymous": domain_event.anonymous,
-            "petitioner": _contact(petitioner),
-            "has_agent": bool(petitioner and petitioner.get("agent")),
-            # Representatives and joint signers, the accused party and identities stay in intake too.
-            "representatives_count": len(domain_event.representatives),
-            "joint_signers_count": len(domain_event.joint_signers),
-            "flags": domain_event.flags,
-            "repeat_of": domain_event.repeat_of,
-            "similar_petitions": [{"petition_id": s["petition_id"], "similarity": s["similarity"]}
-                                  for s in domain_event.similar_petitions],
-            "attachments": domain_event.attachments,
-            "actor": domain_event.actor,
-        },
+        data=published_facts(domain_event, petition_id),
         correlation_id=domain_event.correlation_id,
         causation_id=domain_event.causation_id,
         sequence=sequence,
     )
 
 
-ANONYMOUS = "匿名"
-
-
-def _contact(petitioner: dict[str, Any] | None) -> dict[str, Any]:
-    if petitioner is None:
-        return {"name": ANONYMOUS, "phone": "", "address": "", "email": None}
-    return {"name": petitioner["name"], "phone": petitioner["phone"], "address": petitioner["address"],
-            "email": petitioner.get("email")}
+def published_facts(e: Petition.Registered, petition_id: str) -> dict[str, Any]:
+    """What the shared events exchange may carry of a registration: an allow-list of codes, counts and flags.
+    No personal data, no free text and no query code leave intake this way (2022 Regulations Art. 30, 46(5);
+    PIPL): every queue bound to the exchange, an integrator's included, would read them. The services that show
+    or send them ask intake over its private RPC (`petition_particulars`; docs/integration-events.md)."""
+    return {
+        "petition_id": petition_id,
+        "registered_at": e.timestamp.isoformat(),
+        "channel": e.channel,
+        "category": e.category,
+        "topic": e.topic,
+        "place_code": e.place_code,
+        "people_count": e.people_count,
+        "anonymous": e.anonymous,
+        "has_agent": bool(e.petitioner and e.petitioner.get("agent")),
+        "representatives_count": len(e.representatives),
+        "joint_signers_count": len(e.joint_signers),
+        "attachments_count": len(e.attachments),
+        "flags": e.flags,
+        "repeat_of": e.repeat_of,
+        "similar_petitions": [{"petition_id": s["petition_id"], "similarity": s["similarity"]}
+                              for s in e.similar_petitions],
+        "actor": {k: e.actor.get(k) for k in ("role", "user", "organ")},
+    }

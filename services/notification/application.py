@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,8 @@ from shared.integration.envelope import IntegrationEvent
 log = logging.getLogger(__name__)
 
 REGISTRATION_RECEIPT = "registration_receipt"
+# How the receipt of an anonymous report addresses its unnamed writer (no contact: the inbox only).
+ANONYMOUS_RECIPIENT = {"name": "匿名信访人", "phone": "", "email": None}
 DELIVERED_TOTAL = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
 DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed notice deliveries",
                             ["channel", "permanence"])
@@ -41,8 +43,10 @@ class NotificationApplication(ServiceApplication):
         super().__init__(settings, env)
         self.notice_settings = settings
 
-    def request_registration_receipt(self, event: IntegrationEvent) -> str:
-        """The registration receipt (登记回执) with the query code: to the inbox, and by e-mail if one was given."""
+    def request_registration_receipt(self, event: IntegrationEvent, particulars: Mapping[str, Any]) -> str:
+        """The registration receipt (登记回执) with the query code: to the inbox, and by e-mail if one was given.
+        `particulars` (query code, title, recipient) come from intake's private RPC: the published event carries
+        no personal data. An anonymous report has no recipient: its receipt waits in the inbox (查询码)."""
         petition = event.data
         petition_id = UUID(petition["petition_id"])
         notice_id = Notice.create_id(petition_id, REGISTRATION_RECEIPT)
@@ -55,20 +59,20 @@ class NotificationApplication(ServiceApplication):
             # Optimistic first: on a retry (the store refused the save), the notice may exist already.
             if attempts > 1 and self._exists(notice_id):
                 return []
-            petitioner = petition["petitioner"]
+            petitioner = particulars["recipient"] or ANONYMOUS_RECIPIENT
             title, body = render(
                 REGISTRATION_RECEIPT,
                 name=petitioner["name"],
                 registered_date=chinese_date(datetime.fromisoformat(petition["registered_at"])),
                 channel_label=CHANNEL_LABELS[PetitionChannel(petition["channel"])],
-                title=petition["title"],
-                query_code=petition["query_code"],
+                title=particulars["title"],
+                query_code=particulars["query_code"],
                 bureau_name=self.notice_settings.bureau_name,
                 today=chinese_date(datetime.now(timezone.utc)),
             )
             channels = ["inbox", *(["email"] if petitioner.get("email") else [])]
             return [Notice(
-                petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=petition["query_code"],
+                petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=particulars["query_code"],
                 recipient={"name": petitioner["name"], "email": petitioner.get("email"), "phone": petitioner["phone"]},
                 title=title, body=body, channels=channels,
                 correlation_id=event.correlation_id, causation_id=event.id,
@@ -129,7 +133,8 @@ class NotificationApplication(ServiceApplication):
             outcome, detail = DELIVERED, channel.deliver(notice)
             DELIVERED_TOTAL.labels(notice.kind, channel.name).inc()
         except PermanentDeliveryFailure as failure:
-            log.warning("notice %s: %s delivery refused for good: %s", notice.id, channel.name, failure)
+            # The notice id only: the failure's text is for the delivery record, never the log (docs/operations.md).
+            log.warning("notice %s: %s delivery refused for good", notice.id, channel.name)
             DELIVERY_FAILURES.labels(channel.name, "permanent").inc()
             outcome, detail = REFUSED, str(failure)
         except Exception:

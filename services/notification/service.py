@@ -5,6 +5,8 @@ It only *requests* notices (exactly once per triggering event); the dispatcher p
 
 from __future__ import annotations
 
+from nameko.rpc import RpcProxy
+
 from services.notification.application import NotificationApplication
 from services.notification.bootstrap import build_application
 from shared.integration.envelope import IntegrationEvent
@@ -17,7 +19,11 @@ class NotificationService:
 
     notification: NotificationApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
+    intake = RpcProxy("intake")  # the private path to the recipient's contact details (not on the exchange)
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
-        return self.notification.request_registration_receipt(event)
+        particulars = self.intake.petition_particulars(event.subject, "notice")
+        if particulars is None:  # published only once stored: intake must know it
+            raise LookupError(f"intake does not know petition {event.subject}")
+        return self.notification.request_registration_receipt(event, particulars)

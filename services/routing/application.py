@@ -3,6 +3,7 @@ the objecting organs, when the bureau upholds an objection without naming the or
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -41,16 +42,19 @@ class RoutingApplication(ServiceApplication):
         super().__init__(settings, env)
         self.rules = rules
 
-    def route_registered_petition(self, event: IntegrationEvent) -> str:
-        """Decide the disposition and organ for a `petition.registered` event; a redelivery changes nothing."""
+    def route_registered_petition(self, event: IntegrationEvent, accused_organs: Sequence[str] = ()) -> str:
+        """Decide the disposition and organ for a `petition.registered` event; a redelivery changes nothing. A
+        report is never routed to an organ it accuses (`accused_organs`, from intake; 2022 Regulations Art. 30)."""
         petition = event.data
         if (petition.get("actor") or {}).get("role") == "organ_officer":
             # Received directly by an organ (S2'): the organ decides itself; the rules have nothing to route.
             return self.process(event.tracking, lambda: [], key=event.subject)
         facts = {"category": petition["category"], "topic": petition.get("topic"),
-                 "place_code": petition["place_code"], "flags": list(petition.get("flags", []))}
+                 "place_code": petition["place_code"], "flags": list(petition.get("flags", [])),
+                 "accused_organs": list(accused_organs)}
         decision = self.rules.decide(category=facts["category"], topic=facts["topic"],
-                                     place_code=facts["place_code"], flags=tuple(facts["flags"]))
+                                     place_code=facts["place_code"], flags=tuple(facts["flags"]),
+                                     excluding=frozenset(accused_organs))
 
         def decide() -> list[Assignment]:
             return [Assignment(
@@ -83,7 +87,8 @@ class RoutingApplication(ServiceApplication):
                 return []
             decision = self.rules.decide(category=facts["category"], topic=facts["topic"],
                                          place_code=facts["place_code"], flags=tuple(facts["flags"]),
-                                         excluding=excluded | set(assignment.excluded_organs), rerouting=True)
+                                         excluding=excluded | set(assignment.excluded_organs)
+                                         | set(facts.get("accused_organs", [])), rerouting=True)
             assignment.reroute(**_decision_fields(decision), excluded_organs=sorted(excluded),
                                actor=SYSTEM_ACTOR, correlation_id=event.correlation_id, causation_id=event.id)
             DECISIONS.labels(decision.rule_id).inc()

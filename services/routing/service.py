@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nameko.rpc import RpcProxy
+
 from services.routing.application import RoutingApplication
 from services.routing.bootstrap import build_application
 from shared.integration.envelope import IntegrationEvent
@@ -14,10 +16,17 @@ class RoutingService:
 
     routing: RoutingApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
+    intake = RpcProxy("intake")  # which organs a report accuses (Art. 30): never on the shared exchange
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
-        return self.routing.route_registered_petition(event)
+        accused: list[str] = []
+        if event.data["category"] == "report":
+            particulars = self.intake.petition_particulars(event.subject, "routing")
+            if particulars is None:  # published only once stored: intake must know it
+                raise LookupError(f"intake does not know petition {event.subject}")
+            accused = particulars["accused_organs"]
+        return self.routing.route_registered_petition(event, accused_organs=accused)
 
     @integration_event_handler
     def handle_case_objection_upheld(self, event: IntegrationEvent) -> str:

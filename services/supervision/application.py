@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -54,15 +54,17 @@ class SupervisionApplication(ServiceApplication):
         self.recent_cases: RecentAggregates[Case] = RecentAggregates(recent_cases)
 
     # --- integration events ----------------------------------------------------------------------------------
-    def open_case(self, event: IntegrationEvent) -> str:
+    def open_case(self, event: IntegrationEvent, particulars: Mapping[str, Any]) -> str:
+        """Open the case of a registered petition. `particulars` (query code, title, and the organs a report
+        accuses) come from intake's private RPC: the published event carries no free text and no query code."""
         petition = event.data
         registered_at = datetime.fromisoformat(petition["registered_at"])
 
         def decide() -> list[Case]:
             case = Case(
                 petition_id=UUID(petition["petition_id"]),
-                query_code=petition["query_code"],
-                title=petition["title"],
+                query_code=particulars["query_code"],
+                title=particulars["title"],
                 category=petition["category"],
                 channel=petition["channel"],
                 place_code=petition["place_code"],
@@ -72,6 +74,7 @@ class SupervisionApplication(ServiceApplication):
                 people_count=petition.get("people_count", 1),
                 repeat_of=petition.get("repeat_of"),
                 flags=petition.get("flags", []),
+                accused_organs=list(particulars.get("accused_organs", [])),
                 deadlines=self._opening_deadlines(petition.get("flags", []), local_date(registered_at)),
             )
             at = max(self.clock(), registered_at)
@@ -132,6 +135,11 @@ class SupervisionApplication(ServiceApplication):
             if case.status == Status.REROUTING and routed.get("reason", "registered") != "objection_upheld":
                 return []
             if (routed.get("organ") or {}).get("code") in case.objecting_organs:
+                return []
+            if any(o["code"] in case.accused_organs for o in (routed.get("organ"), *routed.get("joining_organs", []))
+                   if o):  # routing passes over them; should its table leave no other organ, the bureau triages
+                log.warning("petition %s: the rules routed a report to an organ it accuses; left for the bureau",
+                            routed["petition_id"])
                 return []
             case.route(disposition=routed.get("disposition", "transfer"), organ=routed.get("organ"),
                        joining_organs=routed.get("joining_organs", []), basis=routed["basis"], rules=self.rules,

@@ -94,9 +94,9 @@ class Case(Aggregate):
         return petition_id
 
     class Opened(Aggregate.Created):
-        # v2 added people_count and repeat_of (the lifecycle), v3 the registration flags; older histories are
-        # upcast on load.
-        class_version = 3
+        # v2 added people_count and repeat_of (the lifecycle), v3 the registration flags, v4 the organs a report
+        # accuses (Art. 30); older histories are upcast on load.
+        class_version = 4
 
         petition_id: UUID
         query_code: str
@@ -111,6 +111,7 @@ class Case(Aggregate):
         people_count: int
         repeat_of: str | None
         flags: list[str]
+        accused_organs: list[str]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -120,6 +121,10 @@ class Case(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state.setdefault("flags", [])
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state.setdefault("accused_organs", [])
 
     @event(Opened)
     def __init__(
@@ -138,8 +143,10 @@ class Case(Aggregate):
         people_count: int = 1,
         repeat_of: str | None = None,
         flags: list[str] | None = None,
+        accused_organs: list[str] | None = None,
     ) -> None:
         self.query_code = query_code
+        self.accused_organs = list(accused_organs or [])  # a report is never sent to them (Art. 30)
         self.category = category
         self.channel = channel
         self.people_count = people_count
@@ -346,6 +353,7 @@ class Case(Aggregate):
             raise InvalidCommand("organ_required", "请指定有权处理机关")
         if organ["code"] in self.objecting_organs:
             raise InvalidCommand("objecting_organ", "异议成立的机关不能再作为有权处理机关")
+        self.check_not_accused(organ, joining_organs)
         if disposition not in ("transfer", "assign", "political_legal", "discipline"):
             raise InvalidCommand("invalid_disposition", f"未知的分流方式：{disposition}")
         opened = [rules.compute("acceptance", today), rules.compute("objection", today)]
@@ -365,6 +373,14 @@ class Case(Aggregate):
                    details={"disposition": disposition, "organ": organ, "joining_organs": joining_organs,
                             "received_on": today.isoformat(), **extra},
                    opened=opened, closed=closed, correlation_id=correlation_id, causation_id=causation_id)
+
+    def check_not_accused(self, organ: dict[str, str] | None, joining_organs: list[dict[str, str]]) -> None:
+        """2022 Regulations Art. 30: a report's materials must not be passed to the person or unit it accuses."""
+        accused = [o for o in (organ, *joining_organs) if o and o["code"] in self.accused_organs]
+        if accused:
+            raise RuleViolation(
+                "accused_organ", f"该检举控告事项反映的是{accused[0]['name']}，依照《信访工作条例》第三十条，"
+                "不得将检举控告材料转送、交办给被检举控告的机关、单位，请另行确定有权处理机关")
 
     def _check_redirect(self, actor: dict[str, Any]) -> None:
         """The bureau redirects in triage; an organ only what it received directly (S2'), before acceptance."""
@@ -425,6 +441,7 @@ class Case(Aggregate):
             return
         if organ["code"] in self.objecting_organs:
             raise InvalidCommand("objecting_organ", "异议成立的机关不能再作为有权处理机关")
+        self.check_not_accused(organ, [])
         self._step(self.ObjectionUpheld, "decide_objection", Status.AWAITING_ACCEPTANCE, actor=actor, at=at,
                    basis=OBJECTION_BASIS,
                    details={"upheld": True, "reasons": reasons, "excluded_organs": list(self.objecting_organs),

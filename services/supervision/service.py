@@ -6,7 +6,7 @@ from typing import Any
 
 import os
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.supervision.application import SupervisionApplication
@@ -24,6 +24,7 @@ class SupervisionService:
 
     supervision: SupervisionApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
+    intake = RpcProxy("intake")  # the private path to a petition's query code and title (not on the exchange)
 
     # --- RPC: lifecycle commands (the gateway's officer and petitioner actions) ---------------------------------
     @rpc
@@ -53,7 +54,10 @@ class SupervisionService:
     # --- integration events ------------------------------------------------------------------------------------
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
-        return self.supervision.open_case(event)
+        particulars = self.intake.petition_particulars(event.subject, "case")
+        if particulars is None:  # published only once stored: intake must know it
+            raise LookupError(f"intake does not know petition {event.subject}")
+        return self.supervision.open_case(event, particulars)
 
     @integration_event_handler
     def handle_petition_routed(self, event: IntegrationEvent) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import re
 
-from services.supervision.domainmodel import Case
+from services.supervision.domainmodel import ASSIGN_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
 from shared.integration.envelope import IntegrationEvent, event_id
@@ -20,9 +20,20 @@ def _step_name(event_class: type) -> str:
 STEP_CLASSES = {_step_name(c): c for c in Case.Transitioned.__subclasses__()}
 assert set(STEP_CLASSES) == set(CASE_STEP_TYPES), "the case.* catalogue and the lifecycle events disagree"
 
-# Free text written by officers or petitioners (opinions, reasons, comments) may name people: it stays in
-# supervision (and its views); integrators get the codes, organs, dates and statutory reasons.
-FREE_TEXT = frozenset({"opinion", "reasons", "comment", "new_facts", "explanation", "summary", "notes"})
+# What a step's `details` may publish: codes, organs, dates and numbers (case.step.v2's closed schema lists
+# them). An allow-list, not a deny-list: a step that records something new publishes nothing of it until it is
+# added here and to the schema. Free text written by officers or petitioners (opinions, reasons, explanations,
+# comments, approvers, where-to-go advice) may name people: it stays in supervision and its views (Art. 30).
+PUBLISHED_DETAILS = frozenset({
+    "disposition", "rule_id", "rules_version", "organ", "joining_organs", "review_organ", "re_review_organ",
+    "organ_code", "excluded_organs", "received_on", "accepted_on", "requested_on", "on", "started_on",
+    "previous_due", "window_due", "upheld", "procedure", "reason_code", "earlier_petition_id", "repeat_check",
+    "item", "kind", "days", "paused_days", "level", "outcome", "outcome_text", "rating", "rating_text", "window",
+    "previous",
+})
+# Steps whose basis an officer may have written or added to (a clerk's own routing basis, the reasons appended to
+# a report up): they publish the statutory basis alone.
+STATUTORY_BASIS = {"transferred": TRANSFER_BASIS, "assigned": ASSIGN_BASIS, "reported_up": REPORT_UP_BASIS}
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Case.Opened, *STEP_CLASSES.values())
@@ -64,8 +75,9 @@ def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
         time=e.timestamp,
         data={
             "petition_id": petition_id, "step": step, "action": e.action, "status": e.status,
-            "status_text": STATUS_TEXT[Status(e.status)], "at": e.at, "actor": e.actor, "basis": e.basis,
-            "details": {k: v for k, v in e.details.items() if k not in FREE_TEXT},
+            "status_text": STATUS_TEXT[Status(e.status)], "at": e.at,
+            "actor": {k: e.actor.get(k) for k in ("role", "user", "organ")}, "basis": _published_basis(step, e),
+            "details": {k: v for k, v in e.details.items() if k in PUBLISHED_DETAILS},
             "deadlines_opened": [{k: d[k] for k in ("kind", "label", "due", "basis", "provisional") if k in d}
                                  for d in e.opened],
             "deadlines_closed": e.closed,
@@ -74,3 +86,10 @@ def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
         causation_id=e.causation_id,
         sequence=sequence,
     )
+
+
+def _published_basis(step: str, e: Case.Transitioned) -> str:
+    statutory = STATUTORY_BASIS.get(step)
+    if statutory is None or e.actor.get("role") == "system":
+        return e.basis  # a constant of the domain model, a reason table's, or the routing rules' (data files)
+    return statutory

@@ -52,7 +52,10 @@ class EventType:
         return hash((self.name, self.version))
 
 
-PETITION_REGISTERED = EventType("petition.registered", 1)
+# v1 carried the petitioner's contact details, free text and the query code to every queue on the exchange; v2
+# carries neither (issue 14; docs/integration-events.md). v1 is no longer published; its schema stays listed.
+PETITION_REGISTERED_V1 = EventType("petition.registered", 1)
+PETITION_REGISTERED = EventType("petition.registered", 2)
 # v1 (transfer and assign only) was replaced by v2 before the first county release; its schema stays published.
 PETITION_ROUTED_V1 = EventType("petition.routed", 1)
 PETITION_ROUTED = EventType("petition.routed", 2)
@@ -68,12 +71,17 @@ CASE_STEPS = (
     "re_review_requested", "re_review_opened", "hearing_started", "hearing_ended", "re_review_decided", "finalized",
     "withdrawn", "deadlines_recomputed", "reopened_as_new_matter", "received_directly",
 )
-CASE_STEP_TYPES: dict[str, EventType] = {step: EventType(f"case.{step}", 1, "case.step") for step in CASE_STEPS}
+# v2 closes every object and allow-lists `details` (codes, organs, dates): v1's could carry officers' free text.
+CASE_STEP_TYPES_V1: dict[str, EventType] = {step: EventType(f"case.{step}", 1, "case.step") for step in CASE_STEPS}
+CASE_STEP_TYPES: dict[str, EventType] = {step: EventType(f"case.{step}", 2, "case.step") for step in CASE_STEPS}
 CASE_OBJECTION_UPHELD = CASE_STEP_TYPES["objection_upheld"]
 
+# Types no longer published, whose schemas stay listed for the messages integrators may still hold.
+WITHDRAWN: frozenset[EventType] = frozenset({PETITION_REGISTERED_V1, PETITION_ROUTED_V1, *CASE_STEP_TYPES_V1.values()})
+
 EVENT_TYPES: dict[str, EventType] = {
-    t.type: t for t in (PETITION_REGISTERED, PETITION_ROUTED_V1, PETITION_ROUTED, CASE_OPENED, NOTICE_DELIVERED,
-                        *CASE_STEP_TYPES.values())
+    t.type: t for t in (PETITION_REGISTERED_V1, PETITION_REGISTERED, PETITION_ROUTED_V1, PETITION_ROUTED,
+                        CASE_OPENED, NOTICE_DELIVERED, *CASE_STEP_TYPES_V1.values(), *CASE_STEP_TYPES.values())
 }
 
 

@@ -150,11 +150,11 @@ def test_several_events_of_one_aggregate_in_one_transaction_chain_on_each_other(
 
     supervision = closing(build_supervision(settings_for(SupervisionSettings, store="postgres")))
     earlier = samples.registered_event(1)
-    supervision.open_case(earlier)
+    supervision.open_case(earlier, samples.particulars(earlier))
     # A repeat of an open case is opened and refused in one save: two events of one case in one statement.
-    supervision.open_case(samples.registered_event(2, repeat_of=earlier.subject,
-                                                   similar_petitions=[{"petition_id": earlier.subject,
-                                                                       "similarity": 90.0}]))
+    repeat = samples.registered_event(2, repeat_of=earlier.subject,
+                                      similar_petitions=[{"petition_id": earlier.subject, "similarity": 90.0}])
+    supervision.open_case(repeat, samples.particulars(repeat))
     schema = postgres_schema(supervision.settings, "supervision")
     events = f'"{schema}"."{supervision.recorder.events_table_name}"'
     with psycopg.connect(postgres_conninfo(supervision.settings), autocommit=True) as conn:

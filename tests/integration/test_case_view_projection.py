@@ -31,7 +31,7 @@ def snapshot(petition_id: str) -> dict:
 def drive_a_case(supervision: SupervisionApplication) -> str:
     registered = samples.registered_event(1, title="小区污水外溢")
     petition_id = registered.subject
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     supervision.record_routing(samples.routed_event(1, petition_id))
     supervision.record_notice(notice_event(1, petition_id))
     return petition_id
@@ -91,7 +91,7 @@ def test_a_case_that_cannot_be_shown_does_not_hold_back_the_others(settings_for,
     from dataclasses import replace as altered
 
     broken_case = samples.registered_event(101)
-    supervision.open_case(broken_case)
+    supervision.open_case(broken_case, samples.particulars(broken_case))
     supervision.record_routing(samples.routed_event(101, broken_case.subject))
     notice = notice_event(101, broken_case.subject)
     bad_time = altered(notice, data={**notice.data, "delivered_at": "next tuesday"})
@@ -111,7 +111,7 @@ def test_a_view_that_moved_on_after_the_batch_read_it_is_not_overwritten(supervi
     # Only possible with a second projector running despite the single-active lock: its newer view stays.
     registered = samples.registered_event(1)
     petition_id = registered.subject
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     projection = CaseViewProjection(supervision)
     projection.apply_batch(list(enumerate(supervision.events.get(uuid.UUID(petition_id)), 1)))
     supervision.record_routing(samples.routed_event(1, petition_id))
@@ -135,7 +135,7 @@ def test_a_large_batch_is_written_in_parts_and_every_view_lands_once(supervision
 
     cases = [samples.registered_event(i, query_code=querycode.issue()) for i in range(1, 31)]
     for n, registered in enumerate(cases):
-        supervision.open_case(registered)
+        supervision.open_case(registered, samples.particulars(registered))
         supervision.record_routing(samples.routed_event(100 + n, registered.subject))
     items = [(i, e) for i, e in enumerate((e for r in cases for e in supervision.events.get(uuid.UUID(r.subject))), 1)]
     projection = CaseViewProjection(supervision)
@@ -161,7 +161,7 @@ def _project_new_events(projection: CaseViewProjection, supervision: Supervision
 def _opened_and_projected(supervision: SupervisionApplication) -> tuple[str, CaseViewProjection]:
     """A case just opened, and a projection that wrote (and remembers) its first view."""
     registered = samples.registered_event(1)
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     projection = CaseViewProjection(supervision)
     _project_new_events(projection, supervision, registered.subject, after=0)
     return registered.subject, projection
@@ -175,7 +175,7 @@ def test_a_new_case_and_its_next_events_are_projected_without_reading_a_view_bac
     stored = projection._stored
     monkeypatch.setattr(projection, "_stored", lambda ids: (reads.append(ids), stored(ids))[1])
 
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     _project_new_events(projection, supervision, petition_id, after=0)
     supervision.record_routing(samples.routed_event(1, petition_id))
     _project_new_events(projection, supervision, petition_id, after=1)
@@ -230,18 +230,18 @@ def test_a_replayed_opening_finds_its_view_there_and_leaves_it_as_it_is(supervis
 
 def test_a_case_is_found_by_its_query_code_as_soon_as_its_view_shows(supervision, monkeypatch):
     registered = samples.registered_event(1)
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     projection = CaseViewProjection(supervision)
     found_at_write: list[str | None] = []
     write = projection._bulk_write
     monkeypatch.setattr(projection, "_bulk_write", lambda writes: (
-        found_at_write.append(case_id_by_query_code(registered.data["query_code"])), write(writes))[1])
+        found_at_write.append(case_id_by_query_code(samples.particulars(registered)["query_code"])), write(writes))[1])
 
     _project_new_events(projection, supervision, registered.subject, after=0)
     _project_new_events(projection, supervision, registered.subject, after=0)  # replayed: the code once, as it was
 
     assert found_at_write == [registered.subject]  # the code was there before the view was written
-    assert case_view_by_query_code(registered.data["query_code"]).version == 1
+    assert case_view_by_query_code(samples.particulars(registered)["query_code"]).version == 1
     assert CaseCode.objects.count() == 1
     assert case_view_by_query_code("0000-0000-0000-0000") is None
     assert "query_code_1" not in CaseView._get_collection().index_information()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from kombu import Connection, Producer
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.messaging import topology
 from tests.conftest import reserve_namespace
@@ -65,9 +66,11 @@ def test_poison_is_parked_at_once_and_the_consumer_keeps_consuming(platform):
 
 
 def test_an_event_that_arrives_before_its_case_is_retried_in_process_not_requeued(platform):
-    platform.start("supervision")
+    platform.start("intake", "supervision")  # supervision asks intake for the case's query code and title
     platform.wait_ready()
-    registered = samples.registered_event(1)
+    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:
+        receipt = rpc.intake.register_petition(samples.petition())
+    registered = samples.registered_event(1, petition_id=receipt["id"])  # published here, no relay running
     routed = samples.routed_event(1, registered.subject)
 
     publish(platform, routed.to_json(), routed.type, "application/cloudevents+json")

@@ -73,7 +73,7 @@ def notice_event(sequence: int, petition_id: str, *, notice_id: str | None = Non
 def test_supervision_records_when_a_notice_first_reached_the_petitioner_once(settings_for, store, closing):
     app = closing(build_supervision(settings_for(SupervisionSettings, store=store)))
     registered = samples.registered_event(1)
-    app.open_case(registered)
+    app.open_case(registered, samples.particulars(registered))
     notice_id = str(uuid.uuid4())
 
     assert app.record_notice(notice_event(1, registered.subject, notice_id=notice_id, channel="inbox")) == PROCESSED
@@ -90,7 +90,7 @@ def test_a_concurrent_writer_makes_the_handler_decide_again_on_fresh_state(setti
     app = closing(build_supervision(settings_for(SupervisionSettings, store=store, SUPERVISION_RECENT_CASES=0)))
     registered = samples.registered_event(1)
     petition_id = registered.subject
-    assert app.open_case(registered) == PROCESSED
+    assert app.open_case(registered, samples.particulars(registered)) == PROCESSED
     routed = samples.routed_event(1, petition_id)
     notice = notice_event(1, petition_id)
 

@@ -175,7 +175,7 @@ def next_deadline(case: dict[str, Any]) -> tuple[str, str, bool] | None:
 def start(supervision: SupervisionApplication, clock: MovableClock, path: Path_) -> str:
     clock.set(path.registered)
     registered = samples.registered_event(1, registered_at=clock.now.isoformat(), people_count=path.people_count)
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     petition_id = registered.subject
     assert supervision.get_case(petition_id)["status"] == "registered"
     clock.set(path.routed)
@@ -208,7 +208,7 @@ def test_registration_and_routing_open_the_triage_acceptance_and_objection_clock
     path = PATHS["not accepted, with the legal reason"]
     clock.set(path.registered)
     registered = samples.registered_event(1, registered_at=clock.now.isoformat())
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     assert next_deadline(supervision.get_case(registered.subject)) == ("triage", "2026-10-13", False)
 
     clock.set(path.routed)
@@ -256,7 +256,7 @@ def received_directly(supervision: SupervisionApplication, clock: MovableClock, 
     clock.set(day)
     registered = samples.registered_event(1, registered_at=clock.now.isoformat(), channel="visit",
                                           actor=TOWN_OFFICER)
-    supervision.open_case(registered)
+    supervision.open_case(registered, samples.particulars(registered))
     return registered.subject
 
 

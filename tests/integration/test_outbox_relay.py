@@ -11,6 +11,7 @@ from services.intake.settings import IntakeSettings
 from services.intake.translate import to_integration_event
 from shared.contracts.registration import RegisterPetition
 from shared.follower import single_active_lock
+from shared.integration.catalog import PETITION_REGISTERED
 from shared.integration.envelope import IntegrationEvent
 from shared.messaging import topology
 from shared.messaging.publisher import ConfirmingPublisher, PublishFailed
@@ -56,7 +57,7 @@ def test_publishes_confirmed_events_in_store_order_and_remembers_its_position(se
 
     assert [e.subject for e in events] == [r["id"] for r in receipts]
     assert [e.sequence for e in events] == sorted(e.sequence for e in events)
-    assert all(e.data["query_code"] == r["query_code"] for e, r in zip(events, receipts, strict=True))
+    assert [e.data["petition_id"] for e in events] == [r["id"] for r in receipts]
     assert relay.position.get() == intake.recorder.max_notification_id()
 
     # Every subscriber has its own copy (the topology was declared before publishing).
@@ -96,7 +97,7 @@ def test_a_batch_the_broker_refuses_in_part_is_not_confirmed_and_its_position_st
                                                                                   namespace):
     # A queue that takes one message and refuses the rest: the broker nacks them (x-overflow: reject-publish).
     small = Queue(f"{namespace}.test.small", exchange=topology.events_exchange(namespace),
-                  routing_key="cn.xinfang.petition.registered.v1",
+                  routing_key=PETITION_REGISTERED.type,
                   queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
     with Connection(AMQP_URI) as connection:
         topology.declare(connection, namespace)

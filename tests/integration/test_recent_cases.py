@@ -44,7 +44,7 @@ def stored(app: SupervisionApplication, petition_id: str) -> Case:
 def test_the_routing_and_the_first_notice_are_decided_on_the_case_saved_here(build):
     app = build()
     registered = samples.registered_event(1)
-    assert app.open_case(registered) == PROCESSED
+    assert app.open_case(registered, samples.particulars(registered)) == PROCESSED
     reads = counting_reads(app)
 
     assert app.record_routing(samples.routed_event(1, registered.subject)) == PROCESSED
@@ -61,7 +61,7 @@ def test_a_case_another_instance_moved_on_is_decided_again_on_the_stored_case(bu
     app, other_instance = build(), build()
     registered = samples.registered_event(1)
     petition_id = registered.subject
-    assert app.open_case(registered) == PROCESSED  # cached here at version 1
+    assert app.open_case(registered, samples.particulars(registered)) == PROCESSED  # cached here at version 1
     assert other_instance.record_notice(notice_event(1, petition_id)) == PROCESSED  # the store is at version 2
 
     assert app.record_routing(samples.routed_event(1, petition_id)) == PROCESSED
@@ -77,7 +77,7 @@ def test_a_case_another_instance_moved_on_is_decided_again_on_the_stored_case(bu
 def test_a_decision_to_do_nothing_on_a_cached_case_is_taken_again_on_the_stored_case(build):
     app = build()
     registered = samples.registered_event(1)
-    app.open_case(registered)
+    app.open_case(registered, samples.particulars(registered))
     decided_on: list[Case] = []
     notice = notice_event(1, registered.subject)
 
@@ -99,7 +99,7 @@ def test_a_decision_to_do_nothing_on_a_cached_case_is_taken_again_on_the_stored_
 def test_a_decision_that_failed_halfway_leaves_no_changed_case_in_memory(build):
     app = build()
     registered = samples.registered_event(1)
-    app.open_case(registered)
+    app.open_case(registered, samples.particulars(registered))
 
     def change_then_fail(case: Case) -> list[Case]:
         case.record_notice(notice_id=str(uuid.uuid4()), kind="registration_receipt", title="回执", channel="inbox",
@@ -119,7 +119,7 @@ def test_a_decision_that_failed_halfway_leaves_no_changed_case_in_memory(build):
 def test_an_officers_command_makes_the_next_event_read_the_case(build):
     app = build()
     registered = samples.registered_event(1)
-    app.open_case(registered)
+    app.open_case(registered, samples.particulars(registered))
     clerk = {"role": "clerk", "user": "clerk1", "organ": "330106-XFJ"}
     app.perform(registered.subject, "transfer", {"organ_code": "330106001-ZF"}, clerk)
     reads = counting_reads(app)
@@ -134,7 +134,7 @@ def test_a_notice_delivered_on_a_second_channel_is_settled_on_the_cached_case(bu
     # A notice once recorded stays recorded, so the cached case is right that it has it, however stale.
     app = build()
     registered = samples.registered_event(1)
-    app.open_case(registered)
+    app.open_case(registered, samples.particulars(registered))
     notice_id = str(uuid.uuid4())
     app.record_notice(notice_event(1, registered.subject, notice_id=notice_id, channel="inbox"))
     reads = counting_reads(app)

@@ -44,7 +44,7 @@ class Sequence:
 
 def open_case(supervision: SupervisionApplication, seq: Sequence, **data: Any) -> str:
     event = samples.registered_event(seq(), **data)
-    supervision.open_case(event)
+    supervision.open_case(event, samples.particulars(event))
     return event.subject
 
 
@@ -225,10 +225,10 @@ def test_a_repeat_waits_for_its_earlier_case_but_not_for_ever(supervision, clock
     never_opened = str(uuid4())
     event = samples.registered_event(seq(), registered_at=clock.now.isoformat(), **repeat_of(never_opened))
     with pytest.raises(CaseNotOpenedYet):
-        supervision.open_case(event)
+        supervision.open_case(event, samples.particulars(event))
 
     clock.advance(1)  # a day later (five minutes would do): the repeat is triaged by hand
-    supervision.open_case(event)
+    supervision.open_case(event, samples.particulars(event))
     assert supervision.get_case(event.subject)["status"] == "registered"
 
 

@@ -13,19 +13,21 @@ from shared.integration.envelope import IntegrationEvent
 from tests.support import samples
 
 
-def register_and_route(intake: Any, routing: Any, supervision: Any, notification: Any | None = None
-                       ) -> tuple[UUID, IntegrationEvent, IntegrationEvent]:
-    """Register a town-level petition, route it, open its case and record the routing (and ask notification for
-    the receipt). Returns the petition id and the registered and routed integration events."""
+def register_and_route(intake: Any, routing: Any, supervision: Any, notification: Any | None = None,
+                       petition: dict[str, Any] | None = None) -> tuple[UUID, IntegrationEvent, IntegrationEvent]:
+    """Register a petition (a town-level one unless given), route it, open its case and record the routing (and
+    ask notification for the receipt), each service asking intake's `particulars` as its nameko handler does.
+    Returns the petition id and the registered and routed integration events."""
     receipt = intake.register_petition(RegisterPetition.model_validate(
-        samples.petition(place_code="330106001", topic="urban_management")))
+        petition or samples.petition(place_code="330106001", topic="urban_management")))
     petition_id = UUID(receipt["id"])
     [registered_event] = intake.events.get(petition_id)
     registered = intake_translate.to_integration_event(registered_event, 1, intake.settings.event_source("intake"))
-    routing.route_registered_petition(registered)
-    supervision.open_case(registered)
+    routing.route_registered_petition(
+        registered, accused_organs=intake.particulars(petition_id, "routing")["accused_organs"])
+    supervision.open_case(registered, intake.particulars(petition_id, "case"))
     if notification is not None:
-        notification.request_registration_receipt(registered)
+        notification.request_registration_receipt(registered, intake.particulars(petition_id, "notice"))
     [routed_event] = routing.events.get(petition_id)
     routed = routing_translate.to_integration_event(routed_event, 1, routing.settings.event_source("routing"))
     supervision.record_routing(routed)

@@ -64,19 +64,42 @@ def petition(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+# What intake keeps to itself and serves over its private RPC (`petition_particulars`), by petition id: the
+# sample events carry only the published facts (petition.registered.v2).
+_PARTICULARS: dict[str, dict[str, Any]] = {}
+PRIVATE_FIELDS = ("query_code", "title", "petitioner")
+
+
 def registered_event(sequence: int, *, source: str = "urn:xinfang:330106:intake", **data: Any) -> IntegrationEvent:
+    """A petition.registered.v2 event; `query_code`, `title` and `petitioner` (its contact) go to the particulars
+    that `particulars(event, purpose)` returns, as intake's RPC would."""
     petition_id = data.pop("petition_id", str(uuid.uuid4()))
     now = datetime.now(timezone.utc)
+    private = {"query_code": "ABCD-EFGH-JKMN-PQRS", "title": "小区污水外溢",
+               "petitioner": {"name": "王秀兰", "phone": "13800138000", "email": "wangxl@example.cn"}}
+    private.update({k: data.pop(k) for k in PRIVATE_FIELDS if k in data})
+    _PARTICULARS[petition_id] = private
     payload = {
-        "petition_id": petition_id, "query_code": "ABCD-EFGH-JKMN-PQRS", "registered_at": now.isoformat(),
-        "channel": "online", "category": "appeal", "topic": "urban_management", "title": "小区污水外溢",
-        "request": "请求疏通", "facts_and_reasons": "多次外溢", "place_code": "330106001", "people_count": 1,
-        "petitioner": {"name": "王秀兰", "phone": "13800138000", "address": "人民路1号", "email": "wangxl@example.cn"},
-        "attachments": [], "actor": {"role": "petitioner", "user": None, "organ": None},
+        "petition_id": petition_id, "registered_at": now.isoformat(),
+        "channel": "online", "category": "appeal", "topic": "urban_management", "place_code": "330106001",
+        "people_count": 1, "anonymous": False, "has_agent": False, "representatives_count": 0,
+        "joint_signers_count": 0, "attachments_count": 0, "flags": [], "repeat_of": None, "similar_petitions": [],
+        "actor": {"role": "petitioner", "user": None, "organ": None},
     }
     payload.update(data)
     return IntegrationEvent(id=str(uuid.uuid4()), source=source, event_type=PETITION_REGISTERED, subject=petition_id,
                             time=now, data=payload, correlation_id=str(uuid.uuid4()), sequence=sequence)
+
+
+def particulars(event: IntegrationEvent, purpose: str = "case") -> dict[str, Any]:
+    """What intake's `petition_particulars` RPC answers for a sample event."""
+    private = _PARTICULARS[event.subject]
+    shown = {"petition_id": event.subject, "query_code": private["query_code"], "title": private["title"]}
+    if purpose == "notice":
+        petitioner = private["petitioner"]
+        shown["recipient"] = None if petitioner is None else {
+            "name": petitioner["name"], "phone": petitioner["phone"], "email": petitioner.get("email")}
+    return shown
 
 
 def routed_event(sequence: int, petition_id: str, *, organ_code: str = "330106001-ZF",

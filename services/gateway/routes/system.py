@@ -1,17 +1,18 @@
-"""Operations and integration: health, metrics, and the published JSON Schemas of the integration events."""
+"""Operations and integration: health and the published JSON Schemas of the integration events.
+
+The gateway's /metrics is not here: it is served on METRICS_PORT, never on the public port (service.create_app)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pymongo.errors import PyMongoError
 
 from services.gateway.deps import GatewayDep
 from services.gateway.errors import ApiError
-from services.gateway.metrics import metrics_response
-from shared.integration.catalog import EVENT_TYPES, schema_documents
+from shared.integration.catalog import EVENT_TYPES, WITHDRAWN, schema_documents
 from shared.readmodels import CaseView
 
 router = APIRouter(tags=["system"])
@@ -32,15 +33,11 @@ def healthz(gw: GatewayDep) -> JSONResponse:
                         status_code=200 if healthy else 503)
 
 
-@router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    return metrics_response()
-
-
 @router.get("/api/v1/schemas", tags=["integration"])
 def list_schemas() -> dict[str, Any]:
     """The integration event types (CloudEvents `type`) and where their data schemas are published."""
-    return {"event_types": [{"type": t.type, "dataschema": t.dataschema, "schema": f"/api/v1/schemas/{t.schema_file}"}
+    return {"event_types": [{"type": t.type, "dataschema": t.dataschema,
+                             "schema": f"/api/v1/schemas/{t.schema_file}", "published": t not in WITHDRAWN}
                             for t in EVENT_TYPES.values()]}
 
 

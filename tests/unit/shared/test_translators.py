@@ -27,7 +27,7 @@ from shared.chinatime import local_date
 from services.supervision.domainmodel import Case
 from shared.contracts.registration import RegisterPetition
 from shared.integration.catalog import CASE_OPENED, NOTICE_DELIVERED, PETITION_REGISTERED, PETITION_ROUTED, EventType
-from shared.integration.envelope import IntegrationEvent, event_id
+from shared.integration.envelope import IntegrationEvent, InvalidIntegrationEvent, event_id
 
 QUERY_CODE = "7K3M-9QX2-HT4W-0BZ8"
 ID_NUMBER = "11010519491231002X"
@@ -90,6 +90,7 @@ def opened_case(petition_id: UUID) -> Case:
         people_count=1,
         repeat_of=None,
         flags=[],
+        accused_organs=[],
     )
     case.assign_organ(organ={"code": "330106001-ZF", "name": "示例县城关镇人民政府"}, basis="属地管理",
                       rules_version="2026.11-demo.1", at="2026-12-01T02:00:00+00:00", correlation_id="corr-intake",
@@ -271,14 +272,24 @@ def test_petition_registered_never_carries_an_id_card_number() -> None:
     assert "id_number" not in text
 
 
-def test_petition_registered_keeps_the_contact_details_a_notice_needs() -> None:
+def test_petition_registered_carries_no_personal_data_no_free_text_and_no_query_code() -> None:
     event = published(intake_scenario())
 
-    assert event.data["petitioner"] == {"name": "王秀兰", "phone": "13800138000", "address": "示例县城关镇人民路1号",
-                                        "email": "wangxl@example.cn"}
+    event.validate()  # petition.registered.v2: every property allow-listed, nothing else admitted
+    text = json.dumps(event.data, ensure_ascii=False)
+    for private in ("王秀兰", "13800138000", "示例县城关镇人民路1号", "wangxl@example.cn", QUERY_CODE, "现场照片"):
+        assert private not in text
+    assert not {"petitioner", "query_code", "title", "request", "facts_and_reasons", "attachments"} & set(event.data)
     assert event.data["has_agent"] is True
-    assert event.data["query_code"] == QUERY_CODE
     assert event.causation_id is None
+
+
+def test_the_published_schemas_refuse_a_field_not_on_the_allow_list() -> None:
+    event = published(intake_scenario())
+    leaked = IntegrationEvent(**{**event.__dict__, "data": {**event.data, "title": "泄露的标题"}})
+
+    with pytest.raises(InvalidIntegrationEvent, match="title"):
+        leaked.validate()
 
 
 def test_case_opened_publishes_the_triage_deadline_without_its_label() -> None:
@@ -337,7 +348,7 @@ def test_every_lifecycle_step_is_published_as_its_own_case_type_in_the_published
                  for i, e in enumerate(case.collect_events(), start=1)]
 
     assert [p.event_type.type for p in published] == [
-        "cn.xinfang.case.opened.v1", "cn.xinfang.case.transferred.v1", "cn.xinfang.case.accepted.v1"]
+        "cn.xinfang.case.opened.v1", "cn.xinfang.case.transferred.v2", "cn.xinfang.case.accepted.v2"]
     for event in published:
         event.validate()
     accepted = published[-1].data
@@ -368,3 +379,29 @@ def test_a_re_routing_is_published_as_petition_routed_with_its_reason_and_the_or
     assert published.data["reason"] == "objection_upheld"
     assert published.data["excluded_organs"] == ["330106001-ZF"]
     assert published.data["organ"]["code"] == "330106-ZHZFJ"
+
+
+def test_a_step_publishes_only_allow_listed_details_and_the_statutory_basis_not_an_officers_words() -> None:
+    from datetime import datetime as _dt
+
+    from services.supervision.domainmodel import REPORT_UP_BASIS, TRANSFER_BASIS
+    from tests.unit.supervision.test_lifecycle import CLERK, new_case
+
+    town = {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
+    transferred, reported, redirected = new_case(), new_case(), new_case()
+    at = _dt.fromisoformat("2026-09-29T09:00:00+08:00")
+    transferred.route(disposition="transfer", organ=town, joining_organs=[], basis="张三托人说情，转城关镇",
+                      rules=RULES, at=at, actor=CLERK, correlation_id="c", action="transfer")
+    reported.route(disposition="report_up", organ=None, joining_organs=[],
+                   basis=f"{REPORT_UP_BASIS}。李四带头上访", rules=RULES, at=at, actor=CLERK, correlation_id="c",
+                   action="report_up")
+    redirected.route(disposition="out_of_remit", organ=None, joining_organs=[], basis="告知", rules=RULES, at=at,
+                     actor=CLERK, correlation_id="c", where_to_go="请向王五所在单位反映", action="redirect")
+
+    for case, basis in ((transferred, TRANSFER_BASIS), (reported, REPORT_UP_BASIS), (redirected, "告知")):
+        step = supervision_translate.to_integration_event(case.collect_events()[-1], 2, SOURCES["supervision"])
+        step.validate()  # case.step.v2: closed objects, details allow-listed
+        text = step.to_json().decode("utf-8") + json.dumps(step.data, ensure_ascii=False)
+        assert step.data["basis"] == basis
+        for words in ("张三", "李四", "王五"):
+            assert words not in text

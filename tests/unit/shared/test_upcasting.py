@@ -69,12 +69,17 @@ def test_a_case_opened_by_the_spine_or_the_first_lifecycle_release_loads_without
     case = Case(petition_id=uuid4(), query_code="Q", title="t", category="appeal", channel="online",
                 place_code="330106", at=now.isoformat(),
                 deadlines=[load_deadline_rules().compute("triage", local_date(now)).as_dict()],
-                correlation_id="c", causation_id="x", people_count=3, repeat_of=None, flags=["joint_signature"])
+                correlation_id="c", causation_id="x", people_count=3, repeat_of=None, flags=["joint_signature"],
+                accused_organs=["330106-JW"])
     [opened] = case.collect_events()
 
-    v2 = mapper().to_domain_event(as_stored_in_an_older_version(opened, version=2, without=("flags",))).mutate(None)
+    v3 = mapper().to_domain_event(as_stored_in_an_older_version(
+        opened, version=3, without=("accused_organs",))).mutate(None)
+    v2 = mapper().to_domain_event(as_stored_in_an_older_version(
+        opened, version=2, without=("flags", "accused_organs"))).mutate(None)
     v1 = mapper().to_domain_event(as_stored_in_an_older_version(
-        opened, version=1, without=("flags", "people_count", "repeat_of"))).mutate(None)
+        opened, version=1, without=("flags", "people_count", "repeat_of", "accused_organs"))).mutate(None)
 
+    assert (v3.flags, v3.accused_organs) == (["joint_signature"], [])
     assert (v2.flags, v2.people_count) == ([], 3)
     assert (v1.flags, v1.people_count, v1.repeat_of) == ([], 1, None)

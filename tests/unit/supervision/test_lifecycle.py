@@ -35,11 +35,12 @@ def at(day: str) -> datetime:
 
 
 def new_case(day: str = "2026-09-28", people_count: int = 1, repeat_of: str | None = None,
-             flags: list[str] | None = None) -> Case:
+             flags: list[str] | None = None, accused_organs: list[str] | None = None) -> Case:
     return Case(petition_id=uuid4(), query_code="Q", title="t", category="appeal", channel="online",
                 place_code="330106001", at=at(day).isoformat(),
                 deadlines=[RULES.compute("triage", date.fromisoformat(day)).as_dict()], correlation_id="c",
-                causation_id="x", people_count=people_count, repeat_of=repeat_of, flags=flags or [])
+                causation_id="x", people_count=people_count, repeat_of=repeat_of, flags=flags or [],
+                accused_organs=accused_organs or [])
 
 
 # One step: (day, who, method, arguments). `rules` is added for the methods that take it.
