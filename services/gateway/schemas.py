@@ -57,9 +57,19 @@ class StatusView(BaseModel):
     notices: list[NoticePublic] = []
 
 
-class OfficerPetitionView(StatusView):
-    """The full record for authorised officers, personal data included."""
+class OfficerNotice(NoticePublic):
+    body: str | None = None  # None: withheld (the petitioner's copy names them and holds the query code)
 
+
+class OfficerPetitionView(StatusView):
+    """A petition's record as this officer may see it (docs/security.md, "What each role sees"): the query code
+    only for the bureau's clerks and admin; the petitioner's identity only for the bureau and the organ
+    responsible for the case now (for a report: the bureau and the handling organ)."""
+
+    query_code: str | None = None  # None: withheld, it is the petitioner's credential
+    notices: list[OfficerNotice] = []
+    identity_withheld: bool = False  # petitioner, representatives and joint signers left out for this officer
+    withheld: list[str] = []  # the fields left out for this officer, e.g. ["query_code", "petitioner"]
     id: str
     channel: str
     category: str
@@ -82,6 +92,25 @@ class OfficerPetitionView(StatusView):
     rules_version: str | None = None
 
 
+class PersonalDataView(BaseModel):
+    """One officer view of a petition that showed personal data (services/gateway/access_records.py)."""
+
+    id: str
+    at: datetime
+    username: str
+    role: str
+    organ: str | None = None
+    petition_id: str
+    fields: list[str]  # the personal fields shown, e.g. "petitioner.id_number", "query_code"
+    client: str  # the client address
+    correlation_id: str
+
+
+class PersonalDataViews(BaseModel):
+    views: list[PersonalDataView]  # newest first
+    next_offset: int | None = None  # the `offset` of the next page; None: this is the last one
+
+
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -98,3 +127,20 @@ class Problem(BaseModel):
     errors: list[dict[str, str]] | None = None
     status: str | None = None  # 409 on a lifecycle step: the case's current status ...
     allowed_actions: list[str] | None = None  # ... and the actions open in it
+    retry_after: int | None = None  # 429 account_locked: seconds until the user name may sign in again
+
+
+class SignInLockout(BaseModel):
+    """A user name locked after too many consecutive wrong passwords (a security record for auditors)."""
+
+    at: datetime
+    username: str | None  # None: no such account (the name tried is not recorded)
+    known_account: bool
+    client: str  # the client address the last wrong password came from
+    until: datetime
+    duration_seconds: int
+    lockout_number: int  # 1 for the first lock-out of a streak; each further one doubles the duration
+
+
+class SignInLockouts(BaseModel):
+    lockouts: list[SignInLockout]

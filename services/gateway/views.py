@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from services.gateway.errors import ApiError
 from services.gateway.schemas import (
     DeadlinePublic,
     NoticePublic,
+    OfficerNotice,
     OfficerPetitionView,
     OrganPublic,
     StatusView,
@@ -63,6 +65,69 @@ def status_by_query_code(code: str, intake: IntakeHttp) -> StatusView | None:
     )
 
 
+# --- the officer view: who sees what (docs/security.md, "What each role sees") ---------------------------------
+
+# The query code is the petitioner's credential: only the bureau's clerks, who hand it out (and re-issue it at the
+# counter), and admin see it; notice bodies are the petitioner's copy (their name and the code) and go with it.
+SEES_QUERY_CODE = frozenset({Role.CLERK, Role.ADMIN})
+# The bureau (信访部门) sees who petitioned and, for a report, who reported and who is reported. Auditors audit the
+# process: their record of what was registered is the replayed history (routes/audit.py), not this view.
+BUREAU = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
+# While the bureau triages (again), no organ holds the case: the organ the view still names has had it taken away.
+TRIAGE = frozenset({"registered", "rerouting", "reported_up"})
+# The organ one level up that the bureau named, while it reviews (复查) or re-reviews (复核).
+REVIEWING = {"under_review": "review_organ", "under_re_review": "re_review_organ"}
+REPORT = "report"
+IDENTITY = ("petitioner", "representatives", "joint_signers", "similar_petitions", "repeat_of")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    query_code: bool
+    identity: bool  # petitioner, agent, representatives, joint signers, and the links to their other petitions
+    accused: bool  # 被反映人 of a report
+
+
+def _responsible_organ(case: CaseView, principal: Principal, rpc: RpcPool) -> bool:
+    """Whether the officer's organ holds the case now: the organ it is routed to (outside triage) or, except for
+    a report (Art. 30: only the organ handling it), the organ reviewing it at the moment."""
+    if case.organ and case.organ.code == principal.organ_code and case.status not in TRIAGE:
+        return True
+    key = REVIEWING.get(case.status)
+    if key is None or case.category == REPORT:
+        return False
+    # Who reviews is in supervision's case, not in the view: asked only on this rare path.
+    found = rpc.call("supervision", "get_case", case.petition_id, principal.actor()) or {}
+    organ = found.get(key) if found.get("status") == case.status else None
+    return bool(organ) and organ.get("code") == principal.organ_code
+
+
+def visibility(principal: Principal, case: CaseView | None, rpc: RpcPool) -> Visibility:
+    if principal.role is Role.ORGAN_OFFICER:
+        responsible = case is not None and _responsible_organ(case, principal, rpc)
+        return Visibility(query_code=False, identity=responsible, accused=responsible)
+    bureau = principal.role in BUREAU
+    return Visibility(query_code=principal.role in SEES_QUERY_CODE, identity=bureau, accused=bureau)
+
+
+def _withhold(record: dict[str, Any], shown: dict[str, Any], sees: Visibility) -> list[str]:
+    """Remove from `record` and `shown` what this officer may not see; the names of what was removed."""
+    withheld = []
+    if not sees.query_code:
+        withheld += ["query_code", *(["notices.body"] if shown.get("notices") else [])]
+        shown["query_code"] = None
+        shown["notices"] = [notice.model_copy(update={"body": None}) for notice in shown.get("notices", [])]
+    if not sees.identity:
+        empty = {"petitioner": None, "representatives": [], "joint_signers": [], "similar_petitions": [],
+                 "repeat_of": None}
+        withheld += [k for k in IDENTITY if record.get(k)]
+        record.update(empty)
+    if not sees.accused and record.get("accused"):
+        record["accused"] = None
+        withheld.append("accused")
+    return withheld
+
+
 def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> OfficerPetitionView | None:
     case = CaseView.objects(petition_id=petition_id).first()
     if principal.role is Role.ORGAN_OFFICER and (case is None or principal.organ_code not in case.involved_organs):
@@ -79,12 +144,13 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
                  "title": record["title"], "registered_at": registered_at,
                  "timeline": [TimelineStep(at=registered_at, step="registered", text="信访事项已登记")]}
         routing = {}
-    if principal.role is Role.ORGAN_OFFICER and not (case and case.organ and case.organ.code == principal.organ_code):
-        # Who is reported (检举控告) is for the bureau and the organ handling it, not every organ that saw the
-        # case (an objecting, joining or reviewing organ; 2022 Regulations Art. 30, xinfang-domain.md §9).
-        record = {**record, "accused": None}
+    shown["notices"] = [OfficerNotice(**notice.model_dump()) for notice in shown.get("notices", [])]
+    sees = visibility(principal, case, rpc)
+    record = dict(record)
+    withheld = _withhold(record, shown, sees)
     detail = {k: record[k] for k in ("channel", "category", "topic", "request", "facts_and_reasons", "place_code",
                                      "people_count", "anonymous", "petitioner", "accused", "representatives",
                                      "joint_signers", "flags", "repeat_of", "similar_petitions", "attachments",
                                      "registered_by")}
-    return OfficerPetitionView(id=record["id"], **shown, **routing, **detail)
+    return OfficerPetitionView(id=record["id"], **shown, **routing, **detail,
+                               identity_withheld=not sees.identity, withheld=withheld)

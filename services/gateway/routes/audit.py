@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
-from services.gateway.deps import GatewayDep, require_roles
+from services.gateway import access_records, views
+from services.gateway.deps import CorrelationIdDep, GatewayDep, client_address, require_roles
 from services.gateway.errors import ApiError
-from services.gateway.schemas import Problem
+from services.gateway.schemas import PersonalDataView, PersonalDataViews, Problem, SignInLockout, SignInLockouts
 from services.gateway.security import Principal, Role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -28,14 +29,21 @@ def _petition_id(text: str) -> uuid.UUID:
 
 
 @router.get("/petitions/{petition_id}/history", responses=RESPONSES)
-def case_history(petition_id: str, gw: GatewayDep,
-                 _principal: Annotated[Principal, Depends(require_roles(*AUDITING))]) -> dict[str, Any]:
+def case_history(petition_id: str, gw: GatewayDep, request: Request, correlation: CorrelationIdDep,
+                 principal: Annotated[Principal, Depends(require_roles(*AUDITING))]) -> dict[str, Any]:
     """Every event of the petition from every service's store, in recorded order: who, when, the legal basis,
-    and the event that caused each one (`caused_by` is another event's `event_id`)."""
+    and the event that caused each one (`caused_by` is another event's `event_id`). The query code (the
+    petitioner's credential) is shown to admin only; a history that shows personal data is recorded
+    (personal-data-views) before it is answered."""
     steps = gw.store_reader().history(_petition_id(petition_id))
     if not steps:
         raise ApiError(404, "not_found", "未找到该信访事项")
-    return {"petition_id": petition_id, "events": [step.as_dict() for step in steps]}
+    events = [step.as_dict() for step in steps]
+    if principal.role not in views.SEES_QUERY_CODE:  # the petitioner's credential, as in the officer view
+        events = [{**event, "query_code": None} if event.get("query_code") else event for event in events]
+    if shown := access_records.history_fields(events):
+        access_records.record(principal, str(_petition_id(petition_id)), shown, client_address(request), correlation)
+    return {"petition_id": petition_id, "events": events}
 
 
 @router.get("/petitions/{petition_id}/state", responses=RESPONSES)
@@ -50,3 +58,36 @@ def case_state_as_of(petition_id: str, gw: GatewayDep,
     if state is None:
         raise ApiError(404, "not_opened_yet", "该时刻该信访事项尚未立案（或不存在）")
     return state
+
+
+@router.get("/sign-in-lockouts", response_model=SignInLockouts, responses=RESPONSES)
+def sign_in_lockouts(gw: GatewayDep, _principal: Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.ADMIN))],
+                     since: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> SignInLockouts:
+    """User names locked after repeated wrong passwords, newest first: when, which account (none when the name
+    tried is not an account), from which client address, and until when (docs/security.md)."""
+    if since is not None and since.tzinfo is None:
+        raise ApiError(422, "timezone_required", "请在时间中注明时区，例如 2026-10-01T12:00:00+08:00")
+    return SignInLockouts(lockouts=[SignInLockout(**entry) for entry in gw.sign_in.lockouts(since, limit)])
+
+
+@router.get("/personal-data-views", response_model=PersonalDataViews, responses=RESPONSES)
+def personal_data_views(
+    _principal: Annotated[Principal, Depends(require_roles(Role.AUDITOR))],
+    petition_id: Annotated[uuid.UUID | None, Query(description="only views of this petition")] = None,
+    user: Annotated[str | None, Query(min_length=1, max_length=64, description="only this officer's views")] = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601 with a time zone; from this moment on")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601 with a time zone; before this moment")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> PersonalDataViews:
+    """Every officer view of a petition that showed personal data, newest first: who (user name, role, organ),
+    when, which petition, which personal fields, from which client address, under which correlation id. Page on
+    with `offset` = the answer's `next_offset`, keeping `until` fixed so that new views do not shift the pages."""
+    for moment in (since, until):
+        if moment is not None and moment.tzinfo is None:
+            raise ApiError(422, "timezone_required", "请在时间中注明时区，例如 2026-10-01T12:00:00+08:00")
+    entries, next_offset = access_records.listing(
+        petition_id=str(petition_id) if petition_id else None, username=user, since=since, until=until,
+        offset=offset, limit=limit)
+    return PersonalDataViews(views=[PersonalDataView(**entry) for entry in entries], next_offset=next_offset)
