@@ -2,7 +2,8 @@
 
 They are `async`: none of them blocks (an in-memory rate-limit store checked inline or a shared one through
 `limits.aio`, a JWT check, a dictionary lookup), and FastAPI runs a plain `def` dependency in its thread pool, a
-thread hand-off per dependency per request.
+thread hand-off per dependency per request. The one blocking step, the revoked-token lookup, is handed to the thread
+pool explicitly, and only for requests that carry a token (the anonymous registration path pays nothing).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 import re
@@ -17,6 +19,7 @@ import uuid
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse
 from limits import strategies as sync_strategies
 from limits.aio import strategies
@@ -25,6 +28,7 @@ from limits.storage import storage_from_string
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
+from services.gateway.signin import RevokedTokens, SignInThrottle
 from services.gateway.settings import GatewaySettings
 from shared.audit.replay import StoreReader
 
@@ -66,8 +70,17 @@ class Gateway:
     users: UserDirectory
     tokens: TokenService
     rate_limits: RateLimits
+    sign_in: SignInThrottle = field(init=False)  # in the shared database, built from the settings
+    revoked_tokens: RevokedTokens = field(init=False)
     _store_reader: StoreReader | None = None
     _store_reader_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.sign_in = SignInThrottle(
+            s.jwt_secret, s.sign_in_max_failures, timedelta(seconds=s.sign_in_lockout_seconds),
+            timedelta(seconds=s.sign_in_lockout_max_seconds), timedelta(seconds=s.sign_in_forget_after_seconds))
+        self.revoked_tokens = RevokedTokens()
 
     def store_reader(self) -> StoreReader:
         """Read-only access to the services' event stores for auditors, opened on first use."""
@@ -110,8 +123,11 @@ async def optional_principal(gw: GatewayDep, token: Annotated[str | None, Depend
         principal = gw.tokens.verify(token)
     except TokenError:
         raise ApiError(401, "invalid_token", "登录已失效，请重新登录", headers={"WWW-Authenticate": "Bearer"}) from None
-    if not gw.users.still_holds(principal):  # removed, or moved to another role or organ since sign-in
+    if not gw.users.still_holds(principal):  # removed, moved to another role or organ, or a new password
         raise ApiError(401, "invalid_token", "账号信息已变更，请重新登录", headers={"WWW-Authenticate": "Bearer"})
+    # One lookup by primary key in the shared database, off the event loop (only for requests with a token).
+    if await run_in_threadpool(gw.revoked_tokens.is_revoked, principal.token_id):
+        raise ApiError(401, "invalid_token", "您已退出登录，请重新登录", headers={"WWW-Authenticate": "Bearer"})
     return principal
 
 

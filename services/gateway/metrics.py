@@ -1,4 +1,4 @@
-"""HTTP metrics (RED): requests by route template, method and status class; latency histogram; /metrics.
+"""HTTP metrics (RED): requests by route template, method and status class; latency histogram (on METRICS_PORT).
 
 A plain ASGI middleware (as is bodylimit.py): Starlette's BaseHTTPMiddleware costs a task and a stream per request.
 """
@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.responses import Response
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("xinfang_http_requests_total", "HTTP requests served by the gateway",
                    ["route", "method", "status_class"])
 LATENCY = Histogram("xinfang_http_request_duration_seconds", "HTTP request latency at the gateway",
                     ["route", "method"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+# Sign-in (services/gateway/signin.py). No user name as a label: it is personal, and an attacker picks it.
+SIGN_IN_LOCKOUTS = Counter("xinfang_sign_in_lockouts_total",
+                           "User names locked after too many consecutive wrong passwords")
+SIGN_IN_ATTEMPTS = Counter("xinfang_sign_in_attempts_total", "Sign-in attempts by outcome", ["outcome"])
+for _outcome in ("success", "wrong_password", "locked"):
+    SIGN_IN_ATTEMPTS.labels(_outcome)  # present at 0 from the start, so rates work from the first one
 
 
 class MetricsMiddleware:
@@ -42,6 +47,3 @@ class MetricsMiddleware:
             REQUESTS.labels(template, scope["method"], f"{status // 100}xx").inc()
             LATENCY.labels(template, scope["method"]).observe(time.perf_counter() - started)
 
-
-def metrics_response() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,7 +1,12 @@
 """Managing officer accounts (the GATEWAY_USERS_FILE): `python -m services.gateway.users --help`.
 
-    add    --file users.json --username zhangsan --role clerk --organ 330106-XFJ   (password read from stdin)
-    demo   --file users.json --credentials demo-accounts.json                      (development only)
+    add       --file users.json --username zhangsan --role clerk --organ 330106-XFJ (password read from stdin)
+    password  --file users.json --username zhangsan                                  (new password from stdin)
+    remove    --file users.json --username zhangsan
+    demo      --file users.json --credentials demo-accounts.json                     (development only)
+
+A running gateway notices the change within GATEWAY_USERS_RELOAD_SECONDS: a removed account, or one given another
+role, organ or password, can no longer sign in, and the tokens issued to it before stop working.
 """
 
 from __future__ import annotations
@@ -9,8 +14,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 from services.gateway.security import Role, UserRecord, UsersFile, hash_password
@@ -32,9 +39,19 @@ def _read(path: Path) -> UsersFile:
 
 
 def _write(path: Path, users: UsersFile) -> None:
+    """Replace the file in one step (a new file renamed over it): a gateway re-reading it meanwhile sees the old
+    accounts or the new ones, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(users.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8")
-    path.chmod(0o600)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps(users.model_dump(mode="json"), ensure_ascii=False, indent=2))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def add_user(path: Path, username: str, role: Role, organ: str | None, display_name: str, password: str) -> None:
@@ -43,6 +60,28 @@ def add_user(path: Path, username: str, role: Role, organ: str | None, display_n
     records.append(UserRecord(username=username, display_name=display_name, role=role, organ_code=organ,
                               password_hash=hash_password(password)))
     _write(path, UsersFile(users=records))
+
+
+def remove_user(path: Path, username: str) -> None:
+    users = _read(path)
+    if not any(u.username == username for u in users.users):
+        raise KeyError(username)
+    _write(path, UsersFile(users=[u for u in users.users if u.username != username]))
+
+
+def set_password(path: Path, username: str, password: str) -> None:
+    users = _read(path)
+    if not any(u.username == username for u in users.users):
+        raise KeyError(username)
+    _write(path, UsersFile(users=[u.model_copy(update={"password_hash": hash_password(password)})
+                                  if u.username == username else u for u in users.users]))
+
+
+def _new_password(parser: argparse.ArgumentParser) -> str:
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(password) < 10:
+        parser.error("the password must have at least 10 characters")
+    return password
 
 
 def seed_demo(path: Path, credentials: Path) -> list[dict[str, str]]:
@@ -70,6 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     add.add_argument("--role", choices=[r.value for r in Role], required=True)
     add.add_argument("--organ", help="organ code (required for organ_officer)")
     add.add_argument("--display-name", default="")
+    change = commands.add_parser("password", help="give an account a new password (ends its tokens)")
+    change.add_argument("--file", type=Path, required=True)
+    change.add_argument("--username", required=True)
+    remove = commands.add_parser("remove", help="remove an account (ends its tokens)")
+    remove.add_argument("--file", type=Path, required=True)
+    remove.add_argument("--username", required=True)
     demo = commands.add_parser("demo", help="seed demonstration accounts (development only)")
     demo.add_argument("--file", type=Path, required=True)
     demo.add_argument("--credentials", type=Path, required=True)
@@ -77,12 +122,19 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "add":
         if arguments.role == Role.ORGAN_OFFICER.value and not arguments.organ:
             parser.error("--organ is required for organ_officer")
-        password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-        if len(password) < 10:
-            parser.error("the password must have at least 10 characters")
         add_user(arguments.file, arguments.username, Role(arguments.role), arguments.organ,
-                 arguments.display_name, password)
+                 arguments.display_name, _new_password(parser))
         print(f"saved {arguments.username} to {arguments.file}")
+    elif arguments.command in ("password", "remove"):
+        try:
+            if arguments.command == "password":
+                set_password(arguments.file, arguments.username, _new_password(parser))
+            else:
+                remove_user(arguments.file, arguments.username)
+        except KeyError:
+            parser.error(f"no account {arguments.username!r} in {arguments.file}")
+        print(f"{'changed the password of' if arguments.command == 'password' else 'removed'} "
+              f"{arguments.username} in {arguments.file}")
     else:
         for account in seed_demo(arguments.file, arguments.credentials):
             print(f"  {account['username']:<18} {account['password']:<14} {account['role']:<14} {account['organ']}")

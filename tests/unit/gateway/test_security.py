@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ from services.gateway.security import (
     hash_password,
 )
 from services.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
+from services.gateway.signin import SignInThrottle
+from services.gateway.users import add_user, remove_user, set_password
 
 SECRET = "k3Jx9-unit-test-secret-of-forty-characters"
 OTHER_SECRET = "another-secret-that-is-also-long-enough-1"
@@ -169,7 +173,7 @@ def _with_claims_changed(token: str, **changes: Any) -> str:
 
 def _forged(**claims: Any) -> str:
     return jwt.encode({"sub": "admin", "role": "admin", "iss": ISSUER, "iat": 1_700_000_000,
-                       "exp": 4_000_000_000, **claims}, SECRET, algorithm="HS256")
+                       "exp": 4_000_000_000, "jti": "f" * 32, **claims}, SECRET, algorithm="HS256")
 
 
 REFUSED_TOKENS = [
@@ -186,6 +190,11 @@ REFUSED_TOKENS = [
     pytest.param(lambda: jwt.encode({"sub": "admin", "role": "admin", "iss": ISSUER, "iat": 1_700_000_000},
                                     SECRET, algorithm="HS256"), id="no expiry"),
     pytest.param(lambda: "not-a-token", id="garbage"),
+    pytest.param(lambda: jwt.encode({"sub": "admin", "role": "admin", "iss": ISSUER, "iat": 1_700_000_000,
+                                     "exp": 4_000_000_000}, SECRET, algorithm="HS256"),
+                 id="no token id (could not be signed out)"),
+    pytest.param(lambda: _forged(jti=""), id="an empty token id"),
+    pytest.param(lambda: _forged(jti=5), id="a token id that is not a string"),
 ]
 
 
@@ -197,6 +206,166 @@ def test_a_token_that_was_not_issued_as_is_and_in_time_is_refused(make_token: An
 
 def test_a_well_formed_token_signed_with_the_secret_is_accepted_unlike_its_altered_copies() -> None:
     assert TokenService(SECRET, 30).verify(_forged()) == Principal("admin", Role.ADMIN, None)
+
+
+def test_each_token_has_its_own_id_and_carries_its_expiry_and_credential(directory: UserDirectory) -> None:
+    tokens = TokenService(SECRET, ttl_minutes=30)
+    signed_in = directory.authenticate("clerk", PASSWORD)
+
+    first, second = tokens.verify(tokens.issue(signed_in)), tokens.verify(tokens.issue(signed_in))
+
+    assert first.token_id and second.token_id and first.token_id != second.token_id
+    assert first.credential == signed_in.credential
+    assert first.token_expires is not None
+    assert 1790 <= (first.token_expires - datetime.now(timezone.utc)).total_seconds() <= 1800
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Account changes end the tokens issued before them; the users file is re-read when it changes
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_a_token_holds_while_the_account_is_unchanged(directory: UserDirectory) -> None:
+    tokens = TokenService(SECRET, ttl_minutes=30)
+    assert directory.still_holds(tokens.verify(tokens.issue(directory.authenticate("clerk", PASSWORD))))
+
+
+def test_a_token_without_the_accounts_current_credential_does_not_hold(directory: UserDirectory) -> None:
+    # e.g. a token signed with the secret but never issued by sign-in, or issued before a password change
+    assert not directory.still_holds(TokenService(SECRET, 30).verify(_forged(sub="clerk", role="clerk",
+                                                                             organ="330106-XFJ")))
+
+
+def _write_users(path: Path, *records: UserRecord) -> None:
+    path.write_text(json.dumps({"users": [r.model_dump(mode="json") for r in records]}), encoding="utf-8")
+
+
+def _bump(path: Path, seconds: int) -> None:
+    """Move the file's modification time on, as a later edit would (the check is by time, size and inode)."""
+    status = path.stat()
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + seconds * 1_000_000_000))
+
+
+def test_a_changed_users_file_is_read_again_and_ends_the_tokens_of_changed_accounts(
+        tmp_path: Path, password_hash: str) -> None:
+    path = tmp_path / "users.json"
+    clerk = UserRecord(username="clerk", role=Role.CLERK, organ_code="330106-XFJ", password_hash=password_hash)
+    officer_record = UserRecord(username="officer-rsj", role=Role.ORGAN_OFFICER, organ_code="330106-RSJ",
+                                password_hash=password_hash)
+    _write_users(path, clerk, officer_record)
+    directory = UserDirectory.load(path, reload_seconds=0)
+    clerk_token, officer_token = directory.authenticate("clerk", PASSWORD), directory.authenticate("officer-rsj",
+                                                                                                   PASSWORD)
+
+    # The officer is removed; the clerk becomes a supervisor.
+    _write_users(path, clerk.model_copy(update={"role": Role.SUPERVISOR}))
+    _bump(path, 1)
+
+    assert not directory.still_holds(officer_token)
+    assert not directory.still_holds(clerk_token)
+    assert directory.authenticate("officer-rsj", PASSWORD) is None
+    assert directory.authenticate("clerk", PASSWORD).role is Role.SUPERVISOR
+
+
+def test_a_new_password_ends_the_tokens_issued_under_the_old_one(tmp_path: Path, password_hash: str) -> None:
+    path = tmp_path / "users.json"
+    record = UserRecord(username="clerk", role=Role.CLERK, organ_code="330106-XFJ", password_hash=password_hash)
+    _write_users(path, record)
+    directory = UserDirectory.load(path, reload_seconds=0)
+    before = directory.authenticate("clerk", PASSWORD)
+
+    _write_users(path, record.model_copy(update={"password_hash": hash_password("a brand new password")}))
+    _bump(path, 1)
+
+    assert not directory.still_holds(before)
+    assert directory.still_holds(directory.authenticate("clerk", "a brand new password"))
+
+
+def test_the_file_is_not_looked_at_again_before_the_reload_interval(tmp_path: Path, password_hash: str) -> None:
+    path = tmp_path / "users.json"
+    record = UserRecord(username="clerk", role=Role.CLERK, organ_code="330106-XFJ", password_hash=password_hash)
+    _write_users(path, record)
+    directory = UserDirectory.load(path, reload_seconds=60)
+
+    path.write_text('{"users": []}', encoding="utf-8")
+
+    assert directory.exists("clerk")
+
+
+@pytest.mark.parametrize("content", BAD_USERS_FILES)
+def test_a_broken_users_file_keeps_the_accounts_loaded_before(tmp_path: Path, password_hash: str, content: Any,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "users.json"
+    record = UserRecord(username="clerk", role=Role.CLERK, organ_code="330106-XFJ", password_hash=password_hash)
+    _write_users(path, record)
+    directory = UserDirectory.load(path, reload_seconds=0)
+
+    _users_file(tmp_path, content)
+    _bump(path, 1)
+
+    assert directory.authenticate("clerk", PASSWORD) == Principal("clerk", Role.CLERK, "330106-XFJ")
+    assert "users file unreadable, keeping the 1 accounts loaded before" in caplog.text
+
+
+def test_a_deleted_users_file_keeps_the_accounts_loaded_before(tmp_path: Path, password_hash: str) -> None:
+    path = tmp_path / "users.json"
+    _write_users(path, UserRecord(username="clerk", role=Role.CLERK, organ_code="330106-XFJ",
+                                  password_hash=password_hash))
+    directory = UserDirectory.load(path, reload_seconds=0)
+
+    path.unlink()
+
+    assert directory.exists("clerk")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The users command: removing an account, changing a password (written atomically, private to its owner)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_the_users_command_removes_an_account_and_changes_a_password(tmp_path: Path) -> None:
+    path = tmp_path / "users.json"
+    add_user(path, "clerk", Role.CLERK, "330106-XFJ", "登记员", PASSWORD)
+    add_user(path, "auditor", Role.AUDITOR, None, "审计员", PASSWORD)
+    directory = UserDirectory.load(path, reload_seconds=0)
+    clerk_before = directory.authenticate("clerk", PASSWORD)
+
+    remove_user(path, "auditor")
+    set_password(path, "clerk", "another long password")
+
+    assert directory.authenticate("auditor", PASSWORD) is None
+    assert not directory.still_holds(clerk_before)
+    assert directory.authenticate("clerk", "another long password") == Principal("clerk", Role.CLERK, "330106-XFJ")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["users.json"]  # no temporary file left behind
+
+
+def test_the_users_command_refuses_to_remove_or_change_an_unknown_account(tmp_path: Path) -> None:
+    path = tmp_path / "users.json"
+    add_user(path, "clerk", Role.CLERK, "330106-XFJ", "登记员", PASSWORD)
+
+    with pytest.raises(KeyError):
+        remove_user(path, "nobody")
+    with pytest.raises(KeyError):
+        set_password(path, "nobody", "another long password")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sign-in throttling: which names share a throttle
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _throttle(secret: str = SECRET) -> SignInThrottle:
+    return SignInThrottle(secret, 5, timedelta(minutes=1), timedelta(hours=1), timedelta(days=1))
+
+
+def test_names_that_read_the_same_share_a_throttle_and_the_name_is_not_stored() -> None:
+    key = _throttle().key("Clerk")
+
+    assert _throttle().key(" clerk ") == _throttle().key("ＣＬＥＲＫ") == key  # case, spaces, full width
+    assert _throttle().key("clerk2") != key
+    assert _throttle(OTHER_SECRET).key("clerk") != key  # keyed: a name cannot be found from its hash alone
+    assert "clerk" not in key.lower()
 
 
 # ---------------------------------------------------------------------------------------------------------------
