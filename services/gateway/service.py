@@ -1,4 +1,4 @@
-"""The gateway's composition root: `uvicorn --factory services.gateway.service:create_app`."""
+"""The gateway's composition root; served by `python -m services.gateway` (services/gateway/__main__.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.gateway import errors
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.deps import Gateway, RateLimits
 from services.gateway.bodylimit import BodySizeLimit
+from services.gateway.headers import SecurityHeaders
+from services.gateway.headlimit import RequestHeadLimit
+from services.gateway.jsonbody import UniqueJsonKeys
 from services.gateway.metrics import MetricsMiddleware
-from services.gateway.routes import audit, auth, lifecycle, petitions, system
+from services.gateway.routes import audit, auth, docs, lifecycle, petitions, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
-from shared.observability import configure_logging
+from shared.observability import configure_logging, serve_metrics
 from shared.readmodels import connect_read_models
 
 DESCRIPTION = """
@@ -29,12 +33,13 @@ Integration events (CloudEvents 1.0) are described under *integration*.
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()  # refuses a default JWT secret outside development
     configure_logging("gateway")
+    serve_metrics(settings.metrics_port)  # METRICS_PORT: never the public port
     connect_read_models(settings.mongodb_uri)
     gateway = Gateway(
         settings=settings,
         intake=IntakeHttp(settings.intake_url_list, settings.intake_internal_token, settings.intake_timeout_seconds),
         rpc=RpcPool(settings.amqp_uri, settings.rpc_timeout_seconds),
-        users=UserDirectory.load(settings.users_file),
+        users=UserDirectory.load(settings.users_file, settings.users_reload_seconds),
         tokens=TokenService(settings.jwt_secret, settings.token_ttl_minutes),
         rate_limits=RateLimits(settings),
     )
@@ -44,17 +49,27 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         yield
         gateway.close()
 
-    app = FastAPI(title="信访事项处理平台 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="信访事项处理平台 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/openapi.json" if settings.api_docs_enabled else None,
+                  docs_url=None, redoc_url=None)  # served from the platform's own assets (routes/docs.py)
     app.state.gateway = gateway
     errors.install(app)
     too_large = errors.problem(413, "payload_too_large",
                                f"提交的内容过大（上限{settings.max_body_bytes // 1024}KB），附件请另行上传")
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refuse=too_large)
+    app.add_middleware(UniqueJsonKeys)  # inside BodySizeLimit: reads only bodies within the limit
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refuse=too_large,
+                       drain_bytes=settings.max_body_drain_bytes)
+    app.add_middleware(RequestHeadLimit, max_count=settings.max_header_count, max_bytes=settings.max_header_bytes)
     app.add_middleware(MetricsMiddleware)
+    if settings.trusted_proxy_list:  # X-Forwarded-For counts only when the direct peer is a named proxy
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, the refusals above included
 
     app.include_router(petitions.router)
     app.include_router(lifecycle.router)
     app.include_router(auth.router)
     app.include_router(system.router)
     app.include_router(audit.router)
+    if settings.api_docs_enabled:
+        docs.install(app)
     return app

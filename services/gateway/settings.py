@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.settings import PlatformSettings
 
@@ -15,9 +16,28 @@ class GatewaySettings(PlatformSettings):
     jwt_secret: str = Field(DEVELOPMENT_JWT_SECRET, alias="GATEWAY_JWT_SECRET")
     token_ttl_minutes: int = Field(480, alias="GATEWAY_TOKEN_TTL_MINUTES")
     users_file: Path | None = Field(None, alias="GATEWAY_USERS_FILE")
-    # Per client address, for the public (petitioner) endpoints and the login endpoint (limits' syntax).
-    public_rate_limit: str = Field("60/minute", alias="GATEWAY_PUBLIC_RATE_LIMIT")
-    login_rate_limit: str = Field("10/minute", alias="GATEWAY_LOGIN_RATE_LIMIT")
+    # How often, at most, the users file is checked for changes (seconds; 0: on every request that needs it).
+    users_reload_seconds: float = Field(15.0, ge=0, le=60, alias="GATEWAY_USERS_RELOAD_SECONDS")
+    # Per user name, across all gateway instances (services/gateway/signin.py): after this many consecutive wrong
+    # passwords the name is locked for the lock-out time, doubled at each further lock-out up to the maximum; a
+    # quiet period this long forgets the name's failures and lock-outs.
+    sign_in_max_failures: int = Field(5, ge=1, alias="GATEWAY_SIGN_IN_MAX_FAILURES")
+    sign_in_lockout_seconds: int = Field(60, ge=1, alias="GATEWAY_SIGN_IN_LOCKOUT_SECONDS")
+    sign_in_lockout_max_seconds: int = Field(3600, ge=1, alias="GATEWAY_SIGN_IN_LOCKOUT_MAX_SECONDS")
+    sign_in_forget_after_seconds: int = Field(86_400, ge=60, alias="GATEWAY_SIGN_IN_FORGET_AFTER_SECONDS")
+    # Per client address, for the public (petitioner) endpoints and the login endpoint (limits' syntax). One
+    # address can be a whole bureau or service hall behind NAT, so these only stop floods; guessing is stopped by
+    # 80-bit query codes and per-account sign-in throttling (sizing: docs/configuration.md).
+    public_rate_limit: str = Field("300/minute", alias="GATEWAY_PUBLIC_RATE_LIMIT")
+    login_rate_limit: str = Field("120/minute", alias="GATEWAY_LOGIN_RATE_LIMIT")
+    # The reverse proxies whose X-Forwarded-For/-Proto the gateway believes (comma-separated IPs or CIDRs). Empty:
+    # none, the direct peer is the client. services/gateway/__main__.py keeps uvicorn's own proxy handling off.
+    trusted_proxies: str = Field("", alias="GATEWAY_TRUSTED_PROXIES")
+    # /docs, /redoc and /openapi.json: on in development and test, off in production unless set to true.
+    api_docs: bool | None = Field(None, alias="GATEWAY_API_DOCS")
+    # Request head limits: bytes of the request line plus headers (uvicorn/h11's buffer), and header fields.
+    max_header_bytes: int = Field(16_384, ge=1024, alias="GATEWAY_MAX_HEADER_BYTES")
+    max_header_count: int = Field(100, ge=10, alias="GATEWAY_MAX_HEADER_COUNT")
     rate_limit_storage: str = Field("memory://", alias="GATEWAY_RATE_LIMIT_STORAGE")
     # intake's internal HTTP address(es), comma-separated when several intake instances run.
     intake_urls: str = Field("http://127.0.0.1:8101", alias="INTAKE_URLS")
@@ -25,6 +45,20 @@ class GatewaySettings(PlatformSettings):
     intake_timeout_seconds: float = Field(15.0, alias="GATEWAY_INTAKE_TIMEOUT")
     rpc_timeout_seconds: float = Field(10.0, alias="GATEWAY_RPC_TIMEOUT")
     max_body_bytes: int = Field(1_048_576, alias="GATEWAY_MAX_BODY_BYTES")
+    # How much of a body over the limit is read and discarded before the 413, so that a client still sending gets
+    # the answer instead of a reset; past this the connection is closed.
+    max_body_drain_bytes: int = Field(16_777_216, ge=0, alias="GATEWAY_MAX_BODY_DRAIN_BYTES")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        # uvicorn would take a mistyped entry as a literal host name that never matches: say so at start instead.
+        for entry in (p.strip() for p in value.split(",") if p.strip()):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"GATEWAY_TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
+        return value
 
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> GatewaySettings:
@@ -38,3 +72,11 @@ class GatewaySettings(PlatformSettings):
     @property
     def intake_url_list(self) -> list[str]:
         return [u.strip().rstrip("/") for u in self.intake_urls.split(",") if u.strip()]
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "production"

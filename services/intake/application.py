@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import uuid
 from typing import Any
@@ -13,12 +14,14 @@ from prometheus_client import Counter
 
 from shared.contracts import querycode
 from shared.contracts.actor import PETITIONER
-from services.intake.domainmodel import Petition, PetitionerFile
+from services.intake.domainmodel import Petition, PetitionerFile, RegistrationKey
 from services.intake.petitioner_files import PetitionerFiles
+from services.intake.accused import accused_organs
 from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
 from shared.contracts.registration import RegisterPetition
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
+from shared.organs import OrganDirectory
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -31,18 +34,31 @@ class PetitionNotFound(LookupError):
     pass
 
 
+class IdempotencyKeyReused(ValueError):
+    """The caller's Idempotency-Key already registered a different petition."""
+
+
+def command_hash(command: RegisterPetition) -> str:
+    return hashlib.sha256(command.model_dump_json().encode()).hexdigest()
+
+
+# Who may ask intake for a petition's particulars, and why (`IntakeApplication.particulars`).
+PARTICULARS_PURPOSES = frozenset({"case", "notice", "routing"})
+
+
 class IntakeApplication(ServiceApplication):
     name = "Intake"
     service_name = "intake"
 
     def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None, *, max_batch: int = 200,
                  person_key_secret: bytes = b"development-only-person-key-secret",
-                 same_matter: SameMatterTest | None = None):
+                 same_matter: SameMatterTest | None = None, organs: OrganDirectory | None = None):
         super().__init__(settings, env)
         self._committer = GroupCommitter(self.insert_stored, store=self.service_name, max_batch=max_batch)
         self._person_key_secret = person_key_secret
         self.same_matter = same_matter or SameMatterTest()
         self._files = PetitionerFiles(self)
+        self.organs = organs or OrganDirectory.load(settings.routing_rules_file)
 
     def register_petition(
         self,
@@ -50,13 +66,23 @@ class IntakeApplication(ServiceApplication):
         *,
         actor: dict[str, Any] | None = None,
         correlation_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Register a validated petition and issue its query code; returns once it is durably stored.
+
+        With an `idempotency_key`, a second registration by the same caller (an officer's user name, or the public)
+        with the same key returns the first one's receipt and stores nothing; with a different command it raises
+        IdempotencyKeyReused.
 
         Before triage (xinfang-domain.md §5) the petition is checked against the earlier petitions of every person
         it names; the same matter links it to them (`repeat_of`). What that means for acceptance is supervision's
         decision, which knows whether the earlier case is still open or final."""
         correlation_id = correlation_id or str(uuid.uuid4())
+        actor = actor or PETITIONER.model_dump()
+        claim = None
+        if idempotency_key is not None:
+            caller = f"{actor.get('role')}:{actor.get('user') or ''}"
+            claim = (RegistrationKey.create_id(caller, idempotency_key), caller, idempotency_key, command_hash(command))
         keys = {file_id(key, self._person_key_secret): key.split(":", 1)[0] for key in person_keys(command)}
         # Registrations naming the same person take turns in this process (in a fixed order: no deadlock), so
         # they never meet in one group-committed batch, which would then be retried item by item.
@@ -64,35 +90,43 @@ class IntakeApplication(ServiceApplication):
             turns.enter_context(self._committer.working())  # paces the group commit (shared/groupcommit.py)
             for identity in sorted(keys):
                 turns.enter_context(self._turns.hold(identity))
-            petition = self._register(command, keys, actor, correlation_id)
+            petition, new = self._register(command, keys, actor, correlation_id, claim)
+        if not new:
+            return self.receipt(petition)
         REGISTERED.labels(petition.channel, petition.category).inc()
         if petition.repeat_of:
             REPEATS.inc()
         return self.receipt(petition)
 
-    def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: dict[str, Any] | None,
-                  correlation_id: str) -> Petition:
+    def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: dict[str, Any],
+                  correlation_id: str, claim: tuple[UUID, str, str, str] | None) -> tuple[Petition, bool]:
+        """The petition registered, and whether this call registered it (False: its idempotency key had)."""
         text = matter_text(command.request, command.facts_and_reasons)
         # Each round at least one of the competing registrations of a person goes through, so this bounds how many
         # petitions of one person can arrive at the very same moment, not how long anyone waits.
         for _attempt in range(20):
+            if claim is not None and (earlier := self._claimed(claim)) is not None:
+                return earlier, False
             files = self._files.get(keys)
             petition = Petition.register(command, query_code=querycode.issue(),
-                                         actor=actor or PETITIONER.model_dump(), correlation_id=correlation_id,
+                                         actor=actor, correlation_id=correlation_id,
                                          similar_petitions=self._same_matter(files, keys, text))
             for identity, file in files.items():
                 if file is None:
                     files[identity] = PetitionerFile(file_id=identity, petition_id=str(petition.id))
                 else:
                     file.file(petition_id=str(petition.id))
+            taken = [] if claim is None else RegistrationKey(
+                caller=claim[1], key=claim[2], petition_id=str(petition.id), command_hash=claim[3]).collect_events()
             try:
-                self._committer.commit(self.to_stored([*petition.collect_events(),
+                self._committer.commit(self.to_stored([*petition.collect_events(), *taken,
                                                        *(e for f in files.values() for e in f.collect_events())]))
             except IntegrityError:
                 self._files.forget(keys)
                 # Our own commit went through and its acknowledgement was lost (the library retried and found the
                 # row); or another petition of the same person was registered meanwhile (its file moved on); or —
-                # with 80 random bits, practically never — the query code was issued before. Decide again.
+                # with 80 random bits, practically never — the query code was issued before; or a registration with
+                # the same idempotency key went through meanwhile (found at the top of the loop). Decide again.
                 if self._is_ours(petition):
                     break
                 log.info("petitioner file or query code taken meanwhile; registering again")
@@ -104,7 +138,17 @@ class IntakeApplication(ServiceApplication):
             break
         else:
             raise RuntimeError("could not register the petition: its petitioner files kept changing")
-        return petition
+        return petition, True
+
+    def _claimed(self, claim: tuple[UUID, str, str, str]) -> Petition | None:
+        """The petition registered earlier under this idempotency key, if any."""
+        try:
+            taken: RegistrationKey = self.repository.get(claim[0])
+        except AggregateNotFoundError:
+            return None
+        if taken.command_hash != claim[3]:
+            raise IdempotencyKeyReused(claim[2])
+        return self.repository.get(UUID(taken.petition_id))
 
     # Earlier petitions compared per identity: a person's most recent ones (older matters are long concluded).
     MAX_COMPARED = 50
@@ -156,6 +200,27 @@ class IntakeApplication(ServiceApplication):
             "attachments": petition.attachments,
             "registered_by": petition.registered_by,
         }
+
+    def particulars(self, petition_id: UUID | str, purpose: str) -> dict[str, Any]:
+        """What another service of the platform needs of a petition beyond the published facts, and no more
+        (data minimisation): supervision's views show the title and find the case by its query code; a notice
+        names and reaches the petitioner; routing and supervision keep a report away from the organs it accuses.
+        Served over intake's private RPC, never the shared exchange."""
+        if purpose not in PARTICULARS_PURPOSES:
+            raise ValueError(f"unknown purpose {purpose!r}; one of {sorted(PARTICULARS_PURPOSES)}")
+        petition = self._get(petition_id)
+        # The organs a report accuses (Art. 30): routing passes over them, supervision refuses to send it there.
+        accused = accused_organs(petition.accused, self.organs) if petition.category == "report" else []
+        if purpose == "routing":
+            return {"petition_id": str(petition.id), "accused_organs": accused}
+        shown = {"petition_id": str(petition.id), "query_code": petition.query_code, "title": petition.title}
+        if purpose == "case":
+            shown["accused_organs"] = accused
+        if purpose == "notice":
+            petitioner = petition.petitioner
+            shown["recipient"] = None if petitioner is None else {
+                "name": petitioner["name"], "phone": petitioner["phone"], "email": petitioner.get("email")}
+        return shown
 
     def find_by_query_code(self, text: str) -> dict[str, Any] | None:
         """What a petitioner may see right after submitting, before supervision's view catches up."""

@@ -154,3 +154,23 @@ class PetitionerFile(Aggregate):
     @event("PetitionFiled")
     def file(self, *, petition_id: str) -> None:
         self.petition_ids.append(petition_id)
+
+
+IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:idempotency-key")
+
+
+class RegistrationKey(Aggregate):
+    """A caller's `Idempotency-Key` for one registration. Saved in the same transaction as the petition, so a
+    retry with the same key (after a timeout or a 503 whose registration went through) finds that petition; two
+    attempts with one key at the same moment conflict on this aggregate's id in the store, so only one registers.
+    Holds the petition id and a hash of the registration command (a different command under the same key is
+    refused), no personal data."""
+
+    @staticmethod
+    def create_id(caller: str, key: str) -> UUID:  # type: ignore[override]
+        return uuid5(IDEMPOTENCY_NAMESPACE, f"{caller}\n{key}")
+
+    @event("Taken")
+    def __init__(self, *, caller: str, key: str, petition_id: str, command_hash: str) -> None:
+        self.petition_id = petition_id
+        self.command_hash = command_hash

@@ -17,10 +17,11 @@ from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.intake.application import IntakeApplication, PetitionNotFound
+from services.intake.application import IdempotencyKeyReused, IntakeApplication, PetitionNotFound
 from services.intake.bootstrap import build_application
 from shared.contracts.actor import PETITIONER, Actor, CorrelationId
 from shared.contracts.errors import validation_problem
+from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
 from shared.contracts.registration import RegisterPetition
 from shared.nameko_support import ApplicationProvider, MetricsEndpoint
 
@@ -42,6 +43,8 @@ class InternalRegistration(BaseModel):
     petition: RegisterPetition
     actor: Actor = PETITIONER
     correlation_id: CorrelationId | None = None
+    # The caller's Idempotency-Key (the gateway checks its form): a retry with it returns the first receipt.
+    idempotency_key: CorrelationId | None = None
 
 
 def _json(status: int, body: Any) -> Response:
@@ -57,19 +60,30 @@ class IntakeService:
     # --- RPC -------------------------------------------------------------------------------------------------
     @rpc
     def register_petition(self, payload: dict[str, Any], actor: dict[str, Any] | None = None,
-                          correlation_id: str | None = None) -> dict[str, Any]:
+                          correlation_id: str | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
         try:
             envelope = InternalRegistration.model_validate(
-                {"petition": payload, "actor": actor or PETITIONER.model_dump(), "correlation_id": correlation_id})
+                {"petition": payload, "actor": actor or PETITIONER.model_dump(), "correlation_id": correlation_id,
+                 "idempotency_key": idempotency_key})
         except ValidationError as error:
             raise InvalidPetition(validation_problem(error.errors())) from None
         return self.intake.register_petition(envelope.petition, actor=envelope.actor.model_dump(),
-                                             correlation_id=envelope.correlation_id)
+                                             correlation_id=envelope.correlation_id,
+                                             idempotency_key=envelope.idempotency_key)
 
     @rpc
     def get_petition(self, petition_id: str) -> dict[str, Any] | None:
         try:
             return self.intake.get_petition(petition_id)
+        except PetitionNotFound:
+            return None
+
+    @rpc
+    def petition_particulars(self, petition_id: str, purpose: str) -> dict[str, Any] | None:
+        """The private path for supervision ("case": query code and title) and notification ("notice": also the
+        recipient's name and contact): what the shared events exchange must not carry (petition.registered.v2)."""
+        try:
+            return self.intake.particulars(petition_id, purpose)
         except PetitionNotFound:
             return None
 
@@ -82,13 +96,21 @@ class IntakeService:
     def register_petition_http(self, request: Request) -> Response:
         if not self._authorised(request):
             return _json(401, {"error": "unauthorized", "message": "internal API: missing or wrong token"})
+        body = request.get_data() or b"{}"
         try:
-            envelope = InternalRegistration.model_validate_json(request.get_data() or b"{}")
+            check_unique_keys(body)  # a key given twice is refused, not read as its last value
+            envelope = InternalRegistration.model_validate_json(body)
+        except DuplicateKey as duplicate:
+            return _json(422, validation_problem([duplicate.error()]))
         except ValidationError as error:
             return _json(422, validation_problem(error.errors()))
-        receipt = self.intake.register_petition(
-            envelope.petition, actor=envelope.actor.model_dump(), correlation_id=envelope.correlation_id
-        )
+        try:
+            receipt = self.intake.register_petition(
+                envelope.petition, actor=envelope.actor.model_dump(), correlation_id=envelope.correlation_id,
+                idempotency_key=envelope.idempotency_key,
+            )
+        except IdempotencyKeyReused:
+            return _json(409, {"error": "idempotency_key_reused"})
         return _json(201, receipt)
 
     @http("GET", "/internal/v1/petitions/<string:petition_id>")

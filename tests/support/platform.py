@@ -53,7 +53,7 @@ def metrics_prefix() -> str:
 
     for _ in range(100):
         prefix = str(random.randint(20, 59))
-        ports = [int(f"{prefix}{n:02d}") for n in (1, 2, 3, 4, 11, 12, 13, 14, 21, 22)]
+        ports = [int(f"{prefix}{n:02d}") for n in (1, 2, 3, 4, 5, 11, 12, 13, 14, 21, 22)]
         try:
             for port in ports:
                 with socket.socket() as probe:
@@ -214,11 +214,9 @@ class TestPlatform:
         return httpx.Client(base_url=self.gateway_url, timeout=30)
 
     def metrics(self, process: str) -> str:
-        ports = {"intake": "01", "routing": "02", "supervision": "03", "notification": "04",
+        ports = {"intake": "01", "routing": "02", "supervision": "03", "notification": "04", "gateway": "05",
                  "intake-relay": "11", "routing-relay": "12", "supervision-relay": "13", "notification-relay": "14",
                  "supervision-projector": "21", "notification-dispatcher": "22"}
-        if process == "gateway":
-            return httpx.get(f"{self.gateway_url}/metrics", timeout=5).text
         port = int(f"{self.env['METRICS_PORT_PREFIX']}{ports[process]}")
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
 

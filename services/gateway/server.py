@@ -1,0 +1,76 @@
+"""uvicorn's HTTP/1.1 protocol (h11) with the platform's answer to a request it cannot parse.
+
+uvicorn answers a head over its limit (h11's buffer: GATEWAY_MAX_HEADER_BYTES) or a malformed request itself,
+before any application code runs: an English text/plain 400, after which it closes the socket at once, so a
+client still sending gets a reset instead. This answers in the platform's JSON error form (431 for a head over
+the limit, 400 otherwise) and closes gracefully: it half-closes, reads and drops what the client still sends
+(bounded in bytes and time), then closes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+DRAIN_BYTES = 1_048_576
+DRAIN_SECONDS = 5.0
+ANSWERS = {
+    431: ("Request Header Fields Too Large",
+          {"error": "request_header_too_large", "message": "请求头过大或字段过多，请精简后重试"}),
+    400: ("Bad Request", {"error": "bad_request", "message": "请求格式不正确"}),
+}
+
+
+class _Connection(h11.Connection):
+    """Remembers the parse error uvicorn catches, whose status hint says whether the head was too large."""
+
+    last_error: h11.RemoteProtocolError | None = None
+
+    def next_event(self):  # noqa: ANN201 - h11's own signature
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as error:
+            self.last_error = error
+            raise
+
+
+class GatewayH11Protocol(H11Protocol):
+    def __init__(self, config, server_state, app_state, _loop=None) -> None:  # noqa: ANN001 - uvicorn's signature
+        super().__init__(config, server_state, app_state, _loop)
+        self.conn = _Connection(h11.SERVER, self.conn._max_incomplete_event_size)  # the same limit uvicorn set
+        self._dropping: int | None = None  # bytes dropped since the refusal, once refused
+
+    def send_400_response(self, msg: str) -> None:
+        if self.cycle is not None and self.cycle.response_started:
+            self._close()  # the application has begun its answer: nothing else can be said
+            return
+        if self.cycle is not None:
+            self.cycle.disconnected = True  # what the application may still send is dropped
+        error = self.conn.last_error
+        status = 431 if error is not None and error.error_status_hint == 431 else 400
+        reason, body = ANSWERS[status]
+        data = json.dumps(body, ensure_ascii=False).encode()
+        head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(data)}\r\n"
+                "connection: close\r\nx-content-type-options: nosniff\r\n\r\n").encode("ascii")
+        # Written directly: h11's state machine is in its error state after a parse error.
+        self.transport.write(head + data)
+        self._dropping = 0
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(DRAIN_SECONDS, self._close)
+        else:
+            self._close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._dropping is None:
+            super().data_received(data)
+            return
+        self._dropping += len(data)
+        if self._dropping > DRAIN_BYTES:
+            self._close()
+
+    def _close(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
