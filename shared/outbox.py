@@ -57,7 +57,7 @@ class OutboxRelay:
         self.service = service
         self._translate = translate
         self._source = settings.event_source(service)
-        self._publisher = publisher or ConfirmingPublisher(settings.amqp_uri, settings.namespace)
+        self._publisher = publisher or ConfirmingPublisher(settings.amqp_uri, settings.namespace, service)
         self.position = StorePosition(settings, service, "outbox")
         self.follower = LogFollower(
             f"{service}.outbox",

@@ -72,6 +72,7 @@ class PrivateNode:
 
     @property
     def amqp_uri(self) -> str:
+        """The administrator's (guest, this machine only): for set-up and tests, not for the platform's processes."""
         return f"amqp://guest:guest@127.0.0.1:{self.port}/"
 
     def _env(self) -> dict[str, str]:
@@ -90,9 +91,13 @@ class PrivateNode:
             "RABBITMQ_CONFIG_FILE": str(f / "rabbitmq.conf"),
         }
 
-    def _ctl(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([_script("rabbitmqctl") or "rabbitmqctl", "-n", self.nodename, *args],
+    def _ctl(self, *args: str, timeout: float = 90, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([_script("rabbitmqctl") or "rabbitmqctl", "-n", self.nodename, *args], input=stdin,
                               env=self._env(), capture_output=True, text=True, timeout=timeout, check=False)
+
+    def rabbitmqctl(self, args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """rabbitmqctl against this node (e.g. to create the platform's broker users: deploy/rabbitmq/users.py)."""
+        return self._ctl("-q", *args, stdin=stdin)
 
     def start(self) -> None:
         if not installed():

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Iterable
 
+from amqp.exceptions import AccessRefused
 from kombu import Connection, Producer
 
 from shared.integration.envelope import IntegrationEvent
@@ -56,9 +57,12 @@ class _Confirms:
 
 
 class ConfirmingPublisher:
-    def __init__(self, amqp_uri: str, namespace: str) -> None:
+    def __init__(self, amqp_uri: str, namespace: str, service: str | None = None) -> None:
+        """`service`: the publishing service, whose broker user may declare only the queues its events feed
+        (shared/messaging/permissions.py); without it, every subscription's queue is declared."""
         self._amqp_uri = amqp_uri
         self._namespace = namespace
+        self._subscriptions = tuple(s for s in topology.SUBSCRIPTIONS if service is None or s.publisher == service)
         self._exchange = topology.events_exchange(namespace)
         self._connection: Connection | None = None
         self._producer: Producer | None = None
@@ -84,6 +88,10 @@ class ConfirmingPublisher:
             self._await_confirms()
         except Exception as error:  # any broker or socket error: the connection is not trusted again
             self.close()
+            if isinstance(error, AccessRefused):  # never in a correct deployment: say so, and keep the events
+                raise PublishFailed(f"the broker refused this process's user ({error!r}): its permissions "
+                                    "(shared/messaging/permissions.py) do not cover this event type; nothing is "
+                                    "published until they do") from error
             raise PublishFailed(f"publish of {count} events not confirmed: {error!r}") from error
         return count
 
@@ -107,7 +115,7 @@ class ConfirmingPublisher:
             try:
                 connection = Connection(self._amqp_uri, connect_timeout=5, heartbeat=0)
                 connection.connect()
-                topology.declare(connection, self._namespace)
+                topology.declare_on(connection.default_channel, self._namespace, self._subscriptions)
                 channel = connection.default_channel
                 self._confirms = _Confirms()
                 channel.events["basic_ack"].add(self._confirms.on_ack)
@@ -117,7 +125,7 @@ class ConfirmingPublisher:
                 self._producer = Producer(channel)
             except Exception as error:
                 self.close()
-                raise PublishFailed(f"cannot reach the broker: {error!r}") from error
+                raise PublishFailed(f"cannot reach or use the broker: {error!r}") from error
         return self._producer
 
     def close(self) -> None:

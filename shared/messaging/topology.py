@@ -6,8 +6,8 @@
   redelivered more than `DELIVERY_LIMIT` times is dead-lettered instead of looping.
 - `<ns>.dead-letter`: a direct exchange routing each dead message to `<queue>.dead-letter` for inspection.
 
-Every subscription of the platform is listed here, and the outbox relay declares them all before it publishes:
-an event is never unroutable just because its consumer service has not started yet.
+Every subscription of the platform is listed here, and an outbox relay declares those its events feed before it
+publishes: an event is never unroutable just because its consumer service has not started yet.
 """
 
 from __future__ import annotations

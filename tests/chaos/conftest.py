@@ -22,13 +22,16 @@ def private_broker(tmp_path) -> Iterator[PrivateNode]:
 
 
 @pytest.fixture
-def make_platform(tmp_path, secantus, smtp) -> Iterator[Callable[..., TestPlatform]]:
+def make_platform(request, tmp_path, secantus, smtp) -> Iterator[Callable[..., TestPlatform]]:
     platforms: list[TestPlatform] = []
 
     def make(amqp_uri: str | None = None, **extra: str) -> TestPlatform:
         namespace = reserve_namespace()
+        # On the test's private node, the platform's broker users are made there too (with its rabbitmqctl).
+        node = request.getfixturevalue("private_broker") if "private_broker" in request.fixturenames else None
+        broker_ctl = node.rabbitmqctl if node is not None and node.amqp_uri == amqp_uri else None
         env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp.port,
-                           data_dir=tmp_path / "data", amqp_uri=amqp_uri, **extra)
+                           data_dir=tmp_path / "data", amqp_uri=amqp_uri, broker_ctl=broker_ctl, **extra)
         running = TestPlatform(env, tmp_path / f"logs-{len(platforms)}")
         running.namespace = namespace
         platforms.append(running)
