@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT = "development"
 DEFAULT_COUNTY_CODE = "330106"
+DEVELOPMENT_RPC_SECRET = "development-only-rpc-secret-do-not-use-in-production"
 
 
 def county_code_from_environment() -> str:
@@ -48,6 +49,11 @@ class PlatformSettings(BaseSettings):
     # The county's organs and routing rules (versioned YAML; the bundled demonstration table when unset): routing
     # applies the rules, supervision checks the organ codes officers name.
     routing_rules_file: Path | None = Field(None, alias="ROUTING_RULES_FILE")
+
+    # Signs the assertions of who calls a service over RPC (shared/callers.py): the same value on the gateway and
+    # every service, never given to integrators. Required (at least 32 characters) outside development.
+    rpc_secret: str = Field(DEVELOPMENT_RPC_SECRET, alias="PLATFORM_RPC_SECRET")
+    rpc_assertion_ttl_seconds: float = Field(60.0, alias="PLATFORM_RPC_ASSERTION_TTL", gt=0, le=600)
 
     metrics_port: int = Field(0, alias="METRICS_PORT")  # 0: no metrics server in this process
     # 0-19: how far this process stands back for the others on a shared machine (shared/priority.py).

@@ -3,21 +3,25 @@
     python -m deploy.local.run            # Ctrl-C stops everything; running it again resumes with the same data
 
 Set-up it does on the way: finds a broker (AMQP_URI if reachable, else the local default, else a private
-RabbitMQ node under the data folder), seeds demo accounts once, then starts every process with honcho.
+RabbitMQ node under the data folder), gives each service its own broker user there (passwords kept under the data
+folder), seeds demo accounts once, then starts every process with honcho.
 """
 
 from __future__ import annotations
 
 import mailbox
 import os
-import secrets
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+from kombu import Connection
+
 from deploy.local import rabbitmq
+from deploy.local.devsecrets import development_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -45,19 +49,6 @@ def find_broker(data_dir: Path) -> tuple[str, rabbitmq.PrivateNode | None]:
 def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
     gateway_dir = data_dir / "gateway"
     gateway_dir.mkdir(parents=True, exist_ok=True)
-    secret_file = gateway_dir / "jwt-secret"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_urlsafe(48))
-        secret_file.chmod(0o600)
-    internal_token_file = gateway_dir / "intake-token"
-    if not internal_token_file.exists():
-        internal_token_file.write_text(secrets.token_urlsafe(48))
-        internal_token_file.chmod(0o600)
-    # Kept with the data: a new key would start every petitioner file afresh (services/intake/repeats.py).
-    person_key_file = data_dir / "intake-person-key"
-    if not person_key_file.exists():
-        person_key_file.write_text(secrets.token_urlsafe(48))
-        person_key_file.chmod(0o600)
     readmodels_port = os.environ.get("READMODELS_PORT", "27027")
     env = {
         "XINFANG_ENV": "development",
@@ -70,9 +61,11 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
         "SMTP_PORT": os.environ.get("SMTP_PORT", "8025"),
         "GATEWAY_HOST": os.environ.get("GATEWAY_HOST", "127.0.0.1"),
         "GATEWAY_PORT": os.environ.get("GATEWAY_PORT", "8000"),
-        "GATEWAY_JWT_SECRET": secret_file.read_text().strip(),
-        "INTAKE_INTERNAL_TOKEN": internal_token_file.read_text().strip(),
-        "INTAKE_PERSON_KEY_SECRET": person_key_file.read_text().strip(),
+        "GATEWAY_JWT_SECRET": development_secret(gateway_dir / "jwt-secret"),
+        "INTAKE_INTERNAL_TOKEN": development_secret(gateway_dir / "intake-token"),
+        # Kept with the data: a new key would start every petitioner file afresh (services/intake/repeats.py).
+        "INTAKE_PERSON_KEY_SECRET": development_secret(data_dir / "intake-person-key"),
+        "PLATFORM_RPC_SECRET": development_secret(data_dir / "rpc-secret"),  # who calls a service (shared/callers.py)
         "GATEWAY_USERS_FILE": str(gateway_dir / "users.json"),
         "INTAKE_HTTP_ADDRESS": os.environ.get("INTAKE_HTTP_ADDRESS", "127.0.0.1:8101"),
         "METRICS_PORT_PREFIX": os.environ.get("METRICS_PORT_PREFIX", "91"),
@@ -82,6 +75,36 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
     env["INTAKE_URLS"] = f"http://{env['INTAKE_HTTP_ADDRESS']}"
     mailbox.Maildir(data_dir / "mail", create=True)  # the mail sink stores into a Maildir (cur/new/tmp)
     return env
+
+
+def broker_users(data_dir: Path, amqp_uri: str, node: rabbitmq.PrivateNode | None) -> dict[str, str]:
+    """AMQP_URI_<SERVICE>: each service connects as its own broker user (shared/messaging/permissions.py), made
+    with rabbitmqctl on the private node, or on a broker on this machine when rabbitmqctl may manage it. Otherwise
+    {}: every process connects as AMQP_URI, and what to run instead is printed."""
+    from deploy.rabbitmq import users as setup  # noqa: PLC0415 - imports the platform's code
+    from shared.messaging import permissions, topology  # noqa: PLC0415
+
+    namespace = os.environ.get("XINFANG_NAMESPACE", "xinfang")
+    users = permissions.service_users(namespace)
+    folder = data_dir / "broker-users"
+    passwords = setup.generated_passwords(folder, users)
+    vhost = setup.vhost_of(amqp_uri)
+    local = urlparse(amqp_uri).hostname in ("127.0.0.1", "localhost", "::1")
+    try:
+        if node is None and not (local and shutil.which("rabbitmqctl")):
+            raise setup.BrokerSetupFailed("rabbitmqctl cannot manage this broker from here")
+        setup.apply(users, passwords, vhost, node.rabbitmqctl if node else setup.system_rabbitmqctl)
+    except setup.BrokerSetupFailed as error:
+        print(f"NOTE: every process connects as the user of AMQP_URI: {error}.\n  For one broker user per service, "
+              f"run as the broker's administrator, then `make run` again:\n    python -m deploy.rabbitmq.users apply"
+              f" --namespace {namespace} --vhost {vhost} --passwords-from {folder}", flush=True)
+        return {}
+    try:  # as the administrator, so no relay waits for a consumer to create its queue
+        with Connection(amqp_uri, connect_timeout=5) as connection:
+            topology.declare(connection, namespace)
+    except Exception as error:  # noqa: BLE001 - the consumers declare their queues anyway
+        print(f"NOTE: could not declare the broker topology as {urlparse(amqp_uri).username}: {error!r}", flush=True)
+    return setup.service_uris(amqp_uri, namespace, passwords)
 
 
 def seed_accounts(env: dict[str, str]) -> list[dict[str, str]]:
@@ -120,6 +143,7 @@ def main() -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     amqp_uri, private_node = find_broker(data_dir)
     env = environment(data_dir, amqp_uri)
+    env.update(broker_users(data_dir, amqp_uri, private_node))
     accounts = seed_accounts(env)
     print(banner(env, accounts), flush=True)
     bin_dir = Path(sys.executable).parent

@@ -17,19 +17,22 @@ import argparse
 
 import uvicorn
 
-from services.gateway.server import GatewayH11Protocol
+from services.gateway.server import AnsweredErrors, GatewayH11Protocol
 from services.gateway.service import create_app
 from services.gateway.settings import GatewaySettings
+from shared.observability import install_redaction
 
 
 def config(host: str, port: int, settings: GatewaySettings | None = None,
            timeout_graceful_shutdown: int | None = None) -> uvicorn.Config:
     settings = settings or GatewaySettings()
-    return uvicorn.Config(
-        create_app(settings), host=host, port=port, http=GatewayH11Protocol, ws="none", lifespan="on",
-        proxy_headers=False, forwarded_allow_ips="", server_header=False, access_log=False,
+    served = uvicorn.Config(
+        AnsweredErrors(create_app(settings)), host=host, port=port, http=GatewayH11Protocol, ws="none",
+        lifespan="on", proxy_headers=False, forwarded_allow_ips="", server_header=False, access_log=False,
         h11_max_incomplete_event_size=settings.max_header_bytes, timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
+    install_redaction()  # uvicorn.Config set up uvicorn's own log handlers: they redact too
+    return served
 
 
 def main(argv: list[str] | None = None) -> None:

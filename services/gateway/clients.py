@@ -19,6 +19,7 @@ from typing import Any
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
+from shared.callers import CallerAssertions
 from shared.observability import describe_error
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,17 @@ class IntakeHttp:
             raise ServiceUnavailable(f"intake answered {response.status_code}")
         return response.json()
 
+    def verify_petitioner(self, query_code: str, id_number_tail: str) -> dict[str, Any] | None:
+        """The petitioner's second factor, checked by intake (which alone holds ID numbers): {"petition_id",
+        "verified", "anonymous"}, or None for an unknown query code."""
+        body = json.dumps({"id_number_tail": id_number_tail}).encode()
+        response = self._request("POST", f"/internal/v1/query-codes/{query_code}/verification", body)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable(f"intake answered {response.status_code}")
+        return response.json()
+
     def healthy(self) -> bool:
         try:
             return self._request("GET", "/healthz").status_code == 200
@@ -93,12 +105,16 @@ class IntakeHttp:
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str, timeout: float, size: int = 8) -> None:
+    def __init__(self, amqp_uri: str, timeout: float, callers: CallerAssertions, size: int = 8) -> None:
         self._config = {"AMQP_URI": amqp_uri}
         self._timeout = timeout
+        self._callers = callers
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=size)
 
-    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    def call(self, service: str, method: str, *args: Any, actor: dict[str, Any], **kwargs: Any) -> Any:
+        """Call `service.method` for `actor`, whom the call asserts signed (`caller`; shared/callers.py): a
+        service believes no actor it is merely told."""
+        kwargs["caller"] = self._callers.assertion(service, method, actor)
         from nameko.exceptions import RemoteError, RpcTimeout  # noqa: PLC0415 - nameko imports eventlet
         from nameko.standalone.rpc import ClusterRpcProxy  # noqa: PLC0415
 

@@ -28,7 +28,7 @@ from limits.storage import storage_from_string
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
-from services.gateway.signin import RevokedTokens, SignInThrottle
+from services.gateway.signin import QueryCodeThrottle, RevokedTokens, SignInThrottle
 from services.gateway.settings import GatewaySettings
 from shared.audit.replay import StoreReader
 
@@ -71,6 +71,7 @@ class Gateway:
     tokens: TokenService
     rate_limits: RateLimits
     sign_in: SignInThrottle = field(init=False)  # in the shared database, built from the settings
+    query_codes: QueryCodeThrottle = field(init=False)  # the petitioner's second factor, per query code
     revoked_tokens: RevokedTokens = field(init=False)
     _store_reader: StoreReader | None = None
     _store_reader_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,6 +80,9 @@ class Gateway:
         s = self.settings
         self.sign_in = SignInThrottle(
             s.jwt_secret, s.sign_in_max_failures, timedelta(seconds=s.sign_in_lockout_seconds),
+            timedelta(seconds=s.sign_in_lockout_max_seconds), timedelta(seconds=s.sign_in_forget_after_seconds))
+        self.query_codes = QueryCodeThrottle(  # lock-outs as long as sign-in's (docs/security.md)
+            s.jwt_secret, s.second_factor_max_failures, timedelta(seconds=s.sign_in_lockout_seconds),
             timedelta(seconds=s.sign_in_lockout_max_seconds), timedelta(seconds=s.sign_in_forget_after_seconds))
         self.revoked_tokens = RevokedTokens()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -75,5 +76,7 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The route's template, not the path: a path may hold a query code (/status/{query_code}).
         route = getattr(request.scope.get("route"), "path", "(no route)")
-        log.exception("unexpected error on %s %s", request.method, route)
+        # Where it failed (the frames), not what it said: an exception's message may quote the request's data.
+        log.error("unexpected error on %s %s: %s\n%s", request.method, route, describe_error(exc),
+                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         return problem(500, "internal_error", "系统内部错误，请稍后重试；如持续出现请联系信访部门")

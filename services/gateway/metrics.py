@@ -20,6 +20,15 @@ SIGN_IN_LOCKOUTS = Counter("xinfang_sign_in_lockouts_total",
 SIGN_IN_ATTEMPTS = Counter("xinfang_sign_in_attempts_total", "Sign-in attempts by outcome", ["outcome"])
 for _outcome in ("success", "wrong_password", "locked"):
     SIGN_IN_ATTEMPTS.labels(_outcome)  # present at 0 from the start, so rates work from the first one
+# The petitioner's second factor at the public lifecycle endpoints (routes/lifecycle.py). No query code as a label:
+# it is the petitioner's credential.
+QUERY_CODE_LOCKOUTS = Counter("xinfang_query_code_lockouts_total",
+                              "Query codes locked after too many consecutive wrong ID-number tails")
+SECOND_FACTOR_CHECKS = Counter("xinfang_second_factor_checks_total",
+                               "Petitioner second-factor checks by outcome", ["outcome"])
+SECOND_FACTOR_OUTCOMES = ("verified", "wrong_tail", "locked", "anonymous", "unknown_code")
+for _outcome in SECOND_FACTOR_OUTCOMES:
+    SECOND_FACTOR_CHECKS.labels(_outcome)
 
 
 class MetricsMiddleware:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import h11
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 DRAIN_BYTES = 1_048_576
@@ -74,3 +75,19 @@ class GatewayH11Protocol(H11Protocol):
     def _close(self) -> None:
         if not self.transport.is_closing():
             self.transport.close()
+
+
+class AnsweredErrors:
+    """Starlette raises an unexpected error again after its handler (services/gateway/errors.py) has answered 500
+    and logged where it happened; uvicorn would then log it once more with its message, which may quote the
+    request's data. The error was answered and logged: it ends here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception:  # noqa: BLE001 - answered with a 500 and logged by the app's handler
+            if scope["type"] != "http":
+                raise

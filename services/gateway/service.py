@@ -19,6 +19,7 @@ from services.gateway.metrics import MetricsMiddleware
 from services.gateway.routes import audit, auth, docs, lifecycle, petitions, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
+from shared.callers import GATEWAY, caller_assertions
 from shared.observability import configure_logging, serve_metrics
 from shared.readmodels import connect_read_models
 
@@ -38,7 +39,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     gateway = Gateway(
         settings=settings,
         intake=IntakeHttp(settings.intake_url_list, settings.intake_internal_token, settings.intake_timeout_seconds),
-        rpc=RpcPool(settings.amqp_uri, settings.rpc_timeout_seconds),
+        rpc=RpcPool(settings.amqp_uri, settings.rpc_timeout_seconds, caller_assertions(settings, GATEWAY)),
         users=UserDirectory.load(settings.users_file, settings.users_reload_seconds),
         tokens=TokenService(settings.jwt_secret, settings.token_ttl_minutes),
         rate_limits=RateLimits(settings),

@@ -25,6 +25,9 @@ class GatewaySettings(PlatformSettings):
     sign_in_lockout_seconds: int = Field(60, ge=1, alias="GATEWAY_SIGN_IN_LOCKOUT_SECONDS")
     sign_in_lockout_max_seconds: int = Field(3600, ge=1, alias="GATEWAY_SIGN_IN_LOCKOUT_MAX_SECONDS")
     sign_in_forget_after_seconds: int = Field(86_400, ge=60, alias="GATEWAY_SIGN_IN_FORGET_AFTER_SECONDS")
+    # Per query code: wrong ID-number tails (the petitioner's second factor) before the code is locked for the
+    # sign-in lock-out times above (routes/lifecycle.py, docs/security.md).
+    second_factor_max_failures: int = Field(5, ge=1, le=20, alias="GATEWAY_SECOND_FACTOR_MAX_FAILURES")
     # Per client address, for the public (petitioner) endpoints and the login endpoint (limits' syntax). One
     # address can be a whole bureau or service hall behind NAT, so these only stop floods; guessing is stopped by
     # 80-bit query codes and per-account sign-in throttling (sizing: docs/configuration.md).

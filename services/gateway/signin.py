@@ -1,11 +1,14 @@
-"""Sign-in state shared by every gateway instance, in the platform's MongoDB (the read models' database): per
-user name throttling with growing lock-outs, the record of lock-outs for auditors, and revoked tokens.
+"""Credential state shared by every gateway instance, in the platform's MongoDB (the read models' database):
+throttling with growing lock-outs of a secret guessed against one key — an officer's password per user name
+(scope `sign_in`), a petitioner's second factor per query code (scope `query_code`, docs/security.md) — the
+record of lock-outs, and revoked tokens.
 
-Collections (the gateway is their only writer):
-- `sign_in_throttles`: one document per user name that failed recently, keyed by an HMAC of the normalised name
-  (unknown names are throttled too, and no attacker-supplied name is stored); removed by a TTL index a quiet
+Collections (the gateway is their only writer), one pair per scope:
+- `<scope>_throttles`: one document per key that failed recently, keyed by an HMAC of the normalised key (unknown
+  names are throttled too, and no attacker-supplied name or query code is stored); removed by a TTL index a quiet
   `forget_after` after its last failure or lock-out.
-- `sign_in_lockouts`: one document per lock-out (time, the account's name if it exists, client address, until).
+- `<scope>_lockouts`: one document per lock-out (time, client address, until, and what the scope records of whom
+  it locked: the account's name if it exists; the petition's id).
 - `revoked_tokens`: the ids (`jti`) of signed-out tokens until they expire (TTL index).
 """
 
@@ -24,12 +27,15 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from services.gateway.metrics import SIGN_IN_LOCKOUTS
+from prometheus_client import Counter
+
+from services.gateway.metrics import QUERY_CODE_LOCKOUTS, SIGN_IN_LOCKOUTS
 from shared.readmodels import READ_MODELS_ALIAS
 
 THROTTLES = "sign_in_throttles"
 LOCKOUTS = "sign_in_lockouts"
 REVOKED_TOKENS = "revoked_tokens"
+_TTL = ([("expires_at", ASCENDING)], {"expireAfterSeconds": 0})
 
 
 def _now() -> datetime:
@@ -39,10 +45,11 @@ def _now() -> datetime:
 class _Collections:
     """The gateway's own collections in the read models' database, indexed on first use in each database."""
 
+    # By the end of the collection's name (every scope's throttles and lock-outs are indexed alike).
     INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
-        THROTTLES: [([("expires_at", ASCENDING)], {"expireAfterSeconds": 0})],
-        LOCKOUTS: [([("at", DESCENDING)], {})],
-        REVOKED_TOKENS: [([("expires_at", ASCENDING)], {"expireAfterSeconds": 0})],
+        "_throttles": [_TTL],
+        "_lockouts": [([("at", DESCENDING)], {})],
+        REVOKED_TOKENS: [_TTL],
     }
 
     def __init__(self) -> None:
@@ -52,10 +59,17 @@ class _Collections:
         database = get_db(READ_MODELS_ALIAS)
         collection = database[name]
         if (database.name, name) not in self._indexed:
-            for keys, options in self.INDEXES[name]:
+            [indexes] = [specs for end, specs in self.INDEXES.items() if name.endswith(end)]
+            for keys, options in indexes:
                 collection.create_index(keys, **options)
             self._indexed.add((database.name, name))
         return collection
+
+
+@dataclass(frozen=True)
+class Attempt:
+    key: str
+    number: int  # its place in the current streak of unsuccessful attempts, itself included
 
 
 @dataclass(frozen=True)
@@ -66,43 +80,60 @@ class Lockout:
         return max(math.ceil((self.until - (now or _now())).total_seconds()), 1)
 
 
-class SignInThrottle:
-    """After `max_failures` consecutive wrong passwords for one user name, the name is locked for `lockout`; each
-    further lock-out doubles it, up to `max_lockout`. A successful sign-in forgets the name's failures and
-    lock-outs; so does a quiet `forget_after` (the TTL index removes the document). While locked, no password is
-    checked at all (which also spares the CPU of argon2 under attack)."""
+class FailureThrottle:
+    """After `max_failures` consecutive wrong secrets for one key, the key is locked for `lockout`; each further
+    lock-out doubles it, up to `max_lockout`. A success forgets the key's failures and lock-outs; so does a quiet
+    `forget_after` (the TTL index removes the document). While locked, the secret is not checked at all (which also
+    spares argon2's CPU, or a call to intake, under attack). Keys of different scopes never meet: each scope has its
+    own collections and lock-out counter."""
 
     def __init__(self, secret: str, max_failures: int, lockout: timedelta, max_lockout: timedelta,
-                 forget_after: timedelta) -> None:
+                 forget_after: timedelta, *, scope: str, lockouts_metric: Counter) -> None:
         self._secret = secret.encode()
         self.max_failures = max_failures
         self.lockout, self.max_lockout, self.forget_after = lockout, max_lockout, forget_after
+        self.throttles, self.lockouts_collection = f"{scope}_throttles", f"{scope}_lockouts"
+        self._lockouts_metric = lockouts_metric
         self._collection = _Collections()
 
-    def key(self, username: str) -> str:
-        """The name as people would read it (NFKC, trimmed, case-folded), hashed with the gateway's secret: names
-        that differ only in case or width share one throttle, and the database never holds the name itself."""
-        normalised = unicodedata.normalize("NFKC", username).strip().casefold()
+    def key(self, text: str) -> str:
+        """The key as people would read it (NFKC, trimmed, case-folded), hashed with the gateway's secret: keys
+        that differ only in case or width share one throttle, and the database never holds the key itself."""
+        normalised = unicodedata.normalize("NFKC", text).strip().casefold()
         return hmac.new(self._secret, normalised.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     def locked(self, key: str) -> Lockout | None:
-        entry = self._collection(THROTTLES).find_one({"_id": key}, {"locked_until": 1})
+        entry = self._collection(self.throttles).find_one({"_id": key}, {"locked_until": 1})
         until = entry.get("locked_until") if entry else None
         return Lockout(until) if until is not None and until > _now() else None
 
-    def failed(self, key: str, known_username: str | None, client: str) -> Lockout | None:
-        """Count a wrong password; the failure that completes a streak locks the name and is recorded."""
-        throttles = self._collection(THROTTLES)
+    def begin(self, key: str) -> Attempt | Lockout:
+        """Count an attempt before its secret is checked: concurrent guesses cannot all pass a check made before
+        any of them failed. Returns the lock-out that refuses it (then the secret must not be checked), or the
+        attempt, to give `failed` or `succeeded` once checked."""
+        lockout = self.locked(key)
+        if lockout is not None:
+            return lockout
+        throttles = self._collection(self.throttles)
         now = _now()
         update = {"$inc": {"failures": 1}, "$set": {"expires_at": now + self.forget_after},
                   "$setOnInsert": {"lockouts": 0}}
         try:
             entry = throttles.find_one_and_update({"_id": key}, update, upsert=True,
                                                   return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:  # two first failures at once: the other one inserted it
+        except DuplicateKeyError:  # two first attempts at once: the other one inserted it
             entry = throttles.find_one_and_update({"_id": key}, update, return_document=ReturnDocument.AFTER)
-        if entry is None or entry["failures"] < self.max_failures:
+        if entry["failures"] > self.max_failures:  # past the streak while earlier attempts are being checked
+            return self.locked(key) or Lockout(now + self.lockout)
+        return Attempt(key, entry["failures"])
+
+    def record_failure(self, attempt: Attempt, client: str, record: dict[str, Any]) -> Lockout | None:
+        """The attempt's secret was wrong; the one that completes a streak locks the key and is recorded, with
+        `record` (what the scope may store of whom it locked)."""
+        if attempt.number < self.max_failures:
             return None
+        key, throttles, now = attempt.key, self._collection(self.throttles), _now()
+        entry = throttles.find_one({"_id": key}, {"lockouts": 1}) or {}
         duration = min(self.lockout * 2 ** min(entry.get("lockouts", 0), 32), self.max_lockout)
         until = now + duration
         # Only one of several concurrent failures completing the streak takes the lock-out (and records it).
@@ -111,21 +142,47 @@ class SignInThrottle:
             {"$set": {"failures": 0, "locked_until": until, "expires_at": until + self.forget_after},
              "$inc": {"lockouts": 1}})
         if taken.modified_count:
-            SIGN_IN_LOCKOUTS.inc()
-            self._collection(LOCKOUTS).insert_one({
-                "at": now, "username": known_username, "known_account": known_username is not None,
-                "client": client, "until": until, "duration_seconds": int(duration.total_seconds()),
-                "lockout_number": entry.get("lockouts", 0) + 1})
+            self._lockouts_metric.inc()
+            self._collection(self.lockouts_collection).insert_one({
+                "at": now, **record, "client": client, "until": until,
+                "duration_seconds": int(duration.total_seconds()), "lockout_number": entry.get("lockouts", 0) + 1})
             return Lockout(until)
         return self.locked(key)
 
     def succeeded(self, key: str) -> None:
-        self._collection(THROTTLES).delete_one({"_id": key})
+        self._collection(self.throttles).delete_one({"_id": key})
 
     def lockouts(self, since: datetime | None, limit: int) -> list[dict[str, Any]]:
         """The recorded lock-outs, newest first."""
         query = {"at": {"$gte": since}} if since is not None else {}
-        return list(self._collection(LOCKOUTS).find(query, {"_id": 0}).sort("at", DESCENDING).limit(limit))
+        return list(self._collection(self.lockouts_collection).find(query, {"_id": 0})
+                    .sort("at", DESCENDING).limit(limit))
+
+
+class SignInThrottle(FailureThrottle):
+    """Wrong passwords per user name (unknown names included)."""
+
+    def __init__(self, secret: str, max_failures: int, lockout: timedelta, max_lockout: timedelta,
+                 forget_after: timedelta) -> None:
+        super().__init__(secret, max_failures, lockout, max_lockout, forget_after, scope="sign_in",
+                         lockouts_metric=SIGN_IN_LOCKOUTS)
+
+    def failed(self, attempt: Attempt, known_username: str | None, client: str) -> Lockout | None:
+        return self.record_failure(attempt, client, {"username": known_username,
+                                                     "known_account": known_username is not None})
+
+
+class QueryCodeThrottle(FailureThrottle):
+    """Wrong second factors (the ID number's last six characters) per query code: a leaked query code gives an
+    attacker `max_failures` guesses of a million, then a growing wait (docs/security.md)."""
+
+    def __init__(self, secret: str, max_failures: int, lockout: timedelta, max_lockout: timedelta,
+                 forget_after: timedelta) -> None:
+        super().__init__(secret, max_failures, lockout, max_lockout, forget_after, scope="query_code",
+                         lockouts_metric=QUERY_CODE_LOCKOUTS)
+
+    def failed(self, attempt: Attempt, petition_id: str, client: str) -> Lockout | None:
+        return self.record_failure(attempt, client, {"petition_id": petition_id})
 
 
 class RevokedTokens:

@@ -97,7 +97,7 @@ def _responsible_organ(case: CaseView, principal: Principal, rpc: RpcPool) -> bo
     if key is None or case.category == REPORT:
         return False
     # Who reviews is in supervision's case, not in the view: asked only on this rare path.
-    found = rpc.call("supervision", "get_case", case.petition_id, principal.actor()) or {}
+    found = rpc.call("supervision", "get_case", case.petition_id, actor=principal.actor()) or {}
     organ = found.get(key) if found.get("status") == case.status else None
     return bool(organ) and organ.get("code") == principal.organ_code
 
@@ -132,7 +132,7 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
     case = CaseView.objects(petition_id=petition_id).first()
     if principal.role is Role.ORGAN_OFFICER and (case is None or principal.organ_code not in case.involved_organs):
         raise ApiError(403, "not_your_organ", "该信访事项未转送至您所在的机关，无权查看")
-    record = rpc.call("intake", "get_petition", petition_id)
+    record = rpc.call("intake", "get_petition", petition_id, actor=principal.actor())
     if record is None:
         return None
     if case is not None:

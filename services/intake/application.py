@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import logging
 import uuid
 from typing import Any
@@ -38,8 +39,9 @@ class IdempotencyKeyReused(ValueError):
     """The caller's Idempotency-Key already registered a different petition."""
 
 
-def command_hash(command: RegisterPetition) -> str:
-    return hashlib.sha256(command.model_dump_json().encode()).hexdigest()
+def command_hash(command: RegisterPetition, secret: bytes) -> str:
+    """Keyed: the hash is stored with the key and must not let anyone test guesses of the petition's content."""
+    return hmac.new(secret, command.model_dump_json().encode(), hashlib.sha256).hexdigest()
 
 
 # Who may ask intake for a petition's particulars, and why (`IntakeApplication.particulars`).
@@ -81,8 +83,9 @@ class IntakeApplication(ServiceApplication):
         actor = actor or PETITIONER.model_dump()
         claim = None
         if idempotency_key is not None:
-            caller = f"{actor.get('role')}:{actor.get('user') or ''}"
-            claim = (RegistrationKey.create_id(caller, idempotency_key), caller, idempotency_key, command_hash(command))
+            caller = self._idempotency_scope(command, actor)
+            claim = (RegistrationKey.create_id(caller, idempotency_key), caller, idempotency_key,
+                     command_hash(command, self._person_key_secret))
         keys = {file_id(key, self._person_key_secret): key.split(":", 1)[0] for key in person_keys(command)}
         # Registrations naming the same person take turns in this process (in a fixed order: no deadlock), so
         # they never meet in one group-committed batch, which would then be retried item by item.
@@ -139,6 +142,15 @@ class IntakeApplication(ServiceApplication):
         else:
             raise RuntimeError("could not register the petition: its petitioner files kept changing")
         return petition, True
+
+    def _idempotency_scope(self, command: RegisterPetition, actor: dict[str, Any]) -> str:
+        """Whose keys an Idempotency-Key is among: an officer's own; for the public, the petitioner's (a keyed
+        hash of the ID number), so nobody can take, or learn of, a key another petitioner will use."""
+        if actor.get("user"):
+            return f"{actor.get('role')}:{actor['user']}"
+        if command.petitioner is not None:
+            return f"petitioner:{file_id('id:' + command.petitioner.id_number, self._person_key_secret)}"
+        return "petitioner:anonymous"
 
     def _claimed(self, claim: tuple[UUID, str, str, str]) -> Petition | None:
         """The petition registered earlier under this idempotency key, if any."""
@@ -216,6 +228,7 @@ class IntakeApplication(ServiceApplication):
         shown = {"petition_id": str(petition.id), "query_code": petition.query_code, "title": petition.title}
         if purpose == "case":
             shown["accused_organs"] = accused
+            shown["registered_by"] = petition.registered_by  # the officer, by name: not on the exchange
         if purpose == "notice":
             petitioner = petition.petitioner
             shown["recipient"] = None if petitioner is None else {
@@ -232,6 +245,25 @@ class IntakeApplication(ServiceApplication):
         except AggregateNotFoundError:
             return None
         return {**self.receipt(petition), "title": petition.title}
+
+    def verify_petitioner(self, text: str, id_number_tail: str) -> dict[str, Any] | None:
+        """Whether `id_number_tail` is the last six characters of the ID number on file for the petition of query
+        code `text` (the petitioner's second factor, docs/security.md); None for an unknown code. An anonymous
+        report has no ID number: never verified, and said so (the bureau takes its rating on a return visit).
+        An agent (代理人) gives the petitioner's digits, not the agent's own."""
+        code = querycode.normalize(text)
+        if code is None:
+            return None
+        try:
+            petition: Petition = self.repository.get(Petition.create_id(code))
+        except AggregateNotFoundError:
+            return None
+        number = (petition.petitioner or {}).get("id_number") if not petition.anonymous else None
+        if not number:
+            return {"petition_id": str(petition.id), "verified": False, "anonymous": True}
+        given = id_number_tail.strip().upper().encode("utf-8", "surrogatepass")
+        verified = hmac.compare_digest(given, number[-6:].upper().encode())  # no early exit to time
+        return {"petition_id": str(petition.id), "verified": verified, "anonymous": False}
 
     def _get(self, petition_id: UUID | str) -> Petition:
         try:

@@ -1,7 +1,9 @@
 """intake's nameko service: `nameko run --config deploy/nameko.yml services.intake.service`.
 
-RPC (`register_petition`, `get_petition`, `find_by_query_code`) for other services and tools. The same use cases
-are served over HTTP for the gateway, because registering a petition must not depend on the broker: with
+RPC (`register_petition`, `get_petition`, `find_by_query_code` for the gateway; `petition_particulars` for
+supervision, notification and routing). Every RPC requires a signed caller assertion (shared/callers.py): the
+broker is not a trust boundary, and these answers hold personal data. The gateway's use cases are also served over
+HTTP (guarded by INTAKE_INTERNAL_TOKEN), because registering a petition must not depend on the broker: with
 RabbitMQ down a petitioner still gets a query code, and the outbox relay publishes once the broker is back.
 """
 
@@ -22,17 +24,29 @@ from services.intake.bootstrap import build_application
 from shared.contracts.actor import PETITIONER, Actor, CorrelationId
 from shared.contracts.errors import validation_problem
 from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
+from shared.contracts.lifecycle import IdNumberTail
 from shared.contracts.registration import RegisterPetition
-from shared.nameko_support import ApplicationProvider, MetricsEndpoint
+from shared.callers import GATEWAY
+from shared.nameko_support import ApplicationProvider, CallerCheck, MetricsEndpoint, ServiceCallers
 
 log = logging.getLogger(__name__)
 
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+# Which service may ask for which particulars (data minimisation: each gets what its purpose needs).
+PARTICULARS_CALLERS = {"case": {"supervision"}, "notice": {"notification"}, "routing": {"routing"}}
 
 
 class InvalidPetition(ValueError):
     """The petition failed validation; args[0] is the problem document (field, code, Chinese message)."""
+
+
+class SecondFactorCheck(BaseModel):
+    """What the gateway asks about a query code: the last six characters of the petitioner's ID number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number_tail: IdNumberTail
 
 
 class InternalRegistration(BaseModel):
@@ -56,14 +70,17 @@ class IntakeService:
 
     intake: IntakeApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
+    callers: ServiceCallers = CallerCheck()
 
     # --- RPC -------------------------------------------------------------------------------------------------
     @rpc
-    def register_petition(self, payload: dict[str, Any], actor: dict[str, Any] | None = None,
+    def register_petition(self, payload: dict[str, Any], caller: str | None = None,
                           correlation_id: str | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Register as the actor the gateway asserts in `caller` (a clerk's letter, a petitioner's web form)."""
+        actor = self.callers.require(caller, {GATEWAY}, "register_petition").actor
         try:
             envelope = InternalRegistration.model_validate(
-                {"petition": payload, "actor": actor or PETITIONER.model_dump(), "correlation_id": correlation_id,
+                {"petition": payload, "actor": actor, "correlation_id": correlation_id,
                  "idempotency_key": idempotency_key})
         except ValidationError as error:
             raise InvalidPetition(validation_problem(error.errors())) from None
@@ -72,23 +89,31 @@ class IntakeService:
                                              idempotency_key=envelope.idempotency_key)
 
     @rpc
-    def get_petition(self, petition_id: str) -> dict[str, Any] | None:
+    def get_petition(self, petition_id: str, caller: str | None = None) -> dict[str, Any] | None:
+        """The full record, personal data included: to the gateway only, which decides what an officer sees."""
+        self.callers.require(caller, {GATEWAY}, "get_petition")
+        return self._petition(petition_id)
+
+    def _petition(self, petition_id: str) -> dict[str, Any] | None:
         try:
             return self.intake.get_petition(petition_id)
         except PetitionNotFound:
             return None
 
     @rpc
-    def petition_particulars(self, petition_id: str, purpose: str) -> dict[str, Any] | None:
-        """The private path for supervision ("case": query code and title) and notification ("notice": also the
-        recipient's name and contact): what the shared events exchange must not carry (petition.registered.v2)."""
+    def petition_particulars(self, petition_id: str, purpose: str, caller: str | None = None) -> dict[str, Any] | None:
+        """The private path for supervision ("case": query code, title, accused organs), notification ("notice":
+        the recipient's name and contact) and routing ("routing": accused organs): what the shared events exchange
+        must not carry (petition.registered.v2). Each purpose is answered to its own service only."""
+        self.callers.require(caller, PARTICULARS_CALLERS.get(purpose, ()), "petition_particulars")
         try:
             return self.intake.particulars(petition_id, purpose)
         except PetitionNotFound:
             return None
 
     @rpc
-    def find_by_query_code(self, query_code: str) -> dict[str, Any] | None:
+    def find_by_query_code(self, query_code: str, caller: str | None = None) -> dict[str, Any] | None:
+        self.callers.require(caller, {GATEWAY}, "find_by_query_code")
         return self.intake.find_by_query_code(query_code)
 
     # --- HTTP (for the gateway) --------------------------------------------------------------------------------
@@ -117,7 +142,7 @@ class IntakeService:
     def get_petition_http(self, request: Request, petition_id: str) -> Response:
         if not self._authorised(request):
             return _json(401, {"error": "unauthorized", "message": "internal API: missing or wrong token"})
-        petition = self.get_petition(petition_id)
+        petition = self._petition(petition_id)
         return _json(200, petition) if petition else _json(404, {"error": "not_found"})
 
     @http("GET", "/internal/v1/query-codes/<string:query_code>")
@@ -125,6 +150,19 @@ class IntakeService:
         if not self._authorised(request):
             return _json(401, {"error": "unauthorized", "message": "internal API: missing or wrong token"})
         found = self.intake.find_by_query_code(query_code)
+        return _json(200, found) if found else _json(404, {"error": "not_found"})
+
+    @http("POST", "/internal/v1/query-codes/<string:query_code>/verification")
+    def verify_petitioner_http(self, request: Request, query_code: str) -> Response:
+        """The petitioner's second factor (docs/security.md): {"id_number_tail"} → {"petition_id", "verified",
+        "anonymous"}, 404 for an unknown code. Only intake holds ID numbers, so only intake compares them."""
+        if not self._authorised(request):
+            return _json(401, {"error": "unauthorized", "message": "internal API: missing or wrong token"})
+        try:
+            check = SecondFactorCheck.model_validate_json(request.get_data() or b"{}")
+        except ValidationError as error:
+            return _json(422, validation_problem(error.errors()))
+        found = self.intake.verify_petitioner(query_code, check.id_number_tail)
         return _json(200, found) if found else _json(404, {"error": "not_found"})
 
     def _authorised(self, request: Request) -> bool:

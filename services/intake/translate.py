@@ -6,7 +6,7 @@ from typing import Any
 
 from services.intake.domainmodel import Petition
 from shared.integration.catalog import PETITION_REGISTERED
-from shared.integration.envelope import IntegrationEvent, event_id
+from shared.integration.envelope import IntegrationEvent, event_id, published_actor
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Petition.Registered,)
@@ -51,5 +51,5 @@ def published_facts(e: Petition.Registered, petition_id: str) -> dict[str, Any]:
         "repeat_of": e.repeat_of,
         "similar_petitions": [{"petition_id": s["petition_id"], "similarity": s["similarity"]}
                               for s in e.similar_petitions],
-        "actor": {k: e.actor.get(k) for k in ("role", "user", "organ")},
+        "actor": published_actor(e.actor),
     }

@@ -11,7 +11,13 @@ from services.notification.application import NotificationApplication
 from services.notification.bootstrap import build_application
 from shared.integration.envelope import IntegrationEvent
 from shared.messaging.consumer import integration_event_handler
-from shared.nameko_support import ApplicationProvider, MetricsEndpoint
+from shared.nameko_support import (
+    ApplicationProvider,
+    CallerCheck,
+    MetricsEndpoint,
+    ServiceCallers,
+    petition_particulars,
+)
 
 
 class NotificationService:
@@ -19,11 +25,10 @@ class NotificationService:
 
     notification: NotificationApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
+    callers: ServiceCallers = CallerCheck()
     intake = RpcProxy("intake")  # the private path to the recipient's contact details (not on the exchange)
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
-        particulars = self.intake.petition_particulars(event.subject, "notice")
-        if particulars is None:  # published only once stored: intake must know it
-            raise LookupError(f"intake does not know petition {event.subject}")
+        particulars = petition_particulars(self.intake, self.callers, event.subject, "notice")
         return self.notification.request_registration_receipt(event, particulars)

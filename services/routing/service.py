@@ -8,7 +8,13 @@ from services.routing.application import RoutingApplication
 from services.routing.bootstrap import build_application
 from shared.integration.envelope import IntegrationEvent
 from shared.messaging.consumer import integration_event_handler
-from shared.nameko_support import ApplicationProvider, MetricsEndpoint
+from shared.nameko_support import (
+    ApplicationProvider,
+    CallerCheck,
+    MetricsEndpoint,
+    ServiceCallers,
+    petition_particulars,
+)
 
 
 class RoutingService:
@@ -16,16 +22,14 @@ class RoutingService:
 
     routing: RoutingApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
+    callers: ServiceCallers = CallerCheck()
     intake = RpcProxy("intake")  # which organs a report accuses (Art. 30): never on the shared exchange
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
         accused: list[str] = []
         if event.data["category"] == "report":
-            particulars = self.intake.petition_particulars(event.subject, "routing")
-            if particulars is None:  # published only once stored: intake must know it
-                raise LookupError(f"intake does not know petition {event.subject}")
-            accused = particulars["accused_organs"]
+            accused = petition_particulars(self.intake, self.callers, event.subject, "routing")["accused_organs"]
         return self.routing.route_registered_petition(event, accused_organs=accused)
 
     @integration_event_handler

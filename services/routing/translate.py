@@ -6,7 +6,7 @@ from typing import Any
 
 from services.routing.domainmodel import Assignment
 from shared.integration.catalog import PETITION_ROUTED
-from shared.integration.envelope import IntegrationEvent, event_id
+from shared.integration.envelope import IntegrationEvent, event_id, published_actor
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Assignment.Routed, Assignment.Rerouted)
@@ -35,7 +35,7 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
             "routed_at": domain_event.timestamp.isoformat(),
             "reason": "objection_upheld" if rerouted else "registered",
             "excluded_organs": domain_event.excluded_organs if rerouted else [],
-            "actor": domain_event.actor,
+            "actor": published_actor(domain_event.actor),
         },
         correlation_id=domain_event.correlation_id,
         causation_id=domain_event.causation_id,

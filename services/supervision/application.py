@@ -83,9 +83,10 @@ class SupervisionApplication(ServiceApplication):
             finalized = [c for c in earlier if c.finalize_if_window_passed(at=at, correlation_id=event.correlation_id)]
             if earlier:
                 case.decide_on_repeat(earlier, at=at, correlation_id=event.correlation_id, causation_id=event.id)
-            receiving_organ = self._receiving_organ(petition.get("actor") or {})
+            registered_by = particulars.get("registered_by") or petition.get("actor") or {}
+            receiving_organ = self._receiving_organ(registered_by)
             if receiving_organ and not case.is_closed:
-                case.receive_directly(organ=receiving_organ, rules=self.rules, at=at, actor=petition["actor"],
+                case.receive_directly(organ=receiving_organ, rules=self.rules, at=at, actor=registered_by,
                                       correlation_id=event.correlation_id, causation_id=event.id)
             opened.append(case)
             return [case, *finalized]
@@ -251,7 +252,7 @@ class SupervisionApplication(ServiceApplication):
             case.accept(procedure=c.procedure, notes=c.notes, rules=rules, **common)
         elif action in ("decline", "decline_again"):
             case.decline(reason_code=c.reason_code, explanation=c.explanation, again=action == "decline_again",
-                         earlier_petition_id=c.earlier_petition_id, **common)
+                         earlier_petition_id=str(c.earlier_petition_id) if c.earlier_petition_id else None, **common)
         elif action == "reopen_as_new_matter":
             case.reopen_as_new_matter(new_facts=c.new_facts, rules=rules, **common)
         elif action == "divert":
@@ -278,7 +279,7 @@ class SupervisionApplication(ServiceApplication):
         elif action == "withdraw":
             case.withdraw(reasons=c.reasons, **common)
         elif action == "evaluate":
-            case.evaluate(rating=c.rating, comment=c.comment, **common)
+            case.evaluate(rating=c.rating, comment=c.comment, channel=c.return_visit_channel, **common)
         elif action == "request_review":
             case.request_review(reasons=c.reasons, **common)
         else:  # pragma: no cover - COMMANDS and this dispatch are kept in step by a unit test

@@ -36,6 +36,11 @@ OUTCOMES = {"support": "支持", "explain": "解释说明", "not_support": "不�
 REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更", "rehandle": "撤销并责令重新办理"}
 RE_REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更"}
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+# Who gave a rating to the platform (Evaluated details `taken_by`): the petitioner online, with the query code and
+# the ID number's last six characters, or a clerk who asked the petitioner on a return visit (回访), by `channel`.
+# Evaluated events recorded before this distinction lack both keys: they were the petitioner's, online.
+RETURN_VISIT_CHANNELS = {"phone": "电话回访", "visit": "走访回访", "letter": "信函回访"}
+RATING_TAKEN_BY = ("petitioner", "return_visit")
 HANDLING_STEPS = {"hearing": "听证", "mediation": "调解", "settlement": "和解", "investigation": "调查核实"}
 
 # Legal reasons for 不予受理 (xinfang-domain.md §4.4) and 不再受理 (§5).
@@ -628,17 +633,29 @@ class Case(Aggregate):
 
     # --- the petitioner ----------------------------------------------------------------------------------------
     def evaluate(self, *, rating: str, comment: str, at: datetime, actor: dict[str, Any],
-                 correlation_id: str) -> None:
-        """Satisfaction with the latest opinion (reply, review or re-review), once per opinion."""
+                 correlation_id: str, channel: str | None = None) -> None:
+        """Satisfaction with the latest opinion (reply, review or re-review), once per opinion: the petitioner's
+        own (online), or the petitioner's as a clerk took it on a return visit (回访) by `channel`, recorded with
+        the clerk as actor. Which one it was follows from who acts, never from what the command says."""
         self._check("evaluate", actor)
         self._today(at)
         if rating not in RATINGS:
             raise InvalidCommand("invalid_rating", "评价只能是：满意、基本满意、不满意")
+        by_petitioner = actor.get("role") == "petitioner"
+        if by_petitioner and channel is not None:
+            raise InvalidCommand("invalid_return_visit_channel", "信访人在线评价不填写回访方式")
+        if not by_petitioner and channel not in RETURN_VISIT_CHANNELS:
+            raise InvalidCommand("invalid_return_visit_channel",
+                                 "请填写回访方式：phone（电话回访）、visit（走访）、letter（信函）")
         level = self.opinions[-1]["level"] if self.opinions else None
         if level is None or level in self.evaluated_levels:
-            raise RuleViolation("already_evaluated", "您已对本次处理意见作出评价")
+            raise RuleViolation("already_evaluated", "您已对本次处理意见作出评价" if by_petitioner
+                                else "信访人已对本次处理意见作出评价，不再记录回访评价")
+        taken = {"taken_by": "petitioner", "channel": "online"} if by_petitioner else \
+            {"taken_by": "return_visit", "channel": channel}
         self._step(self.Evaluated, "evaluate", self.status, actor=actor, at=at, basis=EVALUATION_BASIS,
-                   details={"level": level, "rating": rating, "rating_text": RATINGS[rating], "comment": comment},
+                   details={"level": level, "rating": rating, "rating_text": RATINGS[rating], "comment": comment,
+                            **taken},
                    correlation_id=correlation_id)
 
     def request_review(self, *, reasons: str, at: datetime, actor: dict[str, Any], correlation_id: str) -> None:

@@ -71,7 +71,7 @@ class Party(StrEnum):
     BUREAU = "bureau"  # the county petition bureau: clerk or admin
     ORGAN = "organ"  # an officer of the organ the case is routed to (or admin)
     REVIEWER = "reviewer"  # an officer of the reviewing / re-reviewing organ (or admin)
-    PETITIONER = "petitioner"  # by query code
+    PETITIONER = "petitioner"  # by query code and the ID number's last six characters (docs/security.md)
     SYSTEM = "system"  # routing rules, deadline sweep
 
 
@@ -111,7 +111,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("convert_to_ordinary", "转为普通程序", {Party.ORGAN}, {Status.SIMPLIFIED_HANDLING}),
     _action("extend", "延长办理期限", {Party.ORGAN}, {Status.HANDLING}),
     _action("reply", "出具处理意见", {Party.ORGAN}, UNDER_HANDLING),
-    _action("evaluate", "评价", {Party.PETITIONER}, {Status.REPLIED, Status.REVIEWED, Status.FINAL,
+    # BUREAU: a rating a clerk took from the petitioner on a return visit (回访), recorded as such (Case.evaluate).
+    _action("evaluate", "评价", {Party.PETITIONER, Party.BUREAU}, {Status.REPLIED, Status.REVIEWED, Status.FINAL,
                                                     Status.REVIEW_REQUESTED, Status.UNDER_REVIEW,
                                                     Status.RE_REVIEW_REQUESTED, Status.UNDER_RE_REVIEW}),
     _action("request_review", "申请复查", {Party.PETITIONER}, {Status.REPLIED}),

@@ -25,7 +25,7 @@ from prometheus_client import Counter
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from services.supervision.domainmodel import HANDLING_STEPS, Case
+from services.supervision.domainmodel import HANDLING_STEPS, RETURN_VISIT_CHANNELS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.contracts.registration import CHANNEL_LABELS, Channel
 from shared.readmodels import (DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry,
@@ -97,7 +97,7 @@ def _texts(view: CaseView, e: Any, action: str) -> dict[str, str]:
         "convert_to_ordinary": f"已转为普通程序办理，应于{due}前办结",
         "extend": f"经本机关负责人批准延长办理期限{d.get('days')}日，延期理由：{d.get('reasons')}；应于{due}前办结",
         "reply": f"{_organ_name(view)}已出具处理意见（{d.get('outcome_text')}）。如不服，可自收到之日起30日内请求复查",
-        "evaluate": f"信访人评价：{d.get('rating_text')}",
+        "evaluate": _evaluation_text(d),
         "request_review": "信访人已请求复查",
         "request_re_review": "信访人已请求复核",
         "open_review": f"{d.get('review_organ', {}).get('name', '复查机关')}已受理复查请求，应于{due}前提出复查意见",
@@ -111,6 +111,14 @@ def _texts(view: CaseView, e: Any, action: str) -> dict[str, str]:
         "withdraw": "信访人申请撤回，信访部门已同意",
         "recompute_deadlines": "节假日安排公布后，期限已重新计算",
     }
+
+
+def _evaluation_text(d: dict[str, Any]) -> str:
+    """The petitioner's own rating, or one a clerk took on a return visit (older events: the petitioner's)."""
+    if d.get("taken_by", "petitioner") == "return_visit":
+        how = RETURN_VISIT_CHANNELS.get(d.get("channel"), "回访")
+        return f"信访部门回访，信访人评价：{d.get('rating_text')}（{how}）"
+    return f"信访人评价：{d.get('rating_text')}"
 
 
 def apply(view: CaseView | None, event: Any) -> CaseView:

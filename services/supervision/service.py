@@ -12,11 +12,18 @@ from nameko.timer import timer
 from services.supervision.application import SupervisionApplication
 from services.supervision.lifecycle import CaseError
 from services.supervision.bootstrap import build_application
+from shared.callers import GATEWAY
 from shared.integration.envelope import IntegrationEvent
 from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
 from shared.messaging.consumer import integration_event_handler
 from shared.readmodels import connect_read_models
-from shared.nameko_support import ApplicationProvider, MetricsEndpoint
+from shared.nameko_support import (
+    ApplicationProvider,
+    CallerCheck,
+    MetricsEndpoint,
+    ServiceCallers,
+    petition_particulars,
+)
 
 
 class SupervisionService:
@@ -24,14 +31,18 @@ class SupervisionService:
 
     supervision: SupervisionApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
+    callers: ServiceCallers = CallerCheck()
     intake = RpcProxy("intake")  # the private path to a petition's query code and title (not on the exchange)
 
     # --- RPC: lifecycle commands (the gateway's officer and petitioner actions) ---------------------------------
     @rpc
-    def perform(self, petition_id: str, action: str, payload: dict[str, Any], actor: dict[str, Any],
+    def perform(self, petition_id: str, action: str, payload: dict[str, Any], caller: str | None,
                 correlation_id: str | None = None) -> dict[str, Any]:
         """{"ok": true, "case": ...} or {"ok": false, "http_status": 4xx, "problem": {...}}: a refused command is
-        an answer, not a remote error, so the gateway can show its Chinese message."""
+        an answer, not a remote error, so the gateway can show its Chinese message. `caller` is the gateway's
+        signed assertion of the officer or petitioner acting (shared/callers.py): an actor is never taken on
+        trust from the broker."""
+        actor = self.callers.require(caller, {GATEWAY}, "perform").actor
         try:
             case = self.supervision.perform(petition_id, action, payload, actor, correlation_id)
         except CaseError as refused:
@@ -39,7 +50,8 @@ class SupervisionService:
         return {"ok": True, "case": case}
 
     @rpc
-    def get_case(self, petition_id: str, actor: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def get_case(self, petition_id: str, caller: str | None = None) -> dict[str, Any] | None:
+        actor = self.callers.require(caller, {GATEWAY}, "get_case").actor
         try:
             return self.supervision.get_case(petition_id, actor)
         except CaseError:
@@ -54,10 +66,7 @@ class SupervisionService:
     # --- integration events ------------------------------------------------------------------------------------
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
-        particulars = self.intake.petition_particulars(event.subject, "case")
-        if particulars is None:  # published only once stored: intake must know it
-            raise LookupError(f"intake does not know petition {event.subject}")
-        return self.supervision.open_case(event, particulars)
+        return self.supervision.open_case(event, petition_particulars(self.intake, self.callers, event.subject, "case"))
 
     @integration_event_handler
     def handle_petition_routed(self, event: IntegrationEvent) -> str:

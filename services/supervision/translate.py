@@ -9,7 +9,7 @@ import re
 from services.supervision.domainmodel import ASSIGN_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
-from shared.integration.envelope import IntegrationEvent, event_id
+from shared.integration.envelope import IntegrationEvent, event_id, published_actor
 
 
 def _step_name(event_class: type) -> str:
@@ -29,8 +29,11 @@ PUBLISHED_DETAILS = frozenset({
     "organ_code", "excluded_organs", "received_on", "accepted_on", "requested_on", "on", "started_on",
     "previous_due", "window_due", "upheld", "procedure", "reason_code", "earlier_petition_id", "repeat_check",
     "item", "kind", "days", "paused_days", "level", "outcome", "outcome_text", "rating", "rating_text", "window",
-    "previous",
+    "previous", "taken_by", "channel",
 })
+# An evaluation recorded before ratings said who took them was the petitioner's, online: published as such, so
+# that rates can always tell the petitioner's own ratings from those taken on return visits (回访).
+EVALUATION_DEFAULTS = {"taken_by": "petitioner", "channel": "online"}
 # Steps whose basis an officer may have written or added to (a clerk's own routing basis, the reasons appended to
 # a report up): they publish the statutory basis alone.
 STATUTORY_BASIS = {"transferred": TRANSFER_BASIS, "assigned": ASSIGN_BASIS, "reported_up": REPORT_UP_BASIS}
@@ -76,8 +79,8 @@ def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
         data={
             "petition_id": petition_id, "step": step, "action": e.action, "status": e.status,
             "status_text": STATUS_TEXT[Status(e.status)], "at": e.at,
-            "actor": {k: e.actor.get(k) for k in ("role", "user", "organ")}, "basis": _published_basis(step, e),
-            "details": {k: v for k, v in e.details.items() if k in PUBLISHED_DETAILS},
+            "actor": published_actor(e.actor), "basis": _published_basis(step, e),
+            "details": _published_details(step, e),
             "deadlines_opened": [{k: d[k] for k in ("kind", "label", "due", "basis", "provisional") if k in d}
                                  for d in e.opened],
             "deadlines_closed": e.closed,
@@ -86,6 +89,13 @@ def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
         causation_id=e.causation_id,
         sequence=sequence,
     )
+
+
+def _published_details(step: str, e: Case.Transitioned) -> dict[str, Any]:
+    details = {k: v for k, v in e.details.items() if k in PUBLISHED_DETAILS}
+    if step == "evaluated":
+        details = {**EVALUATION_DEFAULTS, **details}
+    return details
 
 
 def _published_basis(step: str, e: Case.Transitioned) -> str:

@@ -117,7 +117,11 @@ def _reader(service: str, settings: PlatformSettings) -> Application:
 def _step(service: str, source: str, e: Any) -> Step:
     state = {k: v for k, v in vars(e).items() if k in SHOWN and v not in (None, "", [], {})}
     details = getattr(e, "details", None) or {}
-    state.update({k: details[k] for k in ("disposition", "organ", "outcome", "reason_code") if k in details})
+    state.update({k: details[k] for k in ("disposition", "organ", "outcome", "reason_code", "rating", "taken_by",
+                                          "channel") if k in details})
+    if state.get("action") == "evaluate":  # recorded before ratings said who took them: the petitioner's, online
+        state.setdefault("taken_by", "petitioner")
+        state.setdefault("channel", "online")
     qualname = type(e).__qualname__
     return Step(recorded_at=e.timestamp, service=service, aggregate=qualname.split(".")[0],
                 aggregate_id=str(e.originator_id), version=e.originator_version, event=qualname,

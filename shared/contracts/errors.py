@@ -82,11 +82,16 @@ FIELD_LABELS = {
     "opinion": "意见",
     "rating": "满意度评价",
     "comment": "评价意见",
+    "return_visit_channel": "回访方式",
+    # The petitioner's second factor at the public lifecycle endpoints (docs/security.md)
+    "id_number_tail": "身份证号码后六位",
 }
 
 ENUM_LABELS = {
     "channel": "online（网上）、letter（来信）、visit（来访）、phone（来电）、provincial_transfer（上级转送）",
     "category": "suggestion（建议意见）、report（检举控告）、appeal（申诉求决）",
+    "rating": "satisfied（满意）、basically_satisfied（基本满意）、dissatisfied（不满意）",
+    "return_visit_channel": "phone（电话回访）、visit（走访）、letter（信函）",
 }
 
 
@@ -131,6 +136,8 @@ def _message(error: Mapping[str, Any], path: str, label: str) -> str:
     if kind in ("enum", "literal_error"):
         allowed = ENUM_LABELS.get(generic)
         return f"{label}取值无效，可选值：{allowed}" if allowed else f"{label}取值无效"
+    if kind in ("uuid_parsing", "uuid_type", "uuid_version"):
+        return f"{label}格式不正确，应为信访事项编号（如 1c637d78-3d97-5488-91e5-aabe96b0557f）"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"{label}应为整数"
     if kind == "greater_than_equal":

@@ -7,10 +7,14 @@ rules (windows, limits) are the Case aggregate's to check, not these models'.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from shared.contracts.text import FreeText, Line
 
@@ -66,7 +70,8 @@ class Accept(_Command):
 class Decline(_Command):
     reason_code: Annotated[Line, Field(min_length=1, max_length=64)]
     explanation: ShortText = ""
-    earlier_petition_id: Annotated[Line, Field(max_length=64)] | None = None
+    # A petition id (UUID): published in case.declined(_again) as one, so no officer's words can ride in it.
+    earlier_petition_id: uuid.UUID | None = None
 
 
 class NewMatter(_Command):
@@ -120,13 +125,62 @@ class Withdraw(_Command):
     reasons: Text
 
 
-class Evaluation(_Command):
-    rating: Literal["satisfied", "basically_satisfied", "dissatisfied"]
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+# How the bureau reached the petitioner on a return visit (回访): by telephone, in person, or by letter.
+ReturnVisitChannel = Literal["phone", "visit", "letter"]
+
+
+_ID_NUMBER_TAIL = re.compile(r"[0-9]{5}[0-9X]")
+
+
+def id_number_tail(value: str) -> str:
+    """The last six characters of a resident ID number: five digits, then a digit or X (the check character).
+    Full-width characters and a lower-case x, as a phone keyboard may give them, are read as typed on paper."""
+    tail = unicodedata.normalize("NFKC", value).strip().upper()
+    if not _ID_NUMBER_TAIL.fullmatch(tail):
+        raise PydanticCustomError("invalid_id_number_tail", "身份证号码后六位应为6位数字（最后一位可能是X）")
+    return tail
+
+
+IdNumberTail = Annotated[Line, Field(max_length=32), AfterValidator(id_number_tail)]
+
+
+class _Rating(_Command):
+    rating: Rating
     comment: ShortText = ""
+
+
+class Evaluation(_Rating):
+    """满意度评价 as supervision takes it. `return_visit_channel` is for a rating a clerk took on a return visit
+    (回访) only; the Case checks it against who acts (the petitioner's own rating is online, without one)."""
+
+    return_visit_channel: ReturnVisitChannel | None = None
+
+
+class ReturnVisitEvaluation(_Rating):
+    """The petitioner's rating as a clerk took it on a return visit (回访): recorded with the clerk as actor. The
+    field is not called `channel`: that name (and its label, 信访渠道) is the petition's own channel."""
+
+    return_visit_channel: ReturnVisitChannel
 
 
 class ReviewRequest(_Command):
     reasons: Text
+
+
+class _SecondFactor(_Command):
+    """What the petitioner adds to the query code at the public endpoints (docs/security.md): the last six
+    characters of the ID number on file. The gateway checks it with intake and does not pass it on."""
+
+    id_number_tail: IdNumberTail
+
+
+class PetitionerEvaluation(_SecondFactor, _Rating):
+    """满意度评价 by the petitioner, online, with the query code."""
+
+
+class PetitionerReviewRequest(_SecondFactor, ReviewRequest):
+    """请求复查 or 请求复核 by the petitioner, online, with the query code."""
 
 
 # action name -> its command model (the names are lifecycle.ACTIONS' keys).

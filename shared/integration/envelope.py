@@ -160,3 +160,9 @@ class IntegrationEvent:
         )
         event.validate()
         return event
+
+
+def published_actor(actor: dict[str, Any]) -> dict[str, Any]:
+    """Who acted, as the events exchange may say it: the role and the organ, never the officer's user name
+    (personal data of an official; the service's own store and the auditors' history keep it)."""
+    return {"role": actor.get("role"), "organ": actor.get("organ")}

@@ -34,6 +34,7 @@ from prometheus_client import Counter, Histogram
 from pymongo.errors import ConnectionFailure
 
 from shared.eventstore import DUPLICATE, PROCESSED, ConcurrencyConflict, NotYet
+from shared.integration import upcasting
 from shared.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent
 from shared.messaging import codec as _codec  # noqa: F401 - registers the CloudEvents serializer
 from shared.messaging import topology
@@ -119,7 +120,7 @@ class IntegrationEventConsumer(Consumer):
     def handle_message(self, body: Any, message: Any) -> None:
         service, handler = self.container.service_name, self.method_name
         try:
-            event = IntegrationEvent.from_json(body)
+            event = upcasting.current(IntegrationEvent.from_json(body))  # a withdrawn v1 still queued: as v2
             if event.event_type is not self.subscription.event_type:
                 raise InvalidIntegrationEvent(f"a {event.type} does not belong on this queue")
             if event.source != self.expected_source:

@@ -92,7 +92,8 @@ def test_bad_commands_get_a_422_and_unknown_cases_a_404(platform, gateway):
     assert act(gateway, "clerk", "00000000-0000-0000-0000-000000000000", "transfer",
                {"organ_code": "330106-RSJ"}, expect=404)["error"] == "not_found"
     assert gateway.post(f"/api/v1/petitions/{pid}/acceptance", json={}).status_code == 401
-    assert by_code(gateway, "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "evaluation", {"rating": "satisfied"}, expect=404)
+    assert by_code(gateway, "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "evaluation", {"rating": "satisfied", "id_number_tail": "123456"},
+                   expect=404)
     declined = act(gateway, "chengguan", pid, "decline",
                    {"reason_code": "statutory_procedure", "explanation": "已向法院起诉"})
     assert declined["status"] == "not_accepted"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.officers import act, by_code, signed_in, submit_routed
+from tests.e2e.officers import act, by_code, remember_petitioner, signed_in, submit_routed
 from tests.support import samples
 from tests.support.waiting import wait_for
 
@@ -27,7 +27,8 @@ def submit(gateway: httpx.Client, body: dict) -> dict:
 
 def test_a_repeat_of_a_final_case_is_not_accepted_again_until_a_clerk_finds_new_facts(platform, gateway):
     person = {"id_number": samples.id_number(), "phone": samples.mobile()}
-    first = submit(gateway, samples.petition(**person, place_code="330106001", topic="urban_management"))
+    petition = samples.petition(**person, place_code="330106001", topic="urban_management")
+    first = remember_petitioner(submit(gateway, petition), petition)
     pid, code = first["id"], first["query_code"]
     wait_for(lambda: gateway.get(f"/api/v1/status/{code}").json()["organ"], what="routing")
     act(gateway, "chengguan", pid, "acceptance", {"procedure": "ordinary"})

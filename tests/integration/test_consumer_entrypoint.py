@@ -69,7 +69,8 @@ def test_an_event_that_arrives_before_its_case_is_retried_in_process_not_requeue
     platform.start("intake", "supervision")  # supervision asks intake for the case's query code and title
     platform.wait_ready()
     with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:
-        receipt = rpc.intake.register_petition(samples.petition())
+        receipt = rpc.intake.register_petition(
+            samples.petition(), caller=platform.gateway_assertion("intake", "register_petition"))
     registered = samples.registered_event(1, petition_id=receipt["id"])  # published here, no relay running
     routed = samples.routed_event(1, registered.subject)
 

@@ -43,7 +43,8 @@ class Services:
         self.petitions: dict[str, dict[str, Any]] = {}
         self.cases: dict[str, dict[str, Any]] = {}
 
-    def call(self, service: str, method: str, *args: Any) -> Any:
+    def call(self, service: str, method: str, *args: Any, actor: dict[str, Any]) -> Any:
+        assert actor["role"]  # every call names whom the gateway acts for (it signs it: shared/callers.py)
         if (service, method) == ("intake", "get_petition"):
             return self.petitions.get(args[0])
         if (service, method) == ("supervision", "get_case"):

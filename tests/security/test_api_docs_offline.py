@@ -29,7 +29,8 @@ def gateway(tmp_path, read_models):
         if not users.exists():
             add_user(users, "clerk", Role.CLERK, "330106-XFJ", "登记员", "a long enough password")
         settings = GatewaySettings(
-            XINFANG_ENV=env, EVENT_STORE="postgres", GATEWAY_JWT_SECRET="x" * 40, MONGODB_URI=read_models,
+            XINFANG_ENV=env, EVENT_STORE="postgres", GATEWAY_JWT_SECRET="x" * 40, PLATFORM_RPC_SECRET="r" * 40,
+            MONGODB_URI=read_models,
             GATEWAY_USERS_FILE=str(users), INTAKE_URLS=f"http://127.0.0.1:{free_port()}",
             AMQP_URI="amqp://guest:guest@127.0.0.1:5672/", **overrides)
         return TestClient(create_app(settings), raise_server_exceptions=False)

@@ -16,7 +16,7 @@ from kombu import Connection, Queue
 
 from shared.messaging import topology
 from tests.e2e.conftest import gateway, platform  # noqa: F401 - the whole platform as real processes
-from tests.e2e.officers import act, by_code
+from tests.e2e.officers import act, by_code, remember_petitioner
 from tests.support import samples
 from tests.support.waiting import wait_for
 
@@ -68,7 +68,7 @@ def submit(gateway: httpx.Client, **overrides) -> dict:
                                    "relation": marker("relation")}
     response = gateway.post("/api/v1/petitions", json=body)
     assert response.status_code == 201, response.text
-    receipt = response.json()
+    receipt = remember_petitioner(response.json(), body)
     receipt["secrets"] = [receipt["query_code"], body["petitioner"]["id_number"], body["petitioner"]["phone"],
                           body["petitioner"]["agent"]["phone"], "mk7leak@example.cn"]
     wait_for(lambda: gateway.get(f"/api/v1/status/{receipt['query_code']}").json()["organ"], what="routing")

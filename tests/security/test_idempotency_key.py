@@ -123,15 +123,19 @@ def test_the_same_key_at_the_same_moment_registers_once(edge):
 
 def test_a_different_petition_under_a_used_key_is_refused_in_chinese(edge):
     platform, _relay = edge
+    petition = samples.petition()
+    changed = {**petition, "title": "另一件事"}
     with platform.http() as gateway:
-        first = gateway.post("/api/v1/petitions", json=samples.petition(), headers={"Idempotency-Key": "k-409"})
-        other = gateway.post("/api/v1/petitions", json=samples.petition(), headers={"Idempotency-Key": "k-409"})
-        fresh = gateway.post("/api/v1/petitions", json=samples.petition(), headers={"Idempotency-Key": "k-410"})
-    assert first.status_code == 201 and fresh.status_code == 201
+        first = gateway.post("/api/v1/petitions", json=petition, headers={"Idempotency-Key": "k-409"})
+        other = gateway.post("/api/v1/petitions", json=changed, headers={"Idempotency-Key": "k-409"})
+        fresh = gateway.post("/api/v1/petitions", json=changed, headers={"Idempotency-Key": "k-410"})
+        # Another petitioner's keys are their own: the same key neither collides nor tells them it was used.
+        someone_else = gateway.post("/api/v1/petitions", json=samples.petition(), headers={"Idempotency-Key": "k-409"})
+    assert first.status_code == 201 and fresh.status_code == 201 and someone_else.status_code == 201
     assert other.status_code == 409
     assert other.json()["error"] == "idempotency_key_reused"
     assert "Idempotency-Key" in other.json()["message"] and "不同" in other.json()["message"]
-    assert fresh.json()["id"] != first.json()["id"]
+    assert fresh.json()["id"] != first.json()["id"] != someone_else.json()["id"]
 
 
 @pytest.mark.parametrize("key", ["", "x" * 65, "a%E9", "a b", "a/b"])

@@ -185,3 +185,18 @@ def test_a_bad_limit_on_the_list_is_a_422_naming_the_field_in_chinese(gateway_ap
     assert too_many.status_code == 422
     assert too_many.json()["errors"][0]["label"] == "条数"
     assert no_zone.status_code == 422 and no_zone.json()["error"] == "timezone_required"
+
+
+def test_concurrent_guesses_cannot_all_pass_the_lock_out_check_before_any_of_them_failed(gateway_app):
+    # Each attempt is counted before its password is checked: of 24 guesses at once, at most the streak's 5 are
+    # checked (4 answered 401, the 5th locks); the others are refused unchecked. Before, all passed the check.
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = gateway_app()
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        answers = list(pool.map(lambda n: sign_in(app, "clerk", f"guess-{n}"), range(24)))
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(401) <= 4, statuses
+    assert set(statuses) <= {401, 429}
+    assert sign_in(app, "clerk", PASSWORD).status_code == 429

@@ -77,7 +77,7 @@ def test_free_text_may_span_lines_but_not_hold_bidi_controls(gateway):
 
 def test_a_petitioners_lifecycle_text_is_checked_too(gateway):
     error = only_error(gateway.post("/api/v1/status/ZZZZ-ZZZZ-ZZZZ-ZZZZ/review-request",
-                                    json={"reasons": "\u200b\u2060"}))
+                                    json={"reasons": "\u200b\u2060", "id_number_tail": "123456"}))
 
     assert (error["field"], error["label"], error["code"]) == ("reasons", "理由", "invisible_only")
 

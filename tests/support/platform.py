@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterable
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -21,7 +23,10 @@ import psycopg
 from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.messaging import topology
+from shared.callers import GATEWAY, CallerAssertions
+from deploy.rabbitmq import users as broker_users
+from deploy.rabbitmq.users import Rabbitmqctl
+from shared.messaging import permissions, topology
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for
 
@@ -72,6 +77,29 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
+# One password per test session for every broker user the session makes (users are per namespace: <ns>-intake ...).
+BROKER_PASSWORD = secrets.token_urlsafe(24)
+
+
+def create_broker_users(namespace: str, admin_uri: str, ctl: Rabbitmqctl = broker_users.system_rabbitmqctl,
+                        integrators: Iterable[str] = ()) -> dict[str, str]:
+    """The platform's broker users on `admin_uri`'s vhost, as `make run` makes them, and its topology declared by
+    the administrator (so no relay waits for a consumer to create a queue): AMQP_URI_<SERVICE> for each service."""
+    users = [*permissions.service_users(namespace), *(permissions.integrator_user(namespace, i) for i in integrators)]
+    broker_users.apply(users, {u.name: BROKER_PASSWORD for u in users}, broker_users.vhost_of(admin_uri), ctl)
+    with Connection(admin_uri, connect_timeout=5) as connection:
+        topology.declare(connection, namespace)
+    return broker_users.service_uris(admin_uri, namespace, {u.name: BROKER_PASSWORD for u in users})
+
+
+def delete_broker_users(namespace: str, integrators: Iterable[str] = ()) -> None:
+    users = [*permissions.service_users(namespace), *(permissions.integrator_user(namespace, i) for i in integrators)]
+    running = [subprocess.Popen(["rabbitmqctl", "-q", "delete_user", u.name], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for u in users]
+    for process in running:
+        process.wait(timeout=60)
+
+
 def create_vhost(name: str) -> str:
     """A vhost of its own on the shared broker: nameko's RPC exchange and `rpc-<service>` queues are not
     namespaced, so two platforms on one vhost would answer each other's RPC calls."""
@@ -85,9 +113,14 @@ def delete_vhost(name: str) -> None:
 
 
 def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str = "postgres",
-                 data_dir: Path, amqp_uri: str | None = None, **extra: str) -> dict[str, str]:
-    """The environment of one isolated platform; without `amqp_uri`, a vhost named after `namespace`."""
-    amqp_uri = amqp_uri or create_vhost(namespace)
+                 data_dir: Path, amqp_uri: str | None = None, broker_ctl: Rabbitmqctl | None = None,
+                 **extra: str) -> dict[str, str]:
+    """The environment of one isolated platform; without `amqp_uri`, a vhost named after `namespace`. Each process
+    connects as its service's broker user (AMQP_URI_<SERVICE>); AMQP_URI stays the administrator's, for the
+    harness alone. With `amqp_uri`, `broker_ctl` runs rabbitmqctl on that broker (e.g. a PrivateNode's)."""
+    if amqp_uri is None:
+        amqp_uri, broker_ctl = create_vhost(namespace), broker_users.system_rabbitmqctl
+    service_uris = create_broker_users(namespace, amqp_uri, broker_ctl) if broker_ctl else {}
     gateway_port = free_port()
     intake_port = free_port()
     env = {
@@ -104,6 +137,7 @@ def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str
         "POSTGRES_USER": "postgres",
         "POSTGRES_DBNAME": "postgres",
         "AMQP_URI": amqp_uri,
+        **service_uris,
         "MONGODB_URI": mongodb_uri,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
@@ -112,6 +146,7 @@ def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str
         "GATEWAY_PORT": str(gateway_port),
         "GATEWAY_JWT_SECRET": "test-secret-" + uuid.uuid4().hex * 2,
         "INTAKE_INTERNAL_TOKEN": "test-token-" + uuid.uuid4().hex * 2,
+        "PLATFORM_RPC_SECRET": "test-rpc-" + uuid.uuid4().hex * 2,
         "GATEWAY_PUBLIC_RATE_LIMIT": "100000/minute",
         "INTAKE_HTTP_ADDRESS": f"127.0.0.1:{intake_port}",
         "INTAKE_URLS": f"http://127.0.0.1:{intake_port}",
@@ -187,7 +222,8 @@ class TestPlatform:
         if "intake" in self.processes:
             def answers() -> bool:
                 with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=5) as rpc:
-                    return rpc.intake.find_by_query_code("0000-0000-0000-0000") is None
+                    caller = self.gateway_assertion("intake", "find_by_query_code")
+                    return rpc.intake.find_by_query_code("0000-0000-0000-0000", caller=caller) is None
 
             wait_for(answers, timeout=timeout, interval=0.3, what="intake to answer RPC")
         for subscription in topology.SUBSCRIPTIONS:
@@ -208,8 +244,16 @@ class TestPlatform:
         self.stop()
         if self.env["AMQP_URI"].endswith("/" + self.env["XINFANG_NAMESPACE"]):
             delete_vhost(self.env["XINFANG_NAMESPACE"])
+            delete_broker_users(self.env["XINFANG_NAMESPACE"])
 
     # --- reaching it ---------------------------------------------------------------------------------------
+    def gateway_assertion(self, service: str, method: str, actor: dict[str, Any] | None = None) -> str:
+        """What the gateway sends a service to prove the call is its own (shared/callers.py), for a test that
+        calls a service's RPC directly, as the gateway would."""
+        assertions = CallerAssertions(self.env["PLATFORM_RPC_SECRET"], GATEWAY)
+        return assertions.assertion(service, method,
+                                    actor or {"role": "clerk", "user": "test", "organ": "330106-XFJ"})
+
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.gateway_url, timeout=30)
 

@@ -35,21 +35,20 @@ def issue_token(request: Request, gw: GatewayDep, form: Annotated[OAuth2Password
     """Sign in with user name and password; returns a bearer token for the officer endpoints. After too many
     consecutive wrong passwords for a user name, it is locked for a while: 429 `account_locked` with
     `Retry-After` (seconds), whatever the password."""
-    key = gw.sign_in.key(form.username)
-    lockout = gw.sign_in.locked(key)
-    if lockout is not None:  # checked before the password: argon2's CPU is not spent on a locked name
+    attempt = gw.sign_in.begin(gw.sign_in.key(form.username))
+    if isinstance(attempt, Lockout):  # before the password: argon2's CPU is not spent on a locked name
         SIGN_IN_ATTEMPTS.labels("locked").inc()
-        raise _locked(lockout)
+        raise _locked(attempt)
     principal = gw.users.authenticate(form.username, form.password)
     if principal is None:
         SIGN_IN_ATTEMPTS.labels("wrong_password").inc()
         known = form.username if gw.users.exists(form.username) else None  # never store a made-up name
-        lockout = gw.sign_in.failed(key, known, client_address(request))
+        lockout = gw.sign_in.failed(attempt, known, client_address(request))
         if lockout is not None:
             raise _locked(lockout)
         raise ApiError(401, "invalid_credentials", "用户名或密码错误", headers={"WWW-Authenticate": "Bearer"})
     SIGN_IN_ATTEMPTS.labels("success").inc()
-    gw.sign_in.succeeded(key)
+    gw.sign_in.succeeded(attempt.key)
     return Token(access_token=gw.tokens.issue(principal), expires_in=gw.tokens.ttl_seconds,
                  role=principal.role.value, organ_code=principal.organ_code)
 

@@ -1,33 +1,39 @@
 """The case lifecycle over HTTP: an endpoint per officer action, and the petitioner's evaluation and review
-request by query code (xinfang-domain.md §2.2). Supervision's Case decides; a refused step comes back as 409
-(not allowed in this state, or a statutory window passed), 403 (not this officer's case) or 422 (bad input),
-each with a Chinese message naming the current state and what is allowed.
+request by query code plus the last six characters of the ID number (xinfang-domain.md §2.2; the second factor:
+docs/security.md). A rating the bureau takes on a return visit (回访) is an officer action, recorded as such.
+Supervision's Case decides; a refused step comes back as 409 (not allowed in this state, or a statutory window
+passed), 403 (not this officer's case) or 422 (bad input), each with a Chinese message naming the current state
+and what is allowed.
 
 No `from __future__ import annotations` here: the endpoints are made in a loop, and FastAPI must see each one's
 body model as an object, not as a name to look up.
 """
 
+import math
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from services.gateway.deps import CorrelationIdDep, GatewayDep, public_rate_limit, require_roles
+from services.gateway.deps import CorrelationIdDep, GatewayDep, client_address, public_rate_limit, require_roles
 from services.gateway.errors import ApiError
+from services.gateway.metrics import SECOND_FACTOR_CHECKS
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
+from services.gateway.signin import Lockout
 from shared.contracts import lifecycle as commands
 from shared.contracts import querycode
 from shared.contracts.actor import PETITIONER
-from shared.readmodels import case_id_by_query_code
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
 ACTING_ROLES = (Role.CLERK, Role.ORGAN_OFFICER, Role.ADMIN)
 RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)}
+PETITIONER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (403, 404, 409, 422, 429, 503)}
 
 
 class CaseState(BaseModel):
@@ -72,6 +78,8 @@ OFFICER_ACTIONS: list[tuple[str, str, type[BaseModel], str]] = [
     ("re-review/hearing/end", "end_hearing", commands.Hearing, "复核听证结束，期限顺延（复核机关）"),
     ("re-review/decision", "decide_re_review", commands.ReReviewDecision, "出具复核意见，事项终结（复核机关）"),
     ("withdrawal", "withdraw", commands.Withdraw, "信访人申请撤回，经同意（信访部门）"),
+    ("evaluation", "evaluate", commands.ReturnVisitEvaluation,
+     "回访：记录信访人通过电话、走访或信函作出的满意度评价，记为回访评价（信访部门）"),
 ]
 
 
@@ -84,8 +92,8 @@ def _petition_id(text: str) -> str:
 
 def perform(gw: Any, petition_id: str, action: str, command: BaseModel, actor: dict[str, Any],
             correlation_id: str) -> dict[str, Any]:
-    answer = gw.rpc.call("supervision", "perform", petition_id, action, command.model_dump(mode="json"), actor,
-                         correlation_id)
+    answer = gw.rpc.call("supervision", "perform", petition_id, action, command.model_dump(mode="json"),
+                         correlation_id=correlation_id, actor=actor)
     if answer["ok"]:
         return answer["case"]
     problem = answer["problem"]
@@ -119,7 +127,7 @@ def case_state(
     principal: Annotated[Principal, Depends(require_roles(*ACTING_ROLES, Role.SUPERVISOR, Role.AUDITOR))],
 ) -> dict[str, Any]:
     """The case as supervision holds it now (not the read model): status, deadlines, and what you may do next."""
-    found = gw.rpc.call("supervision", "get_case", _petition_id(petition_id), principal.actor())
+    found = gw.rpc.call("supervision", "get_case", _petition_id(petition_id), actor=principal.actor())
     if found is None:
         raise ApiError(404, "not_found", "未找到该信访事项")
     if principal.role is Role.ORGAN_OFFICER and not _involves(found, principal.organ_code):
@@ -132,25 +140,67 @@ def _involves(case: dict[str, Any], organ_code: str | None) -> bool:
     return any(o and o.get("code") == organ_code for o in organs)
 
 
-def _by_query_code(query_code: str) -> str:
+NOT_FOUND = "未找到该查询码对应的信访事项，请核对查询码后重试"
+
+
+def _verified_petitioner(gw: Any, request: Request, query_code: str, id_number_tail: str) -> str:
+    """The petition of `query_code` if `id_number_tail` is its petitioner's (the second factor, checked by intake,
+    docs/security.md). Wrong tails are counted per query code in the shared database: after
+    GATEWAY_SECOND_FACTOR_MAX_FAILURES the code is locked (429 with the time to wait), the right tail included.
+    The 403 does not say which part was wrong; an unknown code is a 404, as the status endpoint already says
+    (guessing codes, 80 bits, is left to the per-address limit: counting them per code would stop nothing)."""
     code = querycode.normalize(query_code)
-    petition_id = case_id_by_query_code(code) if code else None
-    if petition_id is None:
-        raise ApiError(404, "not_found", "未找到该查询码对应的信访事项，请核对查询码后重试")
-    return petition_id
+    if code is None:
+        raise ApiError(404, "not_found", NOT_FOUND)
+    attempt = gw.query_codes.begin(gw.query_codes.key(code))
+    if isinstance(attempt, Lockout):  # intake is not asked at all while locked
+        SECOND_FACTOR_CHECKS.labels("locked").inc()
+        raise _locked(attempt)
+    found = gw.intake.verify_petitioner(code, id_number_tail)
+    if found is None:  # as the status endpoint says of an unknown code
+        SECOND_FACTOR_CHECKS.labels("unknown_code").inc()
+        raise ApiError(404, "not_found", NOT_FOUND)
+    if found["anonymous"]:
+        SECOND_FACTOR_CHECKS.labels("anonymous").inc()
+        raise ApiError(409, "anonymous_report",
+                       "匿名检举控告未留身份证号码，无法在线评价或者请求复查、复核，请与信访部门联系，由信访部门回访记录")
+    if not found["verified"]:
+        SECOND_FACTOR_CHECKS.labels("wrong_tail").inc()
+        lockout = gw.query_codes.failed(attempt, found["petition_id"], client_address(request))
+        if lockout is not None:
+            raise _locked(lockout)
+        raise ApiError(403, "second_factor_mismatch", "查询码或身份证号码后六位不正确")
+    SECOND_FACTOR_CHECKS.labels("verified").inc()
+    gw.query_codes.succeeded(attempt.key)
+    return str(found["petition_id"])
 
 
-@router.post("/status/{query_code}/evaluation", response_model=CaseState, responses=RESPONSES,
+def _locked(lockout: Lockout) -> ApiError:
+    seconds = lockout.seconds_left()
+    return ApiError(429, "query_code_locked",
+                    f"身份证号码后六位错误次数过多，该查询码已暂时锁定，请{math.ceil(seconds / 60)}分钟后再试",
+                    headers={"Retry-After": str(seconds)}, extra={"retry_after": seconds})
+
+
+@router.post("/status/{query_code}/evaluation", response_model=CaseState, responses=PETITIONER_RESPONSES,
              dependencies=[Depends(public_rate_limit)])
-def evaluate(query_code: str, command: commands.Evaluation, gw: GatewayDep,
+def evaluate(query_code: str, command: commands.PetitionerEvaluation, gw: GatewayDep, request: Request,
              correlation: CorrelationIdDep) -> dict[str, Any]:
-    """满意度评价 of the latest opinion (reply, review or re-review), once per opinion, with the query code."""
-    return perform(gw, _by_query_code(query_code), "evaluate", command, PETITIONER.model_dump(), correlation)
+    """满意度评价 of the latest opinion (reply, review or re-review), once per opinion, with the query code and
+    `id_number_tail`, the last six characters of the petitioner's ID number (an agent gives the petitioner's).
+    403 `second_factor_mismatch` when they do not match; 429 `query_code_locked` after repeated mismatches; 409
+    `anonymous_report` for an anonymous report (the bureau takes its rating on a return visit)."""
+    petition_id = _verified_petitioner(gw, request, query_code, command.id_number_tail)
+    rating = commands.Evaluation(rating=command.rating, comment=command.comment)
+    return perform(gw, petition_id, "evaluate", rating, PETITIONER.model_dump(), correlation)
 
 
-@router.post("/status/{query_code}/review-request", response_model=CaseState, responses=RESPONSES,
+@router.post("/status/{query_code}/review-request", response_model=CaseState, responses=PETITIONER_RESPONSES,
              dependencies=[Depends(public_rate_limit)])
-def request_review(query_code: str, command: commands.ReviewRequest, gw: GatewayDep,
+def request_review(query_code: str, command: commands.PetitionerReviewRequest, gw: GatewayDep, request: Request,
                    correlation: CorrelationIdDep) -> dict[str, Any]:
-    """请求复查 (after the opinion) or 请求复核 (after the review opinion), within 30 days, with the query code."""
-    return perform(gw, _by_query_code(query_code), "request_review", command, PETITIONER.model_dump(), correlation)
+    """请求复查 (after the opinion) or 请求复核 (after the review opinion), within 30 days, with the query code and
+    `id_number_tail` (as for the evaluation; the same refusals)."""
+    petition_id = _verified_petitioner(gw, request, query_code, command.id_number_tail)
+    review = commands.ReviewRequest(reasons=command.reasons)
+    return perform(gw, petition_id, "request_review", review, PETITIONER.model_dump(), correlation)

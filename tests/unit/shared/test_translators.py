@@ -353,7 +353,9 @@ def test_every_lifecycle_step_is_published_as_its_own_case_type_in_the_published
         event.validate()
     accepted = published[-1].data
     assert (accepted["step"], accepted["status"], accepted["status_text"]) == ("accepted", "handling", "已受理，办理中")
-    assert accepted["actor"] == ORGAN and "第二十三条" in accepted["basis"]
+    # Who acted, by role and organ: the officer's user name stays in supervision (personal data of an official).
+    assert accepted["actor"] == {"role": "organ_officer", "organ": ORGAN["organ"]} and "user" not in accepted["actor"]
+    assert "第二十三条" in accepted["basis"]
     assert [d["kind"] for d in accepted["deadlines_opened"]] == ["handling"]
     assert set(CASE_STEP_TYPES) == set(supervision_translate.STEP_CLASSES)
 
