@@ -23,6 +23,7 @@ from shared.contracts.registration import RegisterPetition
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
 from shared.organs import OrganDirectory
+from shared.recentaggregates import RecentItems
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,17 @@ class IntakeApplication(ServiceApplication):
 
     def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None, *, max_batch: int = 200,
                  person_key_secret: bytes = b"development-only-person-key-secret",
-                 same_matter: SameMatterTest | None = None, organs: OrganDirectory | None = None):
+                 same_matter: SameMatterTest | None = None, organs: OrganDirectory | None = None,
+                 recent_petitions: int = 2_000):
         super().__init__(settings, env)
         self._committer = GroupCommitter(self.insert_stored, store=self.service_name, max_batch=max_batch)
         self._person_key_secret = person_key_secret
         self.same_matter = same_matter or SameMatterTest()
         self._files = PetitionerFiles(self)
         self.organs = organs or OrganDirectory.load(settings.routing_rules_file)
+        # Petitions registered here lately: supervision and notification ask for their particulars within
+        # milliseconds, and a petition never changes once registered (it has no event after Registered).
+        self._recent: RecentItems[UUID, Petition] = RecentItems(recent_petitions)
 
     def register_petition(
         self,
@@ -99,6 +104,7 @@ class IntakeApplication(ServiceApplication):
         REGISTERED.labels(petition.channel, petition.category).inc()
         if petition.repeat_of:
             REPEATS.inc()
+        self._recent.put(petition.id, petition)
         return self.receipt(petition)
 
     def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: dict[str, Any],
@@ -220,7 +226,7 @@ class IntakeApplication(ServiceApplication):
         Served over intake's private RPC, never the shared exchange."""
         if purpose not in PARTICULARS_PURPOSES:
             raise ValueError(f"unknown purpose {purpose!r}; one of {sorted(PARTICULARS_PURPOSES)}")
-        petition = self._get(petition_id)
+        petition = self._recent_or_stored(petition_id)
         # The organs a report accuses (Art. 30): routing passes over them, supervision refuses to send it there.
         accused = accused_organs(petition.accused, self.organs) if petition.category == "report" else []
         if purpose == "routing":
@@ -237,26 +243,25 @@ class IntakeApplication(ServiceApplication):
 
     def find_by_query_code(self, text: str) -> dict[str, Any] | None:
         """What a petitioner may see right after submitting, before supervision's view catches up."""
+        petition = self._by_query_code(text)
+        return None if petition is None else {**self.receipt(petition), "title": petition.title}
+
+    def _by_query_code(self, text: str) -> Petition | None:
         code = querycode.normalize(text)
         if code is None:
             return None
         try:
-            petition: Petition = self.repository.get(Petition.create_id(code))
+            return self.repository.get(Petition.create_id(code))
         except AggregateNotFoundError:
             return None
-        return {**self.receipt(petition), "title": petition.title}
 
     def verify_petitioner(self, text: str, id_number_tail: str) -> dict[str, Any] | None:
         """Whether `id_number_tail` is the last six characters of the ID number on file for the petition of query
         code `text` (the petitioner's second factor, docs/security.md); None for an unknown code. An anonymous
         report has no ID number: never verified, and said so (the bureau takes its rating on a return visit).
         An agent (代理人) gives the petitioner's digits, not the agent's own."""
-        code = querycode.normalize(text)
-        if code is None:
-            return None
-        try:
-            petition: Petition = self.repository.get(Petition.create_id(code))
-        except AggregateNotFoundError:
+        petition = self._by_query_code(text)
+        if petition is None:
             return None
         number = (petition.petitioner or {}).get("id_number") if not petition.anonymous else None
         if not number:
@@ -264,6 +269,17 @@ class IntakeApplication(ServiceApplication):
         given = id_number_tail.strip().upper().encode("utf-8", "surrogatepass")
         verified = hmac.compare_digest(given, number[-6:].upper().encode())  # no early exit to time
         return {"petition_id": str(petition.id), "verified": verified, "anonymous": False}
+
+    def _recent_or_stored(self, petition_id: UUID | str) -> Petition:
+        try:
+            key = petition_id if isinstance(petition_id, UUID) else UUID(str(petition_id))
+        except ValueError:
+            raise PetitionNotFound(str(petition_id)) from None
+        petition = self._recent.take(key)
+        if petition is None:
+            return self._get(key)
+        self._recent.put(key, petition)
+        return petition
 
     def _get(self, petition_id: UUID | str) -> Petition:
         try:

@@ -8,16 +8,15 @@ field; a queue of our own, bound to everything on the exchange, must never see o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from kombu import Connection, Queue
 
-from shared.messaging import topology
 from tests.e2e.conftest import gateway, platform  # noqa: F401 - the whole platform as real processes
 from tests.e2e.officers import act, by_code, remember_petitioner
 from tests.support import samples
+from tests.support.platform import tap_queue
 from tests.support.waiting import wait_for
 
 MARKERS: list[str] = []
@@ -31,14 +30,8 @@ def marker(field: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def tap(platform) -> Iterator[Queue]:
-    """Our own queue on the events exchange, bound to every routing key, as an integrator would bind one."""
-    queue = Queue(f"{platform.namespace}.test.tap", exchange=topology.events_exchange(platform.namespace),
-                  routing_key="#", durable=False, auto_delete=False)
-    with Connection(platform.env["AMQP_URI"]) as connection:
-        topology.declare(connection, platform.namespace)
-        queue(connection.default_channel).declare()
-    yield queue
+def tap(platform) -> Queue:
+    return tap_queue(platform, "tap")
 
 
 def drain(platform, queue: Queue) -> list[tuple[str, str]]:

@@ -8,30 +8,23 @@ the two apart. On the whole platform, as real processes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from kombu import Connection, Queue
 
-from shared.messaging import topology
 from tests.e2e.conftest import gateway, platform  # noqa: F401 - the whole platform as real processes
 from tests.e2e.officers import act, signed_in
 from tests.support import samples
+from tests.support.platform import tap_queue
 from tests.support.waiting import wait_for
 
 WRONG_TAIL_MESSAGE = "查询码或身份证号码后六位不正确"
 
 
 @pytest.fixture(scope="module")
-def tap(platform) -> Iterator[Queue]:
-    """A queue of our own on the events exchange, bound to every case.evaluated event, as an integrator's."""
-    queue = Queue(f"{platform.namespace}.test.evaluations", exchange=topology.events_exchange(platform.namespace),
-                  routing_key="#", durable=False, auto_delete=False)
-    with Connection(platform.env["AMQP_URI"]) as connection:
-        topology.declare(connection, platform.namespace)
-        queue(connection.default_channel).declare()
-    yield queue
+def tap(platform) -> Queue:
+    return tap_queue(platform, "evaluations")
 
 
 def evaluations_published(platform, queue: Queue, petition_id: str) -> list[dict]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from kombu import Connection
+from kombu import Connection, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.callers import GATEWAY, CallerAssertions
@@ -350,3 +350,15 @@ def queue_depth(namespace: str, queue_name: str, amqp_uri: str) -> int:
     with Connection(amqp_uri, connect_timeout=5) as connection:
         _, count, _ = connection.default_channel.queue_declare(queue=queue_name, passive=True)
         return count
+
+
+def tap_queue(platform: TestPlatform, name: str) -> Queue:
+    """A queue of the test's own on the platform's events exchange, bound to every routing key, as an integrator
+    would bind one (declared with the harness's administrator user)."""
+    queue = Queue(f"{platform.env['XINFANG_NAMESPACE']}.test.{name}",
+                  exchange=topology.events_exchange(platform.env["XINFANG_NAMESPACE"]), routing_key="#",
+                  durable=False, auto_delete=False)
+    with Connection(platform.env["AMQP_URI"]) as connection:
+        topology.declare(connection, platform.env["XINFANG_NAMESPACE"])
+        queue(connection.default_channel).declare()
+    return queue
