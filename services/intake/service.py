@@ -26,7 +26,7 @@ from shared.contracts.errors import validation_problem
 from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
 from shared.contracts.lifecycle import IdNumberTail
 from shared.contracts.registration import RegisterPetition
-from shared.callers import GATEWAY
+from shared.callers import GATEWAY, CallerRefused
 from shared.nameko_support import ApplicationProvider, CallerCheck, MetricsEndpoint, ServiceCallers
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class IntakeService:
     callers: ServiceCallers = CallerCheck()
 
     # --- RPC -------------------------------------------------------------------------------------------------
-    @rpc
+    @rpc(expected_exceptions=CallerRefused)  # a refused caller is the caller's fault, logged as a warning
     def register_petition(self, payload: dict[str, Any], caller: str | None = None,
                           correlation_id: str | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
         """Register as the actor the gateway asserts in `caller` (a clerk's letter, a petitioner's web form)."""
@@ -88,7 +88,7 @@ class IntakeService:
                                              correlation_id=envelope.correlation_id,
                                              idempotency_key=envelope.idempotency_key)
 
-    @rpc
+    @rpc(expected_exceptions=CallerRefused)
     def get_petition(self, petition_id: str, caller: str | None = None) -> dict[str, Any] | None:
         """The full record, personal data included: to the gateway only, which decides what an officer sees."""
         self.callers.require(caller, {GATEWAY}, "get_petition")
@@ -100,7 +100,7 @@ class IntakeService:
         except PetitionNotFound:
             return None
 
-    @rpc
+    @rpc(expected_exceptions=CallerRefused)
     def petition_particulars(self, petition_id: str, purpose: str, caller: str | None = None) -> dict[str, Any] | None:
         """The private path for supervision ("case": query code, title, accused organs), notification ("notice":
         the recipient's name and contact) and routing ("routing": accused organs): what the shared events exchange
@@ -111,7 +111,7 @@ class IntakeService:
         except PetitionNotFound:
             return None
 
-    @rpc
+    @rpc(expected_exceptions=CallerRefused)
     def find_by_query_code(self, query_code: str, caller: str | None = None) -> dict[str, Any] | None:
         self.callers.require(caller, {GATEWAY}, "find_by_query_code")
         return self.intake.find_by_query_code(query_code)

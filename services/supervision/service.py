@@ -12,7 +12,7 @@ from nameko.timer import timer
 from services.supervision.application import SupervisionApplication
 from services.supervision.lifecycle import CaseError
 from services.supervision.bootstrap import build_application
-from shared.callers import GATEWAY
+from shared.callers import GATEWAY, CallerRefused
 from shared.integration.envelope import IntegrationEvent
 from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
 from shared.messaging.consumer import integration_event_handler
@@ -35,7 +35,7 @@ class SupervisionService:
     intake = RpcProxy("intake")  # the private path to a petition's query code and title (not on the exchange)
 
     # --- RPC: lifecycle commands (the gateway's officer and petitioner actions) ---------------------------------
-    @rpc
+    @rpc(expected_exceptions=CallerRefused)  # a refused caller is the caller's fault, logged as a warning
     def perform(self, petition_id: str, action: str, payload: dict[str, Any], caller: str | None,
                 correlation_id: str | None = None) -> dict[str, Any]:
         """{"ok": true, "case": ...} or {"ok": false, "http_status": 4xx, "problem": {...}}: a refused command is
@@ -49,7 +49,7 @@ class SupervisionService:
             return {"ok": False, "http_status": refused.http_status, "problem": refused.as_problem()}
         return {"ok": True, "case": case}
 
-    @rpc
+    @rpc(expected_exceptions=CallerRefused)
     def get_case(self, petition_id: str, caller: str | None = None) -> dict[str, Any] | None:
         actor = self.callers.require(caller, {GATEWAY}, "get_case").actor
         try:

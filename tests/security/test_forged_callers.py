@@ -97,3 +97,7 @@ def test_a_forged_or_expired_actor_is_refused(platform, report_id):
     metrics = platform.metrics("supervision")
     assert metric_value(metrics, "xinfang_rpc_callers_refused_total", method="get_case") >= 4
     assert metric_value(metrics, "xinfang_rpc_callers_refused_total", method="perform") >= 1
+    # A refused caller is the caller's fault: a warning, not an error of the service (and no token in the log).
+    for service in ("supervision", "intake"):
+        assert "ERROR nameko.containers" not in platform.log(service)
+        assert "(expected) error handling worker" in platform.log(service)
