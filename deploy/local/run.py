@@ -129,6 +129,8 @@ def banner(env: dict[str, str], accounts: list[dict[str, str]]) -> str:
         f"  e-mail sink     {env['DATA_DIR']}/mail (maildir, SMTP on 127.0.0.1:{env['SMTP_PORT']})",
         f"  broker          {env['AMQP_URI']}",
         f"  data            {env['DATA_DIR']}",
+        f"  audit keys      {env['DATA_DIR']}/audit-keys (the logs' public keys, for auditors: *.pub; a checkpoint "
+        f"every {os.environ.get('AUDIT_CHECKPOINT_INTERVAL', '60')} s)",
         "  demo accounts (development only; sign in at POST /api/v1/auth/token):",
         *(f"    {a['username']:<18} {a['password']:<14} {a['role']:<14} {a['organ']}" for a in accounts),
         "",

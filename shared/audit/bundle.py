@@ -26,6 +26,10 @@ from shared.audit.replay import case_aggregates
 BUNDLE_FORMAT = "petition-audit/case-bundle/v2"  # v2: with signed case heads
 
 
+class BundleProvesNothing(CheckpointError):
+    """No signed checkpoint covers any event of the case yet: a bundle would prove nothing."""
+
+
 def case_bundle(ledgers: dict[str, Ledger], county_code: str, petition_id: UUID,
                 signing_keys: dict[str, Ed25519PrivateKey]) -> dict[str, Any]:
     """`ledgers`: each service's ledger (shared/audit/cli.ledger_of); `signing_keys`: each service log's key, which
@@ -34,6 +38,11 @@ def case_bundle(ledgers: dict[str, Ledger], county_code: str, petition_id: UUID,
     for service, aggregate_ids in case_aggregates(petition_id).items():
         logs.append(_log(ledgers[service], origin(county_code, service), service, petition_id, aggregate_ids,
                          signing_keys.get(service)))
+    if not any(log["entries"] for log in logs):
+        raise BundleProvesNothing(
+            f"no signed checkpoint covers any event of petition {petition_id} yet, so a bundle would prove nothing; "
+            "the platform's checkpointer (python -m shared.audit.cli checkpoint-all) signs every log each "
+            "AUDIT_CHECKPOINT_INTERVAL seconds: try again after its next checkpoint")
     return {"format": BUNDLE_FORMAT, "petition_id": str(petition_id), "logs": logs}
 
 

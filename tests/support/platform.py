@@ -37,6 +37,7 @@ SERVICES = ("intake", "routing", "supervision", "notification")
 PLATFORM_PROCESSES = (
     "intake", "intake-relay", "routing", "routing-relay", "supervision", "supervision-relay",
     "supervision-projector", "notification", "notification-relay", "notification-dispatcher", "gateway",
+    "checkpointer",
 )
 SYSTEM_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 PG_CONNINFO = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
