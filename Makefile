@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-unit test-integration test-e2e bench services lock clean
+.PHONY: install run lint test test-unit test-integration test-e2e bench services lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (nameko 2.14 / eventlet)")'
@@ -21,8 +21,12 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m deploy.local.run
 
-## make test: installs, makes sure PostgreSQL and RabbitMQ are up, runs unit, integration and end-to-end tests.
-test: install services
+## make lint: ruff, as configured in pyproject.toml (make test runs it first).
+lint: install
+	$(BIN)/ruff check .
+
+## make test: installs, lints, makes sure PostgreSQL and RabbitMQ are up, runs unit, integration and end-to-end tests.
+test: install lint services
 	$(BIN)/python -m pytest tests
 
 test-unit: install

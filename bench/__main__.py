@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import audit, latency, registration
@@ -21,7 +21,7 @@ RESULTS = Path(__file__).parent / "results"
 def main() -> None:
     only = set(sys.argv[1:]) or {"registration", "latency", "audit"}
     run = unique_name("bench")
-    results: dict[str, object] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    results: dict[str, object] = {"at": datetime.now(UTC).isoformat(timespec="seconds")}
     try:
         if "registration" in only:
             print("(a) durable registrations per second, PostgreSQL ...", flush=True)

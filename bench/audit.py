@@ -9,9 +9,9 @@ import io
 import json
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from binascii import a2b_base64
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import psycopg
@@ -22,8 +22,8 @@ from services.supervision.bootstrap import build_application as build_supervisio
 from services.supervision.settings import SupervisionSettings
 from shared.audit.checkpoint import generate_key
 from shared.audit.entries import TAG_PAYLOAD
-from shared.audit.merkle import root
 from shared.audit.ledger import Ledger, origin
+from shared.audit.merkle import root
 from shared.audit.replay import StoreReader
 from shared.audit.verifier import verify_export
 from shared.contracts.registration import RegisterPetition
@@ -80,7 +80,7 @@ def verification(prefix: str, petitions: int, key_dir: Path) -> dict[str, float]
 
 
 def replay(prefix: str, steps: int = 50) -> dict[str, float]:
-    clock_at = [datetime(2026, 9, 28, 2, tzinfo=timezone.utc)]
+    clock_at = [datetime(2026, 9, 28, 2, tzinfo=UTC)]
     supervision = build_supervision(_settings(SupervisionSettings, prefix), clock=lambda: clock_at[0])
     registered = samples.registered_event(1, registered_at=clock_at[0].isoformat())
     supervision.open_case(registered, samples.particulars(registered))

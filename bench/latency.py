@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timezone
+from datetime import UTC
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,6 @@ from pymongo import MongoClient
 from bench import cpu
 from tests.support import samples
 from tests.support.platform import TestPlatform, metric_value, platform_env
-
 
 # Between reads of the change stream. The shown time is the server's write time, so this delays only the reading:
 # reading every 0.05 s cost the read-model server ~1.2 ms of CPU per watched write at 30 writes/s, every 0.25 s
@@ -70,7 +69,7 @@ class Watcher:
             while not self._stop.is_set():
                 change = stream.try_next()
                 if change is not None:
-                    written = change["wallTime"].replace(tzinfo=timezone.utc).timestamp()
+                    written = change["wallTime"].replace(tzinfo=UTC).timestamp()
                     with self._lock:
                         self._shown.setdefault(change["fullDocument"]["query_code"], written)
                 if not getattr(getattr(stream, "_cursor", None), "_data", True):
@@ -121,7 +120,7 @@ class Watcher:
                 if len(found) >= len(sent):
                     break
             time.sleep(0.5)
-        return [found[c].replace(tzinfo=timezone.utc).timestamp() - sent[c] for c in sent if c in found]
+        return [found[c].replace(tzinfo=UTC).timestamp() - sent[c] for c in sent if c in found]
 
     def wait_all(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

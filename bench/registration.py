@@ -21,7 +21,6 @@ from shared.contracts.registration import RegisterPetition
 from shared.eventstore import creating_store, store_env
 from tests.support import samples
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -44,7 +44,7 @@ class CallerAssertions:
     def assertion(self, audience: str, method: str, actor: dict[str, Any] | None = None) -> str:
         """A token saying this process calls `audience`.`method` (for `actor`, which only the gateway may assert):
         bound to the method, so a copy cannot be replayed against another one."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         claims: dict[str, Any] = {"iss": self.issuer, "aud": audience, "rpc": method, "iat": now,
                                   "exp": now + self._ttl}
         if actor is not None:

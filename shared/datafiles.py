@@ -19,10 +19,8 @@ def read_yaml(path: Path | None, package: str, *parts: str, what: str) -> tuple[
     An unreadable file raises DataFileError naming `what` and the file."""
     origin = f"bundled {parts[-1]}" if path is None else str(path)
     try:
-        if path is None:
-            text = resources.files(package).joinpath(*parts).read_text("utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
+        text = (resources.files(package).joinpath(*parts).read_text("utf-8") if path is None
+                else Path(path).read_text(encoding="utf-8"))
         return yaml.safe_load(text), origin
     except (OSError, yaml.YAMLError) as error:
         raise DataFileError(f"cannot read {what} from {origin}: {error}") from None

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT = "development"
 DEFAULT_COUNTY_CODE = "330106"
-DEVELOPMENT_RPC_SECRET = "development-only-rpc-secret-do-not-use-in-production"
+DEVELOPMENT_RPC_SECRET = "development-only-rpc-secret-do-not-use-in-production"  # noqa: S105 - refused in production
 
 
 def county_code_from_environment() -> str:

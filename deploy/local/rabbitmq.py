@@ -35,7 +35,7 @@ def free_port(exclude: int | None = None) -> int:
     """A free port below the kernel's ephemeral range, so outgoing connections cannot take it meanwhile."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for _ in range(200):
-        port = random.randint(10000, min(low, 32768) - 1)
+        port = random.randint(10000, min(low, 32768) - 1)  # noqa: S311 - a port to try, not a secret
         if port == exclude:
             continue
         with socket.socket() as probe:
@@ -60,7 +60,7 @@ def installed() -> bool:
 class PrivateNode:
     def __init__(self, folder: Path, port: int | None = None) -> None:
         self.folder = folder.resolve()
-        digest = hashlib.sha1(str(self.folder).encode()).hexdigest()[:8]
+        digest = hashlib.sha256(str(self.folder).encode()).hexdigest()[:8]  # a name for the node, not a secret
         self.nodename = f"xinfang-{digest}@localhost"
         port_file = self.folder / "port"
         if port is None and port_file.exists():

@@ -143,7 +143,7 @@ def user_uri(amqp_uri: str, user: str, password: str) -> str:
     parsed = urlparse(amqp_uri)
     host = parsed.hostname or "127.0.0.1"
     netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}" + (f":{parsed.port}" if parsed.port else "")
-    return urlunparse(parsed._replace(netloc=netloc))
+    return urlunparse(parsed._replace(netloc=netloc))  # noqa: SLF001 - namedtuple's public _replace
 
 
 def service_uris(amqp_uri: str, namespace: str, passwords: dict[str, str]) -> dict[str, str]:

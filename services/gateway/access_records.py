@@ -9,7 +9,7 @@ PyMongoError becomes a 503, services/gateway/errors.py).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import mongoengine as me
@@ -68,7 +68,7 @@ def history_fields(events: list[dict[str, Any]]) -> list[str]:
 def record(principal: Principal, petition_id: str, fields: list[str], client: str, correlation_id: str) -> None:
     """Insert the record of one view (raises PyMongoError when it cannot be written: the view is then refused)."""
     entry = PersonalDataView(
-        record_id=str(uuid.uuid4()), at=datetime.now(timezone.utc), username=principal.username,
+        record_id=str(uuid.uuid4()), at=datetime.now(UTC), username=principal.username,
         role=principal.role.value, organ=principal.organ_code, petition_id=petition_id, fields_shown=fields,
         client=client, correlation_id=correlation_id)
     entry.validate()

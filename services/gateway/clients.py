@@ -124,7 +124,7 @@ class RpcPool:
             try:
                 proxy = ClusterRpcProxy(self._config, timeout=self._timeout)
                 entry = (proxy, proxy.start())
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - whatever stops a proxy starting: the broker is unreachable
                 raise ServiceUnavailable(f"cannot reach the broker: {error!r}") from None
         proxy, cluster = entry
         try:

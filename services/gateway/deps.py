@@ -8,28 +8,27 @@ pool explicitly, and only for requests that carry a token (the anonymous registr
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
 
-import re
-import uuid
-
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
-from starlette.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse
 from limits import strategies as sync_strategies
 from limits.aio import strategies
 from limits.storage import storage_from_string
+from starlette.concurrency import run_in_threadpool
 
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
-from services.gateway.signin import QueryCodeThrottle, RevokedTokens, SignInThrottle
 from services.gateway.settings import GatewaySettings
+from services.gateway.signin import QueryCodeThrottle, RevokedTokens, SignInThrottle
 from shared.audit.replay import StoreReader
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

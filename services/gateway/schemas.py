@@ -113,7 +113,7 @@ class PersonalDataViews(BaseModel):
 
 class Token(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - OAuth2's token type, not a secret
     expires_in: int
     role: str
     organ_code: str | None = None

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -185,7 +185,7 @@ class TokenService:
         return int(self._ttl.total_seconds())
 
     def issue(self, principal: Principal) -> str:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         # jti: the token's own id, by which sign-out revokes it (services/gateway/signin.py).
         claims = {"sub": principal.username, "role": principal.role.value, "organ": principal.organ_code,
                   "cred": principal.credential, "jti": uuid.uuid4().hex, "iss": ISSUER, "iat": now,
@@ -200,6 +200,6 @@ class TokenService:
                 raise ValueError("jti must be a non-empty string")
             return Principal(claims["sub"], Role(claims["role"]), claims.get("organ"), credential=claims.get("cred"),
                              token_id=claims["jti"],
-                             token_expires=datetime.fromtimestamp(claims["exp"], timezone.utc))
+                             token_expires=datetime.fromtimestamp(claims["exp"], UTC))
         except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError) as error:
             raise TokenError(str(error)) from None

@@ -29,7 +29,7 @@ class _Connection(h11.Connection):
 
     last_error: h11.RemoteProtocolError | None = None
 
-    def next_event(self):  # noqa: ANN201 - h11's own signature
+    def next_event(self):  # noqa: ANN202 - h11's own signature
         try:
             return super().next_event()
         except h11.RemoteProtocolError as error:
@@ -40,7 +40,8 @@ class _Connection(h11.Connection):
 class GatewayH11Protocol(H11Protocol):
     def __init__(self, config, server_state, app_state, _loop=None) -> None:  # noqa: ANN001 - uvicorn's signature
         super().__init__(config, server_state, app_state, _loop)
-        self.conn = _Connection(h11.SERVER, self.conn._max_incomplete_event_size)  # the same limit uvicorn set
+        # The same limit uvicorn set on the connection it made (h11 offers no public reader of it).
+        self.conn = _Connection(h11.SERVER, self.conn._max_incomplete_event_size)  # noqa: SLF001
         self._dropping: int | None = None  # bytes dropped since the refusal, once refused
 
     def send_400_response(self, msg: str) -> None:

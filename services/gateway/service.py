@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.gateway import errors
+from services.gateway.bodylimit import BodySizeLimit
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.deps import Gateway, RateLimits
-from services.gateway.bodylimit import BodySizeLimit
 from services.gateway.headers import SecurityHeaders
 from services.gateway.headlimit import RequestHeadLimit
 from services.gateway.jsonbody import UniqueJsonKeys

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from shared.settings import PlatformSettings
 
-DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"
+DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105 - refused outside development
 
 
 class GatewaySettings(PlatformSettings):

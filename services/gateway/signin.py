@@ -19,15 +19,14 @@ import hmac
 import math
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mongoengine.connection import get_db
+from prometheus_client import Counter
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
-
-from prometheus_client import Counter
 
 from services.gateway.metrics import QUERY_CODE_LOCKOUTS, SIGN_IN_LOCKOUTS
 from shared.readmodels import READ_MODELS_ALIAS
@@ -39,7 +38,7 @@ _TTL = ([("expires_at", ASCENDING)], {"expireAfterSeconds": 0})
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _Collections:

@@ -13,12 +13,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
-from shared.contracts import querycode
-from shared.contracts.actor import PETITIONER
+from services.intake.accused import accused_organs
 from services.intake.domainmodel import Petition, PetitionerFile, RegistrationKey
 from services.intake.petitioner_files import PetitionerFiles
-from services.intake.accused import accused_organs
 from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
+from shared.contracts import querycode
+from shared.contracts.actor import PETITIONER
 from shared.contracts.registration import RegisterPetition
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
@@ -56,7 +56,7 @@ class IntakeApplication(ServiceApplication):
     def __init__(self, settings: PlatformSettings, env: dict[str, str] | None = None, *, max_batch: int = 200,
                  person_key_secret: bytes = b"development-only-person-key-secret",
                  same_matter: SameMatterTest | None = None, organs: OrganDirectory | None = None,
-                 recent_petitions: int = 2_000):
+                 recent_petitions: int = 2_000) -> None:
         super().__init__(settings, env)
         self._committer = GroupCommitter(self.insert_stored, store=self.service_name, max_batch=max_batch)
         self._person_key_secret = person_key_secret

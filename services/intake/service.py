@@ -21,18 +21,18 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake.application import IdempotencyKeyReused, IntakeApplication, PetitionNotFound
 from services.intake.bootstrap import build_application
+from shared.callers import GATEWAY, CallerRefused
 from shared.contracts.actor import PETITIONER, Actor, CorrelationId
 from shared.contracts.errors import validation_problem
 from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
 from shared.contracts.lifecycle import IdNumberTail
 from shared.contracts.registration import RegisterPetition
-from shared.callers import GATEWAY, CallerRefused
 from shared.nameko_support import ApplicationProvider, CallerCheck, MetricsEndpoint, ServiceCallers
 
 log = logging.getLogger(__name__)
 
 
-INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header's name
 # Which service may ask for which particulars (data minimisation: each gets what its purpose needs).
 PARTICULARS_CALLERS = {"case": {"supervision"}, "notice": {"notification"}, "routing": {"routing"}}
 

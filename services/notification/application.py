@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import contextlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,8 @@ from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Noti
 from services.notification.settings import NotificationSettings
 from services.notification.templates import render
 from shared.chinatime import chinese_date
-from shared.contracts.registration import CHANNEL_LABELS, Channel as PetitionChannel
+from shared.contracts.registration import CHANNEL_LABELS
+from shared.contracts.registration import Channel as PetitionChannel
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.integration.envelope import IntegrationEvent
 
@@ -68,7 +69,7 @@ class NotificationApplication(ServiceApplication):
                 title=particulars["title"],
                 query_code=particulars["query_code"],
                 bureau_name=self.notice_settings.bureau_name,
-                today=chinese_date(datetime.now(timezone.utc)),
+                today=chinese_date(datetime.now(UTC)),
             )
             channels = ["inbox", *(["email"] if petitioner.get("email") else [])]
             return [Notice(
@@ -145,7 +146,7 @@ class NotificationApplication(ServiceApplication):
     @staticmethod
     def _delivery(notice: OutgoingNotice, channel: Channel, outcome: str, detail: str) -> Delivery:
         return Delivery(notice_id=notice.id, channel=channel.name, outcome=outcome,
-                        at=datetime.now(timezone.utc).isoformat(), detail=detail, petition_id=str(notice.petition_id),
+                        at=datetime.now(UTC).isoformat(), detail=detail, petition_id=str(notice.petition_id),
                         kind=notice.kind, title=notice.title, correlation_id=notice.correlation_id)
 
     def _save_deliveries(self, deliveries: list[Delivery]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage, Message
@@ -76,7 +76,7 @@ class InboxChannel:
         of an update that must find the document first."""
         if not notices:
             return []
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         entries = [InboxMessage(notice_id=str(n.id), petition_id=str(n.petition_id), query_code=n.query_code,
                                 kind=n.kind, title=n.title, body=n.body, delivered_at=now).to_mongo().to_dict()
                    for n in notices]
@@ -163,7 +163,7 @@ class EmailChannel:
             message["From"] = self._settings.sender
             message["Subject"] = notice.title
             message.set_content(notice.body)
-        message["Date"] = format_datetime(datetime.now(timezone.utc))
+        message["Date"] = format_datetime(datetime.now(UTC))
         # A stable Message-ID: if a crash makes us send twice, mail systems can recognise the duplicate.
         message["Message-ID"] = f"<{notice.id}.email@{self._domain}>"
         return message

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 class ChannelDispatcher:
-    def __init__(self, settings: NotificationSettings, application: NotificationApplication, channel: Channel):
+    def __init__(self, settings: NotificationSettings, application: NotificationApplication,
+                 channel: Channel) -> None:
         self.application = application
         self.channel = channel
         follower = f"dispatch-{channel.name}"

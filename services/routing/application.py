@@ -3,13 +3,12 @@ the objecting organs, when the bureau upholds an objection without naming the or
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-import logging
-
 from prometheus_client import Counter
 
 from services.routing.domainmodel import Assignment
@@ -38,7 +37,7 @@ class RoutingApplication(ServiceApplication):
     name = "Routing"
     service_name = "routing"
 
-    def __init__(self, settings: PlatformSettings, rules: RoutingRules, env: dict[str, str] | None = None):
+    def __init__(self, settings: PlatformSettings, rules: RoutingRules, env: dict[str, str] | None = None) -> None:
         super().__init__(settings, env)
         self.rules = rules
 

@@ -1,4 +1,5 @@
-"""The routing-rules table: versioned data (shared/data/organ-routing.yaml: the county's organs and its rules), checked on load, applied as a pure function.
+"""The routing-rules table: versioned data (shared/data/organ-routing.yaml: the county's organs and its rules),
+checked on load, applied as a pure function.
 
 A bad table must stop the service with a message that names the problem, never route with half a table.
 """

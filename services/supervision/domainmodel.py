@@ -85,7 +85,8 @@ RE_REVIEW_BASIS = "《信访工作条例》第三十六条"
 FINAL_BASIS = "《信访工作条例》第三十五条、第三十六条：复查、复核期限届满未请求或者复核终结"
 WITHDRAW_BASIS = "信访人申请撤回，经信访部门同意"
 DIRECT = "direct_receipt"
-DIRECT_BASIS = "《信访工作条例》第二十三条：有关机关、单位直接收到信访人提出的信访事项，属于本机关职权范围的，应当告知信访人接收情况以及处理途径和程序"
+DIRECT_BASIS = ("《信访工作条例》第二十三条：有关机关、单位直接收到信访人提出的信访事项，属于本机关职权范围的，"
+                "应当告知信访人接收情况以及处理途径和程序")
 NEW_MATTER_BASIS = "《信访工作条例》第三十六条：不再受理限于同一事实和理由；提出新的事实和理由的，作为新的信访事项登记办理"
 # Who decides on repeats at registration (xinfang-domain.md §5).
 SYSTEM_REPEAT_CHECK = {"role": "system", "user": "repeat-check", "organ": None}

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,8 +28,7 @@ from pymongo.errors import BulkWriteError, OperationFailure
 from services.supervision.domainmodel import HANDLING_STEPS, RETURN_VISIT_CHANNELS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from shared.contracts.registration import CHANNEL_LABELS, Channel
-from shared.readmodels import (DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry,
-                               insert_new)
+from shared.readmodels import DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry, insert_new
 from shared.recentaggregates import RecentItems
 
 CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
@@ -242,7 +241,7 @@ class CaseViewProjection:
         current = {i: view for i in ids if (view := self._recent.take(i)) is not None}
         remembered = bool(current)
         # A case whose batch begins with its opening has no view yet, unless this is a replay.
-        assumed = [i for i, events in zip(ids, batch.values()) if i not in current and
+        assumed = [i for i, events in zip(ids, batch.values(), strict=True) if i not in current and
                    events[0].originator_version == 1]
         if missing := [i for i in ids if i not in current and i not in assumed]:
             current.update(self._stored(missing))
@@ -262,7 +261,7 @@ class CaseViewProjection:
     def _project(self, batch: dict[UUID, list[Any]], current: dict[str, CaseView]) -> tuple[list[CaseView], int]:
         """Write the batch's newer events onto `current`; returns the views written and how many writes found
         their guard broken."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         writes, written, codes = [], [], []
         for case_id, events in batch.items():
             view = current.get(str(case_id))

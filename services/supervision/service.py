@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import os
+from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.supervision.application import SupervisionApplication
-from services.supervision.lifecycle import CaseError
 from services.supervision.bootstrap import build_application
+from services.supervision.lifecycle import CaseError
+from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
 from shared.callers import GATEWAY, CallerRefused
 from shared.integration.envelope import IntegrationEvent
-from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
 from shared.messaging.consumer import integration_event_handler
-from shared.readmodels import connect_read_models
 from shared.nameko_support import (
     ApplicationProvider,
     CallerCheck,
@@ -24,6 +22,7 @@ from shared.nameko_support import (
     ServiceCallers,
     petition_particulars,
 )
+from shared.readmodels import connect_read_models
 
 
 class SupervisionService:

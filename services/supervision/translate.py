@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 from services.supervision.domainmodel import ASSIGN_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
@@ -18,7 +17,8 @@ def _step_name(event_class: type) -> str:
 
 # Every lifecycle event class, by the step name its integration type carries (ReReviewDecided -> re_review_decided).
 STEP_CLASSES = {_step_name(c): c for c in Case.Transitioned.__subclasses__()}
-assert set(STEP_CLASSES) == set(CASE_STEP_TYPES), "the case.* catalogue and the lifecycle events disagree"
+if set(STEP_CLASSES) != set(CASE_STEP_TYPES):
+    raise ImportError("the case.* catalogue and the lifecycle events disagree")
 
 # What a step's `details` may publish: codes, organs, dates and numbers (case.step.v2's closed schema lists
 # them). An allow-list, not a deny-list: a step that records something new publishes nothing of it until it is

@@ -79,7 +79,9 @@ class Checkpointer:
         return ""
 
     def _post(self, witness: WitnessEndpoint, body: bytes) -> tuple[int, str]:
-        request = urllib.request.Request(f"{witness.url.rstrip('/')}/add-checkpoint", data=body, method="POST")
+        # The witness's URL is the operator's configuration (--witness NAME=URL), never a caller's.
+        request = urllib.request.Request(f"{witness.url.rstrip('/')}/add-checkpoint", data=body,  # noqa: S310
+                                         method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
                 return response.status, response.read().decode()

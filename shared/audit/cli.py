@@ -22,8 +22,8 @@ import contextlib
 import json
 import sys
 import time
-from uuid import UUID
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 
@@ -38,7 +38,8 @@ SERVICES = ("intake", "routing", "supervision", "notification")
 def ledger_of(settings: PlatformSettings, service: str, conn: psycopg.Connection | None = None) -> Ledger:
     """The service's ledger: on PostgreSQL through `conn`, in the embedded mode in the service's SQLite file."""
     if settings.event_store == "postgres":
-        assert conn is not None
+        if conn is None:
+            raise ValueError("a PostgreSQL ledger is read through a connection")
         return Ledger.postgres_store(conn, postgres_schema(settings, service), f"{service}_events")
     return Ledger.sqlite_store(sqlite_folder(settings, service) / "events.sqlite3")
 
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         if settings.event_store == "postgres":
             conn = stack.enter_context(psycopg.connect(postgres_conninfo(settings), autocommit=True))
         if args.command == "bundle":
-            from shared.audit.bundle import BundleProvesNothing, case_bundle
+            # Bundles read the services' aggregates (shared/audit/replay.py): loaded only for this command.
+            from shared.audit.bundle import BundleProvesNothing, case_bundle  # noqa: PLC0415
 
             ledgers = {service: ledger_of(settings, service, conn) for service in SERVICES}
             for ledger in ledgers.values():

@@ -16,19 +16,20 @@ import argparse
 import binascii
 import contextlib
 import gc
-from binascii import a2b_base64
 import json
 import sys
+from binascii import a2b_base64
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from uuid import UUID
 
 from shared.audit import heads as case_heads
-from shared.audit.checkpoint import CheckpointError, verify as verify_note
+from shared.audit.checkpoint import CheckpointError
+from shared.audit.checkpoint import verify as verify_note
 from shared.audit.entries import NO_PREVIOUS_HASH, NO_PREVIOUS_INDEX, Entry, payload_hash
 from shared.audit.merkle import leaf_hash, verify_inclusion
-from shared.audit.witness import verify_cosignature
 from shared.audit.verify import Leaf, StoredEvent, Verdict, verify_ledger
+from shared.audit.witness import verify_cosignature
 
 EXPORT_FORMAT = "petition-audit/export/v1"
 

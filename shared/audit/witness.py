@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import hashlib
 import json
+import os
 import struct
 import threading
 import time

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
@@ -143,7 +143,7 @@ class IntegrationEvent:
             sequence_number = int(sequence) if sequence is not None else None
         except ValueError:
             raise InvalidIntegrationEvent(f"sequence {sequence!r} is not an integer") from None
-        time = attributes.get("time") or datetime.now(timezone.utc)
+        time = attributes.get("time") or datetime.now(UTC)
         known = {"id", "source", "type", "specversion", "time", "subject", "dataschema", "datacontenttype",
                  "correlationid", "causationid", "sequence"}
         event = cls(

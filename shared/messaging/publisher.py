@@ -12,7 +12,6 @@ time (`multiple`), so the publisher counts delivery tags itself.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Iterable
 
@@ -97,7 +96,8 @@ class ConfirmingPublisher:
 
     def _await_confirms(self) -> None:
         confirms, connection = self._confirms, self._connection
-        assert connection is not None
+        if connection is None:
+            raise PublishFailed("no connection to await confirms on")
         deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
         while confirms.outstanding and not confirms.nacked:
             remaining = deadline - time.monotonic()
@@ -105,7 +105,7 @@ class ConfirmingPublisher:
                 raise TimeoutError(f"{len(confirms.outstanding)} messages not confirmed in {CONFIRM_TIMEOUT_SECONDS}s")
             try:
                 connection.drain_events(timeout=remaining)
-            except socket.timeout:
+            except TimeoutError:
                 continue  # the deadline decides
         if confirms.nacked:
             raise RuntimeError(f"the broker refused {len(confirms.nacked)} messages (basic.nack)")

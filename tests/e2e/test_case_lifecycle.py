@@ -5,9 +5,9 @@ what is allowed), statutory limit (409), bad input (422)."""
 
 from __future__ import annotations
 
-
 from tests.e2e.officers import act, by_code, signed_in, submit_routed
 from tests.support.waiting import wait_for
+
 
 def test_ordinary_path_with_extension_review_and_re_review_to_finality(platform, gateway):
     receipt = submit_routed(gateway)

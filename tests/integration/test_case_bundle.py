@@ -23,18 +23,19 @@ from services.routing.bootstrap import build_application as build_routing
 from services.routing.settings import RoutingSettings
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.settings import SupervisionSettings
+from shared.audit import heads
 from shared.audit.bundle import case_bundle
 from shared.audit.checkpoint import generate_key, load_private_key
 from shared.audit.cli import SERVICES, ledger_of
-from shared.audit.ledger import origin
-from shared.audit import heads
 from shared.audit.entries import Entry
+from shared.audit.ledger import origin
 from shared.audit.merkle import leaf_hash
-from shared.audit.verifier import main as verifier_main, verify_bundle, verify_export
+from shared.audit.verifier import main as verifier_main
+from shared.audit.verifier import verify_bundle, verify_export
 from shared.eventstore import postgres_conninfo
 from shared.settings import PlatformSettings
-from tests.support.flow import register_and_route
 from tests.support.clock import MovableClock
+from tests.support.flow import register_and_route
 
 TOWN = {"role": "organ_officer", "user": "officer", "organ": "330106001-ZF"}
 COUNTY = {"role": "organ_officer", "user": "county", "organ": "330106-ZF"}

@@ -7,10 +7,10 @@ events finished out of order by competing consumers are all kept; a concurrent w
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 
 from services.routing.application import RoutingApplication
 from services.routing.rules import load_rules
-from services.supervision.application import SupervisionApplication
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.domainmodel import Case
 from services.supervision.settings import SupervisionSettings
@@ -58,9 +58,9 @@ def test_the_same_sequence_from_another_source_is_a_different_event(settings_for
 
 def notice_event(sequence: int, petition_id: str, *, notice_id: str | None = None,
                  channel: str = "inbox") -> IntegrationEvent:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return IntegrationEvent(
         id=str(uuid.uuid4()), source="urn:xinfang:330106:notification", event_type=NOTICE_DELIVERED,
         subject=petition_id, time=now, correlation_id="c", sequence=sequence,

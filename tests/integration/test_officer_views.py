@@ -6,7 +6,7 @@ behind the RPC port answer from dictionaries shaped as intake's `get_petition` a
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -95,7 +95,7 @@ def petition(services: Services, *, status: str, organ: str | None, involved: li
         body["accused"] = {"name": "被反映人甲", "organisation": "某物业公司", "position": "经理"}
     body["petitioner"]["agent"] = {"name": "代理人乙", "phone": samples.mobile(), "relation": "儿子"}
     pid, code = str(uuid.uuid4()), querycode.issue()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     services.petitions[pid] = {
         "id": pid, "query_code": code, "status": "registered", "registered_at": now.isoformat(),
         "anonymous": False, "accused": body.get("accused"), "flags": [], "repeat_of": None,
@@ -205,7 +205,7 @@ def test_a_report_shows_the_reporter_and_the_accused_only_to_the_bureau_and_the_
 
 def test_every_view_of_personal_data_is_listed_for_auditors_with_who_when_and_which_fields(client, services):
     record = petition(services, status="handling", organ=TOWN, involved=[TOWN])
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     view(client, "town", record["id"])
     client.get(f"/api/v1/petitions/{record['id']}",
                headers={**headers(client, "supervisor"), "X-Correlation-ID": "audit-check-1"})
@@ -220,7 +220,7 @@ def test_every_view_of_personal_data_is_listed_for_auditors_with_who_when_and_wh
     assert supervisor["correlation_id"] == "audit-check-1" and supervisor["client"] == "testclient"
     assert datetime.fromisoformat(town["at"]) >= before
     assert [e["username"] for e in views_of(client, record["id"], user="town")] == ["town"]
-    later = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
+    later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     assert views_of(client, record["id"], since=later) == []
     assert len(views_of(client, record["id"], until=later)) == 2
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from importlib.metadata import version
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.support.platform import ROOT, create_vhost, delete_vhost, unique_name
 from tests.support.waiting import wait_for
+
 
 @pytest.fixture
 def vhost(namespace) -> Iterator[str]:

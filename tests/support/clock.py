@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 CN = timezone(timedelta(hours=8))
 
@@ -12,7 +12,7 @@ class MovableClock:
     consecutive steps are recorded in order without the test moving the clock)."""
 
     def __init__(self, tick: timedelta | None = None) -> None:
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
         self._tick = tick
 
     def __call__(self) -> datetime:

@@ -15,17 +15,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 from kombu import Connection, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.callers import GATEWAY, CallerAssertions
 from deploy.rabbitmq import users as broker_users
 from deploy.rabbitmq.users import Rabbitmqctl
+from shared.callers import GATEWAY, CallerAssertions
 from shared.messaging import permissions, topology
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from stdnum.cn import ric
 
 from shared.integration.catalog import PETITION_REGISTERED, PETITION_ROUTED
 from shared.integration.envelope import IntegrationEvent
-
 
 # Numbers drawn in this process: a random one drawn twice would make its petitions one person's, and the same
 # sample matter a repeat (同人+同事), declined at once with no organ (the benchmark's thousands of petitions drew a
@@ -74,7 +73,7 @@ def registered_event(sequence: int, *, source: str = "urn:xinfang:330106:intake"
     """A petition.registered.v2 event; `query_code`, `title` and `petitioner` (its contact) go to the particulars
     that `particulars(event, purpose)` returns, as intake's RPC would."""
     petition_id = data.pop("petition_id", str(uuid.uuid4()))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     private = {"query_code": "ABCD-EFGH-JKMN-PQRS", "title": "小区污水外溢",
                "petitioner": {"name": "王秀兰", "phone": "13800138000", "email": "wangxl@example.cn"}}
     private.update({k: data.pop(k) for k in PRIVATE_FIELDS if k in data})
@@ -105,7 +104,7 @@ def particulars(event: IntegrationEvent, purpose: str = "case") -> dict[str, Any
 def routed_event(sequence: int, petition_id: str, *, organ_code: str = "330106001-ZF",
                  organ_name: str = "示例县城关镇人民政府", disposition: str = "transfer",
                  routed_at: datetime | None = None) -> IntegrationEvent:
-    now = routed_at or datetime.now(timezone.utc)
+    now = routed_at or datetime.now(UTC)
     return IntegrationEvent(
         id=str(uuid.uuid4()), source="urn:xinfang:330106:routing", event_type=PETITION_ROUTED, subject=petition_id,
         time=now, correlation_id=str(uuid.uuid4()), sequence=sequence,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 
+from nameko.rpc import rpc  # noqa: E402  (after shared/, on purpose)
+
 from shared.eventstore import ServiceApplication  # imports shared/ first, as every real service does
 from shared.nameko_support import ApplicationProvider
 from shared.settings import PlatformSettings
-
-from nameko.rpc import rpc  # noqa: E402  (after shared/, on purpose)
 
 
 class SleepyStore(ServiceApplication):

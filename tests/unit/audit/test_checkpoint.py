@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from shared.audit.checkpoint import Checkpoint, CheckpointError, generate_key, key_id, load_private_key, sign, verify
-from shared.audit.checkpoint import raw_public_key
+from shared.audit.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    generate_key,
+    key_id,
+    load_private_key,
+    raw_public_key,
+    sign,
+    verify,
+)
 
 ORIGIN = "xinfang.330106/intake/audit/v1"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from services.gateway.access_records import history_fields, personal_fields
 from services.gateway.schemas import OfficerNotice, OfficerPetitionView
 
-NOW = datetime(2026, 10, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def view(**fields) -> OfficerPetitionView:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,7 @@ def test_each_token_has_its_own_id_and_carries_its_expiry_and_credential(directo
     assert first.token_id and second.token_id and first.token_id != second.token_id
     assert first.credential == signed_in.credential
     assert first.token_expires is not None
-    assert 1790 <= (first.token_expires - datetime.now(timezone.utc)).total_seconds() <= 1800
+    assert 1790 <= (first.token_expires - datetime.now(UTC)).total_seconds() <= 1800
 
 
 # ---------------------------------------------------------------------------------------------------------------

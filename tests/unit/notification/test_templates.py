@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
 from uuid import UUID
@@ -89,10 +89,10 @@ def test_a_value_with_a_dollar_sign_is_inserted_literally() -> None:
 @pytest.mark.parametrize(
     ("moment", "text"),
     [
-        pytest.param(datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc), "2026年11月26日", id="a day in November"),
-        pytest.param(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc), "2026年12月1日",
+        pytest.param(datetime(2026, 11, 26, 2, 0, tzinfo=UTC), "2026年11月26日", id="a day in November"),
+        pytest.param(datetime(2026, 11, 30, 17, 0, tzinfo=UTC), "2026年12月1日",
                      id="the date in China, without leading zeros"),
-        pytest.param(datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc), "2027年1月1日",
+        pytest.param(datetime(2026, 12, 31, 16, 0, tzinfo=UTC), "2027年1月1日",
                      id="new year in China while still the old year in UTC"),
         pytest.param(datetime(2026, 3, 5, 23, 0, tzinfo=timezone(timedelta(hours=8))), "2026年3月5日",
                      id="a moment already in China time"),

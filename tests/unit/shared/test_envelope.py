@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from shared.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidI
 
 SOURCE = "urn:xinfang:330106:routing"
 PETITION_ID = "3f2c1a4e-8b7d-4e6f-9a1b-2c3d4e5f6a7b"
-WHEN = datetime(2026, 11, 26, 8, 30, 15, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 26, 8, 30, 15, tzinfo=UTC)
 
 
 def routed(**overrides: Any) -> IntegrationEvent:

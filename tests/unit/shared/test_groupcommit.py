@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from shared.groupcommit import GroupCommitter

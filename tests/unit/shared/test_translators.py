@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,8 +23,8 @@ from services.routing import translate as routing_translate
 from services.routing.domainmodel import Assignment
 from services.supervision import translate as supervision_translate
 from services.supervision.deadlines import load_deadline_rules
-from shared.chinatime import local_date
 from services.supervision.domainmodel import Case
+from shared.chinatime import local_date
 from shared.contracts.registration import RegisterPetition
 from shared.integration.catalog import CASE_OPENED, NOTICE_DELIVERED, PETITION_REGISTERED, PETITION_ROUTED, EventType
 from shared.integration.envelope import IntegrationEvent, InvalidIntegrationEvent, event_id
@@ -75,7 +75,7 @@ RULES = load_deadline_rules()
 
 
 def opened_case(petition_id: UUID) -> Case:
-    registered_at = datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)
+    registered_at = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
     case = Case(
         petition_id=petition_id,
         query_code=QUERY_CODE,

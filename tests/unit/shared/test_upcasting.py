@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -65,7 +65,7 @@ def test_a_routing_decision_of_the_spine_loads_without_facts_so_re_routing_leave
 
 
 def test_a_case_opened_by_the_spine_or_the_first_lifecycle_release_loads_without_flags() -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     case = Case(petition_id=uuid4(), query_code="Q", title="t", category="appeal", channel="online",
                 place_code="330106", at=now.isoformat(),
                 deadlines=[load_deadline_rules().compute("triage", local_date(now)).as_dict()],

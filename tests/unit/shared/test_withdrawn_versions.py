@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared.integration.catalog import CASE_STEP_TYPES, CASE_STEP_TYPES_V1, PETITION_REGISTERED, PETITION_REGISTERED_V1
 from shared.integration.envelope import IntegrationEvent
@@ -14,7 +14,7 @@ from shared.integration.upcasting import current
 def v1(event_type, data) -> IntegrationEvent:
     petition_id = data["petition_id"]
     event = IntegrationEvent(id=str(uuid.uuid4()), source="urn:xinfang:330106:intake", event_type=event_type,
-                             subject=petition_id, time=datetime.now(timezone.utc), data=data,
+                             subject=petition_id, time=datetime.now(UTC), data=data,
                              correlation_id="c", sequence=3)
     return IntegrationEvent.from_json(event.to_json())  # as a consumer receives it
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -74,7 +74,7 @@ def test_render_shows_a_transferred_case_with_its_organ_routing_basis_and_deadli
         ("acceptance", "受理告知期限", "2026-12-11", "《信访工作条例》第二十四条", False)]
     assert (view.title, view.category, view.channel, view.place_code) == (
         "小区加装电梯补贴未发放", "appeal", "online", "330106001")
-    assert view.registered_at == datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+    assert view.registered_at == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
 def test_render_gives_a_chinese_timeline_of_registration_transfer_and_notice() -> None:
@@ -83,10 +83,10 @@ def test_render_gives_a_chinese_timeline_of_registration_transfer_and_notice() -
     view = render(events)
 
     assert [(entry.step, entry.text, entry.at) for entry in view.timeline] == [
-        ("registered", "信访事项已登记（网上信访）", datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)),
+        ("registered", "信访事项已登记（网上信访）", datetime(2026, 11, 26, 8, 0, tzinfo=UTC)),
         ("transferred", f"已转送{ORGAN['name']}办理，该机关将在规定期限内告知是否受理",
-         datetime(2026, 11, 26, 8, 5, tzinfo=timezone.utc)),
-        ("notice_delivered", "《受理告知书》已送达（站内信）", datetime(2026, 11, 26, 8, 6, tzinfo=timezone.utc)),
+         datetime(2026, 11, 26, 8, 5, tzinfo=UTC)),
+        ("notice_delivered", "《受理告知书》已送达（站内信）", datetime(2026, 11, 26, 8, 6, tzinfo=UTC)),
     ]
 
 

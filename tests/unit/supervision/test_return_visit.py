@@ -12,7 +12,7 @@ from services.supervision import translate
 from services.supervision.domainmodel import Case
 from services.supervision.lifecycle import CaseError
 from services.supervision.projections import render
-from tests.unit.supervision.test_lifecycle import A, CLERK, ORDINARY, PETITIONER, new_case, officer, step
+from tests.unit.supervision.test_lifecycle import CLERK, ORDINARY, PETITIONER, A, new_case, officer, step
 
 REPLIED = ORDINARY[:-1]  # routed, accepted, mediated, replied: the opinion awaits its rating
 
