@@ -1,6 +1,6 @@
 """Which of the county's organs a report (检举控告) accuses: the organs it must never be sent to.
 
-2022 Regulations Art. 30 (xinfang-domain.md §9): a report's materials and the reporter's identity must not be
+2022 Regulations Art. 30 (docs/domain.md §"Privacy"): a report's materials and the reporter's identity must not be
 disclosed or passed to the person or unit accused; disclosing them is an accountability ground (Art. 46 item 5).
 The petitioner writes the accused's unit as free text, so it is matched against the organ table (the routing
 rules file): an organ is accused when its code or its full name appears in what was written about the accused,

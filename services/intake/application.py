@@ -81,9 +81,9 @@ class IntakeApplication(ServiceApplication):
         with the same key returns the first one's receipt and stores nothing; with a different command it raises
         IdempotencyKeyReused.
 
-        Before triage (xinfang-domain.md §5) the petition is checked against the earlier petitions of every person
-        it names; the same matter links it to them (`repeat_of`). What that means for acceptance is supervision's
-        decision, which knows whether the earlier case is still open or final."""
+        Before triage (docs/domain.md §"Repeats and finality") the petition is checked against the earlier
+        petitions of every person it names; the same matter links it to them (`repeat_of`). What that means for
+        acceptance is supervision's decision, which knows whether the earlier case is still open or final."""
         correlation_id = correlation_id or str(uuid.uuid4())
         actor = actor or PETITIONER.model_dump()
         claim = None

@@ -14,7 +14,7 @@ QUERY_CODE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:query-code")
 
 class Petition(Aggregate):
     """A petition (信访事项) as registered (登记). Every item must be registered (2022 Regulations Art. 21;
-    xinfang-domain.md §2.2 S1); the registration fields follow §1.3.
+    docs/domain.md §"Lifecycle", S1); the registration fields: docs/domain.md §"Channels and registration".
 
     Its id is derived from its query code (a one-way hash of an 80-bit secret): finding a petition by its code is
     a plain load, and a code issued twice is a version conflict in the store, so codes are unique without an

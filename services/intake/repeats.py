@@ -1,4 +1,4 @@
-"""Repeat petitions (重复信访): "same person + same matter" (同人+同事; xinfang-domain.md §5).
+"""Repeat petitions (重复信访): "same person + same matter" (同人+同事; docs/domain.md §"Repeats and finality").
 
 Same person: at least one identical person — the petitioner (for an agent, the principal), a representative or a
 joint signer — by ID number, or by name and phone; for an anonymous report, the same accused party.

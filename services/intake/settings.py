@@ -17,7 +17,7 @@ class IntakeSettings(PlatformSettings):
     # id (services/intake/repeats.py). Changing it starts every file afresh: earlier petitions are no longer found.
     person_key_secret: str = Field("development-only-person-key-secret", alias="INTAKE_PERSON_KEY_SECRET")
     # From which similarity (0-100, rapidfuzz set ratio on character bigrams) two petitions of one person are
-    # the same matter (同事; xinfang-domain.md §5).
+    # the same matter (同事; docs/domain.md §"Repeats and finality").
     repeat_similarity: float = Field(60.0, ge=0, le=100, alias="INTAKE_REPEAT_SIMILARITY")
 
     @model_validator(mode="after")

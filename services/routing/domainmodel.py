@@ -12,7 +12,7 @@ class Assignment(Aggregate):
     """The routing of one petition (its id is the petition's id).
 
     Transfer (转送) is the default disposition: the bureau passes the item to the competent organ, which then
-    owns acceptance and handling (2022 Regulations Art. 22(1)-(2); xinfang-domain.md §4.2). After an upheld
+    owns acceptance and handling (2022 Regulations Art. 22(1)-(2); docs/domain.md §"Routing"). After an upheld
     objection (异议成立, Art. 23 para. 3) the petition is routed again, passing over the objecting organs.
     """
 

@@ -121,7 +121,8 @@ class SupervisionApplication(ServiceApplication):
 
     def _opening_deadlines(self, flags: list[str], registered_on: date) -> list[dict[str, Any]]:
         # The bureau's 15 days to transfer or assign run from receipt (Art. 22); a major/urgent item (30 or more
-        # people; xinfang-domain.md §8) is also reported up, the same day by this county's rule.
+        # people; docs/domain.md §"Group petitions and representatives") is also reported up, the same day by this
+        # county's rule.
         kinds = ["triage", *(["major_report"] if "major_urgent" in flags else [])]
         return [self.rules.compute(kind, registered_on).as_dict() for kind in kinds]
 

@@ -9,10 +9,10 @@ For a year in neither, days are counted on weekends only and every deadline that
 *provisional*: never a crash, never silently wrong. Provisional deadlines are recomputed once the table covers
 their year (SupervisionApplication.recompute_provisional_deadlines).
 
-Counting (xinfang-domain.md §2.1): the day of the trigger is not counted; the count starts the next day. A period
-in calendar days (the regulations' "日") that ends on a non-working day ends on the next working day instead,
-where the rule says so (the general rule of Chinese law on periods); a period in working days ("工作日") counts
-working days only.
+Counting (docs/domain.md §"Day counting"): the day of the trigger is not counted; the count starts the next day.
+A period in calendar days (the regulations' "日") that ends on a non-working day ends on the next working day
+instead, where the rule says so (the general rule of Chinese law on periods); a period in working days ("工作日")
+counts working days only.
 """
 
 from __future__ import annotations

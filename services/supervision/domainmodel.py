@@ -29,8 +29,8 @@ from services.supervision.lifecycle import (
 )
 from shared.chinatime import local_date
 
-# Group petitions (xinfang-domain.md §1.2): five or more people elect representatives; multi-party items are
-# excluded from simplified handling (简易办理办法 Art. 5(4)).
+# Group petitions (docs/domain.md §"Group petitions and representatives"): five or more people elect
+# representatives; multi-party items are excluded from simplified handling (简易办理办法 Art. 5(4)).
 GROUP_SIZE = 5
 OUTCOMES = {"support": "支持", "explain": "解释说明", "not_support": "不予支持"}
 REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更", "rehandle": "撤销并责令重新办理"}
@@ -43,7 +43,7 @@ RETURN_VISIT_CHANNELS = {"phone": "电话回访", "visit": "走访回访", "lett
 RATING_TAKEN_BY = ("petitioner", "return_visit")
 HANDLING_STEPS = {"hearing": "听证", "mediation": "调解", "settlement": "和解", "investigation": "调查核实"}
 
-# Legal reasons for 不予受理 (xinfang-domain.md §4.4) and 不再受理 (§5).
+# Legal reasons for 不予受理 and 不再受理 (docs/domain.md §"Repeats and finality", which marks the unverified ones).
 DECLINE_REASONS = {
     "out_of_scope": ("不属于信访事项受理范围", "《信访工作条例》第二十三条"),
     "statutory_procedure": ("已经或者依法应当通过诉讼、仲裁、行政复议等法定途径解决",
@@ -61,7 +61,8 @@ DECLINE_AGAIN_REASONS = {
     "no_re_review_requested": ("对复查意见未在规定期限内请求复核，以同一事实和理由再次提出",
                                "《信访工作条例》第三十六条"),
 }
-# Statutory procedures a request belongs to (Art. 31(1)-(5); xinfang-domain.md §4.3; item wording [U]).
+# Statutory procedures a request belongs to (Art. 31(1)-(5); item wording unverified: docs/domain.md
+# §"Categories and statutory procedures").
 STATUTORY_PROCEDURES = {
     1: "诉讼、仲裁、行政复议等法定途径",
     2: "检察机关立案、法律监督程序或者公安机关法定程序",
@@ -88,7 +89,7 @@ DIRECT = "direct_receipt"
 DIRECT_BASIS = ("《信访工作条例》第二十三条：有关机关、单位直接收到信访人提出的信访事项，属于本机关职权范围的，"
                 "应当告知信访人接收情况以及处理途径和程序")
 NEW_MATTER_BASIS = "《信访工作条例》第三十六条：不再受理限于同一事实和理由；提出新的事实和理由的，作为新的信访事项登记办理"
-# Who decides on repeats at registration (xinfang-domain.md §5).
+# Who decides on repeats at registration (docs/domain.md §"Repeats and finality").
 SYSTEM_REPEAT_CHECK = {"role": "system", "user": "repeat-check", "organ": None}
 
 
@@ -458,7 +459,8 @@ class Case(Aggregate):
 
     # --- acceptance (the competent organ) ---------------------------------------------------------------------
     def simplified_ineligibility(self) -> str | None:
-        """Why simplified handling may not be used, or None (简易办理办法 Arts. 4-5; xinfang-domain.md §3)."""
+        """Why simplified handling may not be used, or None (简易办理办法 Arts. 4-5; docs/domain.md
+        §"Simplified procedure")."""
         if self.repeat_of:
             return "简易办理仅适用于初次信访事项"
         if self.disposition == "assign":
@@ -518,12 +520,12 @@ class Case(Aggregate):
 
     def decide_on_repeat(self, earlier: list[Case], *, at: datetime, correlation_id: str,
                          causation_id: str | None) -> None:
-        """What a repeat (同人+同事, linked at registration) comes to, given the earlier cases (xinfang-domain.md
-        §5): after a final case, 不再受理 (Art. 36; or Art. 35 when no review was asked for in time); while an
-        earlier case is open, not accepted again — the petitioner follows the open case, or asks for review once
-        an opinion is out. Earlier cases that ended without a decision on the merits (declined, withdrawn, ...)
+        """What a repeat (同人+同事, linked at registration) comes to, given the earlier cases (docs/domain.md
+        §"Repeats and finality"): after a final case, 不再受理 (Art. 36; or Art. 35 when no review was asked for
+        in time); while an earlier case is open, not accepted again — the petitioner follows the open case, or asks
+        for review once an opinion is out. Earlier cases that ended without a decision on the merits (declined, withdrawn, ...)
         do not stop it: it is triaged as usual, as a repeat. Nor is anything refused automatically for a
-        major/urgent item (handled urgently even on a concluded matter, §5(4)) or an anonymous report (matched
+        major/urgent item (handled urgently even on a concluded matter) or an anonymous report (matched
         on the accused party only: another reporter must not learn that an earlier report exists)."""
         if "major_urgent" in self.flags or "anonymous" in self.flags:
             return
@@ -552,7 +554,8 @@ class Case(Aggregate):
     def reopen_as_new_matter(self, *, new_facts: str, rules: DeadlineRules, at: datetime, actor: dict[str, Any],
                              correlation_id: str) -> None:
         """A clerk finds that a petition refused automatically as a repeat raises new facts or reasons: it is
-        triaged as a new matter (不再受理 covers only the same facts and reasons; xinfang-domain.md §5)."""
+        triaged as a new matter (不再受理 covers only the same facts and reasons;
+        docs/domain.md §"Repeats and finality")."""
         self._check("reopen_as_new_matter", actor)
         today = self._today(at)
         if not self.declined_as_repeat:

@@ -1,6 +1,6 @@
 """The statutory case lifecycle as data: states, actions, who may take them and from which states.
 
-States and transitions follow xinfang-domain.md §2.2 (S0-S13) and the 2022 信访工作条例. The Case aggregate
+States and transitions follow docs/domain.md §"Lifecycle" (S1-S13) and the 2022 信访工作条例. The Case aggregate
 (domainmodel.py) enforces this table; the gateway shows it to officers (allowed actions per case), and an illegal
 step is refused with the current state and what is allowed, in Chinese.
 """
@@ -61,7 +61,8 @@ TERMINAL = frozenset({Status.REDIRECTED, Status.NOT_ACCEPTED, Status.NOT_ACCEPTE
                       Status.FINAL, Status.WITHDRAWN})
 TRIAGE = frozenset({Status.REGISTERED, Status.REROUTING, Status.REPORTED_UP})
 UNDER_HANDLING = frozenset({Status.HANDLING, Status.SIMPLIFIED_HANDLING, Status.EXTENDED})
-# An opinion is out and the petitioner's remedy is a review (re-review) request, not a new petition (§5).
+# An opinion is out and the petitioner's remedy is a review (re-review) request, not a new petition
+# (docs/domain.md §"Repeats and finality").
 AWAITING_REVIEW_REQUEST = frozenset({Status.REPLIED, Status.REVIEWED})
 
 
@@ -100,7 +101,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("object", "提出异议", {Party.ORGAN}, {Status.AWAITING_ACCEPTANCE}),
     _action("decide_objection", "审核异议", {Party.BUREAU}, {Status.OBJECTION_RAISED}),
     _action("accept", "受理", {Party.ORGAN}, {Status.AWAITING_ACCEPTANCE}),
-    # SYSTEM: the repeat check at registration (xinfang-domain.md §5).
+    # SYSTEM: the repeat check at registration (docs/domain.md §"Repeats and finality").
     _action("decline", "不予受理", {Party.ORGAN, Party.BUREAU, Party.SYSTEM}, TRIAGE | {Status.AWAITING_ACCEPTANCE}),
     _action("decline_again", "不再受理", {Party.ORGAN, Party.BUREAU, Party.SYSTEM},
             TRIAGE | {Status.AWAITING_ACCEPTANCE}),

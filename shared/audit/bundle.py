@@ -1,4 +1,4 @@
-"""Case bundles: everything an auditor needs to verify one petition offline (design §2.9).
+"""Case bundles: everything an auditor needs to verify one petition offline (docs/audit.md, "Case bundles").
 
 For each service's log: its latest checkpoint (with the witnesses' cosignatures) and, for every event of the case
 that checkpoint covers, the stored event, its ledger entry and its inclusion proof; and the case heads, signed with

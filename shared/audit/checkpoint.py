@@ -1,4 +1,4 @@
-"""Checkpoints: a log's size and Merkle root, signed with Ed25519 in the C2SP signed-note format (design §2.4(6)).
+"""Checkpoints: a log's size and Merkle root, signed with Ed25519 in the C2SP signed-note format (docs/audit.md).
 
     body = origin "\\n" size "\\n" base64(root) "\\n"
     note = body "\\n" "— " origin " " base64(key_id || signature(body)) "\\n"

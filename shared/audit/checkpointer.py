@@ -1,4 +1,4 @@
-"""The checkpointer: signs the ledger's size and root, and has every configured witness cosign it (design §2.6).
+"""The checkpointer: signs the ledger's size and root, and has every configured witness cosign it (docs/audit.md).
 
 For each witness it sends a consistency proof from the size the witness last cosigned. A witness that holds
 another size (409) is re-synced once; a witness that refuses the proof (422), or holds more than the log has, means

@@ -1,4 +1,5 @@
-"""The audit entry of one stored event: the exact bytes that are hashed into the Merkle log (design §2.4).
+"""The audit entry of one stored event: the exact bytes that are hashed into the Merkle log (docs/audit.md,
+"The entry").
 
     payload_hash = SHA-256("petition-audit/payload/v1\\n" || state)          the stored bytes, never re-serialised
     entry = "petition-audit/entry/v1\\n" || u64 leaf_index || uuid16 originator_id || u64 originator_version

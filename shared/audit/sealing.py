@@ -1,4 +1,4 @@
-"""Sealing in the same transaction as each event insert, in PostgreSQL (design §2.3-2.5).
+"""Sealing in the same transaction as each event insert, in PostgreSQL (docs/audit.md, "Sealing (PostgreSQL)").
 
 An AFTER INSERT statement trigger on the library's events table appends, for every stored event, an `audit_leaf` row: a
 gapless leaf index (not the notification id, which may have gaps), the per-aggregate chain (the previous event's

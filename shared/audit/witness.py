@@ -1,5 +1,5 @@
 """A witness: a small process a provincial authority runs, so that the operator cannot rewrite a log it has
-already shown (design §2.8; the C2SP tlog-witness protocol's `add-checkpoint`).
+already shown (docs/audit.md, "Witnesses"; the C2SP tlog-witness protocol's `add-checkpoint`).
 
 It keeps, per log, the last checkpoint it cosigned. It cosigns a new checkpoint only when the log's own key signed
 it and a consistency proof shows it extends that last one; otherwise it refuses — 409 with the size it holds (the

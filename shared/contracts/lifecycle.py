@@ -1,4 +1,4 @@
-"""Lifecycle commands: what officers and petitioners send to move a case (xinfang-domain.md §2.2).
+"""Lifecycle commands: what officers and petitioners send to move a case (docs/domain.md §"Lifecycle").
 
 One model per action serves the gateway (request bodies, OpenAPI) and supervision (it validates RPC payloads
 again), so a command is checked by the same rules whichever way it arrives. State, permission and statutory

@@ -40,7 +40,8 @@ class Channel(StrEnum):
 
 
 class Category(StrEnum):
-    """The three handling categories of the 2022 Regulations (Arts. 29-31; xinfang-domain.md §1.3)."""
+    """The three handling categories of the 2022 Regulations (Arts. 29-31; docs/domain.md §"Categories and statutory
+    procedures")."""
 
     SUGGESTION = "suggestion"  # 建议意见类, Art. 29
     REPORT = "report"  # 检举控告类, Art. 30
@@ -105,7 +106,7 @@ class Petitioner(_Strict):
 
 class Person(_Strict):
     """A representative (代表) of a group petition or a joint signer (联名人). Identified, for the repeat check
-    (xinfang-domain.md §5), by ID number where given, otherwise by name and phone."""
+    (docs/domain.md §"Repeats and finality"), by ID number where given, otherwise by name and phone."""
 
     name: Annotated[Text, Field(max_length=50)]
     id_number: IdNumber | None = None
@@ -114,7 +115,7 @@ class Person(_Strict):
 
 class AccusedParty(_Strict):
     """The person or unit reported (被反映人/单位) in a 检举控告 item. Kept by intake only: it must never reach
-    the accused (2022 Regulations Art. 30; xinfang-domain.md §9)."""
+    the accused (2022 Regulations Art. 30; docs/domain.md §"Privacy")."""
 
     name: Annotated[Text, Field(max_length=100)]
     organisation: Annotated[Text, Field(max_length=200)] | None = None
@@ -129,8 +130,8 @@ class Attachment(_Strict):
     sha256: Sha256
 
 
-# Group petitions (xinfang-domain.md §1.2, §8): five or more people elect at most five representatives; thirty or
-# more make the item major/urgent.
+# Group petitions (docs/domain.md §"Group petitions and representatives"): five or more people elect at most five
+# representatives; thirty or more make the item major/urgent.
 GROUP_SIZE = 5
 MAX_REPRESENTATIVES = 5
 MAJOR_URGENT_SIZE = 30
@@ -183,7 +184,7 @@ class RegisterPetition(_Strict):
     @field_validator("representatives")
     @classmethod
     def _representatives_for_groups(cls, representatives: list[Person], info: ValidationInfo) -> list[Person]:
-        # xinfang-domain.md §1.2 (the 5-person limit is also in the 2005 regulation): 推选代表，代表人数不超过5人.
+        # docs/domain.md §"Group petitions and representatives": 推选代表，代表人数不超过5人.
         # A joint letter names its signers instead: every item must be registered (Art. 21), and the rule is
         # about who speaks for a group, which the signers of a letter do themselves.
         people = info.data.get("people_count") or 1
@@ -199,7 +200,7 @@ class RegisterPetition(_Strict):
 
     @property
     def flags(self) -> list[str]:
-        """What the bureau must watch: group (≥5 people), joint signature, major/urgent (≥30 people; §8)."""
+        """What the bureau must watch: group (≥5 people), joint signature, major/urgent (≥30 people)."""
         flags = []
         if self.people_count >= GROUP_SIZE:
             flags.append("group")

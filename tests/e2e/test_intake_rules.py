@@ -1,7 +1,8 @@
 """Repeats, group petitions and the routing rules over HTTP, through the whole platform: a repeat of a final
 case gets 不再受理 on its own, a clerk reopens it on new facts; an upheld objection without a named organ is
 routed again by the rules; 30 or more people are reported up; a matter from another county is answered with where
-to go; a group without representatives is refused with a Chinese message (xinfang-domain.md §1.2, §4, §5, §8)."""
+to go; a group without representatives is refused with a Chinese message (docs/domain.md
+§"Group petitions and representatives", §"Routing", §"Repeats and finality")."""
 
 from __future__ import annotations
 

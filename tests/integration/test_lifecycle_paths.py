@@ -1,5 +1,6 @@
 """Every statutory path, table-driven, through supervision's real store (PostgreSQL and SQLite) on a fixed clock:
-after each step, the status and the next deadline as the regulations count them (xinfang-domain.md §2, §3, §10).
+after each step, the status and the next deadline as the regulations count them (docs/domain.md
+§"Lifecycle", §"Deadlines", §"Day counting", §"Simplified procedure").
 
 The dates were counted by hand on the 2026 calendar: National Day 10-01..10-07 off, Sunday 09-20 and Saturday 10-10
 worked (调休); calendar-day periods ending on a day off move to the next working day; counting starts the day after

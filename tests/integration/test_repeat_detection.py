@@ -1,7 +1,7 @@
-"""Repeat detection at registration (同人+同事; xinfang-domain.md §5) on the real stores: the same person is found
-by ID number, by name + phone, through a representative or joint signer, or — for anonymous reports — by the
-accused party; the same matter by the similarity of the Chinese text; and two registrations of one person at the
-same moment cannot both miss each other."""
+"""Repeat detection at registration (同人+同事; docs/domain.md §"Repeats and finality") on the real stores: the
+same person is found by ID number, by name + phone, through a representative or joint signer, or — for anonymous
+reports — by the accused party; the same matter by the similarity of the Chinese text; and two registrations of
+one person at the same moment cannot both miss each other."""
 
 from __future__ import annotations
 

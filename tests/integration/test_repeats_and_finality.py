@@ -1,7 +1,8 @@
 """What supervision makes of repeats, group petitions and passing windows, on a real store with a movable clock:
 a repeat of an open case is not accepted again, a repeat of a final case gets 不再受理, a clerk may overturn an
 automatic refusal on new facts; a major/urgent item is reported up the same day; the sweep finalizes a case
-whose review window passed unused (xinfang-domain.md §5, §8; 2022 Regulations Arts. 35-36)."""
+whose review window passed unused (2022 Regulations Arts. 35-36; docs/domain.md §"Repeats and finality",
+§"Group petitions and representatives")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The case lifecycle over HTTP: an endpoint per officer action, and the petitioner's evaluation and review
-request by query code plus the last six characters of the ID number (xinfang-domain.md §2.2; the second factor:
-docs/security.md). A rating the bureau takes on a return visit (回访) is an officer action, recorded as such.
+"""The case lifecycle over HTTP (docs/domain.md §"Lifecycle"): an endpoint per officer action, and the
+petitioner's evaluation and review request by query code plus the last six characters of the ID number (the second
+factor: docs/security.md). A rating the bureau takes on a return visit (回访) is an officer action, recorded as such.
 Supervision's Case decides; a refused step comes back as 409 (not allowed in this state, or a statutory window
 passed), 403 (not this officer's case) or 422 (bad input), each with a Chinese message naming the current state
 and what is allowed.

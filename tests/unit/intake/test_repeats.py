@@ -1,4 +1,5 @@
-"""Same person, same matter (同人+同事; xinfang-domain.md §5): the identity keys and the text test."""
+"""Same person, same matter (同人+同事; docs/domain.md §"Repeats and finality"): the identity keys and the text
+test."""
 
 from __future__ import annotations
 

@@ -345,7 +345,7 @@ def test_a_valid_number_is_accepted_even_if_its_birthplace_code_is_unknown_to_th
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Group petitions, joint signatures and anonymous reports (xinfang-domain.md §1.2, §5, §8)
+# Group petitions, joint signatures and anonymous reports (docs/domain.md §"Group petitions and representatives")
 # ---------------------------------------------------------------------------------------------------------------
 
 REPRESENTATIVE = {"name": "李四", "id_number": AGENT_ID}

@@ -1,4 +1,4 @@
-"""The Case lifecycle, table-driven: every path of xinfang-domain.md §2.2 step by step with its status and next
+"""The Case lifecycle, table-driven: every path of docs/domain.md §"Lifecycle" step by step with its status and next
 deadline, and the illegal, unpermitted and late steps refused with their codes. Pure domain: no store."""
 
 from __future__ import annotations
