@@ -56,7 +56,8 @@ def personal_fields(view: OfficerPetitionView) -> list[str]:
     return shown
 
 
-# What the replayed events of a petition hold about people (intake's registration, notification's notices).
+# Fields of a replayed event that show a person. The replay (shared/audit/replay.py SHOWN) shows only the query
+# code of them today; the others are listed so that a replay that starts showing one is recorded as a view too.
 HISTORY_FIELDS = ("query_code", "petitioner", "accused", "representatives", "joint_signers", "recipient", "body")
 
 
