@@ -54,16 +54,7 @@ class BodySizeLimit:
                 return
             if not message.get("more_body", False):
                 break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
     async def _drain(self, receive: Receive, received: int) -> None:
         """Read and drop the rest of the body while the total stays within `drain_bytes`."""
@@ -72,3 +63,29 @@ class BodySizeLimit:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return
             received += len(message.get("body", b""))
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body (None: the client went away meanwhile). Used inside BodySizeLimit, which bounds it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the application `body`, already read, as one message, then the server's own."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -8,7 +8,6 @@ pool explicitly, and only for requests that carry a token (the anonymous registr
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ from services.gateway.security import Principal, Role, TokenError, TokenService,
 from services.gateway.settings import GatewaySettings
 from services.gateway.signin import QueryCodeThrottle, RevokedTokens, SignInThrottle
 from shared.audit.replay import StoreReader
+from shared.contracts.actor import PLAIN_TOKEN
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -145,14 +145,13 @@ def require_roles(*roles: Role):  # noqa: ANN201 - returns a FastAPI dependency
     return dependency
 
 
-CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 async def correlation_id(x_correlation_id: Annotated[str | None, Header()] = None) -> str:
     """The caller's X-Correlation-ID (checked: it travels in AMQP properties and logs), or a new one."""
     if x_correlation_id is None:
         return str(uuid.uuid4())
-    if not CORRELATION_ID.fullmatch(x_correlation_id):
+    if not PLAIN_TOKEN.fullmatch(x_correlation_id):
         raise ApiError(422, "invalid_correlation_id", "X-Correlation-ID 只能包含1至64个英文字母、数字及 . _ : - 字符")
     return x_correlation_id
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-TOO_LARGE = JSONResponse({"error": "request_header_too_large", "message": "请求头过大或字段过多，请精简后重试"},
-                         status_code=431)
+HEAD_TOO_LARGE = {"error": "request_header_too_large", "message": "请求头过大或字段过多，请精简后重试"}
+TOO_LARGE = JSONResponse(HEAD_TOO_LARGE, status_code=431)
 
 
 class RequestHeadLimit:

@@ -8,8 +8,9 @@ checks it, and hands the same bytes on. It sits inside BodySizeLimit, so it neve
 from __future__ import annotations
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.gateway.bodylimit import read_body, replaying
 from shared.contracts.errors import validation_problem
 from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
 
@@ -34,28 +35,13 @@ class UniqueJsonKeys:
         if scope["type"] != "http" or scope["method"] not in _METHODS or not _is_json(scope):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
         try:
             check_unique_keys(body)
         except DuplicateKey as duplicate:
             refusal = JSONResponse(validation_problem([duplicate.error("body")]), status_code=422)
             await refusal(scope, receive, send)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)

@@ -15,12 +15,14 @@ import h11
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from services.gateway.errors import HTTP_MESSAGES
+from services.gateway.headlimit import HEAD_TOO_LARGE
+
 DRAIN_BYTES = 1_048_576
 DRAIN_SECONDS = 5.0
 ANSWERS = {
-    431: ("Request Header Fields Too Large",
-          {"error": "request_header_too_large", "message": "请求头过大或字段过多，请精简后重试"}),
-    400: ("Bad Request", {"error": "bad_request", "message": "请求格式不正确"}),
+    431: ("Request Header Fields Too Large", HEAD_TOO_LARGE),
+    400: ("Bad Request", dict(zip(("error", "message"), HTTP_MESSAGES[400], strict=True))),
 }
 
 

@@ -28,6 +28,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from services.gateway.errors import ApiError
 from services.gateway.metrics import QUERY_CODE_LOCKOUTS, SIGN_IN_LOCKOUTS
 from shared.readmodels import READ_MODELS_ALIAS
 
@@ -78,6 +79,12 @@ class Lockout:
     def seconds_left(self, now: datetime | None = None) -> int:
         return max(math.ceil((self.until - (now or _now())).total_seconds()), 1)
 
+    def refusal(self, error: str, what: str) -> ApiError:
+        """429 with the time to wait, in the header (seconds), the body, and the message (minutes) for people."""
+        seconds = self.seconds_left()
+        return ApiError(429, error, f"{what}，请{math.ceil(seconds / 60)}分钟后再试",
+                        headers={"Retry-After": str(seconds)}, extra={"retry_after": seconds})
+
 
 class FailureThrottle:
     """After `max_failures` consecutive wrong secrets for one key, the key is locked for `lockout`; each further
@@ -88,7 +95,8 @@ class FailureThrottle:
 
     def __init__(self, secret: str, max_failures: int, lockout: timedelta, max_lockout: timedelta,
                  forget_after: timedelta, *, scope: str, lockouts_metric: Counter) -> None:
-        self._secret = secret.encode()
+        # A key of this scope's own, derived from the gateway's secret (never the token-signing key itself).
+        self._secret = hmac.new(secret.encode(), f"xinfang:{scope}-throttle".encode(), hashlib.sha256).digest()
         self.max_failures = max_failures
         self.lockout, self.max_lockout, self.forget_after = lockout, max_lockout, forget_after
         self.throttles, self.lockouts_collection = f"{scope}_throttles", f"{scope}_lockouts"

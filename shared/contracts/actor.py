@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -9,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 Role = Literal["petitioner", "clerk", "organ_officer", "supervisor", "auditor", "admin", "system", "province"]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # Correlation ids travel in AMQP properties (at most 255 bytes) and logs: a short, plain token only.
-CorrelationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # correlation ids and idempotency keys: safe in headers and logs
+CorrelationId = Annotated[str, StringConstraints(pattern=f"^{PLAIN_TOKEN.pattern}$")]
 
 
 class Actor(BaseModel):

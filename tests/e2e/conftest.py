@@ -11,8 +11,7 @@ import pytest
 
 from services.gateway.security import Role
 from services.gateway.users import add_user
-from tests.conftest import reserve_namespace
-from tests.support.platform import TestPlatform, platform_env
+from tests.support.platform import TestPlatform, running_platform
 
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = {
@@ -35,19 +34,10 @@ def write_users(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory, secantus, smtp_sink) -> Iterator[TestPlatform]:
-    namespace = reserve_namespace()
     folder = tmp_path_factory.mktemp("platform")
-    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp_sink.port,
-                       data_dir=folder / "data", GATEWAY_USERS_FILE=str(write_users(folder / "users.json")))
-    running = TestPlatform(env, folder / "logs")
-    running.namespace = namespace
-    try:
-        running.start()
-        running.wait_ready()
+    with running_platform(folder, secantus, smtp_sink.port,
+                          GATEWAY_USERS_FILE=str(write_users(folder / "users.json"))) as running:
         yield running
-    finally:
-        running.close()
-        print(running.dump_logs())
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from shared.audit.ledger import origin
-from tests.conftest import reserve_namespace
 from tests.e2e.conftest import write_users
 from tests.e2e.officers import act, submit_routed
-from tests.support.platform import ROOT, TestPlatform, platform_env
+from tests.support.platform import PLATFORM_PROCESSES, ROOT, TestPlatform, running_platform
 from tests.support.waiting import wait_for
 
 SERVICES = ("intake", "routing", "supervision", "notification")
@@ -24,21 +23,11 @@ SERVICES = ("intake", "routing", "supervision", "notification")
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory, secantus, smtp_sink) -> Iterator[TestPlatform]:
     """The whole platform, its checkpointer signing every 2 seconds, but held back until a test starts it."""
-    namespace = reserve_namespace()
     folder = tmp_path_factory.mktemp("checkpointed")
-    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp_sink.port,
-                       data_dir=folder / "data", GATEWAY_USERS_FILE=str(write_users(folder / "users.json")),
-                       AUDIT_CHECKPOINT_INTERVAL="2")
-    running = TestPlatform(env, folder / "logs")
-    running.namespace = namespace
-    try:
-        running.start(*(name for name in running.commands if name not in ("checkpointer", "readmodels",
-                                                                          "mailsink")))
-        running.wait_ready()
+    processes = [name for name in PLATFORM_PROCESSES if name != "checkpointer"]
+    with running_platform(folder, secantus, smtp_sink.port, *processes, AUDIT_CHECKPOINT_INTERVAL="2",
+                          GATEWAY_USERS_FILE=str(write_users(folder / "users.json"))) as running:
         yield running
-    finally:
-        running.close()
-        print(running.dump_logs())
 
 
 @pytest.fixture(scope="module")

@@ -16,27 +16,17 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.callers import GATEWAY, CallerAssertions
-from tests.conftest import reserve_namespace
 from tests.support import samples
-from tests.support.platform import TestPlatform, metric_value, platform_env
+from tests.support.platform import TestPlatform, metric_value, running_platform
 
 ADMIN = {"role": "admin"}
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory, secantus, smtp_sink) -> Iterator[TestPlatform]:
-    namespace = reserve_namespace()
-    folder = tmp_path_factory.mktemp("callers")
-    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp_sink.port,
-                       data_dir=folder / "data")
-    running = TestPlatform(env, folder / "logs")
-    running.namespace = namespace
-    try:
-        running.start("intake", "supervision")
-        running.wait_ready()
+    with running_platform(tmp_path_factory.mktemp("callers"), secantus, smtp_sink.port,
+                          "intake", "supervision") as running:
         yield running
-    finally:
-        running.close()
 
 
 @pytest.fixture(scope="module")

@@ -22,11 +22,10 @@ import yaml
 from aiosmtpd.controller import Controller
 
 from shared.contracts import querycode
-from tests.conftest import reserve_namespace
 from tests.e2e.conftest import write_users
 from tests.e2e.officers import act, signed_in
 from tests.support import samples
-from tests.support.platform import ROOT, TestPlatform, metric_value, platform_env
+from tests.support.platform import ROOT, TestPlatform, metric_value, running_platform
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for
 
@@ -89,19 +88,10 @@ def mail_server() -> Iterator[PickyMailServer]:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory, secantus, mail_server) -> Iterator[TestPlatform]:
-    namespace = reserve_namespace()
     folder = tmp_path_factory.mktemp("platform")
-    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=mail_server.port,
-                       data_dir=folder / "data", GATEWAY_USERS_FILE=str(write_users(folder / "users.json")),
-                       LOG_LEVEL=production_log_level())
-    running = TestPlatform(env, folder / "logs")
-    try:
-        running.start()
-        running.wait_ready()
+    with running_platform(folder, secantus, mail_server.port, LOG_LEVEL=production_log_level(),
+                          GATEWAY_USERS_FILE=str(write_users(folder / "users.json"))) as running:
         yield running
-    finally:
-        running.close()
-        print(running.dump_logs())
 
 
 def appeal() -> dict:

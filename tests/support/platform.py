@@ -6,6 +6,7 @@ ports, so tests never see each other's messages or data.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -363,3 +364,24 @@ def tap_queue(platform: TestPlatform, name: str) -> Queue:
         topology.declare(connection, platform.env["XINFANG_NAMESPACE"])
         queue(connection.default_channel).declare()
     return queue
+
+
+@contextlib.contextmanager
+def running_platform(folder: Path, mongodb: Any, smtp_port: int, *processes: str,
+                     **settings: str) -> Iterator[TestPlatform]:
+    """A platform of its own (namespace, schemas, read-model database, ports) under `folder`, with `processes`
+    started (every process of the Procfile when none is named) and ready; its logs are printed when it stops."""
+    from tests.conftest import reserve_namespace  # noqa: PLC0415 - the session's namespaces, removed at its end
+
+    namespace = reserve_namespace()
+    env = platform_env(namespace=namespace, mongodb_uri=mongodb.uri(namespace), smtp_port=smtp_port,
+                       data_dir=folder / "data", **settings)
+    running = TestPlatform(env, folder / "logs")
+    running.namespace = namespace
+    try:
+        running.start(*processes)
+        running.wait_ready()
+        yield running
+    finally:
+        running.close()
+        print(running.dump_logs())

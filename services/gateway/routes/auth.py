@@ -7,7 +7,6 @@ password included, until its lock-out ends.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -24,9 +23,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 def _locked(lockout: Lockout) -> ApiError:
-    seconds = lockout.seconds_left()
-    return ApiError(429, "account_locked", f"登录失败次数过多，账号已暂时锁定，请{math.ceil(seconds / 60)}分钟后再试",
-                    headers={"Retry-After": str(seconds)}, extra={"retry_after": seconds})
+    return lockout.refusal("account_locked", "登录失败次数过多，账号已暂时锁定")
 
 
 @router.post("/token", response_model=Token, dependencies=[Depends(login_rate_limit)],

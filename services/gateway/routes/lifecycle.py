@@ -9,7 +9,6 @@ No `from __future__ import annotations` here: the endpoints are made in a loop, 
 body model as an object, not as a name to look up.
 """
 
-import math
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -176,10 +175,7 @@ def _verified_petitioner(gw: Any, request: Request, query_code: str, id_number_t
 
 
 def _locked(lockout: Lockout) -> ApiError:
-    seconds = lockout.seconds_left()
-    return ApiError(429, "query_code_locked",
-                    f"身份证号码后六位错误次数过多，该查询码已暂时锁定，请{math.ceil(seconds / 60)}分钟后再试",
-                    headers={"Retry-After": str(seconds)}, extra={"retry_after": seconds})
+    return lockout.refusal("query_code_locked", "身份证号码后六位错误次数过多，该查询码已暂时锁定")
 
 
 @router.post("/status/{query_code}/evaluation", response_model=CaseState, responses=PETITIONER_RESPONSES,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from services.gateway.errors import ApiError
 from services.gateway.schemas import OfficerPetitionView, PetitionReceipt, Problem, StatusView
 from services.gateway.security import Principal, Role
 from shared.contracts import querycode
-from shared.contracts.actor import PETITIONER
+from shared.contracts.actor import PETITIONER, PLAIN_TOKEN
 from shared.contracts.registration import Channel, RegisterPetition
 
 router = APIRouter(prefix="/api/v1", tags=["petitions"])
@@ -31,7 +30,6 @@ router = APIRouter(prefix="/api/v1", tags=["petitions"])
 # An organ officer registers what the organ received directly (S2'): the organ itself decides on acceptance.
 REGISTERING_ROLES = (Role.CLERK, Role.ADMIN, Role.ORGAN_OFFICER)
 
-IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 async def idempotency_key(
@@ -40,7 +38,7 @@ async def idempotency_key(
                                                   "makes a retry of this submission safe: the same key returns the "
                                                   "first receipt and registers nothing twice.")] = None,
 ) -> str | None:
-    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+    if key is not None and not PLAIN_TOKEN.fullmatch(key):
         raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key 只能包含1至64个英文字母、数字及 . _ : - 字符")
     return key
 
