@@ -19,7 +19,7 @@ from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.intake.application import IdempotencyKeyReused, IntakeApplication, PetitionNotFound
+from services.intake.application import PARTICULARS_PURPOSES, IdempotencyKeyReused, IntakeApplication, PetitionNotFound
 from services.intake.bootstrap import build_application
 from shared.callers import GATEWAY, CallerRefused
 from shared.contracts.actor import PETITIONER, Actor, CorrelationId
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header's name
 # Which service may ask for which particulars (data minimisation: each gets what its purpose needs).
 PARTICULARS_CALLERS = {"case": {"supervision"}, "notice": {"notification"}, "routing": {"routing"}}
+if set(PARTICULARS_CALLERS) != PARTICULARS_PURPOSES:  # a purpose the application answers must have its caller
+    raise ImportError("intake's particulars: the purposes and their callers disagree")
 
 
 class InvalidPetition(ValueError):
