@@ -16,19 +16,19 @@ from uuid import UUID
 
 import psycopg
 
+from services.audit.ledger import Ledger, origin
+from services.audit.replay import StoreReader
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.settings import SupervisionSettings
 from shared.audit.checkpoint import generate_key
 from shared.audit.entries import TAG_PAYLOAD
-from shared.audit.ledger import Ledger, origin
 from shared.audit.merkle import root
-from shared.audit.replay import StoreReader
 from shared.audit.verifier import verify_export
-from shared.contracts.registration import RegisterPetition
-from shared.eventstore import postgres_conninfo, postgres_schema
-from shared.settings import PlatformSettings
+from shared.language.contracts.registration import RegisterPetition
+from shared.runtime.eventstore import postgres_conninfo, postgres_schema
+from shared.runtime.settings import PlatformSettings
 from tests.support import samples
 
 TOWN = {"role": "organ_officer", "user": "bench", "organ": "330106001-ZF"}

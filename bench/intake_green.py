@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY  # noqa: E402
 from services.intake.application import IntakeApplication  # noqa: E402
 from services.intake.bootstrap import build_application  # noqa: E402
 from services.intake.settings import IntakeSettings  # noqa: E402
-from shared.contracts.registration import RegisterPetition  # noqa: E402
+from shared.language.contracts.registration import RegisterPetition  # noqa: E402
 from tests.support import samples  # noqa: E402
 
 

@@ -16,9 +16,9 @@ from eventsourcing.application import Application
 
 from services.intake.domainmodel import Petition
 from services.intake.settings import IntakeSettings
-from shared.contracts import querycode
-from shared.contracts.registration import RegisterPetition
-from shared.eventstore import creating_store, store_env
+from shared.language.contracts import querycode
+from shared.language.contracts.registration import RegisterPetition
+from shared.runtime.eventstore import creating_store, store_env
 from tests.support import samples
 
 ROOT = Path(__file__).resolve().parents[1]

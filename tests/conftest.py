@@ -62,7 +62,7 @@ def mongodb_uri(secantus: SecantusServer, namespace: str) -> str:
 
 @pytest.fixture
 def read_models(mongodb_uri: str) -> Iterator[str]:
-    from shared.readmodels import connect_read_models
+    from shared.language.readmodels import connect_read_models
 
     connect_read_models(mongodb_uri)
     yield mongodb_uri

@@ -65,7 +65,7 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
         "INTAKE_INTERNAL_TOKEN": development_secret(gateway_dir / "intake-token"),
         # Kept with the data: a new key would start every petitioner file afresh (services/intake/repeats.py).
         "INTAKE_PERSON_KEY_SECRET": development_secret(data_dir / "intake-person-key"),
-        "PLATFORM_RPC_SECRET": development_secret(data_dir / "rpc-secret"),  # who calls a service (shared/callers.py)
+        "PLATFORM_RPC_SECRET": development_secret(data_dir / "rpc-secret"),  # who calls a service (shared/runtime/callers.py)
         "GATEWAY_USERS_FILE": str(gateway_dir / "users.json"),
         "INTAKE_HTTP_ADDRESS": os.environ.get("INTAKE_HTTP_ADDRESS", "127.0.0.1:8101"),
         "METRICS_PORT_PREFIX": os.environ.get("METRICS_PORT_PREFIX", "91"),
@@ -78,11 +78,11 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
 
 
 def broker_users(data_dir: Path, amqp_uri: str, node: rabbitmq.PrivateNode | None) -> dict[str, str]:
-    """AMQP_URI_<SERVICE>: each service connects as its own broker user (shared/messaging/permissions.py), made
+    """AMQP_URI_<SERVICE>: each service connects as its own broker user (shared/runtime/messaging/permissions.py), made
     with rabbitmqctl on the private node, or on a broker on this machine when rabbitmqctl may manage it. Otherwise
     {}: every process connects as AMQP_URI, and what to run instead is printed."""
     from deploy.rabbitmq import users as setup  # noqa: PLC0415 - imports the platform's code
-    from shared.messaging import permissions, topology  # noqa: PLC0415
+    from shared.runtime.messaging import permissions, topology  # noqa: PLC0415
 
     namespace = os.environ.get("XINFANG_NAMESPACE", "xinfang")
     users = permissions.service_users(namespace)

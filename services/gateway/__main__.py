@@ -20,7 +20,7 @@ import uvicorn
 from services.gateway.server import AnsweredErrors, GatewayH11Protocol
 from services.gateway.service import create_app
 from services.gateway.settings import GatewaySettings
-from shared.observability import install_redaction
+from shared.runtime.observability import install_redaction
 
 
 def config(host: str, port: int, settings: GatewaySettings | None = None,

@@ -56,7 +56,7 @@ def personal_fields(view: OfficerPetitionView) -> list[str]:
     return shown
 
 
-# Fields of a replayed event that show a person. The replay (shared/audit/replay.py SHOWN) shows only the query
+# Fields of a replayed event that show a person. The replay (services/audit/replay.py SHOWN) shows only the query
 # code of them today; the others are listed so that a replay that starts showing one is recorded as a view too.
 HISTORY_FIELDS = ("query_code", "petitioner", "accused", "representatives", "joint_signers", "recipient", "body")
 

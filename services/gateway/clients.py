@@ -19,8 +19,8 @@ from typing import Any
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
-from shared.callers import CallerAssertions
-from shared.observability import describe_error
+from shared.runtime.callers import CallerAssertions
+from shared.runtime.observability import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class RpcPool:
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=size)
 
     def call(self, service: str, method: str, *args: Any, actor: dict[str, Any], **kwargs: Any) -> Any:
-        """Call `service.method` for `actor`, whom the call asserts signed (`caller`; shared/callers.py): a
+        """Call `service.method` for `actor`, whom the call asserts signed (`caller`; shared/runtime/callers.py): a
         service believes no actor it is merely told."""
         kwargs["caller"] = self._callers.assertion(service, method, actor)
         from nameko.exceptions import RemoteError, RpcTimeout  # noqa: PLC0415 - nameko imports eventlet

@@ -23,13 +23,13 @@ from limits.aio import strategies
 from limits.storage import storage_from_string
 from starlette.concurrency import run_in_threadpool
 
+from services.audit.replay import StoreReader
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
 from services.gateway.signin import QueryCodeThrottle, RevokedTokens, SignInThrottle
-from shared.audit.replay import StoreReader
-from shared.contracts.actor import PLAIN_TOKEN
+from shared.language.contracts.actor import PLAIN_TOKEN
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -13,8 +13,8 @@ from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.clients import ServiceUnavailable
-from shared.contracts.errors import validation_problem
-from shared.observability import describe_error
+from shared.language.contracts.errors import validation_problem
+from shared.runtime.observability import describe_error
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """JSON bodies that give a key twice are refused (422 naming the key), as a plain ASGI middleware.
 
 FastAPI's parser keeps the last of two equal keys, so a body with `category` twice would be taken without a word
-(shared/contracts/jsonkeys.py). This reads the body of a POST, PUT or PATCH that FastAPI would parse as JSON,
+(shared/language/contracts/jsonkeys.py). This reads the body of a POST, PUT or PATCH that FastAPI would parse as JSON,
 checks it, and hands the same bytes on. It sits inside BodySizeLimit, so it never buffers more than the limit.
 """
 
@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.bodylimit import read_body, replaying
-from shared.contracts.errors import validation_problem
-from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
+from shared.language.contracts.errors import validation_problem
+from shared.language.contracts.jsonkeys import DuplicateKey, check_unique_keys
 
 _METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -19,9 +19,9 @@ from services.gateway.metrics import MetricsMiddleware
 from services.gateway.routes import audit, auth, docs, lifecycle, petitions, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
-from shared.callers import GATEWAY, caller_assertions
-from shared.observability import configure_logging, serve_metrics
-from shared.readmodels import connect_read_models
+from shared.language.readmodels import connect_read_models
+from shared.runtime.callers import GATEWAY, caller_assertions
+from shared.runtime.observability import configure_logging, serve_metrics
 
 DESCRIPTION = """
 信访事项处理平台的对外接口。信访人凭查询码查询办理进展；工作人员登录后查看完整信息。

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.settings import PlatformSettings
+from shared.runtime.settings import PlatformSettings
 
 DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105 - refused outside development
 

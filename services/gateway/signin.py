@@ -30,7 +30,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.gateway.errors import ApiError
 from services.gateway.metrics import QUERY_CODE_LOCKOUTS, SIGN_IN_LOCKOUTS
-from shared.readmodels import READ_MODELS_ALIAS
+from shared.language.readmodels import READ_MODELS_ALIAS
 
 THROTTLES = "sign_in_throttles"
 LOCKOUTS = "sign_in_lockouts"

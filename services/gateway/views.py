@@ -18,7 +18,7 @@ from services.gateway.schemas import (
     TimelineStep,
 )
 from services.gateway.security import Principal, Role
-from shared.readmodels import CaseView, InboxMessage, case_view_by_query_code
+from shared.language.readmodels import CaseView, InboxMessage, case_view_by_query_code
 
 JUST_REGISTERED = "已登记，正在分流"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from shared.organs import OrganDirectory
+from shared.language.organs import OrganDirectory
 
 _SPACES = re.compile(r"\s+")
 SHORTEST_NAME = 4  # shorter fragments ("县政府", "镇") would match organs the petitioner did not mean

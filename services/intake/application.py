@@ -17,14 +17,14 @@ from services.intake.accused import accused_organs
 from services.intake.domainmodel import Petition, PetitionerFile, RegistrationKey
 from services.intake.petitioner_files import PetitionerFiles
 from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
-from shared.contracts import querycode
-from shared.contracts.actor import PETITIONER
-from shared.contracts.registration import RegisterPetition
-from shared.eventstore import IntegrityError, ServiceApplication
-from shared.groupcommit import GroupCommitter
-from shared.organs import OrganDirectory
-from shared.recentaggregates import RecentItems
-from shared.settings import PlatformSettings
+from shared.language.contracts import querycode
+from shared.language.contracts.actor import PETITIONER
+from shared.language.contracts.registration import RegisterPetition
+from shared.language.organs import OrganDirectory
+from shared.runtime.eventstore import IntegrityError, ServiceApplication
+from shared.runtime.groupcommit import GroupCommitter
+from shared.runtime.recentaggregates import RecentItems
+from shared.runtime.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class IntakeApplication(ServiceApplication):
         # Registrations naming the same person take turns in this process (in a fixed order: no deadlock), so
         # they never meet in one group-committed batch, which would then be retried item by item.
         with contextlib.ExitStack() as turns:
-            turns.enter_context(self._committer.working())  # paces the group commit (shared/groupcommit.py)
+            turns.enter_context(self._committer.working())  # paces the group commit (shared/runtime/groupcommit.py)
             for identity in sorted(keys):
                 turns.enter_context(self._turns.hold(identity))
             petition, new = self._register(command, keys, actor, correlation_id, claim)

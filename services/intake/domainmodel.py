@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.contracts.registration import RegisterPetition
+from shared.language.contracts.registration import RegisterPetition
 
 QUERY_CODE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:query-code")
 

@@ -3,7 +3,7 @@
 from services.intake import translate
 from services.intake.bootstrap import build_application
 from services.intake.settings import IntakeSettings
-from shared.outbox import run_relay
+from shared.runtime.outbox import run_relay
 
 if __name__ == "__main__":
     run_relay("intake", IntakeSettings(), build_application, translate)

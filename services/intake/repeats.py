@@ -21,7 +21,7 @@ from uuid import UUID
 
 from rapidfuzz import fuzz
 
-from shared.contracts.registration import Person, RegisterPetition
+from shared.language.contracts.registration import Person, RegisterPetition
 
 _NOT_TEXT = re.compile(r"[\W_]+")
 

@@ -1,7 +1,7 @@
 """intake's nameko service: `nameko run --config deploy/nameko.yml services.intake.service`.
 
 RPC (`register_petition`, `get_petition`, `find_by_query_code` for the gateway; `petition_particulars` for
-supervision, notification and routing). Every RPC requires a signed caller assertion (shared/callers.py): the
+supervision, notification and routing). Every RPC requires a signed caller assertion (shared/runtime/callers.py): the
 broker is not a trust boundary, and these answers hold personal data. The gateway's use cases are also served over
 HTTP (guarded by INTAKE_INTERNAL_TOKEN), because registering a petition must not depend on the broker: with
 RabbitMQ down a petitioner still gets a query code, and the outbox relay publishes once the broker is back.
@@ -21,13 +21,13 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake.application import PARTICULARS_PURPOSES, IdempotencyKeyReused, IntakeApplication, PetitionNotFound
 from services.intake.bootstrap import build_application
-from shared.callers import GATEWAY, CallerRefused
-from shared.contracts.actor import PETITIONER, Actor, CorrelationId
-from shared.contracts.errors import validation_problem
-from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
-from shared.contracts.lifecycle import IdNumberTail
-from shared.contracts.registration import RegisterPetition
-from shared.nameko_support import ApplicationProvider, CallerCheck, MetricsEndpoint, ServiceCallers
+from shared.language.contracts.actor import PETITIONER, Actor, CorrelationId
+from shared.language.contracts.errors import validation_problem
+from shared.language.contracts.jsonkeys import DuplicateKey, check_unique_keys
+from shared.language.contracts.lifecycle import IdNumberTail
+from shared.language.contracts.registration import RegisterPetition
+from shared.runtime.callers import GATEWAY, CallerRefused
+from shared.runtime.nameko_support import ApplicationProvider, CallerCheck, MetricsEndpoint, ServiceCallers
 
 log = logging.getLogger(__name__)
 

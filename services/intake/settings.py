@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from shared.settings import PlatformSettings
+from shared.runtime.settings import PlatformSettings
 
 
 class IntakeSettings(PlatformSettings):

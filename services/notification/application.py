@@ -16,11 +16,11 @@ from services.notification.channels import BatchChannel, Channel, PermanentDeliv
 from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice, OutgoingNotice
 from services.notification.settings import NotificationSettings
 from services.notification.templates import render
-from shared.chinatime import chinese_date
-from shared.contracts.registration import CHANNEL_LABELS
-from shared.contracts.registration import Channel as PetitionChannel
-from shared.eventstore import IntegrityError, ServiceApplication
-from shared.integration.envelope import IntegrationEvent
+from shared.language.chinatime import chinese_date
+from shared.language.contracts.registration import CHANNEL_LABELS
+from shared.language.contracts.registration import Channel as PetitionChannel
+from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.eventstore import IntegrityError, ServiceApplication
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from services.notification.domainmodel import OutgoingNotice
 from services.notification.settings import NotificationSettings
-from shared.contracts.text import unsafe_character
-from shared.readmodels import InboxMessage, insert_new
+from shared.language.contracts.text import unsafe_character
+from shared.language.readmodels import InboxMessage, insert_new
 
 
 class PermanentDeliveryFailure(Exception):

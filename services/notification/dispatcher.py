@@ -22,9 +22,9 @@ from services.notification.bootstrap import build_application
 from services.notification.channels import Channel, EmailChannel, InboxChannel
 from services.notification.domainmodel import Notice
 from services.notification.settings import NotificationSettings
-from shared.follower import LogFollower, StorePosition, single_active_lock
-from shared.readmodels import connect_read_models
-from shared.workers import run_workers
+from shared.language.readmodels import connect_read_models
+from shared.runtime.follower import LogFollower, StorePosition, single_active_lock
+from shared.runtime.workers import run_workers
 
 log = logging.getLogger(__name__)
 

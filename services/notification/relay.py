@@ -3,7 +3,7 @@
 from services.notification import translate
 from services.notification.bootstrap import build_application
 from services.notification.settings import NotificationSettings
-from shared.outbox import run_relay
+from shared.runtime.outbox import run_relay
 
 if __name__ == "__main__":
     run_relay("notification", NotificationSettings(), build_application, translate)

@@ -6,7 +6,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-from shared.contracts.text import one_line
+from shared.language.contracts.text import one_line
 
 TITLES = {"registration_receipt": "信访事项登记回执"}
 

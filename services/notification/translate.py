@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.notification.domainmodel import DELIVERED, Delivery
-from shared.integration.catalog import NOTICE_DELIVERED
-from shared.integration.envelope import IntegrationEvent, event_id
+from shared.language.integration.catalog import NOTICE_DELIVERED
+from shared.language.integration.envelope import IntegrationEvent, event_id
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Delivery.Concluded,)

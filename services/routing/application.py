@@ -13,9 +13,9 @@ from prometheus_client import Counter
 
 from services.routing.domainmodel import Assignment
 from services.routing.rules import RoutingDecision, RoutingRules
-from shared.eventstore import NotYet, ServiceApplication
-from shared.integration.envelope import IntegrationEvent
-from shared.settings import PlatformSettings
+from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.eventstore import NotYet, ServiceApplication
+from shared.runtime.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
 

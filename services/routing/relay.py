@@ -3,7 +3,7 @@
 from services.routing import translate
 from services.routing.bootstrap import build_application
 from services.routing.settings import RoutingSettings
-from shared.outbox import run_relay
+from shared.runtime.outbox import run_relay
 
 if __name__ == "__main__":
     run_relay("routing", RoutingSettings(), build_application, translate)

@@ -1,5 +1,6 @@
-"""The routing-rules table: versioned data (shared/data/organ-routing.yaml: the county's organs and its rules),
-checked on load, applied as a pure function.
+"""The routing-rules table: versioned data (the county's ROUTING_RULES_FILE, or the bundled demonstration rules
+services/routing/data/routing-rules.yaml with the organs of shared/language/data/organs.yaml), checked on load,
+applied as a pure function.
 
 A bad table must stop the service with a message that names the problem, never route with half a table.
 """
@@ -12,9 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from shared.contracts.registration import Category, Topic
-from shared.datafiles import DataFileError
-from shared.organs import read_routing_file
+from shared.language.contracts.registration import Category, Topic
+from shared.language.datafiles import DataFileError, read_yaml
+from shared.language.organs import read_organ_file
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -164,7 +165,12 @@ class RoutingRules:
 def load_rules(path: Path | None = None) -> RoutingRules:
     """Load and check a rules file (the bundled demonstration table when `path` is None)."""
     try:
-        document, origin = read_routing_file(path)
+        if path is not None:
+            document, origin = read_yaml(path, "", what="routing rules")
+        else:  # the demonstration county: its organs (shared) and routing's own rules
+            organs, _ = read_organ_file()
+            rules, origin = read_yaml(None, "services.routing.data", "routing-rules.yaml", what="routing rules")
+            document = {**organs, **rules}
     except DataFileError as error:
         raise RulesFileError(str(error)) from None
     try:

@@ -6,9 +6,9 @@ from nameko.rpc import RpcProxy
 
 from services.routing.application import RoutingApplication
 from services.routing.bootstrap import build_application
-from shared.integration.envelope import IntegrationEvent
-from shared.messaging.consumer import integration_event_handler
-from shared.nameko_support import (
+from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.messaging.consumer import integration_event_handler
+from shared.runtime.nameko_support import (
     ApplicationProvider,
     CallerCheck,
     MetricsEndpoint,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.routing.domainmodel import Assignment
-from shared.integration.catalog import PETITION_ROUTED
-from shared.integration.envelope import IntegrationEvent, event_id, published_actor
+from shared.language.integration.catalog import PETITION_ROUTED
+from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Assignment.Routed, Assignment.Rerouted)

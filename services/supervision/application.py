@@ -17,14 +17,14 @@ from pydantic import ValidationError
 from services.supervision.deadlines import DeadlineRules
 from services.supervision.domainmodel import ASSIGN_BASIS, REDIRECT_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
 from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidCommand, Status, allowed_actions
-from shared.chinatime import local_date
-from shared.contracts.errors import validation_problem
-from shared.contracts.lifecycle import COMMANDS
-from shared.eventstore import IntegrityError, NotYet, ServiceApplication
-from shared.integration.envelope import IntegrationEvent
-from shared.organs import OrganDirectory
-from shared.recentaggregates import RecentAggregates
-from shared.settings import PlatformSettings
+from shared.language.chinatime import local_date
+from shared.language.contracts.errors import validation_problem
+from shared.language.contracts.lifecycle import COMMANDS
+from shared.language.integration.envelope import IntegrationEvent
+from shared.language.organs import OrganDirectory
+from shared.runtime.eventstore import IntegrityError, NotYet, ServiceApplication
+from shared.runtime.recentaggregates import RecentAggregates
+from shared.runtime.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.supervision.application import Clock, SupervisionApplication
 from services.supervision.deadlines import load_deadline_rules
 from services.supervision.settings import SupervisionSettings
-from shared.organs import OrganDirectory
+from shared.language.organs import OrganDirectory
 
 
 def build_application(settings: SupervisionSettings | None = None, clock: Clock | None = None) -> SupervisionApplication:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import chinese_calendar
 
-from shared.datafiles import DataFileError, read_yaml
+from shared.language.datafiles import DataFileError, read_yaml
 
 
 class HolidayTableError(ValueError):

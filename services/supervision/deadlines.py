@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.supervision.calendar import Counted, StatutoryCalendar
-from shared.datafiles import DataFileError, read_yaml
+from shared.language.datafiles import DataFileError, read_yaml
 
 
 class DeadlineRulesError(ValueError):

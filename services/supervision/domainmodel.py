@@ -27,7 +27,7 @@ from services.supervision.lifecycle import (
     RuleViolation,
     Status,
 )
-from shared.chinatime import local_date
+from shared.language.chinatime import local_date
 
 # Group petitions (docs/domain.md §"Group petitions and representatives"): five or more people elect
 # representatives; multi-party items are excluded from simplified handling (简易办理办法 Art. 5(4)).

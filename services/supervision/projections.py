@@ -27,9 +27,9 @@ from pymongo.errors import BulkWriteError, OperationFailure
 
 from services.supervision.domainmodel import HANDLING_STEPS, RETURN_VISIT_CHANNELS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
-from shared.contracts.registration import CHANNEL_LABELS, Channel
-from shared.readmodels import DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry, insert_new
-from shared.recentaggregates import RecentItems
+from shared.language.contracts.registration import CHANNEL_LABELS, Channel
+from shared.language.readmodels import DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry, insert_new
+from shared.runtime.recentaggregates import RecentItems
 
 CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
 LEGACY_CODE_INDEX = "query_code_1"  # the unique index on case_views.query_code, before case_codes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.supervision.bootstrap import build_application
 from services.supervision.projections import CaseViewProjection
 from services.supervision.settings import SupervisionSettings
-from shared.projector import main
+from shared.runtime.projector import main
 
 if __name__ == "__main__":
     settings = SupervisionSettings().for_follower()

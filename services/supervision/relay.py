@@ -3,7 +3,7 @@
 from services.supervision import translate
 from services.supervision.bootstrap import build_application
 from services.supervision.settings import SupervisionSettings
-from shared.outbox import run_relay
+from shared.runtime.outbox import run_relay
 
 if __name__ == "__main__":
     run_relay("supervision", SupervisionSettings(), build_application, translate)

@@ -12,17 +12,17 @@ from services.supervision.application import SupervisionApplication
 from services.supervision.bootstrap import build_application
 from services.supervision.lifecycle import CaseError
 from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
-from shared.callers import GATEWAY, CallerRefused
-from shared.integration.envelope import IntegrationEvent
-from shared.messaging.consumer import integration_event_handler
-from shared.nameko_support import (
+from shared.language.integration.envelope import IntegrationEvent
+from shared.language.readmodels import connect_read_models
+from shared.runtime.callers import GATEWAY, CallerRefused
+from shared.runtime.messaging.consumer import integration_event_handler
+from shared.runtime.nameko_support import (
     ApplicationProvider,
     CallerCheck,
     MetricsEndpoint,
     ServiceCallers,
     petition_particulars,
 )
-from shared.readmodels import connect_read_models
 
 
 class SupervisionService:
@@ -39,7 +39,7 @@ class SupervisionService:
                 correlation_id: str | None = None) -> dict[str, Any]:
         """{"ok": true, "case": ...} or {"ok": false, "http_status": 4xx, "problem": {...}}: a refused command is
         an answer, not a remote error, so the gateway can show its Chinese message. `caller` is the gateway's
-        signed assertion of the officer or petitioner acting (shared/callers.py): an actor is never taken on
+        signed assertion of the officer or petitioner acting (shared/runtime/callers.py): an actor is never taken on
         trust from the broker."""
         actor = self.callers.require(caller, {GATEWAY}, "perform").actor
         try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import PlatformSettings
+from shared.runtime.settings import PlatformSettings
 
 
 class SupervisionSettings(PlatformSettings):

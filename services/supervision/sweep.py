@@ -25,7 +25,7 @@ DEFAULT_INTERVAL = 3600.0  # seconds; windows are whole days, an hour's delay is
 
 
 def sweep_candidates(limit: int = 10_000) -> list[str]:
-    from shared.readmodels import CaseView  # noqa: PLC0415 - the read side where it is used (no Mongo at import)
+    from shared.language.readmodels import CaseView  # noqa: PLC0415 - the read side where it is used (no Mongo at import)
 
     open_with_provisional = Q(deadlines__provisional=True) & Q(status__nin=[s.value for s in TERMINAL])
     awaiting_request = Q(status__in=[s.value for s in AWAITING_REVIEW_REQUEST])
@@ -45,8 +45,8 @@ def run_sweep(app: SupervisionApplication) -> dict[str, int]:
 if __name__ == "__main__":
     from services.supervision.bootstrap import build_application
     from services.supervision.settings import SupervisionSettings
-    from shared.observability import configure_logging
-    from shared.readmodels import connect_read_models
+    from shared.language.readmodels import connect_read_models
+    from shared.runtime.observability import configure_logging
 
     configure_logging("supervision-sweep")
     settings = SupervisionSettings()

@@ -7,8 +7,8 @@ from typing import Any
 
 from services.supervision.domainmodel import ASSIGN_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
-from shared.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
-from shared.integration.envelope import IntegrationEvent, event_id, published_actor
+from shared.language.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
+from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
 
 
 def _step_name(event_class: type) -> str:

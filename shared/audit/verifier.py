@@ -145,7 +145,7 @@ def _integer(value: object) -> int:
     return value
 
 
-BUNDLE_FORMAT = "petition-audit/case-bundle/v2"  # as shared/audit/bundle.py writes it (with case heads)
+BUNDLE_FORMAT = "petition-audit/case-bundle/v2"  # as services/audit/bundle.py writes it (with case heads)
 
 
 def verify_bundle(bundle: dict, log_keys: dict[str, bytes], witnesses: dict[str, bytes] | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.messaging import topology
+from shared.runtime.messaging import topology
 from tests.support import samples
 from tests.support.platform import metric_value, queue_depth, stored_events
 from tests.support.waiting import wait_for

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from kombu import Connection
 
-from shared.integration.envelope import IntegrationEvent
-from shared.messaging import topology
+from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.messaging import topology
 from tests.support import samples
 from tests.support.platform import metric_value
 from tests.support.servers import free_port

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.audit.ledger import origin
+from services.audit.ledger import origin
 from tests.e2e.conftest import write_users
 from tests.e2e.officers import act, submit_routed
 from tests.support.platform import PLATFORM_PROCESSES, ROOT, TestPlatform, running_platform
@@ -43,7 +43,7 @@ def cli(platform: TestPlatform, *args: str) -> subprocess.CompletedProcess[str]:
 
 def bundle(platform: TestPlatform, petition_id: str, out: Path) -> subprocess.CompletedProcess[str]:
     keys = Path(platform.env["DATA_DIR"]) / "audit-keys"
-    return cli(platform, "shared.audit.cli", "bundle", petition_id, "--out", str(out),
+    return cli(platform, "services.audit.cli", "bundle", petition_id, "--out", str(out),
                *(f"--key={service}={keys / f'{service}.key'}" for service in SERVICES))
 
 

@@ -144,7 +144,7 @@ def test_every_process_reports_its_metrics(platform, gateway):
 
 
 def test_the_notice_processes_stand_back_for_the_path_to_the_organ(platform):
-    """The Procfile runs them at PROCESS_NICENESS 19, each leading its own session (shared/priority.py)."""
+    """The Procfile runs them at PROCESS_NICENESS 19, each leading its own session (shared/runtime/priority.py)."""
     def niceness(name: str) -> tuple[int, str | None]:
         pid = platform.processes[name].pid  # the session (and process group) honcho or the tests started
         nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])

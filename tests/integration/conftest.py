@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.settings import PlatformSettings
+from shared.runtime.settings import PlatformSettings
 
 
 @pytest.fixture(params=["postgres", "sqlite"])

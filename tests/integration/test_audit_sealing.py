@@ -14,8 +14,8 @@ from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from shared.audit.entries import Entry, payload_hash
 from shared.audit.verify import Leaf, StoredEvent, verify_ledger
-from shared.contracts.registration import RegisterPetition
-from shared.eventstore import postgres_conninfo, postgres_schema
+from shared.language.contracts.registration import RegisterPetition
+from shared.runtime.eventstore import postgres_conninfo, postgres_schema
 from tests.support import samples
 
 
@@ -196,7 +196,7 @@ def test_statements_from_outside_the_application_are_sealed_or_refused(intake):
 # --- checkpoints, export and the offline verifier ------------------------------------------------------------------
 
 def ledger_for(app: IntakeApplication, conn: psycopg.Connection):
-    from shared.audit.ledger import Ledger
+    from services.audit.ledger import Ledger
 
     return Ledger.postgres_store(conn, postgres_schema(app.settings, "intake"), app.recorder.events_table_name)
 
@@ -204,7 +204,7 @@ def ledger_for(app: IntakeApplication, conn: psycopg.Connection):
 def exported(app: IntakeApplication, key_file, *, checkpoint: bool = True) -> list[str]:
     import io
 
-    from shared.audit.ledger import origin
+    from services.audit.ledger import origin
 
     with database(app) as conn:
         ledger = ledger_for(app, conn)
@@ -292,8 +292,8 @@ def test_a_witness_cosigns_checkpoints_of_the_growing_log_and_refuses_it_once_re
 
     from prometheus_client import REGISTRY
 
+    from services.audit.ledger import WitnessEndpoint, origin
     from shared.audit.checkpoint import generate_key, load_private_key
-    from shared.audit.ledger import WitnessEndpoint, origin
     from shared.audit.verifier import verify_export
     from shared.audit.witness import Witness, serve, verify_cosignature
 

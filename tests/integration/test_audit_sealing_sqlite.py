@@ -11,8 +11,8 @@ import pytest
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from shared.audit.verify import Leaf, StoredEvent, verify_ledger
-from shared.contracts.registration import RegisterPetition
-from shared.eventstore import sqlite_folder
+from shared.language.contracts.registration import RegisterPetition
+from shared.runtime.eventstore import sqlite_folder
 from tests.support import samples
 
 
@@ -88,8 +88,8 @@ def test_a_store_that_held_events_before_sealing_has_them_sealed_first(settings_
 def test_the_embedded_mode_is_checkpointed_exported_and_verified_like_postgres(intake, tmp_path):
     import io
 
+    from services.audit.ledger import Ledger, origin
     from shared.audit.checkpoint import generate_key
-    from shared.audit.ledger import Ledger, origin
     from shared.audit.verifier import verify_export
 
     public = generate_key(tmp_path / "intake.key")

@@ -15,6 +15,9 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from services.audit.bundle import case_bundle
+from services.audit.cli import SERVICES, ledger_of
+from services.audit.ledger import origin
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from services.notification.bootstrap import build_application as build_notification
@@ -24,16 +27,13 @@ from services.routing.settings import RoutingSettings
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.settings import SupervisionSettings
 from shared.audit import heads
-from shared.audit.bundle import case_bundle
 from shared.audit.checkpoint import generate_key, load_private_key
-from shared.audit.cli import SERVICES, ledger_of
 from shared.audit.entries import Entry
-from shared.audit.ledger import origin
 from shared.audit.merkle import leaf_hash
 from shared.audit.verifier import main as verifier_main
 from shared.audit.verifier import verify_bundle, verify_export
-from shared.eventstore import postgres_conninfo
-from shared.settings import PlatformSettings
+from shared.runtime.eventstore import postgres_conninfo
+from shared.runtime.settings import PlatformSettings
 from tests.support.clock import MovableClock
 from tests.support.flow import register_and_route
 

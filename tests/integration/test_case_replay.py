@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
+from services.audit.replay import StoreReader
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from services.routing.bootstrap import build_application as build_routing
 from services.routing.settings import RoutingSettings
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.settings import SupervisionSettings
-from shared.audit.replay import StoreReader
-from shared.settings import PlatformSettings
+from shared.runtime.settings import PlatformSettings
 from tests.support.flow import register_and_route
 
 TOWN_OFFICER = {"role": "organ_officer", "user": "officer1", "organ": "330106001-ZF"}

@@ -11,8 +11,8 @@ from services.supervision.application import SupervisionApplication
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.projections import CaseViewProjection
 from services.supervision.settings import SupervisionSettings
-from shared.projector import Projector, rebuild
-from shared.readmodels import CaseCode, CaseView, case_id_by_query_code, case_view_by_query_code
+from shared.language.readmodels import CaseCode, CaseView, case_id_by_query_code, case_view_by_query_code
+from shared.runtime.projector import Projector, rebuild
 from tests.integration.test_exactly_once_processing import notice_event
 from tests.support import samples
 
@@ -131,7 +131,7 @@ def test_a_view_that_moved_on_after_the_batch_read_it_is_not_overwritten(supervi
 
 def test_a_large_batch_is_written_in_parts_and_every_view_lands_once(supervision, monkeypatch):
     import services.supervision.projections as projections
-    from shared.contracts import querycode
+    from shared.language.contracts import querycode
 
     cases = [samples.registered_event(i, query_code=querycode.issue()) for i in range(1, 31)]
     for n, registered in enumerate(cases):

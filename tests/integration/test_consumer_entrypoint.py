@@ -12,7 +12,7 @@ import pytest
 from kombu import Connection, Producer
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.messaging import topology
+from shared.runtime.messaging import topology
 from tests.conftest import reserve_namespace
 from tests.support import samples
 from tests.support.platform import TestPlatform, metric_value, platform_env, queue_depth, stored_events

@@ -14,9 +14,9 @@ from services.routing.rules import load_rules
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.domainmodel import Case
 from services.supervision.settings import SupervisionSettings
-from shared.eventstore import DUPLICATE, PROCESSED
-from shared.integration.catalog import NOTICE_DELIVERED
-from shared.integration.envelope import IntegrationEvent
+from shared.language.integration.catalog import NOTICE_DELIVERED
+from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.eventstore import DUPLICATE, PROCESSED
 from tests.support import samples
 
 

@@ -12,10 +12,10 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from prometheus_client import REGISTRY
 
-from shared.eventstore import postgres_conninfo
-from shared.follower import PostgresNotifications
-from shared.recorders import PostgresRecorderWithTrackings
-from shared.settings import PlatformSettings
+from shared.runtime.eventstore import postgres_conninfo
+from shared.runtime.follower import PostgresNotifications
+from shared.runtime.recorders import PostgresRecorderWithTrackings
+from shared.runtime.settings import PlatformSettings
 from tests.support.waiting import wait_for
 
 PATIENCE = 30.0  # seconds; an upper bound, never expected to be reached

@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
-from shared.contracts.registration import RegisterPetition
+from shared.language.contracts.registration import RegisterPetition
 from tests.support import samples
 
 

@@ -13,8 +13,8 @@ from services.notification.channels import EmailChannel, InboxChannel
 from services.notification.dispatcher import build_dispatchers
 from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice
 from services.notification.settings import NotificationSettings
-from shared.eventstore import DUPLICATE, PROCESSED
-from shared.readmodels import InboxMessage
+from shared.language.readmodels import InboxMessage
+from shared.runtime.eventstore import DUPLICATE, PROCESSED
 from tests.support import samples
 
 

@@ -18,8 +18,8 @@ from services.gateway.security import Role
 from services.gateway.service import create_app
 from services.gateway.settings import GatewaySettings
 from services.gateway.users import add_user
-from shared.contracts import querycode
-from shared.readmodels import CaseView, InboxMessage, Organ
+from shared.language.contracts import querycode
+from shared.language.readmodels import CaseView, InboxMessage, Organ
 from tests.support import samples
 from tests.support.servers import free_port
 
@@ -44,7 +44,7 @@ class Services:
         self.cases: dict[str, dict[str, Any]] = {}
 
     def call(self, service: str, method: str, *args: Any, actor: dict[str, Any]) -> Any:
-        assert actor["role"]  # every call names whom the gateway acts for (it signs it: shared/callers.py)
+        assert actor["role"]  # every call names whom the gateway acts for (it signs it: shared/runtime/callers.py)
         if (service, method) == ("intake", "get_petition"):
             return self.petitions.get(args[0])
         if (service, method) == ("supervision", "get_case"):

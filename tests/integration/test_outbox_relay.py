@@ -9,13 +9,13 @@ from kombu import Connection, Queue
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from services.intake.translate import to_integration_event
-from shared.contracts.registration import RegisterPetition
-from shared.follower import single_active_lock
-from shared.integration.catalog import PETITION_REGISTERED
-from shared.integration.envelope import IntegrationEvent
-from shared.messaging import topology
-from shared.messaging.publisher import ConfirmingPublisher, PublishFailed
-from shared.outbox import OutboxRelay
+from shared.language.contracts.registration import RegisterPetition
+from shared.language.integration.catalog import PETITION_REGISTERED
+from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.follower import single_active_lock
+from shared.runtime.messaging import topology
+from shared.runtime.messaging.publisher import ConfirmingPublisher, PublishFailed
+from shared.runtime.outbox import OutboxRelay
 from tests.support import samples
 
 AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"

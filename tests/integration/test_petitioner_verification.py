@@ -7,7 +7,7 @@ import pytest
 
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
-from shared.contracts.registration import RegisterPetition
+from shared.language.contracts.registration import RegisterPetition
 from tests.support import samples
 
 

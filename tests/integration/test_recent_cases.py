@@ -13,7 +13,7 @@ from services.supervision.application import SupervisionApplication
 from services.supervision.bootstrap import build_application
 from services.supervision.domainmodel import Case
 from services.supervision.settings import SupervisionSettings
-from shared.eventstore import PROCESSED
+from shared.runtime.eventstore import PROCESSED
 from tests.integration.test_exactly_once_processing import notice_event
 from tests.support import samples
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL recorder's insert path (shared/recorders.py) against the library's own, on a real PostgreSQL.
+"""The PostgreSQL recorder's insert path (shared/runtime/recorders.py) against the library's own, on a real PostgreSQL.
 
 Ours writes a batch (tracking records and events) with one call of a database function, instead of the library's
 `insert_events` (eventsourcing is pinned). These tests fail if what ours stores differs by one byte from what the
@@ -15,9 +15,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 
-from shared.eventstore import postgres_conninfo
-from shared.recorders import PostgresRecorderWithTrackings
-from shared.settings import PlatformSettings
+from shared.runtime.eventstore import postgres_conninfo
+from shared.runtime.recorders import PostgresRecorderWithTrackings
+from shared.runtime.settings import PlatformSettings
 
 # Bytes that text-format escaping must get right: quotes, backslashes, braces, commas, NUL, non-ASCII.
 AWKWARD_STATE = b'{"a": "\\"quoted\\" \\\\ {x,y} (1,2)"}\x00\xff\xe4\xbf\xa1'

@@ -162,7 +162,7 @@ def test_the_timer_finds_its_candidates_in_the_read_model_and_finalizes_them(set
                                                                              read_models):
     from services.supervision.projections import CaseViewProjection
     from services.supervision.sweep import run_sweep, sweep_candidates
-    from shared.projector import Projector
+    from shared.runtime.projector import Projector
 
     settings = settings_for(SupervisionSettings, store="sqlite")
     supervision = closing(build_application(settings, clock=clock))

@@ -2,7 +2,7 @@
 bind its queue could publish any event on the events exchange and call any service over nameko RPC, and every
 process could publish every other service's events.
 
-Each service now has its own user and each integrator one of its own (shared/messaging/permissions.py, applied by
+Each service now has its own user and each integrator one of its own (shared/runtime/messaging/permissions.py, applied by
 deploy/rabbitmq/users.py), here on a vhost of this module's own on the real RabbitMQ; every refusal below is the
 broker's (403 ACCESS_REFUSED, the channel closed).
 """
@@ -22,8 +22,8 @@ from kombu import Connection, Exchange, Producer, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from deploy.rabbitmq import users as broker_users
-from shared.messaging import permissions, topology
-from shared.messaging.publisher import ConfirmingPublisher, PublishFailed
+from shared.runtime.messaging import permissions, topology
+from shared.runtime.messaging.publisher import ConfirmingPublisher, PublishFailed
 from tests.conftest import reserve_namespace
 from tests.support import samples
 from tests.support.platform import (

@@ -2,7 +2,7 @@
 
 Before: a plain nameko RPC call returned a report's full record, and `supervision.get_case` believed a forged actor
 `{"role": "admin"}`. Now every RPC of intake and supervision requires the signed, short-lived assertion of its
-caller (shared/callers.py). intake and supervision run as their real processes; the attacker is a plain
+caller (shared/runtime/callers.py). intake and supervision run as their real processes; the attacker is a plain
 ClusterRpcProxy with the broker's credentials, as anyone holding them could start one."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.callers import GATEWAY, CallerAssertions
+from shared.runtime.callers import GATEWAY, CallerAssertions
 from tests.support import samples
 from tests.support.platform import TestPlatform, metric_value, running_platform
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from shared.contracts import querycode
+from shared.language.contracts import querycode
 from tests.e2e.conftest import write_users
 from tests.e2e.officers import act, signed_in
 from tests.support import samples

@@ -20,7 +20,7 @@ from services.gateway.service import create_app
 from services.gateway.settings import GatewaySettings
 from services.gateway.signin import LOCKOUTS, THROTTLES
 from services.gateway.users import add_user
-from shared.readmodels import CaseView
+from shared.language.readmodels import CaseView
 from tests.support.servers import free_port
 
 SECRET = "s" * 40

@@ -13,9 +13,9 @@ from services.gateway.security import Role
 from services.gateway.service import create_app
 from services.gateway.settings import GatewaySettings
 from services.gateway.users import add_user
-from shared.contracts import lifecycle
-from shared.contracts.errors import validation_problem
-from shared.contracts.registration import RegisterPetition
+from shared.language.contracts import lifecycle
+from shared.language.contracts.errors import validation_problem
+from shared.language.contracts.registration import RegisterPetition
 from tests.support import samples
 from tests.support.servers import free_port
 

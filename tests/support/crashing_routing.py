@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 
 from services.routing import service as routing  # the module, so `nameko run` finds only the class below
-from shared.integration.envelope import IntegrationEvent
-from shared.messaging.consumer import integration_event_handler
+from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.messaging.consumer import integration_event_handler
 
 
 class CrashingRoutingService(routing.RoutingService):

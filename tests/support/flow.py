@@ -8,8 +8,8 @@ from uuid import UUID
 
 from services.intake import translate as intake_translate
 from services.routing import translate as routing_translate
-from shared.contracts.registration import RegisterPetition
-from shared.integration.envelope import IntegrationEvent
+from shared.language.contracts.registration import RegisterPetition
+from shared.language.integration.envelope import IntegrationEvent
 from tests.support import samples
 
 

@@ -26,8 +26,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from deploy.rabbitmq import users as broker_users
 from deploy.rabbitmq.users import Rabbitmqctl
-from shared.callers import GATEWAY, CallerAssertions
-from shared.messaging import permissions, topology
+from shared.runtime.callers import GATEWAY, CallerAssertions
+from shared.runtime.messaging import permissions, topology
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for
 
@@ -250,7 +250,7 @@ class TestPlatform:
 
     # --- reaching it ---------------------------------------------------------------------------------------
     def gateway_assertion(self, service: str, method: str, actor: dict[str, Any] | None = None) -> str:
-        """What the gateway sends a service to prove the call is its own (shared/callers.py), for a test that
+        """What the gateway sends a service to prove the call is its own (shared/runtime/callers.py), for a test that
         calls a service's RPC directly, as the gateway would."""
         assertions = CallerAssertions(self.env["PLATFORM_RPC_SECRET"], GATEWAY)
         return assertions.assertion(service, method,

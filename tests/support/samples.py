@@ -10,8 +10,8 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from shared.integration.catalog import PETITION_REGISTERED, PETITION_ROUTED
-from shared.integration.envelope import IntegrationEvent
+from shared.language.integration.catalog import PETITION_REGISTERED, PETITION_ROUTED
+from shared.language.integration.envelope import IntegrationEvent
 
 # Numbers drawn in this process: a random one drawn twice would make its petitions one person's, and the same
 # sample matter a repeat (同人+同事), declined at once with no organ (the benchmark's thousands of petitions drew a

@@ -7,9 +7,9 @@ import os
 
 from nameko.rpc import rpc  # noqa: E402  (after shared/, on purpose)
 
-from shared.eventstore import ServiceApplication  # imports shared/ first, as every real service does
-from shared.nameko_support import ApplicationProvider
-from shared.settings import PlatformSettings
+from shared.runtime.eventstore import ServiceApplication  # imports shared/ first, as every real service does
+from shared.runtime.nameko_support import ApplicationProvider
+from shared.runtime.settings import PlatformSettings
 
 
 class SleepyStore(ServiceApplication):

@@ -1,5 +1,5 @@
 """Auditors: a petition's history and its state at any moment, replayed from the event stores of all four
-services — never from the read models (shared/audit/replay.py)."""
+services — never from the read models (services/audit/replay.py)."""
 
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from services.gateway.metrics import SECOND_FACTOR_CHECKS
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
 from services.gateway.signin import Lockout
-from shared.contracts import lifecycle as commands
-from shared.contracts import querycode
-from shared.contracts.actor import PETITIONER
+from shared.language.contracts import lifecycle as commands
+from shared.language.contracts import querycode
+from shared.language.contracts.actor import PETITIONER
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 

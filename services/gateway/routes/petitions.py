@@ -21,9 +21,9 @@ from services.gateway.deps import (
 from services.gateway.errors import ApiError
 from services.gateway.schemas import OfficerPetitionView, PetitionReceipt, Problem, StatusView
 from services.gateway.security import Principal, Role
-from shared.contracts import querycode
-from shared.contracts.actor import PETITIONER, PLAIN_TOKEN
-from shared.contracts.registration import Channel, RegisterPetition
+from shared.language.contracts import querycode
+from shared.language.contracts.actor import PETITIONER, PLAIN_TOKEN
+from shared.language.contracts.registration import Channel, RegisterPetition
 
 router = APIRouter(prefix="/api/v1", tags=["petitions"])
 

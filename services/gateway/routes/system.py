@@ -12,8 +12,8 @@ from pymongo.errors import PyMongoError
 
 from services.gateway.deps import GatewayDep
 from services.gateway.errors import ApiError
-from shared.integration.catalog import EVENT_TYPES, WITHDRAWN, schema_documents
-from shared.readmodels import CaseView
+from shared.language.integration.catalog import EVENT_TYPES, WITHDRAWN, schema_documents
+from shared.language.readmodels import CaseView
 
 router = APIRouter(tags=["system"])
 

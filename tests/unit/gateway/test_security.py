@@ -442,7 +442,7 @@ def test_intake_urls_are_split_and_trimmed() -> None:
 
 
 def test_production_refuses_to_start_without_an_explicit_event_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.settings import PlatformSettings
+    from shared.runtime.settings import PlatformSettings
 
     for name in ("EVENT_STORE", "XINFANG_ENV"):
         monkeypatch.delenv(name, raising=False)

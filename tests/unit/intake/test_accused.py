@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.intake.accused import accused_organs
-from shared.organs import OrganDirectory
+from shared.language.organs import OrganDirectory
 
 ORGANS = OrganDirectory.load()  # the bundled demonstration table
 

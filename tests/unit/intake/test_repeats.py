@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
-from shared.contracts.registration import RegisterPetition
+from shared.language.contracts.registration import RegisterPetition
 from tests.support import samples
 
 SEWAGE = matter_text("请求有关部门尽快疏通污水管道", "自今年三月起，小区北门污水井多次外溢，臭气熏天，多次向物业反映无果。")

@@ -15,7 +15,7 @@ from services.notification.channels import EmailChannel, mask_email
 from services.notification.domainmodel import Notice
 from services.notification.settings import NotificationSettings
 from services.notification.templates import TITLES, render
-from shared.chinatime import chinese_date
+from shared.language.chinatime import chinese_date
 
 RECEIPT_VALUES = {
     "name": "王秀兰",

@@ -12,7 +12,7 @@ from services.routing.bootstrap import build_application
 from services.routing.rules import RoutingRules, RulesFileError, load_rules
 from services.routing.settings import RoutingSettings
 
-BUNDLED = Path(__file__).resolve().parents[3] / "shared" / "data" / "organ-routing.yaml"
+BUNDLED = Path(__file__).resolve().parents[3] / "services" / "routing" / "data" / "routing-rules.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The broker users' permissions (shared/messaging/permissions.py) match what the code does: every RPC call the
+"""The broker users' permissions (shared/runtime/messaging/permissions.py) match what the code does: every RPC call the
 code makes is allowed to its caller, every regex is anchored and escapes the namespace, and deploy/rabbitmq/users.sh
 is the generator's current output. (The broker's own enforcement: tests/security/test_broker_permissions.py.)"""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploy.rabbitmq import users as broker_users
-from shared.messaging import permissions, topology
+from shared.runtime.messaging import permissions, topology
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -1,4 +1,4 @@
-"""The signed caller assertions that services believe instead of what an RPC message claims (shared/callers.py)."""
+"""The signed caller assertions that services believe instead of what an RPC message claims (shared/runtime/callers.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from shared.callers import GATEWAY, CallerAssertions, CallerRefused, caller_assertions
-from shared.settings import DEVELOPMENT_RPC_SECRET, PlatformSettings
+from shared.runtime.callers import GATEWAY, CallerAssertions, CallerRefused, caller_assertions
+from shared.runtime.settings import DEVELOPMENT_RPC_SECRET, PlatformSettings
 
 SECRET = "s" * 40
 CLERK = {"role": "clerk", "user": "clerk1", "organ": "330106-XFJ"}

@@ -8,8 +8,8 @@ import psycopg
 import pymongo.errors
 import pytest
 
-from shared.eventstore import ConcurrencyConflict, NotYet
-from shared.messaging.consumer import PASSING, RETRY_BACKOFF_MAX_SECONDS, retry_delay
+from shared.runtime.eventstore import ConcurrencyConflict, NotYet
+from shared.runtime.messaging.consumer import PASSING, RETRY_BACKOFF_MAX_SECONDS, retry_delay
 
 
 def test_the_first_retry_waits_the_first_delay() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from shared.integration.catalog import EVENT_TYPES, PETITION_ROUTED
-from shared.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent, event_id
+from shared.language.integration.catalog import EVENT_TYPES, PETITION_ROUTED
+from shared.language.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent, event_id
 
 SOURCE = "urn:xinfang:330106:routing"
 PETITION_ID = "3f2c1a4e-8b7d-4e6f-9a1b-2c3d4e5f6a7b"

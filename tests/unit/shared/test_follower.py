@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from shared.follower import LogFollower, Sleep, may_concern
+from shared.runtime.follower import LogFollower, Sleep, may_concern
 
 PATIENCE = 10.0  # seconds; an upper bound for waits, never expected to be reached
 # Longer than any test runs: a position deferred with this interval is never due before the test flushes it.

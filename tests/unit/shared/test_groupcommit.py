@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from shared.groupcommit import GroupCommitter
+from shared.runtime.groupcommit import GroupCommitter
 
 PATIENCE = 10.0  # seconds; an upper bound for waits, never expected to be reached
 

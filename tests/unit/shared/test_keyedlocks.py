@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 
 import pytest
 
-from shared.keyedlocks import KeyedLocks
+from shared.runtime.keyedlocks import KeyedLocks
 
 PATIENCE = 10.0  # seconds; an upper bound for waits, never expected to be reached
 GLIMPSE = 0.05  # seconds; how long a blocked holder is given to (wrongly) get in

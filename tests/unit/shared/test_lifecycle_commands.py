@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts.errors import validation_problem
-from shared.contracts.lifecycle import COMMANDS
+from shared.language.contracts.errors import validation_problem
+from shared.language.contracts.lifecycle import COMMANDS
 
 
 def test_an_earlier_petition_is_named_by_its_id_not_in_words() -> None:

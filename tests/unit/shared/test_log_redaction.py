@@ -1,4 +1,4 @@
-"""The log redaction filter (shared/observability.py): the second line of defence that keeps e-mail addresses,
+"""The log redaction filter (shared/runtime/observability.py): the second line of defence that keeps e-mail addresses,
 resident ID numbers, mobile numbers and query codes out of every log line, whatever a log call passed."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.contracts import querycode
-from shared.observability import RedactPersonalData, install_redaction, redact
+from shared.language.contracts import querycode
+from shared.runtime.observability import RedactPersonalData, install_redaction, redact
 
 CODE = "7ZK3-Q9M2-C4VX-8B1N"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 CHILD = textwrap.dedent("""
     import os, threading
-    from shared.priority import lower_priority
+    from shared.runtime.priority import lower_priority
     from tests.unit.shared.test_priority import autogroup_niceness
     started = threading.Event(); done = threading.Event()
     worker = threading.Thread(target=lambda: (started.set(), done.wait()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.messaging.publisher import _Confirms
+from shared.runtime.messaging.publisher import _Confirms
 
 
 def sent(count: int) -> _Confirms:

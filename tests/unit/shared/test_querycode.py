@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from shared.contracts import querycode
+from shared.language.contracts import querycode
 
 CODE_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 

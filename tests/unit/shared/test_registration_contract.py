@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts.errors import explain, validation_problem
-from shared.contracts.registration import (
+from shared.language.contracts.errors import explain, validation_problem
+from shared.language.contracts.registration import (
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
     MAX_FACTS_AND_REASONS,

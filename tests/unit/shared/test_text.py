@@ -1,5 +1,5 @@
-"""The text types every request model uses (shared/contracts/text.py) and the refusal of repeated JSON keys
-(shared/contracts/jsonkeys.py), with the Chinese messages a client sees."""
+"""The text types every request model uses (shared/language/contracts/text.py) and the refusal of repeated JSON keys
+(shared/language/contracts/jsonkeys.py), with the Chinese messages a client sees."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from shared.contracts.errors import validation_problem
-from shared.contracts.jsonkeys import DuplicateKey, check_unique_keys
-from shared.contracts.text import FreeText, Line, one_line, unsafe_character
+from shared.language.contracts.errors import validation_problem
+from shared.language.contracts.jsonkeys import DuplicateKey, check_unique_keys
+from shared.language.contracts.text import FreeText, Line, one_line, unsafe_character
 
 
 class Sample(BaseModel):
@@ -166,7 +166,7 @@ def _unchecked_strings(node: object, parent: dict | None = None) -> list[dict]:
     phone, place code, e-mail address, a pattern) check."""
     from pydantic import EmailStr
 
-    from shared.contracts import identity, text
+    from shared.language.contracts import identity, text
 
     checked = {text.single_line, text.free_text, identity.resident_id_number, identity.mainland_mobile,
                identity.place_code}
@@ -185,8 +185,8 @@ def _unchecked_strings(node: object, parent: dict | None = None) -> list[dict]:
 
 
 def test_every_text_field_of_every_request_model_is_a_checked_type() -> None:
-    from shared.contracts.lifecycle import COMMANDS
-    from shared.contracts.registration import RegisterPetition
+    from shared.language.contracts.lifecycle import COMMANDS
+    from shared.language.contracts.registration import RegisterPetition
 
     for model in {RegisterPetition, *COMMANDS.values()}:
         assert _unchecked_strings(model.__pydantic_core_schema__) == [], model.__name__

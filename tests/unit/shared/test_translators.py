@@ -24,10 +24,16 @@ from services.routing.domainmodel import Assignment
 from services.supervision import translate as supervision_translate
 from services.supervision.deadlines import load_deadline_rules
 from services.supervision.domainmodel import Case
-from shared.chinatime import local_date
-from shared.contracts.registration import RegisterPetition
-from shared.integration.catalog import CASE_OPENED, NOTICE_DELIVERED, PETITION_REGISTERED, PETITION_ROUTED, EventType
-from shared.integration.envelope import IntegrationEvent, InvalidIntegrationEvent, event_id
+from shared.language.chinatime import local_date
+from shared.language.contracts.registration import RegisterPetition
+from shared.language.integration.catalog import (
+    CASE_OPENED,
+    NOTICE_DELIVERED,
+    PETITION_REGISTERED,
+    PETITION_ROUTED,
+    EventType,
+)
+from shared.language.integration.envelope import IntegrationEvent, InvalidIntegrationEvent, event_id
 
 QUERY_CODE = "7K3M-9QX2-HT4W-0BZ8"
 ID_NUMBER = "11010519491231002X"
@@ -333,7 +339,7 @@ def test_a_petitions_id_is_derived_from_its_query_code_and_does_not_reveal_it() 
 def test_every_lifecycle_step_is_published_as_its_own_case_type_in_the_published_language() -> None:
     from datetime import datetime as _dt
 
-    from shared.integration.catalog import CASE_STEP_TYPES
+    from shared.language.integration.catalog import CASE_STEP_TYPES
     from tests.unit.supervision.test_lifecycle import new_case, officer  # the lifecycle's own test fixtures
 
     town = {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}

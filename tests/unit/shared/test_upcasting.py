@@ -13,8 +13,8 @@ from services.intake.domainmodel import Petition
 from services.routing.domainmodel import Assignment
 from services.supervision.deadlines import load_deadline_rules
 from services.supervision.domainmodel import Case
-from shared.chinatime import local_date
-from shared.contracts.registration import RegisterPetition
+from shared.language.chinatime import local_date
+from shared.language.contracts.registration import RegisterPetition
 from tests.support import samples
 
 

@@ -1,4 +1,4 @@
-"""A v1 message still queued at an upgrade is read as v2, keeping only what v2 admits (shared/integration/upcasting)."""
+"""A v1 message still queued at an upgrade is read as v2, keeping only what v2 admits (shared/language/integration/upcasting)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from shared.integration.catalog import CASE_STEP_TYPES, CASE_STEP_TYPES_V1, PETITION_REGISTERED, PETITION_REGISTERED_V1
-from shared.integration.envelope import IntegrationEvent
-from shared.integration.upcasting import current
+from shared.language.integration.catalog import (
+    CASE_STEP_TYPES,
+    CASE_STEP_TYPES_V1,
+    PETITION_REGISTERED,
+    PETITION_REGISTERED_V1,
+)
+from shared.language.integration.envelope import IntegrationEvent
+from shared.language.integration.upcasting import current
 
 
 def v1(event_type, data) -> IntegrationEvent:

@@ -13,7 +13,7 @@ from services.supervision.deadlines import load_deadline_rules
 from services.supervision.domainmodel import Case
 from services.supervision.lifecycle import ACTIONS, CaseError, IllegalTransition, Status, allowed_actions
 from services.supervision.projections import render
-from shared.contracts.lifecycle import COMMANDS
+from shared.language.contracts.lifecycle import COMMANDS
 
 RULES = load_deadline_rules()
 CN = timezone(timedelta(hours=8))

@@ -13,7 +13,7 @@ import pytest
 from services.supervision.domainmodel import Case
 from services.supervision.lifecycle import STATUS_TEXT, Status
 from services.supervision.projections import apply, render
-from shared.readmodels import CaseView
+from shared.language.readmodels import CaseView
 
 REGISTERED_AT = "2026-11-26T08:00:00+00:00"
 TRANSFERRED_AT = "2026-11-26T08:05:00+00:00"

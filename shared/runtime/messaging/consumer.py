@@ -1,0 +1,175 @@
+"""A nameko entrypoint that consumes integration events from the service's quorum queue.
+
+    class RoutingService:
+        @integration_event_handler
+        def handle_petition_registered(self, event: IntegrationEvent) -> str: ...
+
+The queue, its binding and the one publisher whose events it accepts come from
+`shared.runtime.messaging.topology.SUBSCRIPTIONS` (service name + method name). Delivery is at least once, so handlers
+must be idempotent: they return `PROCESSED` or `DUPLICATE`.
+
+- Success: the message is acked after the handler returns (after its effect is committed).
+- A message that is not a valid event of our published language, or comes from another publisher: rejected at
+  once to its dead-letter queue. Nothing about such a message may stop the consumer.
+- A passing condition (the database is down, an event arrived before what it builds on, a concurrent writer):
+  the handler is run again in-process with a growing back-off, the message unacknowledged meanwhile, so the
+  broker's delivery count does not grow and an outage of any length is ridden out.
+- Any other error: the message is requeued after a back-off growing with its delivery count; past the queue's
+  delivery limit the broker dead-letters it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from eventsourcing import persistence
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer, QueueConsumer
+from prometheus_client import Counter, Histogram
+from pymongo.errors import ConnectionFailure
+
+from shared.language.integration import upcasting
+from shared.language.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent
+from shared.runtime.eventstore import DUPLICATE, PROCESSED, ConcurrencyConflict, NotYet
+from shared.runtime.messaging import codec as _codec  # noqa: F401 - registers the CloudEvents serializer
+from shared.runtime.messaging import topology
+from shared.runtime.observability import describe_error
+from shared.runtime.settings import county_code_from_environment
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF_MAX_SECONDS = 30.0
+PASSING = (
+    NotYet, ConcurrencyConflict,
+    persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout, ConnectionFailure, ConnectionError, TimeoutError,
+)
+
+EVENTS_HANDLED = Counter(
+    "xinfang_events_handled_total",
+    "Integration events handled successfully, by outcome (processed, or duplicate: already processed before)",
+    ["service", "handler", "outcome"],
+)
+EVENTS_FAILED = Counter(
+    "xinfang_events_failed_total",
+    "Integration event deliveries that failed, by what happened next (retried in-process, requeued, dead_lettered)",
+    ["service", "handler", "disposition"],
+)
+HANDLER_SECONDS = Histogram(
+    "xinfang_event_handler_duration_seconds",
+    "Time spent in an integration event handler",
+    ["service", "handler"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def retry_delay(attempt: int, first: float = 0.25) -> float:
+    # The exponent is bounded first: an outage of any length (thousands of attempts) must not overflow.
+    return min(first * (2 ** min(attempt, 32)), RETRY_BACKOFF_MAX_SECONDS)
+
+
+class EventQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but it declares what it consumes from, and a message kombu cannot decode is
+    dead-lettered, not fatal."""
+
+    def get_consumers(self, consumer_cls, channel):  # noqa: ANN001, ANN201 - nameko's signature
+        # Called after every (re)connection: make sure what we consume from exists, even if no relay ran yet.
+        for provider in self._providers:
+            topology.declare_on(channel, provider.namespace, (provider.subscription,))
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue],
+                callbacks=[partial(self.handle_message, provider)],
+                accept=[CONTENT_TYPE],
+                on_decode_error=self._on_decode_error,
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    @staticmethod
+    def _on_decode_error(message, error) -> None:  # noqa: ANN001
+        log.error("dead-lettering undecodable message %s: %s", message.delivery_info.get("routing_key"),
+                  describe_error(error))
+        message.reject(requeue=False)
+
+
+class IntegrationEventConsumer(Consumer):
+    queue_consumer = EventQueueConsumer()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queue=None, **kwargs)
+        self.stopping = False
+
+    def setup(self) -> None:
+        self.namespace = self.container.config.get("XINFANG_NAMESPACE", "xinfang")
+        self.subscription = topology.subscription_for(self.container.service_name, self.method_name)
+        self.expected_source = f"urn:xinfang:{county_code_from_environment()}:{self.subscription.publisher}"
+        self.queue = topology.consumer_queue(self.namespace, self.subscription)
+        super().setup()
+
+    def stop(self) -> None:
+        self.stopping = True
+        super().stop()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        service, handler = self.container.service_name, self.method_name
+        try:
+            event = upcasting.current(IntegrationEvent.from_json(body))  # a withdrawn v1 still queued: as v2
+            if event.event_type is not self.subscription.event_type:
+                raise InvalidIntegrationEvent(f"a {event.type} does not belong on this queue")
+            if event.source != self.expected_source:
+                raise InvalidIntegrationEvent(f"events of this type are accepted from {self.expected_source} only,"
+                                              f" not from {event.source!r}")
+        except Exception as error:  # noqa: BLE001 - nothing in a message may stop the consumer
+            # The class only: a validation message quotes the value (the dead-letter queue keeps the message).
+            log.error("%s.%s: dead-lettering invalid message %s: %s", service, handler,
+                      message.delivery_info.get("routing_key"), describe_error(error))
+            EVENTS_FAILED.labels(service, handler, "dead_lettered").inc()
+            message.reject(requeue=False)
+            return
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, context_data={"correlation_id": event.correlation_id},
+                handle_result=partial(self.handle_result, message, time.monotonic()),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, started, worker_ctx, result=None, exc_info=None):  # noqa: ANN001, ANN201
+        service, handler = self.container.service_name, self.method_name
+        attempt = 0
+        # A passing condition: run the handler again here (its dependencies are still injected), unacked.
+        while exc_info is not None and isinstance(exc_info[1], PASSING) and not self.stopping:
+            delay = retry_delay(attempt, first=0.05 if isinstance(exc_info[1], NotYet) else 0.25)
+            (log.debug if isinstance(exc_info[1], NotYet) else log.warning)(
+                "%s.%s: %s; trying again in %.2fs", service, handler, describe_error(exc_info[1]), delay)
+            EVENTS_FAILED.labels(service, handler, "retried").inc()
+            time.sleep(delay)  # green under nameko: only this worker waits
+            attempt += 1
+            try:
+                result = getattr(worker_ctx.service, self.method_name)(*worker_ctx.args, **worker_ctx.kwargs)
+                exc_info = None
+            except Exception as error:  # noqa: BLE001
+                exc_info = (type(error), error, error.__traceback__)
+        HANDLER_SECONDS.labels(service, handler).observe(time.monotonic() - started)
+        if exc_info is None:
+            EVENTS_HANDLED.labels(service, handler, result if result in (PROCESSED, DUPLICATE) else PROCESSED).inc()
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        delivery_count = int((message.headers or {}).get("x-delivery-count") or 0)
+        delay = 0.0 if self.stopping else retry_delay(delivery_count)
+        log.error("%s.%s failed (delivery %d), requeue in %.1fs: %s",
+                  service, handler, delivery_count + 1, delay, describe_error(exc_info[1]))
+        EVENTS_FAILED.labels(service, handler, "requeued").inc()
+        time.sleep(delay)
+        self.queue_consumer.requeue_message(message)
+        return result, exc_info
+
+
+integration_event_handler = IntegrationEventConsumer.decorator

@@ -1,0 +1,152 @@
+"""Who may do what on the broker: one RabbitMQ user per service and one per integrator, declared in one place.
+
+RabbitMQ checks three regexes per user and vhost (configure: declare/delete; write: publish, and be the
+destination of a binding; read: consume, and be the source of a binding), and, per topic exchange, two more on
+the routing key (write: publish; read: bind). A user without topic permissions on an exchange may use every key,
+so every user gets them on both topic exchanges, even where its write regex already keeps it off the exchange.
+
+- A service publishes only its own event types on `<ns>.events`, and only the RPC calls it makes
+  (`<service>.<method>`) plus replies (uuids) on `nameko-rpc`.
+- A service consumes only its own queues. Its outbox relay (re)declares the queues its events feed (so they are
+  never unroutable): it has configure and write on them, not read, so it can neither consume nor create them
+  (RabbitMQ asks for read on a queue when it is created with a dead-letter exchange); the broker set-up and the
+  consuming service create them.
+- An integrator declares, binds (from `<ns>.events`) and reads only queues named `<ns>.integrator.<name>.*`, and
+  writes on no exchange at all; `nameko-rpc` and the `rpc-*` queues are out of its reach.
+
+deploy/rabbitmq/users.py applies these with rabbitmqctl; docs/security.md ("Broker users") explains them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from shared.language.integration.catalog import TYPE_PREFIX
+from shared.runtime.messaging import topology
+
+SERVICES = ("intake", "routing", "supervision", "notification", "gateway")
+RPC_EXCHANGE = "nameko-rpc"  # nameko's default (nameko.rpc.get_rpc_exchange)
+STANDALONE_PROXY = "standalone_rpc_proxy"  # the service name nameko gives a ClusterRpcProxy's reply queue
+# nameko binds a caller's reply queue, and a server publishes its reply, with a uuid4 as routing key.
+_UUID = "[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"
+_PREFIX = re.escape(TYPE_PREFIX)
+
+# The event types each service publishes (the CloudEvents type is the routing key), as unanchored regexes.
+PUBLISHES: dict[str, str] = {
+    "intake": _PREFIX + r"petition\.registered\.v[0-9]+",
+    "routing": _PREFIX + r"petition\.routed\.v[0-9]+",
+    "supervision": _PREFIX + r"case\.[a-z_]+\.v[0-9]+",
+    "notification": _PREFIX + r"notice\.[a-z_]+\.v[0-9]+",
+}
+# The nameko RPC methods each service answers, and those each service calls. A call not listed here is refused
+# by the broker (ACCESS_REFUSED, the caller's channel closed): add it here when the code starts making it.
+RPC_SERVES: dict[str, tuple[str, ...]] = {
+    "intake": ("register_petition", "get_petition", "petition_particulars", "find_by_query_code"),
+    "supervision": ("perform", "get_case"),
+}
+RPC_CALLS: dict[str, tuple[str, ...]] = {
+    "routing": ("intake.petition_particulars",),
+    "supervision": ("intake.petition_particulars",),
+    "notification": ("intake.petition_particulars",),
+    "gateway": ("intake.get_petition", "supervision.get_case", "supervision.perform"),
+}
+_INTEGRATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True)
+class TopicPermission:
+    exchange: str
+    write: str
+    read: str
+
+
+@dataclass(frozen=True)
+class BrokerUser:
+    name: str
+    service: str  # a platform service, or "integrator"
+    configure: str
+    write: str
+    read: str
+    topics: tuple[TopicPermission, ...] = field(default=())
+
+
+def user_name(namespace: str, service: str) -> str:
+    """`xinfang-intake` for the default namespace: users are per broker, so each deployment names its own."""
+    return f"{namespace}-{service}"
+
+
+def _anchored(alternatives: list[str]) -> str:
+    # `^$` matches no exchange, queue or routing key the platform uses: nothing.
+    return "^(" + "|".join(alternatives) + ")$" if alternatives else "^$"
+
+
+def service_user(namespace: str, service: str) -> BrokerUser:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}: one of {', '.join(SERVICES)}")
+    ns = re.escape(namespace)
+    consumed = [s for s in topology.SUBSCRIPTIONS if s.service == service]
+    fed = [s for s in topology.SUBSCRIPTIONS if s.publisher == service and s not in consumed]
+    declared = consumed + fed
+
+    def queues(subscriptions: list[topology.Subscription], *, dead_letter: bool) -> list[str]:
+        suffix = r"(\.dead-letter)?" if dead_letter else ""
+        return [re.escape(topology.queue_name(namespace, s.service, s.handler)) + suffix for s in subscriptions]
+
+    events, dead_letter = ns + r"\.events", ns + r"\.dead-letter"
+    serves, calls = RPC_SERVES.get(service, ()), RPC_CALLS.get(service, ())
+    reply_queue = rf"rpc\.reply-{re.escape(STANDALONE_PROXY if service == 'gateway' else service)}-{_UUID}"
+    rpc_names: list[str] = []
+    if serves:
+        rpc_names.append(re.escape(f"rpc-{service}"))
+    if calls:
+        rpc_names.append(reply_queue)
+    rpc = [re.escape(RPC_EXCHANGE), *rpc_names] if rpc_names else []
+
+    topology_names = [events, dead_letter, *queues(declared, dead_letter=True)] if declared else []
+    publishes = [events] if service in PUBLISHES else []
+    return BrokerUser(
+        name=user_name(namespace, service),
+        service=service,
+        configure=_anchored(topology_names + rpc),
+        write=_anchored(publishes + ([dead_letter, *queues(declared, dead_letter=True)] if declared else []) + rpc),
+        read=_anchored(([events, dead_letter, *queues(consumed, dead_letter=False)] if declared else []) + rpc),
+        topics=(
+            TopicPermission(
+                f"{namespace}.events",
+                write=_anchored([PUBLISHES[service]] if service in PUBLISHES else []),
+                read=_anchored(sorted({re.escape(s.event_type.type) for s in declared})),
+            ),
+            TopicPermission(
+                RPC_EXCHANGE,
+                write=_anchored([re.escape(call) for call in calls] + ([_UUID] if serves else [])),
+                read=_anchored(([re.escape(f"{service}.*")] if serves else []) + ([_UUID] if calls else [])),
+            ),
+        ),
+    )
+
+
+def service_users(namespace: str) -> list[BrokerUser]:
+    return [service_user(namespace, service) for service in SERVICES]
+
+
+def integrator_queue_prefix(namespace: str, integrator: str) -> str:
+    return f"{namespace}.integrator.{integrator}."
+
+
+def integrator_user(namespace: str, integrator: str) -> BrokerUser:
+    """A provincial or third-party system: it reads integration events into queues of its own, nothing more."""
+    if not _INTEGRATOR_NAME.fullmatch(integrator):
+        raise ValueError("an integrator's name is 1-40 lower-case letters, digits, '-' or '_'")
+    own = re.escape(integrator_queue_prefix(namespace, integrator)) + ".+"
+    return BrokerUser(
+        name=user_name(namespace, f"integrator-{integrator}"),
+        service="integrator",
+        configure=_anchored([own]),
+        write=_anchored([own]),  # a queue.bind needs write on its queue; no exchange matches
+        read=_anchored([re.escape(f"{namespace}.events"), own]),
+        topics=(
+            TopicPermission(f"{namespace}.events", write="^$", read="^" + _PREFIX + ".+$"),
+            TopicPermission(RPC_EXCHANGE, write="^$", read="^$"),
+        ),
+    )

@@ -1,0 +1,117 @@
+"""The broker topology, declared in one place.
+
+- `<ns>.events`: a durable topic exchange; the routing key is the CloudEvents type, so a provincial system binds
+  e.g. `cn.xinfang.petition.#` to its own queue.
+- One quorum queue per (service, handler): competing consumers across a service's instances; a message
+  redelivered more than `DELIVERY_LIMIT` times is dead-lettered instead of looping.
+- `<ns>.dead-letter`: a direct exchange routing each dead message to `<queue>.dead-letter` for inspection.
+
+Every subscription of the platform is listed here, and an outbox relay declares those its events feed before it
+publishes: an event is never unroutable just because its consumer service has not started yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Connection, Exchange, Queue
+
+from shared.language.integration.catalog import (
+    CASE_OBJECTION_UPHELD,
+    NOTICE_DELIVERED,
+    PETITION_REGISTERED,
+    PETITION_ROUTED,
+    EventType,
+)
+
+DELIVERY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Subscription:
+    service: str
+    handler: str
+    event_type: EventType
+    publisher: str  # the only service (of this county) whose events of this type are accepted
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("routing", "handle_petition_registered", PETITION_REGISTERED, "intake"),
+    Subscription("routing", "handle_case_objection_upheld", CASE_OBJECTION_UPHELD, "supervision"),
+    Subscription("supervision", "handle_petition_registered", PETITION_REGISTERED, "intake"),
+    Subscription("supervision", "handle_petition_routed", PETITION_ROUTED, "routing"),
+    Subscription("supervision", "handle_notice_delivered", NOTICE_DELIVERED, "notification"),
+    Subscription("notification", "handle_petition_registered", PETITION_REGISTERED, "intake"),
+)
+
+
+def events_exchange(namespace: str) -> Exchange:
+    return Exchange(f"{namespace}.events", type="topic", durable=True)
+
+
+def dead_letter_exchange(namespace: str) -> Exchange:
+    return Exchange(f"{namespace}.dead-letter", type="direct", durable=True)
+
+
+def queue_name(namespace: str, service: str, handler: str) -> str:
+    return f"{namespace}.{service}.{handler}"
+
+
+def subscription_for(service: str, handler: str) -> Subscription:
+    for subscription in SUBSCRIPTIONS:
+        if subscription.service == service and subscription.handler == handler:
+            return subscription
+    raise LookupError(f"{service}.{handler} is not in shared.runtime.messaging.topology.SUBSCRIPTIONS")
+
+
+def consumer_queue(namespace: str, subscription: Subscription) -> Queue:
+    name = queue_name(namespace, subscription.service, subscription.handler)
+    return Queue(
+        name,
+        exchange=events_exchange(namespace),
+        routing_key=subscription.event_type.type,
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": dead_letter_exchange(namespace).name,
+            "x-dead-letter-routing-key": name,
+            # A parked message must not be dropped on the way (the quorum default is at most once).
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
+
+
+def dead_letter_queue(namespace: str, subscription: Subscription) -> Queue:
+    name = queue_name(namespace, subscription.service, subscription.handler)
+    return Queue(
+        f"{name}.dead-letter",
+        exchange=dead_letter_exchange(namespace),
+        routing_key=name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+def all_queues(namespace: str) -> list[Queue]:
+    queues: list[Queue] = []
+    for subscription in SUBSCRIPTIONS:
+        queues.append(consumer_queue(namespace, subscription))
+        queues.append(dead_letter_queue(namespace, subscription))
+    return queues
+
+
+def declare(connection: Connection, namespace: str) -> None:
+    """Declare exchanges, every consumer queue and its dead-letter queue (idempotent)."""
+    declare_on(connection.default_channel, namespace, SUBSCRIPTIONS)
+
+
+def declare_on(channel: object, namespace: str, subscriptions: tuple[Subscription, ...]) -> None:
+    """Declare the exchanges and the given subscriptions' queues on an open channel (idempotent). Publishers and
+    consumers both do it, so whichever starts first, nothing is unroutable and no binding misses its exchange."""
+    events_exchange(namespace)(channel).declare()
+    dead_letter_exchange(namespace)(channel).declare()
+    for subscription in subscriptions:
+        dead_letter_queue(namespace, subscription)(channel).declare()
+        consumer_queue(namespace, subscription)(channel).declare()

@@ -1,0 +1,93 @@
+"""nameko glue: the providers every service uses (its application, its /metrics endpoint, its callers' proof)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter
+
+from shared.runtime.callers import Caller, CallerAssertions, CallerRefused, caller_assertions
+from shared.runtime.observability import serve_metrics
+from shared.runtime.priority import lower_priority
+from shared.runtime.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+CALLERS_REFUSED = Counter("xinfang_rpc_callers_refused_total",
+                          "RPC calls refused for a missing, forged or expired caller assertion", ["service", "method"])
+
+
+class ApplicationProvider(DependencyProvider):
+    """Builds the service's application in `setup()` and closes it in `stop()`.
+
+    Closing explicitly matters: left to `__del__`, the PostgreSQL pool raises "greenlet is being finalized" at exit.
+    """
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self.application: Any = None
+
+    def setup(self) -> None:
+        self.application = self._build()
+        lower_priority(self.application.settings.process_niceness)
+
+    def stop(self) -> None:
+        if self.application is not None:
+            self.application.close()
+            self.application = None
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.application
+
+
+class MetricsEndpoint(DependencyProvider):
+    """Starts the /metrics endpoint of a nameko process (port from METRICS_PORT in the nameko config)."""
+
+    def setup(self) -> None:
+        serve_metrics(int(self.container.config.get("METRICS_PORT") or 0))
+
+
+class ServiceCallers:
+    """What a service's RPC entrypoints use to prove who calls them, and to prove themselves to another service."""
+
+    def __init__(self, assertions: CallerAssertions, service: str) -> None:
+        self._assertions = assertions
+        self._service = service
+
+    def require(self, token: Any, issuers: Collection[str], method: str) -> Caller:
+        try:
+            return self._assertions.verify(token, audience=self._service, method=method, issuers=issuers)
+        except CallerRefused as refused:
+            CALLERS_REFUSED.labels(self._service, method).inc()
+            log.warning("%s.%s: %s", self._service, method, refused)
+            raise
+
+    def assertion(self, audience: str, method: str) -> str:
+        """A token proving this service to `audience`.`method` (a call on its own account, never for an actor)."""
+        return self._assertions.assertion(audience, method)
+
+
+class CallerCheck(DependencyProvider):
+    """Injects the service's `ServiceCallers` (PLATFORM_RPC_SECRET; shared/runtime/callers.py)."""
+
+    def setup(self) -> None:
+        name = self.container.service_name
+        self.callers = ServiceCallers(caller_assertions(PlatformSettings(), issuer=name), name)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.callers
+
+
+def petition_particulars(intake: Any, callers: ServiceCallers, petition_id: str, purpose: str) -> dict[str, Any]:
+    """What intake's private RPC answers this service of a petition for `purpose` (docs/integration-events.md):
+    what the events exchange may not carry. `intake` is the service's RpcProxy("intake")."""
+    found = intake.petition_particulars(petition_id, purpose, callers.assertion("intake", "petition_particulars"))
+    if found is None:  # an event is published only once the petition is stored: intake must know it
+        raise LookupError(f"intake does not know petition {petition_id}")
+    return found

@@ -1,0 +1,88 @@
+"""Projecting a service's events into its MongoDB read models, and rebuilding them from the store.
+
+A rebuild drops the collection and its position and replays the whole store through the same projection code.
+It only writes the read model: it publishes nothing and sends no notice. It holds the projector's single-active
+lock, so it refuses to run beside a live projector (stop that first).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from tqdm import tqdm
+
+from shared.language.readmodels import MongoPosition, connect_read_models
+from shared.runtime.follower import LogFollower, single_active_lock
+from shared.runtime.settings import PlatformSettings
+from shared.runtime.workers import run_workers
+
+
+class Projection(Protocol):
+    name: str
+
+    def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None: ...
+    def drop(self) -> None: ...
+    def prepare(self) -> None:
+        """Bring what an earlier version wrote up to date, before following (e.g. a lookup added since)."""
+
+
+class Projector:
+    def __init__(self, settings: PlatformSettings, service: str, application: Any, projection: Projection,
+                 *, batch_size: int = 100) -> None:
+        self.position = MongoPosition(projection.name)
+        self.lock = single_active_lock(settings, service, f"projection-{projection.name}")
+        self.follower = LogFollower(f"{service}.{projection.name}", application, projection.apply_batch,
+                                    self.position, self.lock, poll_interval=settings.follower_poll_interval,
+                                    batch_size=batch_size, settings=settings,
+                                    save_position_every=0.5)  # replaying into version-guarded views is harmless
+
+    def run(self) -> None:
+        self.follower.run()
+
+    def stop(self) -> None:
+        self.follower.stop()
+
+    def close(self) -> None:
+        self.lock.release()
+
+
+def rebuild(settings: PlatformSettings, service: str, application: Any, projection: Projection) -> int:
+    """Drop and replay `projection` from the store; returns how many events were replayed."""
+    projector = Projector(settings, service, application, projection, batch_size=500)
+    if not projector.lock.try_acquire():
+        raise SystemExit(f"a {service} projector for {projection.name} is running; stop it before rebuilding")
+    try:
+        projection.drop()
+        projector.position.reset()
+        total = application.recorder.max_notification_id() or 0
+        replayed = 0
+        with tqdm(total=total, unit="event", desc=f"rebuild {projection.name}") as bar:
+            while handled := projector.follower.run_once():
+                replayed += handled
+                bar.update(handled)
+            projector.follower.flush_position()
+        return replayed
+    finally:
+        projector.close()
+
+
+def main(process: str, settings: PlatformSettings, service: str, build_application: Any,
+         build_projection: Callable[[Any], Projection]) -> None:
+    """Command line of a projector process: follow the store, or `--rebuild` the read model and exit."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{service}.projector")
+    parser.add_argument("--rebuild", action="store_true", help="drop the read model and replay the whole store")
+    arguments = parser.parse_args()
+    connect_read_models(settings.mongodb_uri)
+    application = build_application(settings)
+    projection = build_projection(application)
+    try:
+        if arguments.rebuild:
+            count = rebuild(settings, service, application, projection)
+            print(f"rebuilt {projection.name} from {count} stored events")
+        else:
+            projection.prepare()
+            run_workers(process, settings, lambda: [Projector(settings, service, application, projection)])
+    finally:
+        application.close()

@@ -1,0 +1,88 @@
+"""Platform-wide settings, read from the environment (see docs/configuration.md).
+
+Every process builds one `PlatformSettings` in its composition root; services extend it with their own keys.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT = "development"
+DEFAULT_COUNTY_CODE = "330106"
+DEVELOPMENT_RPC_SECRET = "development-only-rpc-secret-do-not-use-in-production"  # noqa: S105 - refused in production
+
+
+def county_code_from_environment() -> str:
+    """The county code alone, for code that needs no other setting (e.g. nameko entrypoints)."""
+    return os.environ.get("XINFANG_COUNTY_CODE", DEFAULT_COUNTY_CODE)
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field("production", alias="XINFANG_ENV")
+    county_code: str = Field(DEFAULT_COUNTY_CODE, alias="XINFANG_COUNTY_CODE")
+    # Prefix of every exchange and queue this deployment declares, so two deployments (or test runs) can
+    # share one broker without seeing each other's messages.
+    namespace: str = Field("xinfang", alias="XINFANG_NAMESPACE")
+
+    amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URI")
+    mongodb_uri: str = Field("mongodb://127.0.0.1:27017/xinfang", alias="MONGODB_URI")
+
+    event_store: Literal["sqlite", "postgres"] = Field("sqlite", alias="EVENT_STORE")
+    data_dir: Path = Field(Path("var"), alias="DATA_DIR")
+    postgres_host: str = Field("127.0.0.1", alias="POSTGRES_HOST")
+    postgres_port: int = Field(5432, alias="POSTGRES_PORT")
+    postgres_user: str = Field("postgres", alias="POSTGRES_USER")
+    postgres_password: str = Field("", alias="POSTGRES_PASSWORD")
+    postgres_dbname: str = Field("postgres", alias="POSTGRES_DBNAME")
+    postgres_schema_prefix: str = Field("xinfang_", alias="POSTGRES_SCHEMA_PREFIX")
+    postgres_pool_size: int = Field(5, alias="POSTGRES_POOL_SIZE")
+    # Log followers (relays, projectors, dispatchers) read in one thread: a small pool is plenty.
+    follower_pool_size: int = Field(2, alias="FOLLOWER_POSTGRES_POOL_SIZE")
+
+    # The county's organs and routing rules (versioned YAML; the bundled demonstration table when unset): routing
+    # applies the rules, supervision checks the organ codes officers name.
+    routing_rules_file: Path | None = Field(None, alias="ROUTING_RULES_FILE")
+
+    # Signs the assertions of who calls a service over RPC (shared/runtime/callers.py): the same value on the gateway and
+    # every service, never given to integrators. Required (at least 32 characters) outside development.
+    rpc_secret: str = Field(DEVELOPMENT_RPC_SECRET, alias="PLATFORM_RPC_SECRET")
+    rpc_assertion_ttl_seconds: float = Field(60.0, alias="PLATFORM_RPC_ASSERTION_TTL", gt=0, le=600)
+
+    metrics_port: int = Field(0, alias="METRICS_PORT")  # 0: no metrics server in this process
+    # 0-19: how far this process stands back for the others on a shared machine (shared/runtime/priority.py).
+    process_niceness: int = Field(0, alias="PROCESS_NICENESS", ge=0, le=19)
+    follower_poll_interval: float = Field(0.05, alias="FOLLOWER_POLL_INTERVAL")
+
+    @field_validator("county_code")
+    @classmethod
+    def _county_code_is_six_digits(cls, value: str) -> str:
+        if len(value) != 6 or not value.isdigit():
+            raise ValueError("XINFANG_COUNTY_CODE must be a 6-digit administrative division code")
+        return value
+
+    @model_validator(mode="after")
+    def _store_chosen_outside_development(self) -> Self:
+        # A forgotten EVENT_STORE must not quietly keep a county's records in a container's local SQLite file.
+        if self.env == "production" and "event_store" not in self.model_fields_set:
+            raise ValueError("EVENT_STORE must be set explicitly in production (postgres, or sqlite for a "
+                             "single-machine installation)")
+        return self
+
+    def for_follower(self) -> Self:
+        """These settings for a log-follower process (a smaller connection pool)."""
+        return self.model_copy(update={"postgres_pool_size": self.follower_pool_size})
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == DEVELOPMENT
+
+    def event_source(self, service: str) -> str:
+        """CloudEvents `source` of events published by `service` in this county."""
+        return f"urn:xinfang:{self.county_code}:{service}"
