@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 from services.intake.domainmodel import Petition
 from services.intake.settings import IntakeSettings
 from shared.language.contracts import querycode
+from shared.language.contracts.actor import PETITIONER
 from shared.language.contracts.registration import RegisterPetition
 from shared.runtime.eventstore import creating_store, store_env
 from tests.support import samples
@@ -43,7 +44,7 @@ def plain_loop(settings: IntakeSettings, seconds: float) -> float:
     started = time.perf_counter()
     while time.perf_counter() < deadline:
         code = querycode.issue()
-        petition = Petition.register(command, query_code=code, actor={"role": "petitioner"}, correlation_id="bench")
+        petition = Petition.register(command, query_code=code, actor=PETITIONER, correlation_id="bench")
         app.save(petition)
         count += 1
     elapsed = time.perf_counter() - started

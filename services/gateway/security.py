@@ -17,13 +17,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shared.language.contracts.actor import OFFICER_ROLES, Role
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,6 @@ ISSUER = "xinfang-gateway"
 _hasher = PasswordHasher()
 # Verified against when the user is unknown, so a wrong user name costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-
-class Role(StrEnum):
-    CLERK = "clerk"  # 登记员: registers letters, visits and calls
-    ORGAN_OFFICER = "organ_officer"  # 有权处理机关工作人员: sees only petitions routed to their organ
-    SUPERVISOR = "supervisor"  # 督查督办
-    AUDITOR = "auditor"  # 审计
-    ADMIN = "admin"
 
 
 class UserRecord(BaseModel):
@@ -49,6 +42,13 @@ class UserRecord(BaseModel):
     role: Role
     organ_code: str | None = None
     password_hash: str = Field(min_length=20)
+
+    @field_validator("role")
+    @classmethod
+    def _an_officer(cls, role: Role) -> Role:
+        if role not in OFFICER_ROLES:
+            raise ValueError(f"an account's role is one of {', '.join(OFFICER_ROLES)}")
+        return role
 
 
 class UsersFile(BaseModel):

@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from services.gateway.security import Role, UserRecord, UsersFile, hash_password
+from services.gateway.security import UserRecord, UsersFile, hash_password
+from shared.language.contracts.actor import OFFICER_ROLES, Role
 
 DEMO_ACCOUNTS = [
     ("clerk", "登记员（县信访局）", Role.CLERK, "330106-XFJ"),
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     add = commands.add_parser("add", help="add or replace an account")
     add.add_argument("--file", type=Path, required=True)
     add.add_argument("--username", required=True)
-    add.add_argument("--role", choices=[r.value for r in Role], required=True)
+    add.add_argument("--role", choices=[r.value for r in OFFICER_ROLES], required=True)
     add.add_argument("--organ", help="organ code (required for organ_officer)")
     add.add_argument("--display-name", default="")
     change = commands.add_parser("password", help="give an account a new password (ends its tokens)")

@@ -18,7 +18,7 @@ from services.intake.domainmodel import Petition, PetitionerFile, RegistrationKe
 from services.intake.petitioner_files import PetitionerFiles
 from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
 from shared.language.contracts import querycode
-from shared.language.contracts.actor import PETITIONER
+from shared.language.contracts.actor import PETITIONER, Actor
 from shared.language.contracts.registration import RegisterPetition
 from shared.language.organs import OrganDirectory
 from shared.runtime.eventstore import IntegrityError, ServiceApplication
@@ -71,7 +71,7 @@ class IntakeApplication(ServiceApplication):
         self,
         command: RegisterPetition,
         *,
-        actor: dict[str, Any] | None = None,
+        actor: Actor = PETITIONER,
         correlation_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
@@ -85,7 +85,6 @@ class IntakeApplication(ServiceApplication):
         petitions of every person it names; the same matter links it to them (`repeat_of`). What that means for
         acceptance is supervision's decision, which knows whether the earlier case is still open or final."""
         correlation_id = correlation_id or str(uuid.uuid4())
-        actor = actor or PETITIONER.model_dump()
         claim = None
         if idempotency_key is not None:
             caller = self._idempotency_scope(command, actor)
@@ -107,7 +106,7 @@ class IntakeApplication(ServiceApplication):
         self._recent.put(petition.id, petition)
         return self.receipt(petition)
 
-    def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: dict[str, Any],
+    def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: Actor,
                   correlation_id: str, claim: tuple[UUID, str, str, str] | None) -> tuple[Petition, bool]:
         """The petition registered, and whether this call registered it (False: its idempotency key had)."""
         text = matter_text(command.request, command.facts_and_reasons)
@@ -149,11 +148,11 @@ class IntakeApplication(ServiceApplication):
             raise RuntimeError("could not register the petition: its petitioner files kept changing")
         return petition, True
 
-    def _idempotency_scope(self, command: RegisterPetition, actor: dict[str, Any]) -> str:
+    def _idempotency_scope(self, command: RegisterPetition, actor: Actor) -> str:
         """Whose keys an Idempotency-Key is among: an officer's own; for the public, the petitioner's (a keyed
         hash of the ID number), so nobody can take, or learn of, a key another petitioner will use."""
-        if actor.get("user"):
-            return f"{actor.get('role')}:{actor['user']}"
+        if actor.user:
+            return f"{actor.role}:{actor.user}"
         if command.petitioner is not None:
             return f"petitioner:{file_id('id:' + command.petitioner.id_number, self._person_key_secret)}"
         return "petitioner:anonymous"

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.language.contracts.actor import Actor
 from shared.language.contracts.registration import RegisterPetition
 
 QUERY_CODE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:query-code")
@@ -58,7 +59,7 @@ class Petition(Aggregate):
                          repeat_of=None, similar_petitions=[])
 
     @classmethod
-    def register(cls, command: RegisterPetition, *, query_code: str, actor: dict[str, Any],
+    def register(cls, command: RegisterPetition, *, query_code: str, actor: Actor,
                  correlation_id: str, similar_petitions: list[dict[str, Any]] | None = None) -> Petition:
         """A petition registered from a validated registration command. `similar_petitions`: earlier petitions
         of the same person on the same matter, most recent first (the first is the one this repeats)."""
@@ -82,7 +83,7 @@ class Petition(Aggregate):
             place_code=command.place_code,
             people_count=command.people_count,
             attachments=[a.model_dump(mode="json") for a in command.attachments],
-            actor=actor,
+            actor=actor.model_dump(),  # stored as a plain record
             correlation_id=correlation_id,
             causation_id=None,
         )

@@ -86,7 +86,7 @@ class IntakeService:
                  "idempotency_key": idempotency_key})
         except ValidationError as error:
             raise InvalidPetition(validation_problem(error.errors())) from None
-        return self.intake.register_petition(envelope.petition, actor=envelope.actor.model_dump(),
+        return self.intake.register_petition(envelope.petition, actor=envelope.actor,
                                              correlation_id=envelope.correlation_id,
                                              idempotency_key=envelope.idempotency_key)
 
@@ -133,7 +133,7 @@ class IntakeService:
             return _json(422, validation_problem(error.errors()))
         try:
             receipt = self.intake.register_petition(
-                envelope.petition, actor=envelope.actor.model_dump(), correlation_id=envelope.correlation_id,
+                envelope.petition, actor=envelope.actor, correlation_id=envelope.correlation_id,
                 idempotency_key=envelope.idempotency_key,
             )
         except IdempotencyKeyReused:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
 from services.routing.domainmodel import Assignment
 from services.routing.rules import RoutingDecision, RoutingRules
+from services.routing.translate import RegisteredPetition, UpheldObjection
+from shared.language.contracts.actor import ROUTING_RULES
 from shared.language.integration.envelope import IntegrationEvent
 from shared.runtime.eventstore import NotYet, ServiceApplication
 from shared.runtime.settings import PlatformSettings
@@ -20,7 +21,6 @@ from shared.runtime.settings import PlatformSettings
 log = logging.getLogger(__name__)
 
 DECISIONS = Counter("xinfang_routing_decisions_total", "Routing decisions, by the rule that decided", ["rule"])
-SYSTEM_ACTOR = {"role": "system", "user": "routing-rules", "organ": None}
 
 
 class NotRoutedYet(NotYet):
@@ -41,55 +41,53 @@ class RoutingApplication(ServiceApplication):
         super().__init__(settings, env)
         self.rules = rules
 
-    def route_registered_petition(self, event: IntegrationEvent, accused_organs: Sequence[str] = ()) -> str:
+    def route_registered_petition(self, event: IntegrationEvent, petition: RegisteredPetition,
+                                  accused_organs: Sequence[str] = ()) -> str:
         """Decide the disposition and organ for a `petition.registered` event; a redelivery changes nothing. A
         report is never routed to an organ it accuses (`accused_organs`, from intake; 2022 Regulations Art. 30)."""
-        petition = event.data
-        if (petition.get("actor") or {}).get("role") == "organ_officer":
+        if petition.received_by_organ:
             # Received directly by an organ (S2'): the organ decides itself; the rules have nothing to route.
             return self.process(event.tracking, lambda: [], key=event.subject)
-        facts = {"category": petition["category"], "topic": petition.get("topic"),
-                 "place_code": petition["place_code"], "flags": list(petition.get("flags", [])),
-                 "accused_organs": list(accused_organs)}
-        decision = self.rules.decide(category=facts["category"], topic=facts["topic"],
-                                     place_code=facts["place_code"], flags=tuple(facts["flags"]),
+        facts = {"category": petition.category, "topic": petition.topic, "place_code": petition.place_code,
+                 "flags": list(petition.flags), "accused_organs": list(accused_organs)}
+        decision = self.rules.decide(category=petition.category, topic=petition.topic,
+                                     place_code=petition.place_code, flags=petition.flags,
                                      excluding=frozenset(accused_organs))
 
         def decide() -> list[Assignment]:
-            return [Assignment(
-                petition_id=UUID(petition["petition_id"]), facts=facts, **_decision_fields(decision),
-                actor=SYSTEM_ACTOR, correlation_id=event.correlation_id, causation_id=event.id,
+            return [Assignment.route(
+                petition_id=petition.petition_id, facts=facts, **_decision_fields(decision),
+                actor=ROUTING_RULES, correlation_id=event.correlation_id, causation_id=event.id,
             )]
 
         outcome = self.process(event.tracking, decide, key=event.subject)
         DECISIONS.labels(decision.rule_id).inc()
         return outcome
 
-    def reroute_after_objection(self, event: IntegrationEvent) -> str:
+    def reroute_after_objection(self, event: IntegrationEvent, objection: UpheldObjection) -> str:
         """A `case.objection_upheld` without a named organ: route again by the rules, passing over every organ
         whose objection was upheld (2022 Regulations Art. 23 para. 3)."""
-        step = event.data
-        if step["details"].get("organ") is not None:  # the bureau named the new organ itself: nothing to decide
+        if objection.organ_named:  # the bureau named the new organ itself: nothing to decide
             return self.process(event.tracking, lambda: [], key=event.subject)
-        excluded = frozenset(step["details"].get("excluded_organs", []))
+        petition_id = str(objection.petition_id)
 
         def decide() -> list[Assignment]:
             try:
-                assignment: Assignment = self.repository.get(UUID(step["petition_id"]))
+                assignment: Assignment = self.repository.get(objection.petition_id)
             except AggregateNotFoundError:
-                raise NotRoutedYet(step["petition_id"]) from None
+                raise NotRoutedYet(petition_id) from None
             if event.id in assignment.rerouted_for:
                 return []
             facts = assignment.facts
             if facts is None:  # routed before the rules kept their facts: a clerk re-routes it by hand
-                log.warning("petition %s: no routing facts recorded; left for the bureau", step["petition_id"])
+                log.warning("petition %s: no routing facts recorded; left for the bureau", petition_id)
                 return []
             decision = self.rules.decide(category=facts["category"], topic=facts["topic"],
                                          place_code=facts["place_code"], flags=tuple(facts["flags"]),
-                                         excluding=excluded | set(assignment.excluded_organs)
+                                         excluding=objection.excluded_organs | set(assignment.excluded_organs)
                                          | set(facts.get("accused_organs", [])), rerouting=True)
-            assignment.reroute(**_decision_fields(decision), excluded_organs=sorted(excluded),
-                               actor=SYSTEM_ACTOR, correlation_id=event.correlation_id, causation_id=event.id)
+            assignment.reroute(**_decision_fields(decision), excluded_organs=sorted(objection.excluded_organs),
+                               actor=ROUTING_RULES, correlation_id=event.correlation_id, causation_id=event.id)
             DECISIONS.labels(decision.rule_id).inc()
             return [assignment]
 

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.language.contracts.actor import Actor
+
 
 class Assignment(Aggregate):
     """The routing of one petition (its id is the petition's id).
@@ -41,6 +43,11 @@ class Assignment(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(facts=None, joining_organs=[], where_to_go=None)
 
+    @classmethod
+    def route(cls, *, actor: Actor, **decision: Any) -> Assignment:
+        """The first routing of a petition: `decision` holds the Routed event's fields but the actor."""
+        return cls(actor=actor.model_dump(), **decision)  # stored as a plain record
+
     @event(Routed)
     def __init__(
         self,
@@ -63,10 +70,14 @@ class Assignment(Aggregate):
         self.rerouted_for: list[str] = []  # the integration events (objections upheld) already acted on
         self._decided(organ, disposition, basis, rule_id, rules_version)
 
+    def reroute(self, *, actor: Actor, **decision: Any) -> None:
+        """Routed again after an upheld objection: `decision` holds the Rerouted event's fields but the actor."""
+        self._reroute(actor=actor.model_dump(), **decision)
+
     @event("Rerouted")
-    def reroute(self, *, organ: dict[str, str] | None, joining_organs: list[dict[str, str]],
-                where_to_go: str | None, disposition: str, basis: str, rule_id: str, rules_version: str,
-                excluded_organs: list[str], actor: dict[str, Any], correlation_id: str, causation_id: str) -> None:
+    def _reroute(self, *, organ: dict[str, str] | None, joining_organs: list[dict[str, str]],
+                 where_to_go: str | None, disposition: str, basis: str, rule_id: str, rules_version: str,
+                 excluded_organs: list[str], actor: dict[str, Any], correlation_id: str, causation_id: str) -> None:
         self.excluded_organs = list(excluded_organs)
         self.rerouted_for.append(causation_id)
         self._decided(organ, disposition, basis, rule_id, rules_version)

@@ -6,6 +6,7 @@ from nameko.rpc import RpcProxy
 
 from services.routing.application import RoutingApplication
 from services.routing.bootstrap import build_application
+from services.routing.translate import RegisteredPetition, UpheldObjection
 from shared.language.integration.envelope import IntegrationEvent
 from shared.runtime.messaging.consumer import integration_event_handler
 from shared.runtime.nameko_support import (
@@ -30,8 +31,8 @@ class RoutingService:
         accused: list[str] = []
         if event.data["category"] == "report":
             accused = petition_particulars(self.intake, self.callers, event.subject, "routing")["accused_organs"]
-        return self.routing.route_registered_petition(event, accused_organs=accused)
+        return self.routing.route_registered_petition(event, RegisteredPetition.of(event), accused_organs=accused)
 
     @integration_event_handler
     def handle_case_objection_upheld(self, event: IntegrationEvent) -> str:
-        return self.routing.reroute_after_objection(event)
+        return self.routing.reroute_after_objection(event, UpheldObjection.of(event))

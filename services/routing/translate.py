@@ -1,12 +1,52 @@
-"""routing's domain events → the published language."""
+"""The published language ↔ routing: incoming integration events as typed values, routing's domain events as
+integration events."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from services.routing.domainmodel import Assignment
+from shared.language.contracts.actor import Role
 from shared.language.integration.catalog import PETITION_ROUTED
 from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
+
+
+@dataclass(frozen=True)
+class RegisteredPetition:
+    """What routing reads of a `petition.registered`: the facts its rules look at."""
+
+    petition_id: UUID
+    category: str
+    topic: str | None
+    place_code: str
+    flags: tuple[str, ...]
+    received_by_organ: bool  # registered by an organ's officer (S2'): the organ decides itself
+
+    @classmethod
+    def of(cls, event: IntegrationEvent) -> RegisteredPetition:
+        data = event.data
+        return cls(petition_id=UUID(data["petition_id"]), category=data["category"], topic=data.get("topic"),
+                   place_code=data["place_code"], flags=tuple(data.get("flags", [])),
+                   received_by_organ=(data.get("actor") or {}).get("role") == Role.ORGAN_OFFICER)
+
+
+@dataclass(frozen=True)
+class UpheldObjection:
+    """What routing reads of a `case.objection_upheld`: whether the bureau named the new organ, and whom to pass
+    over (2022 Regulations Art. 23 para. 3)."""
+
+    petition_id: UUID
+    organ_named: bool
+    excluded_organs: frozenset[str]
+
+    @classmethod
+    def of(cls, event: IntegrationEvent) -> UpheldObjection:
+        details = event.data["details"]
+        return cls(petition_id=UUID(event.data["petition_id"]), organ_named=details.get("organ") is not None,
+                   excluded_organs=frozenset(details.get("excluded_organs", [])))
+
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Assignment.Routed, Assignment.Rerouted)

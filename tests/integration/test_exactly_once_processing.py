@@ -11,6 +11,7 @@ from datetime import UTC
 
 from services.routing.application import RoutingApplication
 from services.routing.rules import load_rules
+from services.routing.translate import RegisteredPetition
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.domainmodel import Case
 from services.supervision.settings import SupervisionSettings
@@ -28,8 +29,8 @@ def test_a_redelivered_event_changes_nothing(settings_for, store, closing):
     app = closing(RoutingApplication(settings_for(store=store), load_rules()))
     event = samples.registered_event(7)
 
-    assert app.route_registered_petition(event) == PROCESSED
-    assert app.route_registered_petition(event) == DUPLICATE
+    assert app.route_registered_petition(event, RegisteredPetition.of(event)) == PROCESSED
+    assert app.route_registered_petition(event, RegisteredPetition.of(event)) == DUPLICATE
 
     assert routed_versions(app, event.subject) == [1]
     assert app.is_processed(event.tracking)
@@ -40,8 +41,8 @@ def test_events_finished_out_of_order_are_all_applied(settings_for, store, closi
     app = closing(RoutingApplication(settings_for(store=store), load_rules()))
     later, earlier = samples.registered_event(5), samples.registered_event(4)
 
-    assert app.route_registered_petition(later) == PROCESSED
-    assert app.route_registered_petition(earlier) == PROCESSED
+    assert app.route_registered_petition(later, RegisteredPetition.of(later)) == PROCESSED
+    assert app.route_registered_petition(earlier, RegisteredPetition.of(earlier)) == PROCESSED
 
     assert routed_versions(app, later.subject) == [1]
     assert routed_versions(app, earlier.subject) == [1]
@@ -52,8 +53,8 @@ def test_the_same_sequence_from_another_source_is_a_different_event(settings_for
     ours = samples.registered_event(1)
     provincial = samples.registered_event(1, source="urn:xinfang:330000:province")
 
-    assert app.route_registered_petition(ours) == PROCESSED
-    assert app.route_registered_petition(provincial) == PROCESSED
+    assert app.route_registered_petition(ours, RegisteredPetition.of(ours)) == PROCESSED
+    assert app.route_registered_petition(provincial, RegisteredPetition.of(provincial)) == PROCESSED
 
 
 def notice_event(sequence: int, petition_id: str, *, notice_id: str | None = None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from services.routing import service as routing  # the module, so `nameko run` finds only the class below
+from services.routing.translate import RegisteredPetition
 from shared.language.integration.envelope import IntegrationEvent
 from shared.runtime.messaging.consumer import integration_event_handler
 
@@ -13,5 +14,5 @@ from shared.runtime.messaging.consumer import integration_event_handler
 class CrashingRoutingService(routing.RoutingService):
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
-        self.routing.route_registered_petition(event)
+        self.routing.route_registered_petition(event, RegisteredPetition.of(event))
         os._exit(70)  # no ack, no clean shutdown

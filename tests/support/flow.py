@@ -24,7 +24,8 @@ def register_and_route(intake: Any, routing: Any, supervision: Any, notification
     [registered_event] = intake.events.get(petition_id)
     registered = intake_translate.to_integration_event(registered_event, 1, intake.settings.event_source("intake"))
     routing.route_registered_petition(
-        registered, accused_organs=intake.particulars(petition_id, "routing")["accused_organs"])
+        registered, routing_translate.RegisteredPetition.of(registered),
+        accused_organs=intake.particulars(petition_id, "routing")["accused_organs"])
     supervision.open_case(registered, intake.particulars(petition_id, "case"))
     if notification is not None:
         notification.request_registration_receipt(registered, intake.particulars(petition_id, "notice"))

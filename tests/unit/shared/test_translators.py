@@ -25,6 +25,7 @@ from services.supervision import translate as supervision_translate
 from services.supervision.deadlines import load_deadline_rules
 from services.supervision.domainmodel import Case
 from shared.language.chinatime import local_date
+from shared.language.contracts.actor import PETITIONER, ROUTING_RULES
 from shared.language.contracts.registration import RegisterPetition
 from shared.language.integration.catalog import (
     CASE_OPENED,
@@ -57,7 +58,7 @@ def registration_command() -> RegisterPetition:
 def registered_petition() -> Petition:
     """A Petition built from a validated command, as intake's application builds it."""
     return Petition.register(registration_command(), query_code=QUERY_CODE,
-                             actor={"role": "petitioner", "user": None, "organ": None}, correlation_id="corr-intake")
+                             actor=PETITIONER, correlation_id="corr-intake")
 
 
 def routed_assignment(petition_id: UUID) -> Assignment:
@@ -379,8 +380,7 @@ def test_a_re_routing_is_published_as_petition_routed_with_its_reason_and_the_or
     assignment.reroute(organ={"code": "330106-ZHZFJ", "name": "示例县综合行政执法局"}, joining_organs=[],
                        where_to_go=None, disposition="transfer", basis="谁主管、谁负责", rule_id="urban-management",
                        rules_version="2026.12-demo.2", excluded_organs=["330106001-ZF"],
-                       actor={"role": "system", "user": "routing-rules", "organ": None}, correlation_id="c",
-                       causation_id="objection-upheld-id")
+                       actor=ROUTING_RULES, correlation_id="c", causation_id="objection-upheld-id")
     published = routing_translate.to_integration_event(assignment.collect_events()[-1], 2, SOURCES["routing"])
 
     published.validate()

@@ -14,6 +14,7 @@ from services.routing.domainmodel import Assignment
 from services.supervision.deadlines import load_deadline_rules
 from services.supervision.domainmodel import Case
 from shared.language.chinatime import local_date
+from shared.language.contracts.actor import PETITIONER
 from shared.language.contracts.registration import RegisterPetition
 from tests.support import samples
 
@@ -40,7 +41,7 @@ def as_stored_in_an_older_version(event: Any, *, without: tuple[str, ...], versi
 
 
 def test_a_petition_registered_by_the_spine_loads_with_no_flags_and_no_repeat() -> None:
-    petition = Petition.register(RegisterPetition.model_validate(samples.petition()), query_code="Q", actor={},
+    petition = Petition.register(RegisterPetition.model_validate(samples.petition()), query_code="Q", actor=PETITIONER,
                                  correlation_id="c")
     [registered] = petition.collect_events()
     old = as_stored_in_an_older_version(registered, version=1, without=(
