@@ -10,7 +10,12 @@
     python -m services.audit.cli export SERVICE --out FILE            the full log with its latest checkpoint
     python -m services.audit.cli bundle PETITION_ID --out FILE --key SERVICE=KEY_FILE ...
                                                                     one case from every service, with proofs and
-                                                                    the case heads each log's key signs
+                                                                    the case heads each log's key signs (asks
+                                                                    notification for the case's notices over RPC:
+                                                                    beside a running platform)
+
+Auditors get the same bundle, signed with the running platform's keys, over HTTP from the audit service
+(GET /api/v1/audit/petitions/{id}/bundle; services/audit/service.py).
 
 The auditor checks an export with `python -m shared.audit.verifier FILE --public-key HEX`.
 """
@@ -27,21 +32,13 @@ from uuid import UUID
 
 import psycopg
 
-from services.audit.ledger import Ledger, WitnessEndpoint, origin
+from services.audit.ledger import WitnessEndpoint, ledger_of, origin
+from services.audit.stores import SERVICES
 from shared.audit.checkpoint import CheckpointError, generate_key, load_private_key
 from shared.runtime.eventstore import postgres_conninfo, postgres_schema, sqlite_folder
 from shared.runtime.settings import PlatformSettings
 
-SERVICES = ("intake", "routing", "supervision", "notification")
-
-
-def ledger_of(settings: PlatformSettings, service: str, conn: psycopg.Connection | None = None) -> Ledger:
-    """The service's ledger: on PostgreSQL through `conn`, in the embedded mode in the service's SQLite file."""
-    if settings.event_store == "postgres":
-        if conn is None:
-            raise ValueError("a PostgreSQL ledger is read through a connection")
-        return Ledger.postgres_store(conn, postgres_schema(settings, service), f"{service}_events")
-    return Ledger.sqlite_store(sqlite_folder(settings, service) / "events.sqlite3")
+__all__ = ["SERVICES", "checkpoint_every_log", "checkpointer_lock", "create_missing_keys", "ledger_of", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         if settings.event_store == "postgres":
             conn = stack.enter_context(psycopg.connect(postgres_conninfo(settings), autocommit=True))
         if args.command == "bundle":
-            # Bundles read the services' aggregates (services/audit/replay.py): loaded only for this command.
+            # notification names the case's notices and deliveries over RPC (services/audit/peers.py): loaded only
+            # for this command, which runs beside a running platform.
             from services.audit.bundle import BundleProvesNothing, case_bundle  # noqa: PLC0415
+            from services.audit.peers import standalone_peers  # noqa: PLC0415
+            from services.audit.replay import case_aggregates  # noqa: PLC0415
 
             ledgers = {service: ledger_of(settings, service, conn) for service in SERVICES}
             for ledger in ledgers.values():
@@ -89,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             # A key is needed only for a log with a checkpoint (case_bundle says which one is missing).
             keys = {service: load_private_key(Path(file)) for service, file in
                     (item.split("=", 1) for item in args.key) if Path(file).exists()}
+            with standalone_peers(settings) as peers:
+                aggregates = case_aggregates(args.petition_id, peers.notification_aggregates(args.petition_id))
             try:
-                document = case_bundle(ledgers, settings.county_code, args.petition_id, keys)
+                document = case_bundle(ledgers, settings.county_code, args.petition_id, aggregates, keys)
             except BundleProvesNothing as error:
                 print(f"no bundle written: {error}", file=sys.stderr)
                 return 3

@@ -17,6 +17,8 @@ from psycopg import sql
 from services.audit.checkpointer import Checkpointer
 from shared.audit.checkpoint import load_private_key
 from shared.audit.verify import Leaf, StoredEvent
+from shared.runtime.eventstore import postgres_schema, sqlite_folder
+from shared.runtime.settings import PlatformSettings
 
 EXPORT_FORMAT = "petition-audit/export/v1"
 
@@ -24,6 +26,16 @@ EXPORT_FORMAT = "petition-audit/export/v1"
 def origin(county_code: str, service: str) -> str:
     """The log's permanent identity (bump v1 only if a log must ever be restarted)."""
     return f"xinfang.{county_code}/{service}/audit/v1"
+
+
+def ledger_of(settings: PlatformSettings, service: str, conn: Any = None) -> Ledger:
+    """The service's ledger: on PostgreSQL through `conn` (a psycopg connection), in the embedded mode in the
+    service's SQLite file."""
+    if settings.event_store == "postgres":
+        if conn is None:
+            raise ValueError("a PostgreSQL ledger is read through a connection")
+        return Ledger.postgres_store(conn, postgres_schema(settings, service), f"{service}_events")
+    return Ledger.sqlite_store(sqlite_folder(settings, service) / "events.sqlite3")
 
 
 @dataclass(frozen=True)

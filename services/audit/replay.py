@@ -1,13 +1,19 @@
 """Replaying a case for auditors, from the event stores alone (never the read models):
 
 - `history`: every event of one petition from all four services' stores, in the order it was recorded, each with
-  who acted, when, the legal basis where there is one, and which earlier event caused it (the causation links
-  follow the integration events between services);
-- `state_as_of`: the case as it stood at any moment, rebuilt from the events up to then (time travel).
+  who acted, when, the legal basis where there is one, what the step said (the opinion, the reasons, the
+  explanation, who approved an extension, the outcome, ...), and which earlier event caused it (the causation
+  links follow the integration events between services);
+- the case as it stood at any moment (time travel) is supervision's to answer, for its own aggregate
+  (services/supervision/history.py, over RPC: services/audit/peers.py).
+
+The stores are read generically (services/audit/stores.py): no service's domain class is loaded. Which aggregates
+hold a petition's story: intake's petition, routing's assignment and supervision's case carry the petition's own
+id; notification names its notices and deliveries of the petition over RPC.
 
     python -m services.audit.replay PETITION_ID [--as-of 2026-10-01T12:00:00+08:00]
 
-Reads with the library's plain Application (no group commit, no consumer, nothing published or sent).
+(asks notification, and supervision for --as-of, over RPC: run it beside a running platform.)
 """
 
 from __future__ import annotations
@@ -17,25 +23,34 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import OperationalError, ProgrammingError
-
-from services.notification.domainmodel import Delivery, Notice
-from services.supervision.application import SupervisionApplication
-from services.supervision.domainmodel import Case
+from services.audit.stores import SERVICES, EventStores, RawEvent
 from shared.language.integration.envelope import event_id
-from shared.runtime.eventstore import store_env
 from shared.runtime.settings import PlatformSettings
 
-SERVICES = ("intake", "routing", "supervision", "notification")
-NOTICE_KINDS = ("registration_receipt",)  # every kind of notice notification composes today
-CHANNELS = ("inbox", "email")
-# Fields a reader needs to follow the story; the rest of each event stays in the store.
-SHOWN = ("action", "status", "actor", "at", "basis", "disposition", "organ", "kind", "channel", "outcome",
-         "query_code", "rule_id", "rules_version")
+# Fields a reader needs to follow the story, taken from the stored events by name (an allow-list: a field a
+# service adds later is not shown until it is named here). None of them is a person's identity; the query code
+# (the petitioner's credential) is left out by the gateway for everyone but `admin`. A lifecycle step's `details`
+# (what the officer or petitioner said: opinion, reasons, explanation, approver, outcome, rating, comment, ...)
+# are shown whole: the lifecycle commands carry no identity (shared/language/contracts/lifecycle.py).
+SHOWN = (
+    # every step
+    "action", "status", "actor", "at", "basis",
+    # routing and triage
+    "disposition", "organ", "joining_organs", "where_to_go", "excluded_organs", "facts", "rule_id", "rules_version",
+    # the deadlines a step started and stopped
+    "opened", "closed",
+    # the matter as registered (what an auditor also sees in the officer view; never the people)
+    "title", "request", "facts_and_reasons", "category", "topic", "place_code", "people_count", "anonymous",
+    "flags", "repeat_of",
+    # notices: which, on which channels, and how each went
+    "kind", "channel", "channels", "outcome", "notice_id",
+    # the petitioner's credential: shown to admin only (services/gateway/routes/audit.py)
+    "query_code",
+)
 
 
 @dataclass(frozen=True)
@@ -58,92 +73,76 @@ class Step:
                 **self.fields}
 
 
-class StoreReader:
-    """Read-only access to the four services' stores."""
-
-    def __init__(self, settings: PlatformSettings) -> None:
-        self.settings = settings
-        self.apps = {service: _reader(service, settings) for service in SERVICES}
-
-    def close(self) -> None:
-        for app in self.apps.values():
-            app.close()
-
-    def history(self, petition_id: UUID) -> list[Step]:
-        steps = []
-        for service, aggregate_ids in case_aggregates(petition_id).items():
-            source = self.settings.event_source(service)
-            for aggregate_id in aggregate_ids:
-                for e in self._events(service, aggregate_id):
-                    steps.append(_step(service, source, e))
-        return sorted(steps, key=lambda s: s.recorded_at)
-
-    def state_as_of(self, petition_id: UUID, moment: datetime) -> dict[str, Any] | None:
-        """The case (supervision's view of it) as it stood at `moment`; None if it was not opened yet."""
-        events = [e for e in self._events("supervision", petition_id) if e.timestamp <= moment]
-        if not events:
-            return None
-        case: Case | None = None
-        for e in events:
-            case = e.mutate(case)
-        summary = SupervisionApplication.summary(case)
-        summary.pop("allowed_actions")
-        return {"as_of": moment.isoformat(), **summary}
-
-    def _events(self, service: str, aggregate_id: UUID) -> list[Any]:
-        try:
-            return list(self.apps[service].events.get(aggregate_id))
-        except (ProgrammingError, OperationalError) as error:
-            if "does not exist" in str(error) or "no such table" in str(error):
-                return []  # this service's store was never written: nothing of the case is in it
-            raise
-
-
-
-def case_aggregates(petition_id: UUID) -> dict[str, list[UUID]]:
-    """The aggregates that hold one petition's story, per service (the ids are all derived from the petition's)."""
-    notices = [Notice.create_id(petition_id, kind) for kind in NOTICE_KINDS]
-    deliveries = [Delivery.create_id(notice, channel) for notice in notices for channel in CHANNELS]
+def case_aggregates(petition_id: UUID, notification_ids: list[UUID]) -> dict[str, list[UUID]]:
+    """The aggregates that hold one petition's story, per service: intake's petition, routing's assignment and
+    supervision's case carry the petition's id; notification's notices and deliveries are the ones notification
+    names for the petition (its RPC `case_aggregates`)."""
     return {"intake": [petition_id], "routing": [petition_id], "supervision": [petition_id],
-            "notification": [*notices, *deliveries]}
+            "notification": list(notification_ids)}
 
 
-def _reader(service: str, settings: PlatformSettings) -> Application:
-    name = service.capitalize()  # the events table the service's application writes: <service>_events
-    reader = type(f"{name}Reader", (Application,), {"name": name})
-    return reader(env={**store_env(settings, service), "CREATE_TABLE": "false"})  # read only: create nothing
+def history(stores: EventStores, settings: PlatformSettings, aggregates: dict[str, list[UUID]]) -> list[Step]:
+    """Every event of these aggregates, merged across the services in recorded order."""
+    steps = []
+    for service in SERVICES:
+        source = settings.event_source(service)
+        for aggregate_id in aggregates.get(service, []):
+            steps.extend(step(service, source, e) for e in stores.events(service, aggregate_id))
+    return sorted(steps, key=lambda s: s.recorded_at)
 
 
-def _step(service: str, source: str, e: Any) -> Step:
-    state = {k: v for k, v in vars(e).items() if k in SHOWN and v not in (None, "", [], {})}
-    details = getattr(e, "details", None) or {}
-    state.update({k: details[k] for k in ("disposition", "organ", "outcome", "reason_code", "rating", "taken_by",
-                                          "channel") if k in details})
-    if state.get("action") == "evaluate":  # recorded before ratings said who took them: the petitioner's, online
-        state.setdefault("taken_by", "petitioner")
-        state.setdefault("channel", "online")
-    qualname = type(e).__qualname__
-    return Step(recorded_at=e.timestamp, service=service, aggregate=qualname.split(".")[0],
-                aggregate_id=str(e.originator_id), version=e.originator_version, event=qualname,
+def step(service: str, source: str, e: RawEvent) -> Step:
+    state = e.state
+    fields = {k: plain(state[k]) for k in SHOWN if k in state and state[k] not in (None, "", [], {})}
+    details = state.get("details")
+    if isinstance(details, dict):  # a lifecycle step: what it said, beside who and when
+        fields.update({k: plain(v) for k, v in details.items() if k not in fields})
+    if fields.get("action") == "evaluate":  # recorded before ratings said who took them: the petitioner's, online
+        fields.setdefault("taken_by", "petitioner")
+        fields.setdefault("channel", "online")
+    causation, correlation = state.get("causation_id"), state.get("correlation_id")
+    return Step(recorded_at=e.timestamp, service=service, aggregate=e.name.split(".")[0],
+                aggregate_id=str(e.originator_id), version=e.originator_version, event=e.name,
                 event_id=event_id(source, e.originator_id, e.originator_version),
-                caused_by=getattr(e, "causation_id", None), correlation_id=getattr(e, "correlation_id", None),
-                fields=state)
+                caused_by=str(causation) if causation else None,
+                correlation_id=str(correlation) if correlation else None, fields=fields)
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: the transcoder's UUIDs, datetimes and decimals as strings."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
+    from services.audit.peers import standalone_peers  # noqa: PLC0415 - nameko's client, for the command only
+
     parser = argparse.ArgumentParser(description="Replay a petition's history from the event stores.")
     parser.add_argument("petition_id", type=UUID)
-    parser.add_argument("--as-of", type=datetime.fromisoformat, help="the case as it stood then (ISO 8601)")
+    parser.add_argument("--as-of", type=datetime.fromisoformat, help="the case as it stood then (ISO 8601 with "
+                                                                     "a time zone)")
     args = parser.parse_args(argv)
-    reader = StoreReader(PlatformSettings())
-    try:
+    if args.as_of is not None and args.as_of.tzinfo is None:
+        parser.error("--as-of needs a time zone, e.g. 2026-10-01T12:00:00+08:00")
+    settings = PlatformSettings()
+    with standalone_peers(settings) as peers:
         if args.as_of:
-            print(json.dumps(reader.state_as_of(args.petition_id, args.as_of), ensure_ascii=False, indent=2))
-        else:
-            for step in reader.history(args.petition_id):
-                print(json.dumps(step.as_dict(), ensure_ascii=False, default=str))
-    finally:
-        reader.close()
+            print(json.dumps(peers.case_as_of(args.petition_id, args.as_of), ensure_ascii=False, indent=2))
+            return 0
+        stores = EventStores(settings.for_follower())
+        try:
+            aggregates = case_aggregates(args.petition_id, peers.notification_aggregates(args.petition_id))
+            for found in history(stores, settings, aggregates):
+                print(json.dumps(found.as_dict(), ensure_ascii=False, default=str))
+        finally:
+            stores.close()
     return 0
 
 

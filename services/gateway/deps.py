@@ -8,7 +8,6 @@ pool explicitly, and only for requests that carry a token (the anonymous registr
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from limits.aio import strategies
 from limits.storage import storage_from_string
 from starlette.concurrency import run_in_threadpool
 
-from services.audit.replay import StoreReader
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
@@ -72,8 +70,6 @@ class Gateway:
     sign_in: SignInThrottle = field(init=False)  # in the shared database, built from the settings
     query_codes: QueryCodeThrottle = field(init=False)  # the petitioner's second factor, per query code
     revoked_tokens: RevokedTokens = field(init=False)
-    _store_reader: StoreReader | None = None
-    _store_reader_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -85,18 +81,9 @@ class Gateway:
             timedelta(seconds=s.sign_in_lockout_max_seconds), timedelta(seconds=s.sign_in_forget_after_seconds))
         self.revoked_tokens = RevokedTokens()
 
-    def store_reader(self) -> StoreReader:
-        """Read-only access to the services' event stores for auditors, opened on first use."""
-        with self._store_reader_lock:
-            if self._store_reader is None:
-                self._store_reader = StoreReader(self.settings.for_follower())
-            return self._store_reader
-
     def close(self) -> None:
         self.intake.close()
         self.rpc.close()
-        if self._store_reader is not None:
-            self._store_reader.close()
 
 
 async def gateway(request: Request) -> Gateway:

@@ -25,11 +25,21 @@ from shared.runtime.eventstore import IntegrityError, ServiceApplication
 log = logging.getLogger(__name__)
 
 REGISTRATION_RECEIPT = "registration_receipt"
+NOTICE_KINDS = (REGISTRATION_RECEIPT,)  # every kind of notice this service composes
+CHANNELS = ("inbox", "email")  # every channel a notice may go on (services/notification/channels.py)
 # How the receipt of an anonymous report addresses its unnamed writer (no contact: the inbox only).
 ANONYMOUS_RECIPIENT = {"name": "匿名信访人", "phone": "", "email": None}
 DELIVERED_TOTAL = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
 DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed notice deliveries",
                             ["channel", "permanence"])
+
+
+def case_aggregates(petition_id: UUID) -> list[UUID]:
+    """The aggregates of this store that may hold a petition's notices and their deliveries (their ids derive from
+    the petition's; one never written holds nothing): what the audit service replays and bundles, asked over RPC
+    (service.py) so that it loads none of this service's classes."""
+    notices = [Notice.create_id(petition_id, kind) for kind in NOTICE_KINDS]
+    return [*notices, *(Delivery.create_id(notice, channel) for notice in notices for channel in CHANNELS)]
 
 
 class NoLongerActive(RuntimeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
@@ -10,11 +11,12 @@ from nameko.timer import timer
 
 from services.supervision.application import SupervisionApplication
 from services.supervision.bootstrap import build_application
+from services.supervision.history import case_as_of
 from services.supervision.lifecycle import CaseError
 from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
 from shared.language.integration.envelope import IntegrationEvent
 from shared.language.readmodels import connect_read_models
-from shared.runtime.callers import GATEWAY, CallerRefused
+from shared.runtime.callers import AUDIT, GATEWAY, CallerRefused
 from shared.runtime.messaging.consumer import integration_event_handler
 from shared.runtime.nameko_support import (
     ApplicationProvider,
@@ -55,6 +57,13 @@ class SupervisionService:
             return self.supervision.get_case(petition_id, actor)
         except CaseError:
             return None
+
+    @rpc(expected_exceptions=CallerRefused)
+    def case_as_of(self, petition_id: str, as_of: str, caller: str | None = None) -> dict[str, Any] | None:
+        """The case as it stood at `as_of` (ISO 8601 with a time zone), for the audit service only
+        (services/supervision/history.py)."""
+        self.callers.require(caller, {AUDIT}, "case_as_of")
+        return case_as_of(self.supervision, petition_id, datetime.fromisoformat(as_of))
 
     # --- the deadline sweep (services/supervision/sweep.py) -----------------------------------------------------
     @timer(interval=float(os.environ.get("SUPERVISION_SWEEP_INTERVAL", DEFAULT_INTERVAL)))

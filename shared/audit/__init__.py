@@ -1,1 +1,1 @@
-"""The verifiable audit log (docs: ../shared/reference/verifiable-audit-log.md in the design notes; docs/audit.md)."""
+"""The verifiable audit log's core: what every store writes and what the offline verifier reads (docs/audit.md)."""

@@ -21,6 +21,7 @@ from shared.language.contracts.actor import Actor
 from shared.runtime.settings import DEVELOPMENT_RPC_SECRET, PlatformSettings
 
 GATEWAY = "gateway"
+AUDIT = "audit"  # the audit service: asks supervision and notification for their part of a case
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 5  # clocks of two machines of one installation
 

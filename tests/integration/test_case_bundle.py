@@ -15,11 +15,13 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from services.audit.bundle import case_bundle
+from services.audit.bundle import BundleProvesNothing, case_bundle, personal_fields
 from services.audit.cli import SERVICES, ledger_of
 from services.audit.ledger import origin
+from services.audit.replay import case_aggregates
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
+from services.notification.application import case_aggregates as notification_aggregates
 from services.notification.bootstrap import build_application as build_notification
 from services.notification.settings import NotificationSettings
 from services.routing.bootstrap import build_application as build_routing
@@ -81,15 +83,19 @@ def bundled(settings_for, closing, tmp_path):
 
     keys, signing = {}, {}
     platform = settings[PlatformSettings]
+    aggregates = case_aggregates(petition_id, notification_aggregates(petition_id))
     with psycopg.connect(postgres_conninfo(platform), autocommit=True) as conn:
+        ledgers = {service: ledger_of(platform, service, conn) for service in SERVICES}
+        with pytest.raises(BundleProvesNothing) as nothing:  # no checkpoint yet: a bundle would prove nothing
+            case_bundle(ledgers, "330106", petition_id, aggregates, {})
+        assert nothing.value.recorded == 13
         for service in SERVICES:
             key_file = tmp_path / f"{service}.key"
             log_origin = origin("330106", service)
             keys[log_origin] = generate_key(key_file)
             signing[service] = load_private_key(key_file)
             ledger_of(platform, service, conn).checkpoint(log_origin, key_file)
-        bundle = case_bundle({service: ledger_of(platform, service, conn) for service in SERVICES}, "330106",
-                             petition_id, signing)
+        bundle = case_bundle(ledgers, "330106", petition_id, aggregates, signing)
         out = io.StringIO()
         ledger_of(platform, "supervision", conn).export(origin("330106", "supervision"), out)
     return bundle, keys, Operator(signing, out.getvalue().splitlines())
@@ -106,6 +112,16 @@ def test_a_whole_lifecycle_bundle_verifies_offline_with_the_published_keys(bundl
     path.write_text(json.dumps(bundle), encoding="utf-8")
     arguments = [str(path), "--bundle", *(f"--key={o}={k.hex()}" for o, k in keys.items())]
     assert verifier_main(arguments) == 0
+
+
+def test_a_bundle_names_the_personal_data_its_stored_events_carry(bundled):
+    bundle, _keys, _operator = bundled
+
+    shown = personal_fields(bundle)
+
+    assert {"intake.petitioner", "intake.query_code", "notification.recipient", "notification.body",
+            "supervision.query_code"} <= set(shown)
+    assert all(field.split(".")[0] in SERVICES for field in shown)
 
 
 def test_a_changed_event_in_the_bundle_is_named(bundled):

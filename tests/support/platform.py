@@ -37,7 +37,7 @@ SERVICES = ("intake", "routing", "supervision", "notification")
 # Everything but the read-model server and mail sink, which the tests run themselves.
 PLATFORM_PROCESSES = (
     "intake", "intake-relay", "routing", "routing-relay", "supervision", "supervision-relay",
-    "supervision-projector", "notification", "notification-relay", "notification-dispatcher", "gateway",
+    "supervision-projector", "notification", "notification-relay", "notification-dispatcher", "audit", "gateway",
     "checkpointer",
 )
 SYSTEM_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -60,7 +60,7 @@ def metrics_prefix() -> str:
 
     for _ in range(100):
         prefix = str(random.randint(20, 59))
-        ports = [int(f"{prefix}{n:02d}") for n in (1, 2, 3, 4, 5, 11, 12, 13, 14, 21, 22)]
+        ports = [int(f"{prefix}{n:02d}") for n in (1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 21, 22)]
         try:
             for port in ports:
                 with socket.socket() as probe:
@@ -228,6 +228,10 @@ class TestPlatform:
                     return rpc.intake.find_by_query_code("0000-0000-0000-0000", caller=caller) is None
 
             wait_for(answers, timeout=timeout, interval=0.3, what="intake to answer RPC")
+        for service in ("supervision", "notification", "audit"):  # the RPC the auditors' endpoints go through
+            if service in self.processes:
+                wait_for(lambda s=service: consumers(f"rpc-{s}", self.env["AMQP_URI"]) > 0, timeout=timeout,
+                         interval=0.3, what=f"{service} to take RPC calls")
         for subscription in topology.SUBSCRIPTIONS:
             if subscription.service in self.processes:
                 name = topology.queue_name(self.env["XINFANG_NAMESPACE"], subscription.service, subscription.handler)
@@ -261,6 +265,7 @@ class TestPlatform:
 
     def metrics(self, process: str) -> str:
         ports = {"intake": "01", "routing": "02", "supervision": "03", "notification": "04", "gateway": "05",
+                 "audit": "06",
                  "intake-relay": "11", "routing-relay": "12", "supervision-relay": "13", "notification-relay": "14",
                  "supervision-projector": "21", "notification-dispatcher": "22"}
         port = int(f"{self.env['METRICS_PORT_PREFIX']}{ports[process]}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from shared.language.integration.catalog import TYPE_PREFIX
 from shared.runtime.messaging import topology
 
-SERVICES = ("intake", "routing", "supervision", "notification", "gateway")
+SERVICES = ("intake", "routing", "supervision", "notification", "audit", "gateway")
 RPC_EXCHANGE = "nameko-rpc"  # nameko's default (nameko.rpc.get_rpc_exchange)
 STANDALONE_PROXY = "standalone_rpc_proxy"  # the service name nameko gives a ClusterRpcProxy's reply queue
 # nameko binds a caller's reply queue, and a server publishes its reply, with a uuid4 as routing key.
@@ -43,14 +43,23 @@ PUBLISHES: dict[str, str] = {
 # by the broker (ACCESS_REFUSED, the caller's channel closed): add it here when the code starts making it.
 RPC_SERVES: dict[str, tuple[str, ...]] = {
     "intake": ("register_petition", "get_petition", "petition_particulars", "find_by_query_code"),
-    "supervision": ("perform", "get_case"),
+    "supervision": ("perform", "get_case", "case_as_of"),
+    "notification": ("case_aggregates",),
+    "audit": ("history", "state_as_of", "case_bundle"),
 }
 RPC_CALLS: dict[str, tuple[str, ...]] = {
     "routing": ("intake.petition_particulars",),
     "supervision": ("intake.petition_particulars",),
     "notification": ("intake.petition_particulars",),
-    "gateway": ("intake.get_petition", "supervision.get_case", "supervision.perform"),
+    "audit": ("notification.case_aggregates", "supervision.case_as_of"),
+    "gateway": ("intake.get_petition", "supervision.get_case", "supervision.perform", "audit.history",
+                "audit.state_as_of", "audit.case_bundle"),
 }
+# Callers whose calls go through nameko's standalone proxy (reply queue `rpc.reply-standalone_rpc_proxy-<uuid>`)
+# rather than a service's RpcProxy (`rpc.reply-<service>-<uuid>`): the gateway; and the audit service's commands
+# (services/audit/cli.py bundle, services/audit/replay.py), run with its user beside its service.
+STANDALONE_CALLERS: dict[str, tuple[str, ...]] = {"gateway": (STANDALONE_PROXY,),
+                                                  "audit": ("audit", STANDALONE_PROXY)}
 _INTEGRATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
@@ -95,7 +104,9 @@ def service_user(namespace: str, service: str) -> BrokerUser:
 
     events, dead_letter = ns + r"\.events", ns + r"\.dead-letter"
     serves, calls = RPC_SERVES.get(service, ()), RPC_CALLS.get(service, ())
-    reply_queue = rf"rpc\.reply-{re.escape(STANDALONE_PROXY if service == 'gateway' else service)}-{_UUID}"
+    repliers = STANDALONE_CALLERS.get(service, (service,))
+    reply_queue = rf"rpc\.reply-({'|'.join(re.escape(r) for r in repliers)})-{_UUID}" if len(repliers) > 1 else \
+        rf"rpc\.reply-{re.escape(repliers[0])}-{_UUID}"
     rpc_names: list[str] = []
     if serves:
         rpc_names.append(re.escape(f"rpc-{service}"))

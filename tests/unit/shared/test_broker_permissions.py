@@ -59,11 +59,13 @@ def test_a_service_reads_only_the_queues_it_consumes():
 def _served() -> dict[str, set[str]]:
     from nameko.rpc import Rpc  # noqa: PLC0415
 
+    from services.audit.service import AuditService  # noqa: PLC0415
     from services.intake.service import IntakeService  # noqa: PLC0415
+    from services.notification.service import NotificationService  # noqa: PLC0415
     from services.supervision.service import SupervisionService  # noqa: PLC0415
 
     served = {}
-    for cls in (IntakeService, SupervisionService):
+    for cls in (IntakeService, SupervisionService, NotificationService, AuditService):
         served[cls.name] = {name for name, member in inspect.getmembers(cls)
                             if any(isinstance(e, Rpc) for e in getattr(member, "nameko_entrypoints", ()))}
     return served
@@ -83,6 +85,10 @@ def _calls_in_code() -> dict[str, set[str]]:
         for proxy, target in re.findall(r"(\w+) = RpcProxy\(\"(\w+)\"\)", text):
             for method in re.findall(rf"self\.{proxy}\.(\w+)\(", text):
                 calls.setdefault(service, set()).add(f"{target}.{method}")
+    # The audit service asks its peers through services/audit/peers.py (its RpcProxy or a standalone proxy).
+    peers = (ROOT / "services" / "audit" / "peers.py").read_text()
+    for target, method in re.findall(r"self\._(\w+)\.(\w+)\(", peers):
+        calls.setdefault("audit", set()).add(f"{target}.{method}")
     return calls
 
 
