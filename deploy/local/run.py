@@ -125,7 +125,7 @@ def banner(env: dict[str, str], accounts: list[dict[str, str]]) -> str:
         f"  status lookup   {base}/api/v1/status/<查询码>",
         f"  health          {base}/healthz",
         f"  metrics         http://127.0.0.1:{prefix}05/metrics  (the gateway; services: :{prefix}01-{prefix}04, audit :{prefix}06,"
-        f" relays: :{prefix}11-{prefix}14, projector :{prefix}21, dispatcher :{prefix}22)",
+        f" relays: :{prefix}11-{prefix}14, projector :{prefix}21, dispatcher :{prefix}22, checkpointer :{prefix}23)",
         f"  e-mail sink     {env['DATA_DIR']}/mail (maildir, SMTP on 127.0.0.1:{env['SMTP_PORT']})",
         f"  broker          {env['AMQP_URI']}",
         f"  data            {env['DATA_DIR']}",

@@ -36,6 +36,7 @@ from services.audit.ledger import WitnessEndpoint, ledger_of, origin
 from services.audit.stores import SERVICES
 from shared.audit.checkpoint import CheckpointError, generate_key, load_private_key
 from shared.runtime.eventstore import postgres_conninfo, postgres_schema, sqlite_folder
+from shared.runtime.observability import serve_metrics
 from shared.runtime.settings import PlatformSettings
 
 __all__ = ["SERVICES", "checkpoint_every_log", "checkpointer_lock", "create_missing_keys", "ledger_of", "main"]
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         print(generate_key(args.key_file).hex())
         return 0
     settings = PlatformSettings()
+    if getattr(args, "every", None) is not None:  # a process of the platform: its witness refusals are alerted on
+        serve_metrics(settings.metrics_port)
     with contextlib.ExitStack() as stack:
         conn = None
         if settings.event_store == "postgres":

@@ -71,6 +71,8 @@ def test_a_bundle_is_refused_until_the_platform_has_checkpointed_and_then_verifi
     written = wait_for(lambda: (done := bundle(platform, receipt["id"], out)).returncode == 0 and done,
                        timeout=60, interval=1, what="a bundle covered by the checkpointer's signatures")
     assert "case bundle written" in written.stdout
+    # A process of the platform: its witness refusals are scraped (deploy/prometheus/alerts.yml alerts on them).
+    assert "xinfang_audit_witness_refusals_total" in platform.metrics("checkpointer")
 
     public = {origin(platform.env.get("XINFANG_COUNTY_CODE", "330106"), service):
               (keys / f"{service}.pub").read_text().strip() for service in SERVICES}

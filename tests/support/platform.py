@@ -54,13 +54,13 @@ def procfile_commands() -> dict[str, str]:
 
 
 def metrics_prefix() -> str:
-    """A two-digit prefix whose ports <prefix>01..<prefix>22 are free (Procfile's METRICS_PORT_PREFIX)."""
+    """A two-digit prefix whose ports <prefix>01..<prefix>23 are free (Procfile's METRICS_PORT_PREFIX)."""
     import random
     import socket
 
     for _ in range(100):
         prefix = str(random.randint(20, 59))
-        ports = [int(f"{prefix}{n:02d}") for n in (1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 21, 22)]
+        ports = [int(f"{prefix}{n:02d}") for n in (1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 21, 22, 23)]
         try:
             for port in ports:
                 with socket.socket() as probe:
@@ -267,7 +267,7 @@ class TestPlatform:
         ports = {"intake": "01", "routing": "02", "supervision": "03", "notification": "04", "gateway": "05",
                  "audit": "06",
                  "intake-relay": "11", "routing-relay": "12", "supervision-relay": "13", "notification-relay": "14",
-                 "supervision-projector": "21", "notification-dispatcher": "22"}
+                 "supervision-projector": "21", "notification-dispatcher": "22", "checkpointer": "23"}
         port = int(f"{self.env['METRICS_PORT_PREFIX']}{ports[process]}")
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
 
