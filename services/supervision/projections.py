@@ -8,7 +8,7 @@ guarded by the version it was based on (an insert where there was no view), so a
 or during a rebuild — changes nothing, and the read model can be dropped and rebuilt at any time. Memory is only
 a shortcut: if a write based on a remembered or an assumed-absent view finds its guard broken (a replay, another
 writer, a dropped collection), the batch is projected again from the views as stored.
-Timeline texts are for the petitioner.
+Timeline texts are for the petitioner; each step declares its own (shared/language/contracts/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from prometheus_client import Counter
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from services.supervision.domainmodel import HANDLING_STEPS, RETURN_VISIT_CHANNELS, Case
-from services.supervision.lifecycle import STATUS_TEXT, Status
+from services.supervision.domainmodel import Case
+from shared.language.contracts.lifecycle import STATUS_TEXT, STEPS, Status, StepFacts
 from shared.language.contracts.registration import CHANNEL_LABELS, Channel
 from shared.language.readmodels import DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry, insert_new
 from shared.runtime.recentaggregates import RecentItems
@@ -61,63 +61,13 @@ def _organ_name(view: CaseView) -> str:
 
 
 def step_text(view: CaseView, e: Any) -> str | None:
-    """What the petitioner reads in the timeline for one lifecycle step (None: nothing public to say)."""
-    d, action = e.details, e.action
-    if action in ("route", "transfer", "assign") or (action == "decide_objection" and "organ" in d):
-        organ = d.get("organ")
-        if organ is None:  # the rules reported it up or found it out of remit: said as for the clerk's action
-            action = {"report_up": "report_up", "out_of_remit": "redirect"}.get(d.get("disposition"), "")
-            return _texts(view, e, action).get(action)
-        if d["disposition"] == "assign":
-            return f"已交办{organ['name']}办理，该机关将在规定期限内告知是否受理"
-        if d["disposition"] == "political_legal":
-            return f"涉法涉诉事项，已转{organ['name']}依法处理"
-        return f"已转送{organ['name']}办理，该机关将在规定期限内告知是否受理"
-    if action == "decide_objection":
-        return "信访部门审核后维持原转送" if not d["upheld"] else "信访部门审核后正在重新确定办理机关"
-    return _texts(view, e, action).get(action)
-
-
-def _texts(view: CaseView, e: Any, action: str) -> dict[str, str]:
-    d = e.details
-    due = e.opened[0]["due"] if e.opened else None
-    return {
-        "report_up": "属于重大紧急事项，已报请本级党委和政府研究决定",
-        "redirect": f"该事项不属于本系统受理范围，请向{d.get('where_to_go', '有权处理的机关')}提出",
-        "object": "承办机关对职责范围提出异议，信访部门正在审核",
-        "accept": f"{_organ_name(view)}已受理（{'简易程序' if d.get('procedure') == 'simplified' else '普通程序'}），"
-                  f"应于{due}前办结",
-        "decline": f"不予受理：{d.get('reason')}（{e.basis}）",
-        "decline_again": f"不再受理：{d.get('reason')}（{e.basis}）",
-        "reopen_as_new_matter": "经审核，该事项提出了新的事实和理由，作为新的信访事项办理",
-        "receive_directly": f"{_organ_name(view)}已直接收到该信访事项，将在规定期限内告知是否受理",
-        "divert": f"该事项应通过{d.get('procedure')}解决，已引导导入法定程序",
-        "record_handling": f"{_organ_name(view)}已组织{HANDLING_STEPS.get(d.get('kind'), '办理')}",
-        "convert_to_ordinary": f"已转为普通程序办理，应于{due}前办结",
-        "extend": f"经本机关负责人批准延长办理期限{d.get('days')}日，延期理由：{d.get('reasons')}；应于{due}前办结",
-        "reply": f"{_organ_name(view)}已出具处理意见（{d.get('outcome_text')}）。如不服，可自收到之日起30日内请求复查",
-        "evaluate": _evaluation_text(d),
-        "request_review": "信访人已请求复查",
-        "request_re_review": "信访人已请求复核",
-        "open_review": f"{d.get('review_organ', {}).get('name', '复查机关')}已受理复查请求，应于{due}前提出复查意见",
-        "open_re_review": f"{d.get('re_review_organ', {}).get('name', '复核机关')}已受理复核请求，应于{due}前提出复核意见",
-        "decide_review": f"复查意见：{d.get('outcome_text')}。如不服，可自收到之日起30日内请求复核"
-        if d.get("outcome") != "rehandle" else "复查意见：撤销原处理意见，责令重新办理",
-        "start_hearing": "复核听证开始（听证时间不计入复核期限）",
-        "end_hearing": f"复核听证结束，复核期限顺延至{due}",
-        "decide_re_review": f"复核意见：{d.get('outcome_text')}。该信访事项已终结，以同一事实和理由再次提出的不再受理",
-        "finalize": "请求期限届满未请求复查或复核，该信访事项已终结",
-        "withdraw": "信访人申请撤回，信访部门已同意",
-        "recompute_deadlines": "节假日安排公布后，期限已重新计算",
-    }
-
-
-def _evaluation_text(d: dict[str, Any]) -> str:
-    """The petitioner's own rating, or one a clerk took on a return visit (older events: the petitioner's)."""
-    if d.get("taken_by", "petitioner") == "return_visit":
-        how = RETURN_VISIT_CHANNELS.get(d.get("channel"), "回访")
-        return f"信访部门回访，信访人评价：{d.get('rating_text')}（{how}）"
-    return f"信访人评价：{d.get('rating_text')}"
+    """What the petitioner reads in the timeline for one lifecycle step, as the step declares it (None: nothing
+    public to say, or a step no longer declared)."""
+    step = STEPS.get(e.action)
+    if step is None:
+        return None
+    return step.timeline(StepFacts(details=e.details, basis=e.basis, due=e.opened[0]["due"] if e.opened else None,
+                                   organ_name=_organ_name(view)))
 
 
 def apply(view: CaseView | None, event: Any) -> CaseView:

@@ -16,7 +16,7 @@ from mongoengine.queryset.visitor import Q
 from prometheus_client import Counter
 
 from services.supervision.application import SupervisionApplication
-from services.supervision.lifecycle import AWAITING_REVIEW_REQUEST, TERMINAL
+from shared.language.contracts.lifecycle import AWAITING_REVIEW_REQUEST, TERMINAL
 
 log = logging.getLogger(__name__)
 

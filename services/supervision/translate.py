@@ -1,42 +1,148 @@
-"""supervision's domain events → the published language."""
+"""The published language ↔ supervision: incoming integration events as typed values, supervision's domain events
+as integration events."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from services.supervision.domainmodel import ASSIGN_BASIS, REPORT_UP_BASIS, TRANSFER_BASIS, Case
-from services.supervision.lifecycle import STATUS_TEXT, Status
+from eventsourcing.persistence import Tracking
+
+from services.supervision.case.base import Transitioned
+from services.supervision.domainmodel import Case
+from shared.language.contracts.actor import Actor, Role
+from shared.language.contracts.lifecycle import STATUS_TEXT, Status
 from shared.language.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
 from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
 
 
+# --- in: what supervision reads of the events it consumes ------------------------------------------------------
+@dataclass(frozen=True)
+class Received:
+    """What processing an integration event exactly once needs of its envelope (the tracking record, the key its
+    handlers take turns on), and what the events it causes carry (its id as their causation, its correlation)."""
+
+    tracking: Tracking
+    subject: str
+    id: str
+    correlation_id: str
+
+    @classmethod
+    def of(cls, event: IntegrationEvent) -> Received:
+        return cls(tracking=event.tracking, subject=event.subject, id=event.id, correlation_id=event.correlation_id)
+
+
+@dataclass(frozen=True)
+class RegisteredPetition:
+    """A `petition.registered` with what intake's private RPC adds to it (the query code, the title, the organs a
+    report accuses, who registered it): the published event carries no free text and no query code."""
+
+    received: Received
+    petition_id: UUID
+    registered_at: str  # ISO 8601, as published (the case keeps it as it came)
+    query_code: str
+    title: str
+    category: str
+    channel: str
+    place_code: str
+    people_count: int
+    repeat_of: str | None
+    flags: tuple[str, ...]
+    similar_petitions: tuple[str, ...]  # the ids of earlier petitions of the same person on the same matter
+    accused_organs: tuple[str, ...]  # a report is never sent to them (2022 Regulations Art. 30)
+    registered_by: Actor | None  # an organ's officer: received directly (S2')
+
+    @property
+    def registered_time(self) -> datetime:
+        return datetime.fromisoformat(self.registered_at)
+
+    @classmethod
+    def of(cls, event: IntegrationEvent, particulars: Mapping[str, Any]) -> RegisteredPetition:
+        data = event.data
+        registered_by = particulars.get("registered_by") or data.get("actor")
+        return cls(
+            received=Received.of(event), petition_id=UUID(data["petition_id"]), registered_at=data["registered_at"],
+            query_code=particulars["query_code"], title=particulars["title"], category=data["category"],
+            channel=data["channel"], place_code=data["place_code"], people_count=data.get("people_count", 1),
+            repeat_of=data.get("repeat_of"), flags=tuple(data.get("flags", [])),
+            similar_petitions=tuple(s["petition_id"] for s in data.get("similar_petitions", [])),
+            accused_organs=tuple(particulars.get("accused_organs", [])),
+            registered_by=Actor.model_validate(registered_by) if registered_by else None)
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """A `petition.routed`: the routing rules' decision, on registration or after an upheld objection."""
+
+    received: Received
+    petition_id: str
+    disposition: str
+    organ: dict[str, str] | None
+    joining_organs: tuple[dict[str, str], ...]
+    basis: str
+    routed_at: datetime
+    rule_id: str | None
+    rules_version: str | None
+    where_to_go: str | None
+    rerouting: bool  # routed again after an upheld objection
+
+    @property
+    def organs(self) -> list[dict[str, str]]:
+        """The lead organ (if any) and the joining organs."""
+        return [o for o in (self.organ, *self.joining_organs) if o]
+
+    @classmethod
+    def of(cls, event: IntegrationEvent) -> RoutingDecision:
+        data = event.data
+        return cls(
+            received=Received.of(event), petition_id=data["petition_id"],
+            disposition=data.get("disposition", "transfer"), organ=data.get("organ"),
+            joining_organs=tuple(data.get("joining_organs", [])), basis=data["basis"],
+            routed_at=datetime.fromisoformat(data["routed_at"]), rule_id=data.get("rule_id"),
+            rules_version=data.get("rules_version"), where_to_go=data.get("where_to_go"),
+            rerouting=data.get("reason", "registered") == "objection_upheld")
+
+
+@dataclass(frozen=True)
+class DeliveredNotice:
+    """A `notice.delivered`: a notice reached the petitioner on one channel."""
+
+    received: Received
+    petition_id: str
+    notice_id: str
+    kind: str
+    title: str
+    channel: str
+    delivered_at: str  # ISO 8601, as published (the case keeps it as it came)
+
+    @classmethod
+    def of(cls, event: IntegrationEvent) -> DeliveredNotice:
+        data = event.data
+        return cls(received=Received.of(event), petition_id=data["petition_id"], notice_id=data["notice_id"],
+                   kind=data["kind"], title=data["title"], channel=data["channel"],
+                   delivered_at=data["delivered_at"])
+
+
+# --- out: supervision's events as the published language ------------------------------------------------------
 def _step_name(event_class: type) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", event_class.__name__).lower()
 
 
-# Every lifecycle event class, by the step name its integration type carries (ReReviewDecided -> re_review_decided).
-STEP_CLASSES = {_step_name(c): c for c in Case.Transitioned.__subclasses__()}
+# Every lifecycle event class of the Case, by the step name its integration type carries (ReReviewDecided ->
+# re_review_decided); each is published by a declared step (tests/unit/supervision/test_step_declarations.py).
+STEP_CLASSES = {_step_name(c): c for c in vars(Case).values() if isinstance(c, type) and issubclass(c, Transitioned)}
 if set(STEP_CLASSES) != set(CASE_STEP_TYPES):
     raise ImportError("the case.* catalogue and the lifecycle events disagree")
 
-# What a step's `details` may publish: codes, organs, dates and numbers (case.step.v2's closed schema lists
-# them). An allow-list, not a deny-list: a step that records something new publishes nothing of it until it is
-# added here and to the schema. Free text written by officers or petitioners (opinions, reasons, explanations,
-# comments, approvers, where-to-go advice) may name people: it stays in supervision and its views (Art. 30).
-PUBLISHED_DETAILS = frozenset({
-    "disposition", "rule_id", "rules_version", "organ", "joining_organs", "review_organ", "re_review_organ",
-    "organ_code", "excluded_organs", "received_on", "accepted_on", "requested_on", "on", "started_on",
-    "previous_due", "window_due", "upheld", "procedure", "reason_code", "earlier_petition_id", "repeat_check",
-    "item", "kind", "days", "paused_days", "level", "outcome", "outcome_text", "rating", "rating_text", "window",
-    "previous", "taken_by", "channel",
-})
-# An evaluation recorded before ratings said who took them was the petitioner's, online: published as such, so
-# that rates can always tell the petitioner's own ratings from those taken on return visits (回访).
-EVALUATION_DEFAULTS = {"taken_by": "petitioner", "channel": "online"}
-# Steps whose basis an officer may have written or added to (a clerk's own routing basis, the reasons appended to
-# a report up): they publish the statutory basis alone.
-STATUTORY_BASIS = {"transferred": TRANSFER_BASIS, "assigned": ASSIGN_BASIS, "reported_up": REPORT_UP_BASIS}
+# What a step's `details` may publish: codes, organs, dates and numbers — what case.step.v2's closed schema lists,
+# the allow-list. A step that records something new publishes nothing of it until the schema admits it. Free text
+# written by officers or petitioners (opinions, reasons, explanations, comments, approvers, where-to-go advice) may
+# name people: it stays in supervision and its views (Art. 30).
+PUBLISHED_DETAILS = frozenset(next(iter(CASE_STEP_TYPES.values())).schema["properties"]["details"]["properties"])
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Case.Opened, *STEP_CLASSES.values())
@@ -67,7 +173,7 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
     )
 
 
-def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
+def _step(e: Transitioned, sequence: int, source: str) -> IntegrationEvent:
     petition_id = str(e.originator_id)
     step = _step_name(type(e))
     return IntegrationEvent(
@@ -79,8 +185,8 @@ def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
         data={
             "petition_id": petition_id, "step": step, "action": e.action, "status": e.status,
             "status_text": STATUS_TEXT[Status(e.status)], "at": e.at,
-            "actor": published_actor(e.actor), "basis": _published_basis(step, e),
-            "details": _published_details(step, e),
+            "actor": published_actor(e.actor), "basis": _published_basis(e),
+            "details": {**e.published_defaults, **{k: v for k, v in e.details.items() if k in PUBLISHED_DETAILS}},
             "deadlines_opened": [{k: d[k] for k in ("kind", "label", "due", "basis", "provisional") if k in d}
                                  for d in e.opened],
             "deadlines_closed": e.closed,
@@ -91,15 +197,9 @@ def _step(e: Case.Transitioned, sequence: int, source: str) -> IntegrationEvent:
     )
 
 
-def _published_details(step: str, e: Case.Transitioned) -> dict[str, Any]:
-    details = {k: v for k, v in e.details.items() if k in PUBLISHED_DETAILS}
-    if step == "evaluated":
-        details = {**EVALUATION_DEFAULTS, **details}
-    return details
-
-
-def _published_basis(step: str, e: Case.Transitioned) -> str:
-    statutory = STATUTORY_BASIS.get(step)
-    if statutory is None or e.actor.get("role") == "system":
-        return e.basis  # a constant of the domain model, a reason table's, or the routing rules' (data files)
-    return statutory
+def _published_basis(e: Transitioned) -> str:
+    """A clerk's own routing basis, or the reasons added to a report up, may name people: such steps publish the
+    statutory basis alone. The routing rules' (data files) and every other step's basis is the domain's own."""
+    if e.published_basis is None or e.actor.get("role") == Role.SYSTEM:
+        return e.basis
+    return e.published_basis

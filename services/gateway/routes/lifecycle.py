@@ -25,6 +25,7 @@ from services.gateway.signin import Lockout
 from shared.language.contracts import lifecycle as commands
 from shared.language.contracts import querycode
 from shared.language.contracts.actor import PETITIONER
+from shared.language.contracts.lifecycle import STEPS
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
@@ -52,33 +53,10 @@ class CaseState(BaseModel):
     allowed_actions: list[str] = []
 
 
-# (path under /petitions/{id}/, action, command model, summary)
+# (path under /petitions/{id}/, action, request body, summary): each step declares its officer's endpoint.
 OFFICER_ACTIONS: list[tuple[str, str, type[BaseModel], str]] = [
-    ("transfer", "transfer", commands.Transfer, "转送有权处理机关（信访部门）"),
-    ("assignment", "assign", commands.Assign, "交办，并确定办结报告期限（信访部门）"),
-    ("report-up", "report_up", commands.ReportUp, "重大紧急事项报请本级党委和政府（信访部门）"),
-    ("redirect", "redirect", commands.Redirect, "不属于受理范围，告知向有权机关提出（信访部门）"),
-    ("objection", "object", commands.Objection, "对转送、交办提出异议，5个工作日内（承办机关）"),
-    ("objection/decision", "decide_objection", commands.ObjectionDecision, "审核异议（信访部门）"),
-    ("acceptance", "accept", commands.Accept, "受理：普通程序或简易程序（承办机关）"),
-    ("decline", "decline", commands.Decline, "不予受理，并说明法定理由（承办机关或信访部门）"),
-    ("decline-again", "decline_again", commands.Decline, "不再受理（复核终结后同一事实和理由）"),
-    ("new-matter", "reopen_as_new_matter", commands.NewMatter,
-     "按重复信访自动不予受理或不再受理的事项，认定有新的事实和理由，作为新事项办理（信访部门）"),
-    ("diversion", "divert", commands.Divert, "导入法定程序（第三十一条第一至五项）（承办机关）"),
-    ("handling-steps", "record_handling", commands.HandlingStep, "记录听证、调解、和解或调查核实（承办机关）"),
-    ("conversion", "convert_to_ordinary", commands.ConvertToOrdinary, "简易程序转为普通程序（承办机关）"),
-    ("extension", "extend", commands.Extend, "延长办理期限，不超过30日，经负责人批准（承办机关）"),
-    ("reply", "reply", commands.Reply, "出具处理意见：支持、解释说明或不予支持（承办机关）"),
-    ("review", "open_review", commands.OpenReview, "受理复查请求并确定复查机关（信访部门）"),
-    ("review/decision", "decide_review", commands.ReviewDecision, "出具复查意见（复查机关）"),
-    ("re-review", "open_re_review", commands.OpenReview, "受理复核请求并确定复核机关（信访部门）"),
-    ("re-review/hearing/start", "start_hearing", commands.Hearing, "复核听证开始，期限暂停计算（复核机关）"),
-    ("re-review/hearing/end", "end_hearing", commands.Hearing, "复核听证结束，期限顺延（复核机关）"),
-    ("re-review/decision", "decide_re_review", commands.ReReviewDecision, "出具复核意见，事项终结（复核机关）"),
-    ("withdrawal", "withdraw", commands.Withdraw, "信访人申请撤回，经同意（信访部门）"),
-    ("evaluation", "evaluate", commands.ReturnVisitEvaluation,
-     "回访：记录信访人通过电话、走访或信函作出的满意度评价，记为回访评价（信访部门）"),
+    (step.endpoint.path, step.name, step.endpoint.body or step.command, step.endpoint.summary)
+    for step in STEPS.values() if step.endpoint is not None and step.command is not None
 ]
 
 

@@ -1,8 +1,15 @@
-"""Lifecycle commands: what officers and petitioners send to move a case (docs/domain.md §"Lifecycle").
+"""The statutory case lifecycle in the platform's language (docs/domain.md §"Lifecycle"): its states, who acts,
+the commands officers and petitioners send, and one declaration per step.
 
-One model per action serves the gateway (request bodies, OpenAPI) and supervision (it validates RPC payloads
-again), so a command is checked by the same rules whichever way it arrives. State, permission and statutory
-rules (windows, limits) are the Case aggregate's to check, not these models'.
+Each step is declared once, in STEPS: the command model it takes, who may take it from which states, the
+officer's endpoint (path and OpenAPI summary), the petitioner's timeline text and the case.<type>s its events
+publish. The gateway builds its endpoints from it, the catalogue its event types, supervision its permission table,
+its command dispatch and its timeline (tests/unit/supervision/test_step_declarations.py fails when a step lacks a
+part). What a step does to the case is supervision's Case, one module per phase (services/supervision/case/).
+
+One model per command serves the gateway (request bodies, OpenAPI) and supervision (it validates RPC payloads
+again), so a command is checked by the same rules whichever way it arrives. State, permission and statutory rules
+(windows, limits) are the Case aggregate's to check, not these models'.
 """
 
 from __future__ import annotations
@@ -10,14 +17,86 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from shared.language.contracts.text import FreeText, Line
 
+
+# --- states and who acts (S-numbers: docs/domain.md §"Lifecycle") ---------------------------------------------------
+class Status(StrEnum):
+    REGISTERED = "registered"  # S1: registered, awaiting the bureau's triage
+    AWAITING_ACCEPTANCE = "awaiting_acceptance"  # S3: transferred (转送) or assigned (交办)
+    OBJECTION_RAISED = "objection_raised"  # S3: the receiving organ objects to the routing (异议)
+    REROUTING = "rerouting"  # objection upheld: awaiting a new routing
+    REPORTED_UP = "reported_up"  # major/urgent: reported to the county Party committee and government
+    REDIRECTED = "redirected"  # out of remit: the petitioner was told where to go (告知)
+    NOT_ACCEPTED = "not_accepted"  # S3-x 不予受理
+    NOT_ACCEPTED_AGAIN = "not_accepted_again"  # S3-x 不再受理
+    DIVERTED = "diverted"  # S4: into a statutory procedure (导入法定程序, Art. 31(1)-(5))
+    HANDLING = "handling"  # S5
+    SIMPLIFIED_HANDLING = "simplified_handling"  # S4s
+    EXTENDED = "extended"  # S6
+    REPLIED = "replied"  # S7
+    REVIEW_REQUESTED = "review_requested"  # S9
+    UNDER_REVIEW = "under_review"  # S10
+    REVIEWED = "reviewed"
+    RE_REVIEW_REQUESTED = "re_review_requested"
+    UNDER_RE_REVIEW = "under_re_review"  # S11
+    FINAL = "final"  # S12 终结
+    WITHDRAWN = "withdrawn"  # S13
+
+
+STATUS_TEXT = {
+    Status.REGISTERED: "已登记，待信访部门转送、交办",
+    Status.AWAITING_ACCEPTANCE: "已转送有权处理机关，待受理",
+    Status.OBJECTION_RAISED: "有权处理机关提出异议，待信访部门审核",
+    Status.REROUTING: "异议成立，待重新转送",
+    Status.REPORTED_UP: "重大紧急事项，已报请本级党委和政府研究",
+    Status.REDIRECTED: "不属于本系统受理范围，已告知向有权机关提出",
+    Status.NOT_ACCEPTED: "不予受理",
+    Status.NOT_ACCEPTED_AGAIN: "不再受理",
+    Status.DIVERTED: "已导入法定程序办理",
+    Status.HANDLING: "已受理，办理中",
+    Status.SIMPLIFIED_HANDLING: "已受理，简易办理中",
+    Status.EXTENDED: "已延期，办理中",
+    Status.REPLIED: "已出具处理意见",
+    Status.REVIEW_REQUESTED: "已申请复查，待受理",
+    Status.UNDER_REVIEW: "复查中",
+    Status.REVIEWED: "已出具复查意见",
+    Status.RE_REVIEW_REQUESTED: "已申请复核，待受理",
+    Status.UNDER_RE_REVIEW: "复核中",
+    Status.FINAL: "已终结",
+    Status.WITHDRAWN: "已撤回",
+}
+
+TERMINAL = frozenset({Status.REDIRECTED, Status.NOT_ACCEPTED, Status.NOT_ACCEPTED_AGAIN, Status.DIVERTED,
+                      Status.FINAL, Status.WITHDRAWN})
+NOT_TERMINAL = frozenset(Status) - TERMINAL
+TRIAGE = frozenset({Status.REGISTERED, Status.REROUTING, Status.REPORTED_UP})
+UNDER_HANDLING = frozenset({Status.HANDLING, Status.SIMPLIFIED_HANDLING, Status.EXTENDED})
+# An opinion is out and the petitioner's remedy is a review (re-review) request, not a new petition
+# (docs/domain.md §"Repeats and finality").
+AWAITING_REVIEW_REQUEST = frozenset({Status.REPLIED, Status.REVIEWED})
+
+
+class Party(StrEnum):
+    """Who may take a step (the Case checks it against the actor's role and organ)."""
+
+    BUREAU = "bureau"  # the county petition bureau: clerk or admin
+    ORGAN = "organ"  # an officer of the organ the case is routed to (or admin)
+    REVIEWER = "reviewer"  # an officer of the reviewing / re-reviewing organ (or admin)
+    PETITIONER = "petitioner"  # by query code and the ID number's last six characters (docs/security.md)
+    SYSTEM = "system"  # routing rules, the repeat check, the deadline sweep
+
+
+# --- commands ------------------------------------------------------------------------------------------------------
 # Opinions, reasons and the like are free text (line breaks kept); codes and names are one line. Control and bidi
 # characters and invisible-only values are refused either way (shared/language/contracts/text.py).
 Text = Annotated[FreeText, Field(min_length=1, max_length=5_000)]
@@ -183,12 +262,198 @@ class PetitionerReviewRequest(_SecondFactor, ReviewRequest):
     """请求复查 or 请求复核 by the petitioner, online, with the query code."""
 
 
-# action name -> its command model (the names are lifecycle.ACTIONS' keys).
-COMMANDS: dict[str, type[_Command]] = {
-    "transfer": Transfer, "assign": Assign, "report_up": ReportUp, "redirect": Redirect, "object": Objection,
-    "decide_objection": ObjectionDecision, "accept": Accept, "decline": Decline, "decline_again": Decline,
-    "divert": Divert, "record_handling": HandlingStep, "convert_to_ordinary": ConvertToOrdinary, "extend": Extend,
-    "reply": Reply, "open_review": OpenReview, "decide_review": ReviewDecision, "open_re_review": OpenReview,
-    "start_hearing": Hearing, "end_hearing": Hearing, "decide_re_review": ReReviewDecision, "withdraw": Withdraw,
-    "evaluate": Evaluation, "request_review": ReviewRequest, "reopen_as_new_matter": NewMatter,
-}
+# --- labels the petitioner reads --------------------------------------------------------------------------------------
+HANDLING_STEPS = {"hearing": "听证", "mediation": "调解", "settlement": "和解", "investigation": "调查核实"}
+# How the bureau reached the petitioner on a return visit (回访), by ReturnVisitChannel.
+RETURN_VISIT_CHANNELS = {"phone": "电话回访", "visit": "走访回访", "letter": "信函回访"}
+
+
+# --- the petitioner's timeline ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepFacts:
+    """What a timeline line may say of one recorded step: what it recorded, under which basis, the due date of the
+    first deadline it opened, and the name of the organ handling the case after it."""
+
+    details: Mapping[str, Any]
+    basis: str
+    due: str | None
+    organ_name: str
+
+
+Timeline = Callable[[StepFacts], str | None]  # None: nothing public to say
+
+
+def _reported_up(f: StepFacts) -> str:
+    return "属于重大紧急事项，已报请本级党委和政府研究决定"
+
+
+def _redirected(f: StepFacts) -> str:
+    return f"该事项不属于本系统受理范围，请向{f.details.get('where_to_go', '有权处理的机关')}提出"
+
+
+def _routed(f: StepFacts) -> str | None:
+    """A transfer or assignment; the rules' report up or redirection is said as for the clerk's step."""
+    organ, disposition = f.details.get("organ"), f.details.get("disposition")
+    if organ is None:
+        said = {"report_up": _reported_up, "out_of_remit": _redirected}.get(disposition)
+        return said(f) if said else None
+    if disposition == "assign":
+        return f"已交办{organ['name']}办理，该机关将在规定期限内告知是否受理"
+    if disposition == "political_legal":
+        return f"涉法涉诉事项，已转{organ['name']}依法处理"
+    return f"已转送{organ['name']}办理，该机关将在规定期限内告知是否受理"
+
+
+def _objection_decided(f: StepFacts) -> str | None:
+    if "organ" in f.details:  # upheld, and the bureau named the new organ
+        return _routed(f)
+    return "信访部门审核后正在重新确定办理机关" if f.details["upheld"] else "信访部门审核后维持原转送"
+
+
+def _accepted(f: StepFacts) -> str:
+    procedure = "简易程序" if f.details.get("procedure") == "simplified" else "普通程序"
+    return f"{f.organ_name}已受理（{procedure}），应于{f.due}前办结"
+
+
+def _evaluated(f: StepFacts) -> str:
+    """The petitioner's own rating, or one a clerk took on a return visit (older events: the petitioner's)."""
+    if f.details.get("taken_by", "petitioner") == "return_visit":
+        how = RETURN_VISIT_CHANNELS.get(f.details.get("channel"), "回访")
+        return f"信访部门回访，信访人评价：{f.details.get('rating_text')}（{how}）"
+    return f"信访人评价：{f.details.get('rating_text')}"
+
+
+def _review_decided(f: StepFacts) -> str:
+    if f.details.get("outcome") == "rehandle":
+        return "复查意见：撤销原处理意见，责令重新办理"
+    return f"复查意见：{f.details.get('outcome_text')}。如不服，可自收到之日起30日内请求复核"
+
+
+# --- the steps -------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Endpoint:
+    """An officer's endpoint: POST /api/v1/petitions/{petition_id}/<path>."""
+
+    path: str
+    summary: str  # OpenAPI, naming who acts
+    body: type[BaseModel] | None = None  # the request body, when it is not the step's command
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the lifecycle. A step without parties is a fact the platform records (an organ received the
+    item itself, the calendar changed), not anyone's decision: no permission or state is checked for it."""
+
+    name: str  # the action, as the case records it
+    text: str  # Chinese, as in "不能{text}"
+    parties: frozenset[Party]
+    allowed_from: frozenset[Status]
+    publishes: tuple[str, ...]  # its case.<type>s, named after supervision's events (case.accepted: Case.Accepted)
+    timeline: Timeline
+    command: type[BaseModel] | None = None  # what an officer or petitioner sends; None: the platform takes it
+    endpoint: Endpoint | None = None  # the officer's; the petitioner's own steps go by query code
+
+
+def _step(name: str, text: str, parties: set[Party], allowed_from: set[Status] | frozenset[Status],
+          publishes: tuple[str, ...], timeline: Timeline, command: type[BaseModel] | None = None,
+          endpoint: Endpoint | None = None) -> Step:
+    return Step(name, text, frozenset(parties), frozenset(allowed_from), publishes, timeline, command, endpoint)
+
+
+BUREAU, ORGAN, REVIEWER, PETITIONER, SYSTEM = Party
+STEPS: dict[str, Step] = {s.name: s for s in (
+    # --- triage (docs/domain.md §"Routing") ---
+    _step("route", "按规则转送", {SYSTEM}, TRIAGE, ("transferred", "assigned", "reported_up", "redirected"), _routed),
+    _step("transfer", "转送", {BUREAU}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("transferred",), _routed, Transfer,
+          Endpoint("transfer", "转送有权处理机关（信访部门）")),
+    _step("assign", "交办", {BUREAU}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("assigned",), _routed, Assign,
+          Endpoint("assignment", "交办，并确定办结报告期限（信访部门）")),
+    _step("report_up", "报请党委政府研究", {BUREAU}, TRIAGE - {Status.REPORTED_UP} | {Status.AWAITING_ACCEPTANCE},
+          ("reported_up",), _reported_up, ReportUp, Endpoint("report-up", "重大紧急事项报请本级党委和政府（信访部门）")),
+    # ORGAN: only for an item it received directly (S2'; Case.route checks).
+    _step("redirect", "告知向有权机关提出", {BUREAU, ORGAN}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("redirected",),
+          _redirected, Redirect, Endpoint("redirect", "不属于受理范围，告知向有权机关提出（信访部门）")),
+    _step("object", "提出异议", {ORGAN}, {Status.AWAITING_ACCEPTANCE}, ("objection_raised",),
+          lambda f: "承办机关对职责范围提出异议，信访部门正在审核", Objection,
+          Endpoint("objection", "对转送、交办提出异议，5个工作日内（承办机关）")),
+    _step("decide_objection", "审核异议", {BUREAU}, {Status.OBJECTION_RAISED}, ("objection_upheld", "objection_rejected"),
+          _objection_decided, ObjectionDecision, Endpoint("objection/decision", "审核异议（信访部门）")),
+    # --- acceptance (the competent organ) ---
+    _step("accept", "受理", {ORGAN}, {Status.AWAITING_ACCEPTANCE}, ("accepted",), _accepted, Accept,
+          Endpoint("acceptance", "受理：普通程序或简易程序（承办机关）")),
+    # SYSTEM: the repeat check at registration (docs/domain.md §"Repeats and finality").
+    _step("decline", "不予受理", {ORGAN, BUREAU, SYSTEM}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("declined",),
+          lambda f: f"不予受理：{f.details.get('reason')}（{f.basis}）", Decline,
+          Endpoint("decline", "不予受理，并说明法定理由（承办机关或信访部门）")),
+    _step("decline_again", "不再受理", {ORGAN, BUREAU, SYSTEM}, TRIAGE | {Status.AWAITING_ACCEPTANCE},
+          ("declined_again",), lambda f: f"不再受理：{f.details.get('reason')}（{f.basis}）", Decline,
+          Endpoint("decline-again", "不再受理（复核终结后同一事实和理由）")),
+    _step("reopen_as_new_matter", "认定为新的信访事项", {BUREAU}, {Status.NOT_ACCEPTED, Status.NOT_ACCEPTED_AGAIN},
+          ("reopened_as_new_matter",), lambda f: "经审核，该事项提出了新的事实和理由，作为新的信访事项办理", NewMatter,
+          Endpoint("new-matter", "按重复信访自动不予受理或不再受理的事项，认定有新的事实和理由，作为新事项办理（信访部门）")),
+    # S2': recorded when the organ registers what it received itself.
+    _step("receive_directly", "登记直接收到的信访事项", set(), {Status.REGISTERED}, ("received_directly",),
+          lambda f: f"{f.organ_name}已直接收到该信访事项，将在规定期限内告知是否受理"),
+    _step("divert", "导入法定程序", {ORGAN}, {Status.AWAITING_ACCEPTANCE} | UNDER_HANDLING, ("diverted",),
+          lambda f: f"该事项应通过{f.details.get('procedure')}解决，已引导导入法定程序", Divert,
+          Endpoint("diversion", "导入法定程序（第三十一条第一至五项）（承办机关）")),
+    # --- handling ---
+    _step("record_handling", "记录听证或调解", {ORGAN}, UNDER_HANDLING, ("handling_recorded",),
+          lambda f: f"{f.organ_name}已组织{HANDLING_STEPS.get(f.details.get('kind'), '办理')}", HandlingStep,
+          Endpoint("handling-steps", "记录听证、调解、和解或调查核实（承办机关）")),
+    _step("convert_to_ordinary", "转为普通程序", {ORGAN}, {Status.SIMPLIFIED_HANDLING}, ("converted_to_ordinary",),
+          lambda f: f"已转为普通程序办理，应于{f.due}前办结", ConvertToOrdinary,
+          Endpoint("conversion", "简易程序转为普通程序（承办机关）")),
+    _step("extend", "延长办理期限", {ORGAN}, {Status.HANDLING}, ("extended",),
+          lambda f: f"经本机关负责人批准延长办理期限{f.details.get('days')}日，延期理由：{f.details.get('reasons')}；"
+                    f"应于{f.due}前办结", Extend,
+          Endpoint("extension", "延长办理期限，不超过30日，经负责人批准（承办机关）")),
+    _step("reply", "出具处理意见", {ORGAN}, UNDER_HANDLING, ("replied",),
+          lambda f: f"{f.organ_name}已出具处理意见（{f.details.get('outcome_text')}）。如不服，可自收到之日起30日内请求复查",
+          Reply, Endpoint("reply", "出具处理意见：支持、解释说明或不予支持（承办机关）")),
+    # BUREAU: a rating a clerk took from the petitioner on a return visit (回访), recorded as such (Case.evaluate).
+    _step("evaluate", "评价", {PETITIONER, BUREAU}, {Status.REPLIED, Status.REVIEWED, Status.FINAL,
+                                                   Status.REVIEW_REQUESTED, Status.UNDER_REVIEW,
+                                                   Status.RE_REVIEW_REQUESTED, Status.UNDER_RE_REVIEW},
+          ("evaluated",), _evaluated, Evaluation,
+          Endpoint("evaluation", "回访：记录信访人通过电话、走访或信函作出的满意度评价，记为回访评价（信访部门）",
+                   body=ReturnVisitEvaluation)),
+    # --- review and re-review ---
+    # The petitioner's request_review asks for a re-review once the review opinion is out (Case.request_review).
+    _step("request_review", "申请复查", {PETITIONER}, {Status.REPLIED}, ("review_requested",),
+          lambda f: "信访人已请求复查", ReviewRequest),
+    _step("open_review", "受理复查", {BUREAU}, {Status.REPLIED, Status.REVIEW_REQUESTED}, ("review_opened",),
+          lambda f: f"{f.details.get('review_organ', {}).get('name', '复查机关')}已受理复查请求，应于{f.due}前提出复查意见",
+          OpenReview, Endpoint("review", "受理复查请求并确定复查机关（信访部门）")),
+    _step("decide_review", "出具复查意见", {REVIEWER}, {Status.UNDER_REVIEW}, ("review_decided",), _review_decided,
+          ReviewDecision, Endpoint("review/decision", "出具复查意见（复查机关）")),
+    _step("request_re_review", "申请复核", {PETITIONER}, {Status.REVIEWED}, ("re_review_requested",),
+          lambda f: "信访人已请求复核"),
+    _step("open_re_review", "受理复核", {BUREAU}, {Status.REVIEWED, Status.RE_REVIEW_REQUESTED}, ("re_review_opened",),
+          lambda f: f"{f.details.get('re_review_organ', {}).get('name', '复核机关')}已受理复核请求，应于{f.due}前提出复核意见",
+          OpenReview, Endpoint("re-review", "受理复核请求并确定复核机关（信访部门）")),
+    _step("start_hearing", "开始听证", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("hearing_started",),
+          lambda f: "复核听证开始（听证时间不计入复核期限）", Hearing,
+          Endpoint("re-review/hearing/start", "复核听证开始，期限暂停计算（复核机关）")),
+    _step("end_hearing", "结束听证", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("hearing_ended",),
+          lambda f: f"复核听证结束，复核期限顺延至{f.due}", Hearing,
+          Endpoint("re-review/hearing/end", "复核听证结束，期限顺延（复核机关）")),
+    _step("decide_re_review", "出具复核意见", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("re_review_decided",),
+          lambda f: f"复核意见：{f.details.get('outcome_text')}。该信访事项已终结，以同一事实和理由再次提出的不再受理",
+          ReReviewDecision, Endpoint("re-review/decision", "出具复核意见，事项终结（复核机关）")),
+    _step("finalize", "终结", {SYSTEM}, {Status.REPLIED, Status.REVIEWED}, ("finalized",),
+          lambda f: "请求期限届满未请求复查或复核，该信访事项已终结"),
+    _step("withdraw", "撤回", {BUREAU}, NOT_TERMINAL, ("withdrawn",), lambda f: "信访人申请撤回，信访部门已同意",
+          Withdraw, Endpoint("withdrawal", "信访人申请撤回，经同意（信访部门）")),
+    # --- oversight: provisional deadlines counted again once the calendar covers their year ---
+    _step("recompute_deadlines", "重新计算期限", set(), frozenset(Status), ("deadlines_recomputed",),
+          lambda f: "节假日安排公布后，期限已重新计算"),
+)}
+
+# action name -> its command model (what the gateway sends and supervision validates).
+COMMANDS: dict[str, type[BaseModel]] = {s.name: s.command for s in STEPS.values() if s.command is not None}
+
+
+def published_steps() -> tuple[str, ...]:
+    """Every case.<type> a step publishes, in the order the steps are declared."""
+    return tuple(dict.fromkeys(name for step in STEPS.values() for name in step.publishes))

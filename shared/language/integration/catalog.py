@@ -14,6 +14,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from shared.language.contracts.lifecycle import published_steps
+
 TYPE_PREFIX = "cn.xinfang."
 
 
@@ -63,14 +65,9 @@ CASE_OPENED = EventType("case.opened", 1)
 NOTICE_DELIVERED = EventType("notice.delivered", 1)
 
 # One type per step of the statutory lifecycle (the case.step schema), so an integrator binds exactly the steps it
-# needs, e.g. `cn.xinfang.case.accepted.v1` or `cn.xinfang.case.#`. Named after supervision's lifecycle events.
-CASE_STEPS = (
-    "transferred", "assigned", "reported_up", "redirected", "objection_raised", "objection_upheld",
-    "objection_rejected", "accepted", "declined", "declined_again", "diverted", "handling_recorded",
-    "converted_to_ordinary", "extended", "replied", "evaluated", "review_requested", "review_opened", "review_decided",
-    "re_review_requested", "re_review_opened", "hearing_started", "hearing_ended", "re_review_decided", "finalized",
-    "withdrawn", "deadlines_recomputed", "reopened_as_new_matter", "received_directly",
-)
+# needs, e.g. `cn.xinfang.case.accepted.v2` or `cn.xinfang.case.#`. Each step declares the types it publishes
+# (shared/language/contracts/lifecycle.py), named after supervision's lifecycle events.
+CASE_STEPS = published_steps()
 # v2 closes every object and allow-lists `details` (codes, organs, dates): v1's could carry officers' free text.
 CASE_STEP_TYPES_V1: dict[str, EventType] = {step: EventType(f"case.{step}", 1, "case.step") for step in CASE_STEPS}
 CASE_STEP_TYPES: dict[str, EventType] = {step: EventType(f"case.{step}", 2, "case.step") for step in CASE_STEPS}

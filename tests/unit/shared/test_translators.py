@@ -25,7 +25,7 @@ from services.supervision import translate as supervision_translate
 from services.supervision.deadlines import load_deadline_rules
 from services.supervision.domainmodel import Case
 from shared.language.chinatime import local_date
-from shared.language.contracts.actor import PETITIONER, ROUTING_RULES
+from shared.language.contracts.actor import PETITIONER, ROUTING_RULES, Actor
 from shared.language.contracts.registration import RegisterPetition
 from shared.language.integration.catalog import (
     CASE_OPENED,
@@ -348,9 +348,9 @@ def test_every_lifecycle_step_is_published_as_its_own_case_type_in_the_published
     case = new_case()
     case.route(disposition="transfer", organ=town,
                joining_organs=[], basis="属地管理", rules=RULES, at=_dt.fromisoformat("2026-09-29T09:00:00+08:00"),
-               actor={"role": "system", "user": "routing-rules", "organ": None}, correlation_id="c")
-    case.accept(procedure="ordinary", rules=RULES, at=_dt.fromisoformat("2026-09-30T09:00:00+08:00"), actor=ORGAN,
-                correlation_id="c")
+               actor=ROUTING_RULES, correlation_id="c")
+    case.accept(procedure="ordinary", rules=RULES, at=_dt.fromisoformat("2026-09-30T09:00:00+08:00"),
+                actor=Actor.model_validate(ORGAN), correlation_id="c")
     published = [supervision_translate.to_integration_event(e, i, SOURCES["supervision"])
                  for i, e in enumerate(case.collect_events(), start=1)]
 
@@ -367,7 +367,7 @@ def test_every_lifecycle_step_is_published_as_its_own_case_type_in_the_published
     assert set(CASE_STEP_TYPES) == set(supervision_translate.STEP_CLASSES)
 
     case.reply(outcome="not_support", opinion="王秀兰反映的情况经核实不属实", rules=RULES,
-               at=_dt.fromisoformat("2026-10-20T09:00:00+08:00"), actor=ORGAN, correlation_id="c")
+               at=_dt.fromisoformat("2026-10-20T09:00:00+08:00"), actor=Actor.model_validate(ORGAN), correlation_id="c")
     [replied] = [supervision_translate.to_integration_event(e, 9, SOURCES["supervision"])
                  for e in case.collect_events()]
     assert replied.data["details"]["outcome"] == "not_support"
@@ -392,19 +392,19 @@ def test_a_re_routing_is_published_as_petition_routed_with_its_reason_and_the_or
 def test_a_step_publishes_only_allow_listed_details_and_the_statutory_basis_not_an_officers_words() -> None:
     from datetime import datetime as _dt
 
-    from services.supervision.domainmodel import REPORT_UP_BASIS, TRANSFER_BASIS
+    from services.supervision.case.triage import REPORT_UP_BASIS, TRANSFER_BASIS
     from tests.unit.supervision.test_lifecycle import CLERK, new_case
 
     town = {"code": "330106001-ZF", "name": "示例县城关镇人民政府"}
     transferred, reported, redirected = new_case(), new_case(), new_case()
-    at = _dt.fromisoformat("2026-09-29T09:00:00+08:00")
+    at, clerk = _dt.fromisoformat("2026-09-29T09:00:00+08:00"), Actor.model_validate(CLERK)
     transferred.route(disposition="transfer", organ=town, joining_organs=[], basis="张三托人说情，转城关镇",
-                      rules=RULES, at=at, actor=CLERK, correlation_id="c", action="transfer")
+                      rules=RULES, at=at, actor=clerk, correlation_id="c", action="transfer")
     reported.route(disposition="report_up", organ=None, joining_organs=[],
-                   basis=f"{REPORT_UP_BASIS}。李四带头上访", rules=RULES, at=at, actor=CLERK, correlation_id="c",
+                   basis=f"{REPORT_UP_BASIS}。李四带头上访", rules=RULES, at=at, actor=clerk, correlation_id="c",
                    action="report_up")
     redirected.route(disposition="out_of_remit", organ=None, joining_organs=[], basis="告知", rules=RULES, at=at,
-                     actor=CLERK, correlation_id="c", where_to_go="请向王五所在单位反映", action="redirect")
+                     actor=clerk, correlation_id="c", where_to_go="请向王五所在单位反映", action="redirect")
 
     for case, basis in ((transferred, TRANSFER_BASIS), (reported, REPORT_UP_BASIS), (redirected, "告知")):
         step = supervision_translate.to_integration_event(case.collect_events()[-1], 2, SOURCES["supervision"])

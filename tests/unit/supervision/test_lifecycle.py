@@ -13,6 +13,7 @@ from services.supervision.deadlines import load_deadline_rules
 from services.supervision.domainmodel import Case
 from services.supervision.lifecycle import ACTIONS, CaseError, IllegalTransition, Status, allowed_actions
 from services.supervision.projections import render
+from shared.language.contracts.actor import Actor
 from shared.language.contracts.lifecycle import COMMANDS
 
 RULES = load_deadline_rules()
@@ -51,7 +52,7 @@ TAKES_RULES = {"route", "decide_objection", "accept", "convert_to_ordinary", "ex
 def step(case: Case, day: str, actor: dict[str, Any], method: str, **kwargs: Any) -> None:
     if method in TAKES_RULES:
         kwargs["rules"] = RULES
-    getattr(case, method)(at=at(day), actor=actor, correlation_id="c", **kwargs)
+    getattr(case, method)(at=at(day), actor=Actor.model_validate(actor), correlation_id="c", **kwargs)
 
 
 ROUTE = ("route", dict(disposition="transfer", organ=A, joining_organs=[], basis="属地"))
