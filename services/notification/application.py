@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +16,7 @@ from services.notification.channels import BatchChannel, Channel, PermanentDeliv
 from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice, OutgoingNotice
 from services.notification.settings import NotificationSettings
 from services.notification.templates import render
+from services.notification.translate import Recipient, RegisteredPetition
 from shared.language.chinatime import chinese_date
 from shared.language.contracts.registration import CHANNEL_LABELS
 from shared.language.contracts.registration import Channel as PetitionChannel
@@ -28,7 +29,7 @@ REGISTRATION_RECEIPT = "registration_receipt"
 NOTICE_KINDS = (REGISTRATION_RECEIPT,)  # every kind of notice this service composes
 CHANNELS = ("inbox", "email")  # every channel a notice may go on (services/notification/channels.py)
 # How the receipt of an anonymous report addresses its unnamed writer (no contact: the inbox only).
-ANONYMOUS_RECIPIENT = {"name": "匿名信访人", "phone": "", "email": None}
+ANONYMOUS_RECIPIENT = Recipient(name="匿名信访人", email=None, phone="")
 DELIVERED_TOTAL = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
 DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed notice deliveries",
                             ["channel", "permanence"])
@@ -54,12 +55,12 @@ class NotificationApplication(ServiceApplication):
         super().__init__(settings, env)
         self.notice_settings = settings
 
-    def request_registration_receipt(self, event: IntegrationEvent, particulars: Mapping[str, Any]) -> str:
+    def request_registration_receipt(self, event: IntegrationEvent, petition: RegisteredPetition) -> str:
         """The registration receipt (登记回执) with the query code: to the inbox, and by e-mail if one was given.
-        `particulars` (query code, title, recipient) come from intake's private RPC: the published event carries
-        no personal data. An anonymous report has no recipient: its receipt waits in the inbox (查询码)."""
-        petition = event.data
-        petition_id = UUID(petition["petition_id"])
+        The query code, title and recipient come from intake's private RPC (translate.RegisteredPetition): the
+        published event carries no personal data. An anonymous report has no recipient: its receipt waits in the
+        inbox (查询码)."""
+        petition_id = petition.petition_id
         notice_id = Notice.create_id(petition_id, REGISTRATION_RECEIPT)
 
         attempts = 0
@@ -70,21 +71,21 @@ class NotificationApplication(ServiceApplication):
             # Optimistic first: on a retry (the store refused the save), the notice may exist already.
             if attempts > 1 and self._exists(notice_id):
                 return []
-            petitioner = particulars["recipient"] or ANONYMOUS_RECIPIENT
+            petitioner = petition.recipient or ANONYMOUS_RECIPIENT
             title, body = render(
                 REGISTRATION_RECEIPT,
-                name=petitioner["name"],
-                registered_date=chinese_date(datetime.fromisoformat(petition["registered_at"])),
-                channel_label=CHANNEL_LABELS[PetitionChannel(petition["channel"])],
-                title=particulars["title"],
-                query_code=particulars["query_code"],
+                name=petitioner.name,
+                registered_date=chinese_date(petition.registered_at),
+                channel_label=CHANNEL_LABELS[PetitionChannel(petition.channel)],
+                title=petition.title,
+                query_code=petition.query_code,
                 bureau_name=self.notice_settings.bureau_name,
                 today=chinese_date(datetime.now(UTC)),
             )
-            channels = ["inbox", *(["email"] if petitioner.get("email") else [])]
+            channels = ["inbox", *(["email"] if petitioner.email else [])]
             return [Notice(
-                petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=particulars["query_code"],
-                recipient={"name": petitioner["name"], "email": petitioner.get("email"), "phone": petitioner["phone"]},
+                petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=petition.query_code,
+                recipient={"name": petitioner.name, "email": petitioner.email, "phone": petitioner.phone},
                 title=title, body=body, channels=channels,
                 correlation_id=event.correlation_id, causation_id=event.id,
             )]

@@ -11,6 +11,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.notification.application import NotificationApplication, case_aggregates
 from services.notification.bootstrap import build_application
+from services.notification.translate import RegisteredPetition
 from shared.language.integration.envelope import IntegrationEvent
 from shared.runtime.callers import AUDIT, CallerRefused
 from shared.runtime.messaging.consumer import integration_event_handler
@@ -34,7 +35,7 @@ class NotificationService:
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
         particulars = petition_particulars(self.intake, self.callers, event.subject, "notice")
-        return self.notification.request_registration_receipt(event, particulars)
+        return self.notification.request_registration_receipt(event, RegisteredPetition.of(event, particulars))
 
     @rpc(expected_exceptions=CallerRefused)
     def case_aggregates(self, petition_id: str, caller: str | None = None) -> list[str]:

@@ -1,12 +1,47 @@
-"""notification's domain events → the published language."""
+"""The published language ↔ notification: a registered petition (with intake's particulars) as a typed value, and
+notification's domain events as integration events."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from services.notification.domainmodel import DELIVERED, Delivery
 from shared.language.integration.catalog import NOTICE_DELIVERED
 from shared.language.integration.envelope import IntegrationEvent, event_id
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class RegisteredPetition:
+    """What a registration receipt says: from `petition.registered` (no personal data) and intake's particulars
+    for the purpose `notice` (query code, title, recipient; none for an anonymous report)."""
+
+    petition_id: UUID
+    registered_at: datetime
+    channel: str
+    query_code: str
+    title: str
+    recipient: Recipient | None
+
+    @classmethod
+    def of(cls, event: IntegrationEvent, particulars: Mapping[str, Any]) -> RegisteredPetition:
+        person = particulars["recipient"]
+        return cls(petition_id=UUID(event.data["petition_id"]),
+                   registered_at=datetime.fromisoformat(event.data["registered_at"]), channel=event.data["channel"],
+                   query_code=particulars["query_code"], title=particulars["title"],
+                   recipient=None if person is None else Recipient(person["name"], person.get("email"),
+                                                                   person.get("phone")))
+
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Delivery.Concluded,)

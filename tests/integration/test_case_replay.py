@@ -12,6 +12,7 @@ from services.audit.replay import case_aggregates, history
 from services.audit.stores import EventStores
 from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
+from services.notification import translate as notice_translate
 from services.notification.application import case_aggregates as notification_aggregates
 from services.notification.bootstrap import build_application as build_notification
 from services.notification.settings import NotificationSettings
@@ -98,7 +99,8 @@ def test_notices_are_replayed_from_the_aggregates_notification_names(driven, set
     petition_id, reader, registered, _routed, _supervision = driven
     intake = closing(IntakeApplication(settings_for(IntakeSettings, store=store)))
     notification = closing(build_notification(settings_for(NotificationSettings, store=store)))
-    notification.request_registration_receipt(registered, intake.particulars(petition_id, "notice"))
+    notification.request_registration_receipt(registered,
+        notice_translate.RegisteredPetition.of(registered, intake.particulars(petition_id, "notice")))
 
     [notice] = [s for s in reader.history(petition_id) if s.service == "notification"]
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from services.notification import translate as notice_translate
 from services.notification.application import REGISTRATION_RECEIPT, NoLongerActive, NotificationApplication
 from services.notification.channels import EmailChannel, InboxChannel
 from services.notification.dispatcher import build_dispatchers
@@ -41,8 +42,10 @@ def outcome(notification: NotificationApplication, notice_id, channel: str) -> s
 
 def test_a_receipt_is_requested_once_however_often_its_event_arrives(notification):
     event = samples.registered_event(3)
-    assert notification.request_registration_receipt(event, samples.particulars(event, "notice")) == PROCESSED
-    assert notification.request_registration_receipt(event, samples.particulars(event, "notice")) == DUPLICATE
+    assert notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice"))) == PROCESSED
+    assert notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice"))) == DUPLICATE
 
     [request] = requested(notification, event)
     assert request.channels == ["inbox", "email"]
@@ -51,7 +54,8 @@ def test_a_receipt_is_requested_once_however_often_its_event_arrives(notificatio
 
 def test_each_channel_delivers_once_with_a_stable_message_id(notification, settings, smtp):
     event = samples.registered_event(4)
-    notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     batch = requested(notification, event)
     notice_id = batch[0].originator_id
     email = EmailChannel(settings)
@@ -74,7 +78,8 @@ def test_each_channel_delivers_once_with_a_stable_message_id(notification, setti
 def test_the_inbox_shows_a_notice_delivered_twice_once_as_first_delivered(notification):
     # A crash after the inbox write but before its Delivery was saved delivers the batch again.
     event = samples.registered_event(6)
-    notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     [request] = requested(notification, event)
     notice_id = str(request.originator_id)
     inbox = InboxChannel()
@@ -92,7 +97,8 @@ def test_a_batch_reaches_the_inbox_in_one_write_and_a_notice_in_it_delivered_bef
         notification, monkeypatch):
     events = [samples.registered_event(n) for n in (21, 22, 23)]
     for event in events:
-        notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+        notification.request_registration_receipt(event,
+            notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     batch = [r for event in events for r in requested(notification, event)]
     inbox = InboxChannel()
     assert notification.deliver(batch[1:2], inbox, may_repeat=False) == 1  # the middle one, before a crash
@@ -114,7 +120,8 @@ def test_a_batch_reaches_the_inbox_in_one_write_and_a_notice_in_it_delivered_bef
 
 def test_a_refused_address_is_recorded_once_and_not_retried(notification, settings, smtp):
     event = samples.registered_event(5)
-    notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     batch = requested(notification, event)
     smtp.refuse_with = "550 5.1.1 mailbox unavailable"
 
@@ -128,7 +135,8 @@ def test_a_refused_address_is_recorded_once_and_not_retried(notification, settin
 def test_while_the_mail_server_is_down_nothing_is_recorded_and_it_is_sent_once_it_is_back(notification, settings,
                                                                                           smtp):
     event = samples.registered_event(6)
-    notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     batch = requested(notification, event)
     smtp.stop()
     try:
@@ -145,7 +153,8 @@ def test_while_the_mail_server_is_down_nothing_is_recorded_and_it_is_sent_once_i
 def test_what_was_sent_before_a_failure_is_recorded_and_not_sent_again(notification, settings, smtp):
     events = [samples.registered_event(10 + i) for i in range(3)]
     for event in events:
-        notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+        notification.request_registration_receipt(event,
+            notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     batch = [requested(notification, event)[0] for event in events]
     email = EmailChannel(settings)
     sent_before_failure = []
@@ -169,7 +178,8 @@ def test_what_was_sent_before_a_failure_is_recorded_and_not_sent_again(notificat
 
 def test_an_email_outage_does_not_hold_back_the_inbox(notification, settings, smtp):
     event = samples.registered_event(7)
-    notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     notice_id = requested(notification, event)[0].originator_id
     inbox, email = build_dispatchers(settings, notification)
     assert inbox.follower.try_activate() and email.follower.try_activate()
@@ -188,7 +198,8 @@ def test_an_email_outage_does_not_hold_back_the_inbox(notification, settings, sm
 
 def test_a_dispatcher_that_lost_its_lock_sends_nothing(notification, settings, smtp):
     event = samples.registered_event(20)
-    notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
     batch = requested(notification, event)
 
     with pytest.raises(NoLongerActive):
@@ -200,7 +211,8 @@ def test_a_dispatcher_that_lost_its_lock_sends_nothing(notification, settings, s
 def test_an_address_with_a_chinese_local_part_is_delivered_with_smtputf8(notification, settings, smtp):
     event = samples.registered_event(21, petitioner={"name": "王秀兰", "phone": "13800138000", "address": "人民路1号",
                                                      "email": "王秀兰@example.cn"})
-    notification.request_registration_receipt(event, samples.particulars(event, "notice"))
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
 
     assert notification.deliver(requested(notification, event), EmailChannel(settings), may_repeat=False) == 1
     assert smtp.recipients == [["王秀兰@example.cn"]]

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from services.intake import translate as intake_translate
+from services.notification import translate as notice_translate
 from services.routing import translate as routing_translate
 from shared.language.contracts.registration import RegisterPetition
 from shared.language.integration.envelope import IntegrationEvent
@@ -28,7 +29,8 @@ def register_and_route(intake: Any, routing: Any, supervision: Any, notification
         accused_organs=intake.particulars(petition_id, "routing")["accused_organs"])
     supervision.open_case(registered, intake.particulars(petition_id, "case"))
     if notification is not None:
-        notification.request_registration_receipt(registered, intake.particulars(petition_id, "notice"))
+        notification.request_registration_receipt(registered,
+            notice_translate.RegisteredPetition.of(registered, intake.particulars(petition_id, "notice")))
     [routed_event] = routing.events.get(petition_id)
     routed = routing_translate.to_integration_event(routed_event, 1, routing.settings.event_source("routing"))
     supervision.record_routing(routed)
