@@ -125,11 +125,15 @@ class FailureThrottle:
         now = _now()
         update = {"$inc": {"failures": 1}, "$set": {"expires_at": now + self.forget_after},
                   "$setOnInsert": {"lockouts": 0}}
+        # Counted only while the key is not locked: an attempt that found it unlocked a moment ago, and arrives
+        # after a concurrent failure locked it, is refused, not counted as the first of a new streak.
+        unlocked = {"_id": key, "$or": [{"locked_until": None}, {"locked_until": {"$lte": now}}]}
         try:
-            entry = throttles.find_one_and_update({"_id": key}, update, upsert=True,
-                                                  return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:  # two first attempts at once: the other one inserted it
-            entry = throttles.find_one_and_update({"_id": key}, update, return_document=ReturnDocument.AFTER)
+            entry = throttles.find_one_and_update(unlocked, update, upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # another attempt inserted it meanwhile, or locked it: count again, or refuse
+            entry = throttles.find_one_and_update(unlocked, update, return_document=ReturnDocument.AFTER)
+        if entry is None:
+            return self.locked(key) or Lockout(now + self.lockout)
         if entry["failures"] > self.max_failures:  # past the streak while earlier attempts are being checked
             return self.locked(key) or Lockout(now + self.lockout)
         return Attempt(key, entry["failures"])
