@@ -24,7 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.language.contracts.actor import OFFICER_ROLES, Role
+from shared.language.contracts.actor import OFFICER_ROLES, Actor, Role
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ class Principal:
     token_expires: datetime | None = field(default=None, compare=False)
 
     def actor(self) -> dict[str, str | None]:
-        """How this officer is recorded on the events they cause."""
-        return {"role": self.role.value, "user": self.username, "organ": self.organ_code}
+        """How this officer is recorded on the events they cause (an Actor, as it travels in a signed call)."""
+        return Actor(role=self.role, user=self.username, organ=self.organ_code).model_dump()
 
 
 def hash_password(password: str) -> str:
