@@ -20,21 +20,38 @@ from shared.runtime.callers import AUDIT, caller_assertions
 from shared.runtime.settings import PlatformSettings
 
 
+class PeerUnavailable(RuntimeError):
+    """A service did not answer in time (or at all): the audit service answers 503 rather than wait."""
+
+
 class Peers:
-    def __init__(self, notification: Any, supervision: Any, assertion: Callable[[str, str], str]) -> None:
+    def __init__(self, notification: Any, supervision: Any, assertion: Callable[[str, str], str],
+                 within: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext) -> None:
         """`notification`, `supervision`: RPC proxies of the two services; `assertion(service, method)`: the audit
-        service's assertion for one call."""
+        service's assertion for one call; `within()`: the time limit of one call (the nameko service's eventlet
+        timeout; a standalone proxy has its own)."""
         self._notification, self._supervision, self._assertion = notification, supervision, assertion
+        self._within = within
 
     def notification_aggregates(self, petition_id: UUID) -> list[UUID]:
-        found = self._notification.case_aggregates(
-            str(petition_id), caller=self._assertion("notification", "case_aggregates"))
+        with self._limited("notification"):
+            found = self._notification.case_aggregates(
+                str(petition_id), caller=self._assertion("notification", "case_aggregates"))
         return [UUID(aggregate_id) for aggregate_id in found]
 
     def case_as_of(self, petition_id: UUID, moment: datetime) -> dict[str, Any] | None:
         """The case as it stood at `moment` (which has a time zone); None if it was not opened yet."""
-        return self._supervision.case_as_of(
-            str(petition_id), moment.isoformat(), caller=self._assertion("supervision", "case_as_of"))
+        with self._limited("supervision"):
+            return self._supervision.case_as_of(
+                str(petition_id), moment.isoformat(), caller=self._assertion("supervision", "case_as_of"))
+
+    @contextlib.contextmanager
+    def _limited(self, service: str) -> Iterator[None]:
+        try:
+            with self._within():
+                yield
+        except TimeoutError as error:  # eventlet's Timeout is not one: the service's `within` raises this
+            raise PeerUnavailable(service) from error
 
 
 @contextlib.contextmanager

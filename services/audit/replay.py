@@ -45,12 +45,14 @@ SHOWN = (
     "opened", "closed",
     # the matter as registered (what an auditor also sees in the officer view; never the people)
     "title", "request", "facts_and_reasons", "category", "topic", "place_code", "people_count", "anonymous",
-    "flags", "repeat_of",
+    "flags",
     # notices: which, on which channels, and how each went
     "kind", "channel", "channels", "outcome", "notice_id",
     # the petitioner's credential: shown to admin only (services/gateway/routes/audit.py)
     "query_code",
 )
+# What a step's details may link to: the person's other petitions (the officer view hides them from auditors too).
+HIDDEN_DETAILS = frozenset({"earlier_petition_id", "repeat_check"})
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def step(service: str, source: str, e: RawEvent) -> Step:
     fields = {k: plain(state[k]) for k in SHOWN if k in state and state[k] not in (None, "", [], {})}
     details = state.get("details")
     if isinstance(details, dict):  # a lifecycle step: what it said, beside who and when
-        fields.update({k: plain(v) for k, v in details.items() if k not in fields})
+        fields.update({k: plain(v) for k, v in details.items() if k not in fields and k not in HIDDEN_DETAILS})
     if fields.get("action") == "evaluate":  # recorded before ratings said who took them: the petitioner's, online
         fields.setdefault("taken_by", "petitioner")
         fields.setdefault("channel", "online")

@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import eventlet
 from nameko.rpc import RpcProxy, rpc
 
 from services.audit.application import AuditApplication, CaseUnknown
 from services.audit.bootstrap import build_application
 from services.audit.bundle import BundleProvesNothing, personal_fields
-from services.audit.peers import Peers
+from services.audit.peers import Peers, PeerUnavailable
 from shared.audit.checkpoint import CheckpointError
 from shared.language.contracts.actor import Role
 from shared.runtime.callers import GATEWAY, CallerRefused
@@ -34,6 +35,7 @@ def refusal(status: int, error: str, message: str) -> dict[str, Any]:
 
 
 NOT_FOUND = refusal(404, "not_found", "未找到该信访事项")
+PEER_UNAVAILABLE = refusal(503, "service_unavailable", "相关服务暂时无法应答，请稍后再试")
 
 
 class AuditService:
@@ -52,7 +54,10 @@ class AuditService:
         if refused := self._refused(caller, "history", AUDITING):
             return refused
         pid = _uuid(petition_id)
-        events = self.audit.history(pid, self._peers().notification_aggregates(pid)) if pid else []
+        try:
+            events = self.audit.history(pid, self._peers().notification_aggregates(pid)) if pid else []
+        except PeerUnavailable:
+            return PEER_UNAVAILABLE
         return {"ok": True, "events": events} if events else NOT_FOUND
 
     @rpc(expected_exceptions=CallerRefused)
@@ -68,7 +73,10 @@ class AuditService:
         if moment is None or moment.tzinfo is None:
             return refusal(422, "timezone_required", "请在时间中注明时区，例如 2026-10-01T12:00:00+08:00")
         pid = _uuid(petition_id)
-        case = self._peers().case_as_of(pid, moment) if pid else None
+        try:
+            case = self._peers().case_as_of(pid, moment) if pid else None
+        except PeerUnavailable:
+            return PEER_UNAVAILABLE
         if case is None:
             return refusal(404, "not_opened_yet", "该时刻该信访事项尚未立案（或不存在）")
         return {"ok": True, "case": case}
@@ -87,6 +95,8 @@ class AuditService:
             bundle = self.audit.bundle(pid, self._peers().notification_aggregates(pid))
         except CaseUnknown:
             return NOT_FOUND
+        except PeerUnavailable:
+            return PEER_UNAVAILABLE
         except BundleProvesNothing:
             every = round(self.audit.settings.checkpoint_interval)
             return refusal(409, "not_yet_checkpointed",
@@ -103,7 +113,9 @@ class AuditService:
         return None
 
     def _peers(self) -> Peers:
-        return Peers(self.notification, self.supervision, self.callers.assertion)
+        limit = self.audit.settings.peer_timeout
+        return Peers(self.notification, self.supervision, self.callers.assertion,
+                     within=lambda: eventlet.Timeout(limit, TimeoutError(f"no answer in {limit} s")))
 
 
 def _uuid(text: str) -> UUID | None:

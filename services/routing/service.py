@@ -28,10 +28,11 @@ class RoutingService:
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
+        petition = RegisteredPetition.of(event)
         accused: list[str] = []
-        if event.data["category"] == "report":
+        if petition.category == "report":  # who a report accuses is asked of intake, never published (Art. 30)
             accused = petition_particulars(self.intake, self.callers, event.subject, "routing")["accused_organs"]
-        return self.routing.route_registered_petition(event, RegisteredPetition.of(event), accused_organs=accused)
+        return self.routing.route_registered_petition(event, petition, accused_organs=accused)
 
     @integration_event_handler
     def handle_case_objection_upheld(self, event: IntegrationEvent) -> str:

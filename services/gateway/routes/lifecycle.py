@@ -24,12 +24,13 @@ from services.gateway.security import Principal, Role
 from services.gateway.signin import Lockout
 from shared.language.contracts import lifecycle as commands
 from shared.language.contracts import querycode
-from shared.language.contracts.actor import PETITIONER
+from shared.language.contracts.actor import OFFICER_ROLES, PETITIONER
+from shared.language.contracts.lifecycle import ACTING_ROLES as STEP_ROLES
 from shared.language.contracts.lifecycle import STEPS
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
-ACTING_ROLES = (Role.CLERK, Role.ORGAN_OFFICER, Role.ADMIN)
+ACTING_ROLES = tuple(role for role in OFFICER_ROLES if role in STEP_ROLES)  # derived from the steps' parties
 RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)}
 PETITIONER_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from services.supervision.deadlines import Deadline, DeadlineRules
 from services.supervision.lifecycle import ACTIONS, IllegalTransition, InvalidCommand, NotPermitted, RuleViolation
 from shared.language.chinatime import local_date
-from shared.language.contracts.actor import Actor, Role
-from shared.language.contracts.lifecycle import TERMINAL, Party, Status
+from shared.language.contracts.actor import Actor
+from shared.language.contracts.lifecycle import CASE_BOUND, PARTY_ROLES, TERMINAL, Party, Status
 
 DIRECT = "direct_receipt"  # the disposition of an item an organ received itself (S2')
 
@@ -119,21 +119,14 @@ class CaseBase:
                       key=lambda d: d["due"])
 
     def parties(self, actor: Actor) -> set[Party]:
-        role, organ = actor.role, actor.organ
-        if role == Role.ADMIN:
-            return {Party.BUREAU, Party.ORGAN, Party.REVIEWER}
-        if role == Role.CLERK:
-            return {Party.BUREAU}
-        if role == Role.PETITIONER:
-            return {Party.PETITIONER}
-        if role == Role.SYSTEM:
-            return {Party.SYSTEM}
-        found: set[Party] = set()
-        if role == Role.ORGAN_OFFICER and organ:
-            if self.organ and organ == self.organ["code"]:
+        """The parties `actor` is for this case (PARTY_ROLES; an organ officer only for their own organ's case)."""
+        role = actor.role
+        found = {party for party, roles in PARTY_ROLES.items() if role in roles and role not in CASE_BOUND}
+        if role in CASE_BOUND and actor.organ:
+            if self.organ and actor.organ == self.organ["code"]:
                 found.add(Party.ORGAN)
             reviewer = self.re_review_organ if self.status == Status.UNDER_RE_REVIEW else self.review_organ
-            if reviewer and organ == reviewer["code"]:
+            if reviewer and actor.organ == reviewer["code"]:
                 found.add(Party.REVIEWER)
         return found
 

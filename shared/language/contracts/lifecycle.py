@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from shared.language.contracts.actor import Role
 from shared.language.contracts.text import FreeText, Line
 
 
@@ -94,6 +95,18 @@ class Party(StrEnum):
     REVIEWER = "reviewer"  # an officer of the reviewing / re-reviewing organ (or admin)
     PETITIONER = "petitioner"  # by query code and the ID number's last six characters (docs/security.md)
     SYSTEM = "system"  # routing rules, the repeat check, the deadline sweep
+
+
+# Which roles may be each party. An organ officer is the organ or the reviewer only for the case routed to (or under
+# review by) their own organ: the Case checks that relation (CASE_BOUND); the other roles are the party anywhere.
+PARTY_ROLES: dict[Party, frozenset[Role]] = {
+    Party.BUREAU: frozenset({Role.CLERK, Role.ADMIN}),
+    Party.ORGAN: frozenset({Role.ORGAN_OFFICER, Role.ADMIN}),
+    Party.REVIEWER: frozenset({Role.ORGAN_OFFICER, Role.ADMIN}),
+    Party.PETITIONER: frozenset({Role.PETITIONER}),
+    Party.SYSTEM: frozenset({Role.SYSTEM}),
+}
+CASE_BOUND = frozenset({Role.ORGAN_OFFICER})
 
 
 # --- commands ------------------------------------------------------------------------------------------------------
@@ -457,3 +470,8 @@ COMMANDS: dict[str, type[BaseModel]] = {s.name: s.command for s in STEPS.values(
 def published_steps() -> tuple[str, ...]:
     """Every case.<type> a step publishes, in the order the steps are declared."""
     return tuple(dict.fromkeys(name for step in STEPS.values() for name in step.publishes))
+
+
+# The roles that take some officer's step: the gateway's officer endpoints admit them (the Case checks the rest).
+ACTING_ROLES = frozenset(role for step in STEPS.values() if step.endpoint is not None
+                         for party in step.parties for role in PARTY_ROLES[party])

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 
-from services.gateway.routes.lifecycle import router
+from services.gateway.routes.lifecycle import ACTING_ROLES, router
 from services.supervision import translate
 from services.supervision.case.base import TAKEN_BY, Transitioned
 from services.supervision.domainmodel import Case
 from services.supervision.lifecycle import ACTIONS
-from shared.language.contracts.lifecycle import COMMANDS, STEPS, Party, StepFacts, published_steps
+from shared.language.contracts.lifecycle import COMMANDS, PARTY_ROLES, STEPS, Party, StepFacts, published_steps
 from shared.language.integration.catalog import CASE_STEP_TYPES
 
 RECORDED = json.loads((Path(__file__).parents[2] / "fixtures" / "supervision_stored_events_v1.json").read_text("utf-8"))
@@ -63,6 +63,14 @@ def test_every_officer_endpoint_is_served_by_the_gateway_with_the_steps_summary(
         assert route.methods == {"POST"}
     paths = [step.endpoint.path for step in STEPS.values() if step.endpoint]
     assert len(paths) == len(set(paths)), "two steps share an endpoint"
+
+
+def test_every_party_is_some_role_and_the_gateway_admits_an_officer_for_every_officers_step() -> None:
+    assert set(PARTY_ROLES) == set(Party)
+    for step in STEPS.values():
+        if step.endpoint is not None:  # an officer's endpoint: some party of the step signs in and is let through
+            admitted = {role for party in step.parties for role in PARTY_ROLES[party]} & set(ACTING_ROLES)
+            assert admitted, f"no officer the gateway admits may take {step.name}"
 
 
 def test_a_step_taken_by_no_party_is_a_fact_the_platform_records_not_a_command() -> None:
