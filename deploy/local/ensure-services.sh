@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the PostgreSQL and RabbitMQ that the tests and the benchmarks use are installed and running
+# Make sure the PostgreSQL and RabbitMQ that the tests and the benchmarks use are installed and running, and the
+# Chromium and CJK fonts the browser tests use are installed
 # (127.0.0.1:5432 trust auth, 127.0.0.1:5672 guest/guest). Starts them when they are down; installs them
 # from Debian's packages when they are missing (needs root).
 set -euo pipefail
@@ -10,6 +11,9 @@ wait_port() { for _ in $(seq 1 120); do port_open "$1" && return 0; sleep 0.5; d
 missing=()
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+# The console's browser tests (tests/browser) drive Debian's Chromium headless; Chinese text needs a CJK font.
+command -v chromium >/dev/null || missing+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} ..."
   export DEBIAN_FRONTEND=noninteractive

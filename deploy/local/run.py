@@ -120,6 +120,7 @@ def banner(env: dict[str, str], accounts: list[dict[str, str]]) -> str:
     lines = [
         "",
         "信访事项处理平台 — embedded default",
+        f"  web console     {base}/  (petitioners: 我要信访, 查询办理进度; officers sign in at {base}/console/login)",
         f"  API docs        {base}/docs",
         f"  submit          POST {base}/api/v1/petitions",
         f"  status lookup   {base}/api/v1/status/<查询码>",
@@ -131,7 +132,7 @@ def banner(env: dict[str, str], accounts: list[dict[str, str]]) -> str:
         f"  data            {env['DATA_DIR']}",
         f"  audit keys      {env['DATA_DIR']}/audit-keys (the logs' public keys, for auditors: *.pub; a checkpoint "
         f"every {os.environ.get('AUDIT_CHECKPOINT_INTERVAL', '60')} s)",
-        "  demo accounts (development only; sign in at POST /api/v1/auth/token):",
+        "  demo accounts (development only; sign in at /console/login or POST /api/v1/auth/token):",
         *(f"    {a['username']:<18} {a['password']:<14} {a['role']:<14} {a['organ']}" for a in accounts),
         "",
         "Ctrl-C stops everything; `make run` again resumes with the same data.",

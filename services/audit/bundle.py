@@ -30,7 +30,7 @@ BUNDLE_FORMAT = "petition-audit/case-bundle/v2"  # v2: with signed case heads
 # Fields of stored events that show a person. A bundle holds the case's stored events whole (the verifier hashes
 # them), so it names those it carries: the gateway records an auditor's download as a view of personal data.
 PERSONAL = ("query_code", "petitioner", "accused", "representatives", "joint_signers", "similar_petitions",
-            "recipient", "body")
+            "recipient", "body", "note")  # note: the counter's, which may describe the petitioner
 
 
 class BundleProvesNothing(CheckpointError):

@@ -46,6 +46,9 @@ SHOWN = (
     # the matter as registered (what an auditor also sees in the officer view; never the people)
     "title", "request", "facts_and_reasons", "category", "topic", "place_code", "people_count", "anonymous",
     "flags",
+    # when a letter arrived or a visit took place, as the counter said, and at which window (the clerk's note may
+    # describe the petitioner: not shown here)
+    "received_at", "window",
     # notices: which, on which channels, and how each went
     "kind", "channel", "channels", "outcome", "notice_id",
     # the petitioner's credential: shown to admin only (services/gateway/routes/audit.py)

@@ -14,25 +14,30 @@ class BodySizeLimit:
     A client that is still sending when the answer comes gets a connection reset instead of the answer (the
     server closes a socket with unread data), whatever it is: Python's urllib posting 6 MB did, every time. So the
     rest of the body is first read and dropped, up to `drain_bytes` in all; past that bound the connection is
-    closed as before. A client that asked `Expect: 100-continue` has sent nothing yet and is answered at once."""
+    closed as before. A client that asked `Expect: 100-continue` has sent nothing yet and is answered at once.
 
-    def __init__(self, app: ASGIApp, max_bytes: int, refuse: Any, drain_bytes: int = 0) -> None:
+    `paths` gives a path of its own limit and refusal (the attachment upload: a file, not a JSON document)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, refuse: Any, drain_bytes: int = 0,
+                 paths: dict[str, tuple[int, Any]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.refuse = refuse
         self.drain_bytes = drain_bytes
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, refuse = self.paths.get(scope["path"], (self.max_bytes, self.refuse))
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
+            if not length.isdigit() or int(length) > max_bytes:
                 if length.isdigit() and int(length) <= self.drain_bytes and b"expect" not in headers:
                     await self._drain(receive, 0)
-                await self.refuse(scope, receive, send)
+                await refuse(scope, receive, send)
                 return
             await self.app(scope, receive, send)
             return
@@ -47,10 +52,10 @@ class BodySizeLimit:
                 return  # the client went away
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.max_bytes:
+            if size > max_bytes:
                 if message.get("more_body", False):
                     await self._drain(receive, size)
-                await self.refuse(scope, receive, send)
+                await refuse(scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break

@@ -22,12 +22,14 @@ from limits.aio import strategies
 from limits.storage import storage_from_string
 from starlette.concurrency import run_in_threadpool
 
+from services.gateway.attachments import UploadTokens
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role, TokenError, TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
 from services.gateway.signin import QueryCodeThrottle, RevokedTokens, SignInThrottle
 from shared.language.contracts.actor import PLAIN_TOKEN
+from shared.runtime.storage import BlobStore, open_blob_store
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -70,6 +72,8 @@ class Gateway:
     sign_in: SignInThrottle = field(init=False)  # in the shared database, built from the settings
     query_codes: QueryCodeThrottle = field(init=False)  # the petitioner's second factor, per query code
     revoked_tokens: RevokedTokens = field(init=False)
+    attachments: BlobStore = field(init=False)  # the attachment store (ATTACHMENT_STORE: folder or S3)
+    upload_tokens: UploadTokens = field(init=False)  # an upload's proof, checked at registration (attachments.py)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -80,6 +84,8 @@ class Gateway:
             s.jwt_secret, s.second_factor_max_failures, timedelta(seconds=s.sign_in_lockout_seconds),
             timedelta(seconds=s.sign_in_lockout_max_seconds), timedelta(seconds=s.sign_in_forget_after_seconds))
         self.revoked_tokens = RevokedTokens()
+        self.attachments = open_blob_store(s)
+        self.upload_tokens = UploadTokens(s.jwt_secret)
 
     def close(self) -> None:
         self.intake.close()

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -45,6 +46,13 @@ def problem(http_status: int, error: str, message: str, /, **extra: Any) -> JSON
     return JSONResponse({"error": error, "message": message, **extra}, status_code=http_status)
 
 
+def body_model(request: Request) -> type[BaseModel] | None:
+    """The model the route validates its JSON body with (its fields' titles label the 422), if it has one."""
+    params = getattr(getattr(request.scope.get("route"), "dependant", None), "body_params", None) or []
+    annotation = params[0].field_info.annotation if len(params) == 1 else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -53,8 +61,8 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_problem(exc.errors()), status_code=422)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_problem(exc.errors(), body_model(request)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

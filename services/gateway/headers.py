@@ -5,6 +5,9 @@
 - The documentation pages (/docs, /redoc and their assets under /static/docs) load scripts and styles from the
   gateway itself only. Swagger UI and ReDoc set inline styles, hence `style-src 'unsafe-inline'`; ReDoc runs a
   worker from a blob. Swagger UI's one inline start-up script is allowed by its hash (routes/docs.py).
+- The console's pages (/, /petition/, /status, /console/; services/gateway/console) load their one script, style
+  sheet and images from the gateway itself only, with no inline script or style at all, and post forms to it only.
+  They show personal data (a case file, a status page): `no-store` too. Its assets (/static/console/) may be cached.
 - No page may be framed (clickjacking), no Referer leaves (paths carry query codes), no content sniffing.
 - `Cache-Control: no-store` on everything under /api/v1 but the published event schemas: status views, records
   and receipts carry personal data or query codes, and no shared or browser cache may keep them.
@@ -19,6 +22,9 @@ DOCS_POLICY = (b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe
                b"font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
                b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 DOCS_PATHS = ("/docs", "/redoc", "/static/docs/")
+CONSOLE_POLICY = (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+                  b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CONSOLE_PAGES = ("/petition/", "/status", "/console/")
 PUBLIC_STATIC = ("/api/v1/schemas",)  # published JSON Schemas: no personal data, cacheable
 
 COMMON = [
@@ -28,12 +34,18 @@ COMMON = [
 ]
 
 
+def _console(path: str) -> bool:
+    return path == "/" or path == "/console" or path.startswith(CONSOLE_PAGES)
+
+
 def _policy(path: str) -> bytes:
-    return DOCS_POLICY if path.startswith(DOCS_PATHS) else API_POLICY
+    if path.startswith(DOCS_PATHS):
+        return DOCS_POLICY
+    return CONSOLE_POLICY if _console(path) else API_POLICY
 
 
 def _personal(path: str) -> bool:
-    return path.startswith("/api/v1") and not path.startswith(PUBLIC_STATIC)
+    return (path.startswith("/api/v1") and not path.startswith(PUBLIC_STATIC)) or _console(path)
 
 
 class SecurityHeaders:

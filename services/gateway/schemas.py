@@ -42,6 +42,19 @@ class NoticePublic(BaseModel):
     delivered_at: datetime
 
 
+class OpinionPublic(BaseModel):
+    """An opinion addressed to the petitioner, with its text: the 处理意见, the 复查意见 or the 复核意见."""
+
+    level: str  # reply | review | re_review
+    label: str  # 处理意见 | 复查意见 | 复核意见
+    organ: OrganPublic | None = None  # the organ that issued it
+    outcome: str  # support | explain | not_support; uphold | change | rehandle
+    outcome_text: str  # 支持 ...
+    opinion: str  # the text
+    on: str | None = None  # YYYY-MM-DD, the day it was issued (the 30 days to ask for review run from it)
+    at: datetime
+
+
 class StatusView(BaseModel):
     """What a petitioner sees with their query code (阳光信访)."""
 
@@ -50,15 +63,33 @@ class StatusView(BaseModel):
     status_text: str
     title: str | None = None
     registered_at: datetime | None = None
+    # When the letter arrived or the visit or call took place (a date, or a date and time), if the counter said
+    received_at: str | None = None
     organ: OrganPublic | None = None
     next_deadline: DeadlinePublic | None = None
     deadlines: list[DeadlinePublic] = []
     timeline: list[TimelineStep] = []
+    opinions: list[OpinionPublic] = []  # in the order they were issued
     notices: list[NoticePublic] = []
 
 
 class OfficerNotice(NoticePublic):
     body: str | None = None  # None: withheld (the petitioner's copy names them and holds the query code)
+
+
+class CaseFileStep(BaseModel):
+    """One step of the case file (案卷): who took it (role, account, organ), when, under which basis, and what it
+    said — the opinion, reasons, explanation, approver, hearing dates, handling summary ... as recorded. What the
+    petitioner wrote (a review request's reasons, a rating's comment) and links to their other petitions are
+    withheld from officers who may not see the petitioner (`withheld` names them as `case_file.<field>`)."""
+
+    at: datetime
+    step: str  # the action, e.g. "extend"
+    text: str  # its Chinese name, e.g. 延长办理期限
+    status: str  # the case's status after it
+    actor: dict[str, Any]
+    basis: str | None = None
+    said: dict[str, Any] = {}
 
 
 class OfficerPetitionView(StatusView):
@@ -88,8 +119,11 @@ class OfficerPetitionView(StatusView):
     similar_petitions: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
     registered_by: dict[str, Any] | None = None
+    window: str | None = None  # 接待窗口 (registered at the counter)
+    note: str | None = None  # the clerk's note: with the petitioner's identity only (it may describe them)
     routing_basis: str | None = None
     rules_version: str | None = None
+    case_file: list[CaseFileStep] = []  # every lifecycle step as recorded, in order
 
 
 class PersonalDataView(BaseModel):

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from services.gateway import errors
+from services.gateway import console, errors
 from services.gateway.bodylimit import BodySizeLimit
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.deps import Gateway, RateLimits
@@ -16,7 +16,7 @@ from services.gateway.headers import SecurityHeaders
 from services.gateway.headlimit import RequestHeadLimit
 from services.gateway.jsonbody import UniqueJsonKeys
 from services.gateway.metrics import MetricsMiddleware
-from services.gateway.routes import audit, auth, docs, lifecycle, petitions, system
+from services.gateway.routes import attachments, audit, auth, cases, docs, lifecycle, petitions, reference, system
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
 from shared.language.readmodels import connect_read_models
@@ -59,7 +59,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                f"提交的内容过大（上限{settings.max_body_bytes // 1024}KB），附件请另行上传")
     app.add_middleware(UniqueJsonKeys)  # inside BodySizeLimit: reads only bodies within the limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refuse=too_large,
-                       drain_bytes=settings.max_body_drain_bytes)
+                       drain_bytes=settings.max_body_drain_bytes,
+                       paths=attachments.upload_limits(settings.attachment_max_bytes))  # a file, not JSON
     app.add_middleware(RequestHeadLimit, max_count=settings.max_header_count, max_bytes=settings.max_header_bytes)
     app.add_middleware(MetricsMiddleware)
     if settings.trusted_proxy_list:  # X-Forwarded-For counts only when the direct peer is a named proxy
@@ -71,6 +72,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(system.router)
     app.include_router(audit.router)
+    app.include_router(cases.router)  # work lists and the bureau's search (docs/api.md §"Work lists and search")
+    app.include_router(reference.router)
+    app.include_router(attachments.router)
     if settings.api_docs_enabled:
         docs.install(app)
+    console.install(app)  # the web pages (/, /petition/new, /status, /console/): docs/console.md
     return app

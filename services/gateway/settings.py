@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from shared.language.contracts.registration import MAX_ATTACHMENT_BYTES
 from shared.runtime.settings import PlatformSettings
 
 DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105 - refused outside development
@@ -38,6 +40,12 @@ class GatewaySettings(PlatformSettings):
     trusted_proxies: str = Field("", alias="GATEWAY_TRUSTED_PROXIES")
     # /docs, /redoc and /openapi.json: on in development and test, off in production unless set to true.
     api_docs: bool | None = Field(None, alias="GATEWAY_API_DOCS")
+    # The console's cookies (services/gateway/console/sessions.py): Secure always (true), never (false), or when the
+    # request came over TLS, as the scheme or a trusted proxy's X-Forwarded-Proto says (auto).
+    secure_cookies: Literal["auto", "true", "false"] = Field("auto", alias="GATEWAY_SECURE_COOKIES")
+    # The audit logs' published public keys (<service>.pub) the auditor's console page verifies a case bundle with;
+    # default <DATA_DIR>/audit-keys, where make run's checkpointer publishes them.
+    audit_public_keys_dir: Path | None = Field(None, alias="GATEWAY_AUDIT_PUBLIC_KEYS_DIR")
     # Request head limits: bytes of the request line plus headers (uvicorn/h11's buffer), and header fields.
     max_header_bytes: int = Field(16_384, ge=1024, alias="GATEWAY_MAX_HEADER_BYTES")
     max_header_count: int = Field(100, ge=10, alias="GATEWAY_MAX_HEADER_COUNT")
@@ -51,6 +59,9 @@ class GatewaySettings(PlatformSettings):
     # How much of a body over the limit is read and discarded before the 413, so that a client still sending gets
     # the answer instead of a reset; past this the connection is closed.
     max_body_drain_bytes: int = Field(16_777_216, ge=0, alias="GATEWAY_MAX_BODY_DRAIN_BYTES")
+    # One uploaded attachment (POST /api/v1/attachments, routes/attachments.py); that route's body may be this much
+    # plus the multipart framing, instead of GATEWAY_MAX_BODY_BYTES. At most the registration's per-file limit.
+    attachment_max_bytes: int = Field(10_485_760, ge=1, le=MAX_ATTACHMENT_BYTES, alias="GATEWAY_ATTACHMENT_MAX_BYTES")
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -83,3 +94,7 @@ class GatewaySettings(PlatformSettings):
     @property
     def api_docs_enabled(self) -> bool:
         return self.api_docs if self.api_docs is not None else self.env != "production"
+
+    @property
+    def audit_public_keys_path(self) -> Path:
+        return self.audit_public_keys_dir or self.data_dir / "audit-keys"

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.gateway.access_records import IDENTITY_LINKS, PETITIONERS_WORDS
 from services.gateway.clients import IntakeHttp, RpcPool
 from services.gateway.errors import ApiError
 from services.gateway.schemas import (
+    CaseFileStep,
     DeadlinePublic,
     NoticePublic,
     OfficerNotice,
     OfficerPetitionView,
+    OpinionPublic,
     OrganPublic,
     StatusView,
     TimelineStep,
@@ -33,6 +36,10 @@ def _deadline(d: Any) -> DeadlinePublic:
                           status=d.status or "open")
 
 
+def _organ(organ: Any) -> OrganPublic | None:
+    return OrganPublic(code=organ.code, name=organ.name) if organ else None
+
+
 def _case_fields(case: CaseView) -> dict[str, Any]:
     return {
         "query_code": case.query_code,
@@ -40,12 +47,22 @@ def _case_fields(case: CaseView) -> dict[str, Any]:
         "status_text": case.status_text,
         "title": case.title,
         "registered_at": case.registered_at,
-        "organ": OrganPublic(code=case.organ.code, name=case.organ.name) if case.organ else None,
+        "received_at": case.received_at,
+        "organ": _organ(case.organ),
         "next_deadline": _deadline(case.next_deadline) if case.next_deadline else None,
         "deadlines": [_deadline(d) for d in case.deadlines],
         "timeline": [TimelineStep(at=t.at, step=t.step, text=t.text) for t in case.timeline],
+        # Addressed to the petitioner: their text is theirs to read (the query code is their credential).
+        "opinions": [OpinionPublic(level=o.level, label=o.label, organ=_organ(o.organ), outcome=o.outcome,
+                                   outcome_text=o.outcome_text, opinion=o.opinion, on=o.on, at=o.at)
+                     for o in case.opinions],
         "notices": _notices(case.query_code),
     }
+
+
+def _case_file(case: CaseView) -> list[CaseFileStep]:
+    return [CaseFileStep(at=e.at, step=e.step, text=e.text, status=e.status, actor=dict(e.actor), basis=e.basis,
+                         said=dict(e.said)) for e in case.case_file]
 
 
 def status_by_query_code(code: str, intake: IntakeHttp) -> StatusView | None:
@@ -110,6 +127,18 @@ def visibility(principal: Principal, case: CaseView | None, rpc: RpcPool) -> Vis
     return Visibility(query_code=principal.role in SEES_QUERY_CODE, identity=bureau, accused=bureau)
 
 
+def _withhold_from_case_file(steps: list[CaseFileStep]) -> list[str]:
+    """What the petitioner wrote after registering (a review request's reasons, a rating's comment) and the links to
+    their other petitions go with their identity: removed from the steps; the names of what was removed."""
+    withheld: list[str] = []
+    for step in steps:
+        for key in (*PETITIONERS_WORDS.get(step.step, ()), *IDENTITY_LINKS):
+            if step.said.get(key):
+                withheld.append(f"case_file.{key}")
+            step.said.pop(key, None)
+    return list(dict.fromkeys(withheld))
+
+
 def _withhold(record: dict[str, Any], shown: dict[str, Any], sees: Visibility) -> list[str]:
     """Remove from `record` and `shown` what this officer may not see; the names of what was removed."""
     withheld = []
@@ -122,6 +151,10 @@ def _withhold(record: dict[str, Any], shown: dict[str, Any], sees: Visibility) -
                  "repeat_of": None}
         withheld += [k for k in IDENTITY if record.get(k)]
         record.update(empty)
+        if record.get("note"):  # the counter's note may describe the petitioner
+            withheld.append("note")
+        record["note"] = None
+        withheld += _withhold_from_case_file(shown.get("case_file", []))
     if not sees.accused and record.get("accused"):
         record["accused"] = None
         withheld.append("accused")
@@ -136,7 +169,7 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
     if record is None:
         return None
     if case is not None:
-        shown = _case_fields(case)
+        shown = {**_case_fields(case), "case_file": _case_file(case)}
         routing = {"routing_basis": case.routing_basis, "rules_version": case.rules_version}
     else:
         registered_at = datetime.fromisoformat(record["registered_at"])
@@ -152,5 +185,8 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
                                      "people_count", "anonymous", "petitioner", "accused", "representatives",
                                      "joint_signers", "flags", "repeat_of", "similar_petitions", "attachments",
                                      "registered_by")}
+    detail.update(window=record.get("window"), note=record.get("note"))  # registered at a counter
+    if record.get("received_at"):  # intake's, as the counter gave it (the case view has it once the case opens)
+        shown["received_at"] = record["received_at"]
     return OfficerPetitionView(id=record["id"], **shown, **routing, **detail,
                                identity_withheld=not sees.identity, withheld=withheld)

@@ -19,7 +19,7 @@ from services.intake.petitioner_files import PetitionerFiles
 from services.intake.repeats import SameMatterTest, file_id, matter_text, person_keys
 from shared.language.contracts import querycode
 from shared.language.contracts.actor import PETITIONER, Actor
-from shared.language.contracts.registration import RegisterPetition
+from shared.language.contracts.registration import COUNTER_FIELDS, COUNTER_ROLES, RegisterPetition
 from shared.language.organs import OrganDirectory
 from shared.runtime.eventstore import IntegrityError, ServiceApplication
 from shared.runtime.groupcommit import GroupCommitter
@@ -40,9 +40,19 @@ class IdempotencyKeyReused(ValueError):
     """The caller's Idempotency-Key already registered a different petition."""
 
 
+class CounterFieldsRefused(PermissionError):
+    """Only the bureau's counter (clerks, admin) says when an item was received, at which window, with a note: a
+    petitioner's online form may not backdate its own clock. args: the fields given."""
+
+
 def command_hash(command: RegisterPetition, secret: bytes) -> str:
-    """Keyed: the hash is stored with the key and must not let anyone test guesses of the petition's content."""
-    return hmac.new(secret, command.model_dump_json().encode(), hashlib.sha256).hexdigest()
+    """Keyed: the hash is stored with the key and must not let anyone test guesses of the petition's content.
+    Fields added since keys were first stored are left out while empty (the counter's, a landline), so a retry that
+    spans an upgrade hashes as the first attempt did."""
+    exclude: dict[str, Any] = {name: True for name in COUNTER_FIELDS if getattr(command, name) is None}
+    if command.petitioner is not None and command.petitioner.landline is None:
+        exclude["petitioner"] = {"landline"}
+    return hmac.new(secret, command.model_dump_json(exclude=exclude).encode(), hashlib.sha256).hexdigest()
 
 
 # Who may ask intake for a petition's particulars, and why (`IntakeApplication.particulars`).
@@ -84,6 +94,8 @@ class IntakeApplication(ServiceApplication):
         Before triage (docs/domain.md §"Repeats and finality") the petition is checked against the earlier
         petitions of every person it names; the same matter links it to them (`repeat_of`). What that means for
         acceptance is supervision's decision, which knows whether the earlier case is still open or final."""
+        if (given := command.counter_fields()) and actor.role not in COUNTER_ROLES:
+            raise CounterFieldsRefused(*given)  # the gateway refuses it first; this is the second line
         correlation_id = correlation_id or str(uuid.uuid4())
         claim = None
         if idempotency_key is not None:
@@ -215,6 +227,9 @@ class IntakeApplication(ServiceApplication):
             "place_code": petition.place_code,
             "people_count": petition.people_count,
             "attachments": petition.attachments,
+            "received_at": petition.received_at,
+            "window": petition.window,
+            "note": petition.note,
             "registered_by": petition.registered_by,
         }
 
@@ -233,11 +248,13 @@ class IntakeApplication(ServiceApplication):
         shown = {"petition_id": str(petition.id), "query_code": petition.query_code, "title": petition.title}
         if purpose == "case":
             shown["accused_organs"] = accused
+            shown["received_at"] = petition.received_at  # the triage clock runs from receipt, when it is given
             shown["registered_by"] = petition.registered_by  # the officer, by name: not on the exchange
         if purpose == "notice":
             petitioner = petition.petitioner
             shown["recipient"] = None if petitioner is None else {
-                "name": petitioner["name"], "phone": petitioner["phone"], "email": petitioner.get("email")}
+                # No mobile (`phone` None): a landline-only petitioner, who has no account on the platform's apps.
+                "name": petitioner["name"], "phone": petitioner.get("phone"), "email": petitioner.get("email")}
         return shown
 
     def find_by_query_code(self, text: str) -> dict[str, Any] | None:

@@ -28,8 +28,9 @@ class Petition(Aggregate):
 
     class Registered(Aggregate.Created):
         # v2 (the lifecycle) added anonymous reports, the accused party, representatives, joint signers, flags and
-        # the repeat link; v1 histories (the spine) are upcast on load.
-        class_version = 2
+        # the repeat link; v3 the counter's fields (when it was received, the window, the clerk's note; a landline
+        # in `petitioner` needs no version: older petitioners simply have none). Older histories are upcast on load.
+        class_version = 3
 
         query_code: str
         channel: str
@@ -49,6 +50,9 @@ class Petition(Aggregate):
         place_code: str
         people_count: int
         attachments: list[dict[str, Any]]
+        received_at: str | None  # ISO 8601: a date (a letter), or a date and time with its offset (a visit, a call)
+        window: str | None  # 接待窗口
+        note: str | None  # the clerk's note
         actor: dict[str, Any]
         correlation_id: str
         causation_id: str | None
@@ -57,6 +61,10 @@ class Petition(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(anonymous=False, accused=None, representatives=[], joint_signers=[], flags=[],
                          repeat_of=None, similar_petitions=[])
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.update(received_at=None, window=None, note=None)
 
     @classmethod
     def register(cls, command: RegisterPetition, *, query_code: str, actor: Actor,
@@ -83,6 +91,9 @@ class Petition(Aggregate):
             place_code=command.place_code,
             people_count=command.people_count,
             attachments=[a.model_dump(mode="json") for a in command.attachments],
+            received_at=command.model_dump(mode="json", include={"received_at"})["received_at"],
+            window=command.window,
+            note=command.note,
             actor=actor.model_dump(),  # stored as a plain record
             correlation_id=correlation_id,
             causation_id=None,
@@ -113,6 +124,9 @@ class Petition(Aggregate):
         actor: dict[str, Any],
         correlation_id: str,
         causation_id: str | None,
+        received_at: str | None = None,
+        window: str | None = None,
+        note: str | None = None,
     ) -> None:
         self.query_code = query_code
         self.channel = channel
@@ -132,6 +146,9 @@ class Petition(Aggregate):
         self.place_code = place_code
         self.people_count = people_count
         self.attachments = attachments
+        self.received_at = received_at  # when a letter arrived or a visit or call took place; None: when registered
+        self.window = window
+        self.note = note
         self.registered_by = actor
         self.correlation_id = correlation_id
         self.status = "registered"

@@ -1,7 +1,8 @@
 """intake's nameko service: `nameko run --config deploy/nameko.yml services.intake.service`.
 
-RPC (`register_petition`, `get_petition`, `find_by_query_code` for the gateway; `petition_particulars` for
-supervision, notification and routing). Every RPC requires a signed caller assertion (shared/runtime/callers.py): the
+RPC (`register_petition`, `get_petition`, `find_by_query_code`, and for the work lists `petitioner_names` and
+`search_petitions` (services/intake/search.py), for the gateway; `petition_particulars` for supervision,
+notification and routing). Every RPC requires a signed caller assertion (shared/runtime/callers.py): the
 broker is not a trust boundary, and these answers hold personal data. The gateway's use cases are also served over
 HTTP (guarded by INTAKE_INTERNAL_TOKEN), because registering a petition must not depend on the broker: with
 RabbitMQ down a petitioner still gets a query code, and the outbox relay publishes once the broker is back.
@@ -19,7 +20,14 @@ from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.intake.application import PARTICULARS_PURPOSES, IdempotencyKeyReused, IntakeApplication, PetitionNotFound
+from services.intake import search
+from services.intake.application import (
+    PARTICULARS_PURPOSES,
+    CounterFieldsRefused,
+    IdempotencyKeyReused,
+    IntakeApplication,
+    PetitionNotFound,
+)
 from services.intake.bootstrap import build_application
 from shared.language.contracts.actor import PETITIONER, Actor, CorrelationId
 from shared.language.contracts.errors import validation_problem
@@ -118,6 +126,22 @@ class IntakeService:
         self.callers.require(caller, {GATEWAY}, "find_by_query_code")
         return self.intake.find_by_query_code(query_code)
 
+    # --- work lists and the bureau's search (services/intake/search.py) -----------------------------------------
+    @rpc(expected_exceptions=CallerRefused)
+    def petitioner_names(self, petition_ids: list[str], identified: list[str],
+                         caller: str | None = None) -> dict[str, Any]:
+        """The petitioner of each row of a work list's page: full for the rows in `identified` (the gateway decides
+        who may see whom; never an auditor), masked otherwise, "匿名" for an anonymous report. To the gateway only."""
+        actor = self.callers.require(caller, {GATEWAY}, "petitioner_names").actor or {}
+        return search.names(self.intake, petition_ids, identified, actor)
+
+    @rpc(expected_exceptions=CallerRefused)
+    def search_petitions(self, by: str, value: str, caller: str | None = None) -> dict[str, Any]:
+        """The bureau's search by query code, petitioner name, phone or ID number (clerk, supervisor, admin)."""
+        actor = self.callers.require(caller, {GATEWAY}, "search_petitions").actor or {}
+        search.connected(self.intake.settings.mongodb_uri)
+        return search.search(self.intake, self.intake.settings.person_key_secret.encode(), by, value, actor)
+
     # --- HTTP (for the gateway) --------------------------------------------------------------------------------
     @http("POST", "/internal/v1/petitions")
     def register_petition_http(self, request: Request) -> Response:
@@ -138,6 +162,8 @@ class IntakeService:
             )
         except IdempotencyKeyReused:
             return _json(409, {"error": "idempotency_key_reused"})
+        except CounterFieldsRefused as refused:
+            return _json(403, {"error": "counter_fields_clerk_only", "fields": list(refused.args)})
         return _json(201, receipt)
 
     @http("GET", "/internal/v1/petitions/<string:petition_id>")

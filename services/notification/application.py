@@ -27,10 +27,15 @@ log = logging.getLogger(__name__)
 
 REGISTRATION_RECEIPT = "registration_receipt"
 NOTICE_KINDS = (REGISTRATION_RECEIPT,)  # every kind of notice this service composes
-CHANNELS = ("inbox", "email")  # every channel a notice may go on (services/notification/channels.py)
+# Every channel a notice may go on (services/notification/channels.py). `post` has no dispatcher yet: a notice for
+# it awaits delivery by post (a later release prints and tracks postal notices); nothing is recorded as delivered.
+POST = "post"
+CHANNELS = ("inbox", "email", POST)
 # How the receipt of an anonymous report addresses its unnamed writer (no contact: the inbox only).
 ANONYMOUS_RECIPIENT = Recipient(name="匿名信访人", email=None, phone="")
 DELIVERED_TOTAL = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
+AWAITING_POST = Counter("xinfang_notices_awaiting_post_total",
+                        "Notices to petitioners without a mobile or e-mail, left for the post", ["kind"])
 DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed notice deliveries",
                             ["channel", "permanence"])
 
@@ -41,6 +46,17 @@ def case_aggregates(petition_id: UUID) -> list[UUID]:
     (service.py) so that it loads none of this service's classes."""
     notices = [Notice.create_id(petition_id, kind) for kind in NOTICE_KINDS]
     return [*notices, *(Delivery.create_id(notice, channel) for notice in notices for channel in CHANNELS)]
+
+
+def channels_for(recipient: Recipient | None) -> list[str]:
+    """Where a notice to `recipient` goes. A petitioner with a mobile (or an anonymous reporter, who reads it with
+    the query code) gets it in the in-app inbox, and by e-mail if they gave one. A petitioner reached only by a
+    landline has no account on the platform's apps: nothing pretends to deliver it there. Such a petitioner gets it
+    by e-mail if they gave one, otherwise it awaits the post (`post`: recorded on the notice, not yet delivered)."""
+    email = ["email"] if recipient is not None and recipient.email else []
+    if recipient is None or recipient.phone:
+        return ["inbox", *email]
+    return email or [POST]
 
 
 class NoLongerActive(RuntimeError):
@@ -56,10 +72,11 @@ class NotificationApplication(ServiceApplication):
         self.notice_settings = settings
 
     def request_registration_receipt(self, event: IntegrationEvent, petition: RegisteredPetition) -> str:
-        """The registration receipt (登记回执) with the query code: to the inbox, and by e-mail if one was given.
-        The query code, title and recipient come from intake's private RPC (translate.RegisteredPetition): the
-        published event carries no personal data. An anonymous report has no recipient: its receipt waits in the
-        inbox (查询码)."""
+        """The registration receipt (登记回执) with the query code: to the inbox, and by e-mail if one was given; for a
+        petitioner reached only by a landline, by e-mail or else left for the post (`channels_for`). The query
+        code, title and recipient come from intake's private RPC (translate.RegisteredPetition): the published
+        event carries no personal data. An anonymous report has no recipient: its receipt waits in the inbox
+        (查询码)."""
         petition_id = petition.petition_id
         notice_id = Notice.create_id(petition_id, REGISTRATION_RECEIPT)
 
@@ -82,7 +99,9 @@ class NotificationApplication(ServiceApplication):
                 bureau_name=self.notice_settings.bureau_name,
                 today=chinese_date(datetime.now(UTC)),
             )
-            channels = ["inbox", *(["email"] if petitioner.email else [])]
+            channels = channels_for(petition.recipient)
+            if channels == [POST] and attempts == 1:
+                AWAITING_POST.labels(REGISTRATION_RECEIPT).inc()
             return [Notice(
                 petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=petition.query_code,
                 recipient={"name": petitioner.name, "email": petitioner.email, "phone": petitioner.phone},

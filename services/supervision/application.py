@@ -19,7 +19,6 @@ from services.supervision.deadlines import DeadlineRules
 from services.supervision.domainmodel import Case
 from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidCommand, Status, allowed_actions
 from services.supervision.translate import DeliveredNotice, Received, RegisteredPetition, RoutingDecision
-from shared.language.chinatime import local_date
 from shared.language.contracts.actor import ROUTING_RULES, Actor, Role
 from shared.language.contracts.errors import validation_problem
 from shared.language.contracts.lifecycle import STEPS
@@ -91,7 +90,10 @@ class SupervisionApplication(ServiceApplication):
                 repeat_of=petition.repeat_of,
                 flags=list(petition.flags),
                 accused_organs=list(petition.accused_organs),
-                deadlines=self._opening_deadlines(petition.flags, local_date(registered_at)),
+                topic=petition.topic,
+                received_at=petition.received_at,
+                # From receipt, not from the typing: a letter that arrived last week has had its days already.
+                deadlines=self._opening_deadlines(petition.flags, petition.received_on),
             )
             at = max(self.clock(), registered_at)
             earlier = self._earlier_cases(petition.similar_petitions, registered_at)
@@ -132,12 +134,13 @@ class SupervisionApplication(ServiceApplication):
         organ = self.organs.get(actor.organ)
         return organ.as_dict() if organ else None
 
-    def _opening_deadlines(self, flags: tuple[str, ...], registered_on: date) -> list[dict[str, Any]]:
-        # The bureau's 15 days to transfer or assign run from receipt (Art. 22); a major/urgent item (30 or more
+    def _opening_deadlines(self, flags: tuple[str, ...], received_on: date) -> list[dict[str, Any]]:
+        # The bureau's 15 days to transfer or assign run from receipt (Art. 22): the day the letter arrived or the
+        # visit or call took place, as the counter said, else the day of registration; a major/urgent item (30 or more
         # people; docs/domain.md §"Group petitions and representatives") is also reported up, the same day by this
         # county's rule.
         kinds = ["triage", *(["major_report"] if "major_urgent" in flags else [])]
-        return [self.rules.compute(kind, registered_on).as_dict() for kind in kinds]
+        return [self.rules.compute(kind, received_on).as_dict() for kind in kinds]
 
     def follow_routing(self, decision: RoutingDecision) -> str:
         """The routing rules' decision. Applied only while the case awaits triage: a clerk who already routed it
@@ -229,7 +232,7 @@ class SupervisionApplication(ServiceApplication):
         try:
             command = step.command.model_validate(payload)
         except ValidationError as error:
-            problem = validation_problem(error.errors())
+            problem = validation_problem(error.errors(), step.command)
             raise InvalidCommand(problem["error"], problem["message"], errors=problem["errors"]) from None
         acting = Actor.model_validate(actor)
         correlation_id = correlation_id or str(uuid.uuid4())

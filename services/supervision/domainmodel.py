@@ -32,8 +32,9 @@ class Case(Triage, Acceptance, Handling, Review, Oversight, Aggregate):
 
     class Opened(Aggregate.Created):
         # v2 added people_count and repeat_of (the lifecycle), v3 the registration flags, v4 the organs a report
-        # accuses (Art. 30); older histories are upcast on load.
-        class_version = 4
+        # accuses (Art. 30), v5 the topic (the work lists' filter), v6 when a letter arrived or a visit or call
+        # took place (the triage clock's start, which `deadlines` already carry); older histories are upcast on load.
+        class_version = 6
 
         petition_id: UUID
         query_code: str
@@ -49,6 +50,8 @@ class Case(Triage, Acceptance, Handling, Review, Oversight, Aggregate):
         repeat_of: str | None
         flags: list[str]
         accused_organs: list[str]
+        topic: str | None
+        received_at: str | None  # ISO: a date, or a date and time with its offset; None: when registered (`at`)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -62,6 +65,14 @@ class Case(Triage, Acceptance, Handling, Review, Oversight, Aggregate):
         @staticmethod
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state.setdefault("accused_organs", [])
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state.setdefault("topic", None)  # opened before the work lists: listed without a topic
+
+        @staticmethod
+        def upcast_v5_v6(state: dict[str, Any]) -> None:
+            state.setdefault("received_at", None)  # received when registered, as every case was before
 
     @event(Opened)
     def __init__(
@@ -81,8 +92,11 @@ class Case(Triage, Acceptance, Handling, Review, Oversight, Aggregate):
         repeat_of: str | None = None,
         flags: list[str] | None = None,
         accused_organs: list[str] | None = None,
+        topic: str | None = None,
+        received_at: str | None = None,  # shown in the case file; what the clocks need of it is in `deadlines`
     ) -> None:
         self.query_code = query_code
+        self.topic = topic
         self.accused_organs = list(accused_organs or [])  # a report is never sent to them (Art. 30)
         self.category = category
         self.channel = channel

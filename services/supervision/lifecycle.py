@@ -52,12 +52,16 @@ class CaseError(Exception):
 
 
 class IllegalTransition(CaseError):
-    def __init__(self, action: str, status: Status) -> None:
-        allowed = allowed_actions(status)
-        texts = "、".join(ACTIONS[a].text for a in allowed) or "无（办理已结束）"
+    """A step not open in the case's state. `allowed`: the actions the caller may take now (the Case's `can`), which
+    the refusal lists; None: every action open in the state, whoever takes it."""
+
+    def __init__(self, action: str, status: Status, allowed: list[str] | None = None) -> None:
+        allowed = allowed_actions(status) if allowed is None else allowed
+        texts = "、".join(ACTIONS[a].text for a in allowed) or (
+            "无（办理已结束）" if status in TERMINAL else "无（待其他机关或者信访部门办理）")
         super().__init__(
             "illegal_transition",
-            f"当前状态为“{STATUS_TEXT[status]}”，不能{ACTIONS[action].text}。当前可以：{texts}",
+            f"当前状态为“{STATUS_TEXT[status]}”，不能{ACTIONS[action].text}。您当前可以：{texts}",
             status=status.value, action=action, allowed_actions=allowed)
 
 

@@ -25,9 +25,9 @@ from prometheus_client import Counter
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError, OperationFailure
 
+from services.supervision.casefile import file_step, registered_text
 from services.supervision.domainmodel import Case
 from shared.language.contracts.lifecycle import STATUS_TEXT, STEPS, Status, StepFacts
-from shared.language.contracts.registration import CHANNEL_LABELS, Channel
 from shared.language.readmodels import DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry, insert_new
 from shared.runtime.recentaggregates import RecentItems
 
@@ -78,9 +78,9 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
             petition_id=str(event.originator_id), query_code=event.query_code, status=Status.REGISTERED.value,
             status_text=STATUS_TEXT[Status.REGISTERED], title=event.title, category=event.category,
             channel=event.channel, place_code=event.place_code, registered_at=registered_at,
-            flags=list(event.flags), repeat_of=event.repeat_of,
+            flags=list(event.flags), repeat_of=event.repeat_of, received_at=event.received_at,
             timeline=[TimelineEntry(at=registered_at, step="registered",
-                                    text=f"信访事项已登记（{CHANNEL_LABELS[Channel(event.channel)]}）")],
+                                    text=registered_text(event.channel, event.received_at))],
         )
         _set_deadlines(view, event.deadlines, {})
     elif view is None:
@@ -107,6 +107,7 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
         text = step_text(view, event)
         if text:
             view.timeline.append(TimelineEntry(at=datetime.fromisoformat(event.at), step=event.action, text=text))
+        file_step(view, event)  # the case file: what the step said (services/supervision/casefile.py)
     elif isinstance(event, Case.OrganAssigned):  # histories recorded before the lifecycle
         view.status, view.status_text = Status.AWAITING_ACCEPTANCE.value, STATUS_TEXT[Status.AWAITING_ACCEPTANCE]
         view.organ = Organ(code=event.organ["code"], name=event.organ["name"])

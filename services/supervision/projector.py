@@ -1,13 +1,19 @@
-"""supervision's read-model projector process: `python -m services.supervision.projector [--rebuild]`."""
+"""supervision's read-model projector process: `python -m services.supervision.projector [--rebuild]`.
+
+Two projections, each a worker with its own position: the case views (the status and officer views) and the work
+lists' rows (services/supervision/worklists.py). `--rebuild` drops and replays both.
+"""
 
 from __future__ import annotations
 
 from services.supervision.bootstrap import build_application
 from services.supervision.projections import CaseViewProjection
 from services.supervision.settings import SupervisionSettings
+from services.supervision.worklists import CaseRowProjection
 from shared.runtime.projector import main
 
 if __name__ == "__main__":
     settings = SupervisionSettings().for_follower()
     main("supervision-projector", settings, "supervision", build_application,
-         lambda application: CaseViewProjection(application, recent_views=settings.recent_cases))
+         lambda application: [CaseViewProjection(application, recent_views=settings.recent_cases),
+                              CaseRowProjection(application, recent_cases=settings.recent_cases)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,8 +14,10 @@ from eventsourcing.persistence import Tracking
 
 from services.supervision.case.base import Transitioned
 from services.supervision.domainmodel import Case
+from shared.language.chinatime import local_date
 from shared.language.contracts.actor import Actor, Role
 from shared.language.contracts.lifecycle import STATUS_TEXT, Status
+from shared.language.contracts.registration import received_day
 from shared.language.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
 from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
 
@@ -55,10 +57,19 @@ class RegisteredPetition:
     similar_petitions: tuple[str, ...]  # the ids of earlier petitions of the same person on the same matter
     accused_organs: tuple[str, ...]  # a report is never sent to them (2022 Regulations Art. 30)
     registered_by: Actor | None  # an organ's officer: received directly (S2')
+    topic: str | None = None  # the subject area (主管), for the work lists' filter
+    # When the letter arrived or the visit or call took place, as the counter said (ISO: a date, or a date and time
+    # with its offset); None: when it was registered. From intake's particulars: the exchange does not carry it.
+    received_at: str | None = None
 
     @property
     def registered_time(self) -> datetime:
         return datetime.fromisoformat(self.registered_at)
+
+    @property
+    def received_on(self) -> date:
+        """The day the triage clock runs from: the day of receipt, else of registration (China time)."""
+        return received_day(self.received_at) if self.received_at else local_date(self.registered_time)
 
     @classmethod
     def of(cls, event: IntegrationEvent, particulars: Mapping[str, Any]) -> RegisteredPetition:
@@ -71,7 +82,8 @@ class RegisteredPetition:
             repeat_of=data.get("repeat_of"), flags=tuple(data.get("flags", [])),
             similar_petitions=tuple(s["petition_id"] for s in data.get("similar_petitions", [])),
             accused_organs=tuple(particulars.get("accused_organs", [])),
-            registered_by=Actor.model_validate(registered_by) if registered_by else None)
+            registered_by=Actor.model_validate(registered_by) if registered_by else None, topic=data.get("topic"),
+            received_at=particulars.get("received_at"))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The read side's schema: MongoDB documents (mongoengine) that services project and the gateway reads.
 
 Each collection is written by exactly one service: `case_views` and `case_codes` by supervision's projector (a
-projection: it can be dropped and rebuilt from supervision's store at any time); `inbox_messages` by
+projection: it can be dropped and rebuilt from supervision's store at any time), `case_rows` (the work lists) by
+its work-list projection, rebuildable the same way; `inbox_messages` by
 notification's dispatcher (a delivery channel, not a projection: the Delivery events in notification's store
 record what reached it).
 """
@@ -59,6 +60,33 @@ class TimelineEntry(me.EmbeddedDocument):
     text = me.StringField(required=True)  # Chinese, for the petitioner
 
 
+class CaseFileEntry(me.EmbeddedDocument):
+    """One step of the case file (案卷) as it was recorded: who took it, when, under which basis, and what it said
+    (its details: the opinion, reasons, explanation, approver, hearing dates ...). Free text that may name people:
+    the gateway decides per role what of it an officer sees (services/gateway/views.py)."""
+
+    at = me.DateTimeField(required=True)
+    step = me.StringField(required=True)  # the action, e.g. "extend"
+    text = me.StringField(required=True)  # the step's Chinese name, e.g. 延长办理期限
+    status = me.StringField(required=True)  # the case's status after it
+    actor = me.DictField()  # role, user, organ (an officer's account, never the petitioner's identity)
+    basis = me.StringField(null=True)
+    said = me.DictField()  # the step's details as recorded
+
+
+class Opinion(me.EmbeddedDocument):
+    """An opinion addressed to the petitioner: the 处理意见, 复查意见 or 复核意见, with its text."""
+
+    level = me.StringField(required=True)  # reply | review | re_review
+    label = me.StringField(required=True)  # 处理意见 | 复查意见 | 复核意见
+    organ = me.EmbeddedDocumentField(Organ, null=True)  # the organ that issued it
+    outcome = me.StringField(required=True)
+    outcome_text = me.StringField(required=True)
+    opinion = me.StringField(required=True)
+    on = me.StringField(null=True)  # YYYY-MM-DD (Asia/Shanghai)
+    at = me.DateTimeField(required=True)
+
+
 class CaseView(me.Document):
     """One petition as supervision sees it: status, organ, deadlines and the public timeline."""
 
@@ -83,6 +111,10 @@ class CaseView(me.Document):
     deadlines = me.EmbeddedDocumentListField(Deadline)  # every deadline the case has had, by kind
     next_deadline = me.EmbeddedDocumentField(Deadline, null=True)  # the earliest open one
     timeline = me.EmbeddedDocumentListField(TimelineEntry)
+    # When the letter arrived or the visit or call took place (ISO: a date, or a date and time), if the counter said
+    received_at = me.StringField(null=True)
+    opinions = me.EmbeddedDocumentListField(Opinion)  # the opinions issued, in order (the petitioner reads them)
+    case_file = me.EmbeddedDocumentListField(CaseFileEntry)  # every lifecycle step as recorded (officers)
     updated_at = me.DateTimeField()
 
     # No secondary index: each one costs every write of a view (SecantusDB: a replace ~2.2 ms of its CPU with an
@@ -109,6 +141,50 @@ def case_id_by_query_code(code: str) -> str | None:
 def case_view_by_query_code(code: str) -> CaseView | None:
     petition_id = case_id_by_query_code(code)
     return CaseView.objects(petition_id=petition_id).first() if petition_id else None
+
+
+# --- work lists (supervision's work-list projection, services/supervision/worklists.py; docs/api.md §"Work lists") ---
+class RowDeadline(me.EmbeddedDocument):
+    kind = me.StringField(required=True)
+    label = me.StringField(required=True)
+    due = me.StringField(required=True)  # YYYY-MM-DD (Asia/Shanghai)
+    provisional = me.BooleanField(default=False)
+
+
+class CaseRow(me.Document):
+    """One case as a work list shows it: small (no timeline, no deadlines' history), filed under the lanes it is
+    listed in (shared/language/contracts/worklists.py) and sortable by one string key per order, so that a page is
+    one index range. No personal data: the petitioner's name is intake's, asked for the page's rows only."""
+
+    petition_id = me.StringField(primary_key=True)
+    version = me.IntField(required=True)  # the Case version this row reflects (rows are written when they change)
+    query_code = me.StringField(required=True)  # shown to the roles that see query codes only
+    title = me.StringField()
+    category = me.StringField()
+    channel = me.StringField()
+    topic = me.StringField(null=True)
+    place_code = me.StringField()
+    town = me.StringField(null=True)  # the 9-digit town code the place lies in
+    registered_at = me.DateTimeField()
+    status = me.StringField(required=True)
+    status_text = me.StringField(required=True)
+    group = me.StringField(required=True)  # its StatusGroup
+    organ = me.EmbeddedDocumentField(Organ, null=True)  # the organ it is routed to
+    organs = me.ListField(me.StringField())  # whose work it is now: the lead and joining organs, the reviewing one
+    reviewer = me.StringField(null=True)  # the organ reviewing (复查) or re-reviewing (复核) it now
+    deadline = me.EmbeddedDocumentField(RowDeadline, null=True)  # the earliest open duty deadline
+    flags = me.ListField(me.StringField())  # group | joint_signature | major_urgent | anonymous | repeat
+    lanes = me.ListField(me.StringField())  # "<scope>|<group>": where it is listed
+    by_due = me.StringField(required=True)  # "<due or 9999-12-31>|<id>": the order by next deadline
+    by_registered = me.StringField(required=True)  # "<registered_at, UTC, fixed width>|<id>"
+    updated_at = me.DateTimeField()
+
+    # Every list is one lane and a range of one sort key: (lanes, by_due) and (lanes, by_registered) serve each of
+    # them, its page a walk of the index (MongoDB: limit pushed down; docs/architecture.md §"Work lists").
+    meta = {"collection": "case_rows", "indexes": [
+        {"fields": ["lanes", "by_due"], "name": "lanes_by_due"},
+        {"fields": ["lanes", "by_registered"], "name": "lanes_by_registered"},
+    ]}
 
 
 class InboxMessage(me.Document):

@@ -30,12 +30,13 @@ class Projection(Protocol):
 
 class Projector:
     def __init__(self, settings: PlatformSettings, service: str, application: Any, projection: Projection,
-                 *, batch_size: int = 100) -> None:
+                 *, batch_size: int = 100, topics: Sequence[str] = ()) -> None:
+        """`topics`: the only event topics the projection reads (others are skipped undecoded); all when empty."""
         self.position = MongoPosition(projection.name)
         self.lock = single_active_lock(settings, service, f"projection-{projection.name}")
         self.follower = LogFollower(f"{service}.{projection.name}", application, projection.apply_batch,
                                     self.position, self.lock, poll_interval=settings.follower_poll_interval,
-                                    batch_size=batch_size, settings=settings,
+                                    batch_size=batch_size, settings=settings, topics=topics,
                                     save_position_every=0.5)  # replaying into version-guarded views is harmless
 
     def run(self) -> None:
@@ -69,20 +70,25 @@ def rebuild(settings: PlatformSettings, service: str, application: Any, projecti
 
 
 def main(process: str, settings: PlatformSettings, service: str, build_application: Any,
-         build_projection: Callable[[Any], Projection]) -> None:
-    """Command line of a projector process: follow the store, or `--rebuild` the read model and exit."""
+         build_projection: Callable[[Any], Projection | Sequence[Projection]]) -> None:
+    """Command line of a projector process: follow the store, or `--rebuild` the read models and exit. Each
+    projection is a worker of its own (its own position and single-active lock), so a slow one holds back no other."""
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}.projector")
-    parser.add_argument("--rebuild", action="store_true", help="drop the read model and replay the whole store")
+    parser.add_argument("--rebuild", action="store_true", help="drop the read models and replay the whole store")
     arguments = parser.parse_args()
     connect_read_models(settings.mongodb_uri)
     application = build_application(settings)
-    projection = build_projection(application)
+    built = build_projection(application)
+    projections = list(built) if isinstance(built, Sequence) else [built]
     try:
         if arguments.rebuild:
-            count = rebuild(settings, service, application, projection)
-            print(f"rebuilt {projection.name} from {count} stored events")
+            for projection in projections:
+                count = rebuild(settings, service, application, projection)
+                print(f"rebuilt {projection.name} from {count} stored events")
         else:
-            projection.prepare()
-            run_workers(process, settings, lambda: [Projector(settings, service, application, projection)])
+            for projection in projections:
+                projection.prepare()
+            run_workers(process, settings, lambda: [Projector(settings, service, application, projection)
+                                                    for projection in projections])
     finally:
         application.close()

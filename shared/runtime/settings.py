@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT = "development"
@@ -60,6 +60,20 @@ class PlatformSettings(BaseSettings):
     process_niceness: int = Field(0, alias="PROCESS_NICENESS", ge=0, le=19)
     follower_poll_interval: float = Field(0.05, alias="FOLLOWER_POLL_INTERVAL")
 
+    # Where attached files are kept, by the SHA-256 of their content (shared/runtime/storage.py): `folder`, under
+    # DATA_DIR/attachments (one machine), or `s3`, an S3-compatible bucket (several gateway instances, production).
+    attachment_store: Literal["folder", "s3"] = Field("folder", alias="ATTACHMENT_STORE")
+    attachment_s3_endpoint_url: str | None = Field(None, alias="ATTACHMENT_S3_ENDPOINT_URL")  # None: AWS itself
+    attachment_s3_bucket: str = Field("", alias="ATTACHMENT_S3_BUCKET")
+    attachment_s3_prefix: str = Field("attachments/", alias="ATTACHMENT_S3_PREFIX")
+    attachment_s3_region: str = Field("us-east-1", alias="ATTACHMENT_S3_REGION")
+    # Unset: boto3's own chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, the instance's role).
+    attachment_s3_access_key_id: str | None = Field(None, alias="ATTACHMENT_S3_ACCESS_KEY_ID")
+    attachment_s3_secret_access_key: SecretStr | None = Field(None, alias="ATTACHMENT_S3_SECRET_ACCESS_KEY")
+    attachment_s3_addressing_style: Literal["path", "virtual", "auto"] = Field(
+        "path", alias="ATTACHMENT_S3_ADDRESSING_STYLE")
+    attachment_s3_timeout_seconds: float = Field(10.0, gt=0, le=120, alias="ATTACHMENT_S3_TIMEOUT")
+
     @field_validator("county_code")
     @classmethod
     def _county_code_is_six_digits(cls, value: str) -> str:
@@ -73,6 +87,12 @@ class PlatformSettings(BaseSettings):
         if self.env == "production" and "event_store" not in self.model_fields_set:
             raise ValueError("EVENT_STORE must be set explicitly in production (postgres, or sqlite for a "
                              "single-machine installation)")
+        return self
+
+    @model_validator(mode="after")
+    def _bucket_named_for_s3(self) -> Self:
+        if self.attachment_store == "s3" and not self.attachment_s3_bucket:
+            raise ValueError("ATTACHMENT_S3_BUCKET must name the bucket when ATTACHMENT_STORE=s3")
         return self
 
     def for_follower(self) -> Self:

@@ -11,6 +11,7 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.notification.application import CHANNELS, NOTICE_KINDS
 from shared.runtime.callers import AUDIT, GATEWAY, CallerAssertions
 from tests.support import samples
 from tests.support.platform import TestPlatform, running_platform
@@ -64,8 +65,10 @@ def test_the_services_answer_their_part_of_a_case_to_the_audit_service_only(plat
     refused(platform, "supervision", "case_as_of", petition_id, moment,
             caller=as_audit(platform, "supervision", "get_case"))
 
+    # Each notice of the petition, and its delivery on every channel.
     assert len(call(platform, "notification", "case_aggregates", petition_id,
-                    caller=as_audit(platform, "notification", "case_aggregates"))) == 3
+                    caller=as_audit(platform, "notification", "case_aggregates"))) == (
+        len(NOTICE_KINDS) * (1 + len(CHANNELS)))
     state = wait_for(lambda: call(platform, "supervision", "case_as_of", petition_id, moment,
                                   caller=as_audit(platform, "supervision", "case_as_of")),
                      what="the case opened in supervision")

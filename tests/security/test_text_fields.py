@@ -79,15 +79,15 @@ def test_a_petitioners_lifecycle_text_is_checked_too(gateway):
     error = only_error(gateway.post("/api/v1/status/ZZZZ-ZZZZ-ZZZZ-ZZZZ/review-request",
                                     json={"reasons": "\u200b\u2060", "id_number_tail": "123456"}))
 
-    assert (error["field"], error["label"], error["code"]) == ("reasons", "理由", "invisible_only")
+    assert (error["field"], error["label"], error["code"]) == ("reasons", "请求复查或者复核的理由", "invisible_only")
 
 
 @pytest.mark.parametrize(("path", "body", "field", "label", "code"), [
-    ("report-up", {"reasons": "重大紧急\u202e事项"}, "reasons", "理由", "bidi_control"),
+    ("report-up", {"reasons": "重大紧急\u202e事项"}, "reasons", "报请理由", "bidi_control"),
     ("extension", {"days": 10, "reasons": "需要补充调查", "approved_by": "张三\r\nBcc: x@example.cn"},
      "approved_by", "批准人", "line_break"),
-    ("transfer", {"organ_code": "330106-RSJ\x00"}, "organ_code", "机关代码", "control_character"),
-    ("reply", {"outcome": "support", "opinion": "\u200b"}, "opinion", "意见", "invisible_only"),
+    ("transfer", {"organ_code": "330106-RSJ\x00"}, "organ_code", "有权处理机关代码", "control_character"),
+    ("reply", {"outcome": "support", "opinion": "\u200b"}, "opinion", "处理意见", "invisible_only"),
 ])
 def test_an_officers_lifecycle_text_is_checked_too(gateway, path, body, field, label, code):
     token = gateway.post("/api/v1/auth/token", data={"username": "clerk", "password": PASSWORD}).json()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
-from services.gateway import access_records, views
+from services.gateway import access_records, attachments, views
 from services.gateway.deps import (
     OFFICER_ROLES,
     CorrelationIdDep,
@@ -23,13 +23,20 @@ from services.gateway.schemas import OfficerPetitionView, PetitionReceipt, Probl
 from services.gateway.security import Principal, Role
 from shared.language.contracts import querycode
 from shared.language.contracts.actor import PETITIONER, PLAIN_TOKEN
-from shared.language.contracts.registration import Channel, RegisterPetition
+from shared.language.contracts.errors import FIELD_LABELS
+from shared.language.contracts.registration import COUNTER_ROLES, Channel, RegisterPetition
 
 router = APIRouter(prefix="/api/v1", tags=["petitions"])
 
 # An organ officer registers what the organ received directly (S2'): the organ itself decides on acceptance.
 REGISTERING_ROLES = (Role.CLERK, Role.ADMIN, Role.ORGAN_OFFICER)
 
+
+def _counter_only(fields: list[str]) -> ApiError:
+    named = "、".join(FIELD_LABELS[f] for f in fields)
+    return ApiError(403, "counter_fields_clerk_only",
+                    f"{named}只能由信访部门登记人员在登记来信、来访、来电时填写（网上信访以提交时间为收到时间）",
+                    extra={"fields": fields})
 
 
 async def idempotency_key(
@@ -55,12 +62,19 @@ def submit_petition(
     key: Annotated[str | None, Depends(idempotency_key)],
 ) -> Any:
     """Submit a petition. Online petitions are public; letters, visits, calls and transfers are registered by a
-    signed-in clerk. Returns the petition id and its query code (查询码) once the petition is stored.
+    signed-in clerk. Returns the petition id and its query code (查询码) once the petition is stored. Only a clerk
+    (or admin) gives `received_at` (when a letter arrived or a visit or call took place: the triage clock runs from
+    it), `window` and `note`; anyone else is refused (403 `counter_fields_clerk_only`).
 
     After a 503 (or no answer at all) send the same request again with the same `Idempotency-Key`: if the first
     attempt was registered, its receipt comes back (201) and nothing is registered twice."""
     if command.channel is not Channel.ONLINE and (principal is None or principal.role not in REGISTERING_ROLES):
         raise ApiError(403, "clerk_required", "来信、来访、来电和上级转送的信访事项须由登记人员或者收到该事项的机关工作人员登录后登记")
+    # When it was received, at which window, the clerk's note: the counter's alone (the clock runs from receipt).
+    if (counter := command.counter_fields()) and (principal is None or principal.role not in COUNTER_ROLES):
+        raise _counter_only(counter)
+    # Uploaded files: each as uploaded (its upload token) and still in the store (services/gateway/attachments.py).
+    attachments.check_references(command, gw.upload_tokens, gw.attachments)
     actor = principal.actor() if principal else PETITIONER.model_dump()
     response = gw.intake.register(command.model_dump(mode="json"), actor, correlation, key)
     if response.status_code == 201:
@@ -70,6 +84,8 @@ def submit_petition(
         return Response(receipt.model_dump_json(), status_code=201, media_type="application/json")
     if response.status_code == 422:
         return JSONResponse(response.json(), status_code=422)
+    if response.status_code == 403:  # intake's own check of the counter's fields (this gateway checked first)
+        raise _counter_only(response.json().get("fields") or list(command.counter_fields()))
     if response.status_code == 409:
         raise ApiError(409, "idempotency_key_reused",
                        "该 Idempotency-Key 已用于提交内容不同的另一件信访事项；新的提交请使用新的 Idempotency-Key")

@@ -13,37 +13,13 @@ from services.supervision.deadlines import DeadlineRules
 from services.supervision.lifecycle import InvalidCommand, RuleViolation
 from shared.language.contracts.actor import REPEAT_CHECK, Actor
 from shared.language.contracts.lifecycle import AWAITING_REVIEW_REQUEST, Status
+from shared.language.contracts.reference import DECLINE_AGAIN_REASONS, DECLINE_REASONS, STATUTORY_PROCEDURES
 
 # Group petitions (docs/domain.md §"Group petitions and representatives"): five or more people elect
 # representatives; multi-party items are excluded from simplified handling (简易办理办法 Art. 5(4)).
 GROUP_SIZE = 5
-# Legal reasons for 不予受理 and 不再受理 (docs/domain.md §"Repeats and finality", which marks the unverified ones).
-DECLINE_REASONS = {
-    "out_of_scope": ("不属于信访事项受理范围", "《信访工作条例》第二十三条"),
-    "statutory_procedure": ("已经或者依法应当通过诉讼、仲裁、行政复议等法定途径解决",
-                            "《信访工作条例》第二十二条第二款、第二十八条、第三十一条"),
-    "already_handled": ("同一信访事项已经受理或者正在办理", "《信访工作条例》第十九条"),
-    "skip_level": ("越级走访，应当向依法有权处理的本级或者上一级机关提出", "《信访工作条例》第二十条"),
-    "no_request": ("没有明确的信访诉求、事实和理由", "《信访工作条例》第二十条"),
-    "review_is_the_remedy": ("已经出具处理意见，对处理意见不服的应当依法请求复查、复核，不作为新的信访事项受理",
-                             "《信访工作条例》第三十五条、第三十六条"),
-}
-DECLINE_AGAIN_REASONS = {
-    "final_after_re_review": ("信访事项已经复核终结，信访人以同一事实和理由再次提出", "《信访工作条例》第三十六条"),
-    "no_review_requested": ("对处理意见未在规定期限内请求复查，以同一事实和理由再次提出",
-                            "《信访工作条例》第三十五条"),
-    "no_re_review_requested": ("对复查意见未在规定期限内请求复核，以同一事实和理由再次提出",
-                               "《信访工作条例》第三十六条"),
-}
-# Statutory procedures a request belongs to (Art. 31(1)-(5); item wording unverified: docs/domain.md
-# §"Categories and statutory procedures").
-STATUTORY_PROCEDURES = {
-    1: "诉讼、仲裁、行政复议等法定途径",
-    2: "检察机关立案、法律监督程序或者公安机关法定程序",
-    3: "党员申诉、复审程序",
-    4: "行政裁决、行政确认、行政许可、行政处罚等行政程序",
-    5: "有关机关依法履行查处违法行为、保护人身权或者财产权等职责",
-}
+# The legal reasons for 不予受理 and 不再受理 and the statutory procedures of Art. 31(1)-(5) are declared in the
+# platform's language (the gateway serves them as reference data and may not import a service).
 ACCEPT_BASIS = "《信访工作条例》第二十三条：属于本机关职权范围的，告知信访人接收情况以及处理途径和程序"
 SIMPLIFIED_BASIS = "《信访事项简易办理办法》第四条"
 DIVERT_BASIS = "《信访工作条例》第三十一条第一项至第五项：导入相应法定程序"

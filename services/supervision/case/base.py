@@ -18,7 +18,14 @@ from eventsourcing.domain import Aggregate
 from pydantic import BaseModel
 
 from services.supervision.deadlines import Deadline, DeadlineRules
-from services.supervision.lifecycle import ACTIONS, IllegalTransition, InvalidCommand, NotPermitted, RuleViolation
+from services.supervision.lifecycle import (
+    ACTIONS,
+    IllegalTransition,
+    InvalidCommand,
+    NotPermitted,
+    RuleViolation,
+    allowed_actions,
+)
 from shared.language.chinatime import local_date
 from shared.language.contracts.actor import Actor
 from shared.language.contracts.lifecycle import CASE_BOUND, PARTY_ROLES, TERMINAL, Party, Status
@@ -147,7 +154,11 @@ class CaseBase:
         if not spec.parties & self.parties(actor):
             raise NotPermitted("not_permitted", f"您无权对该信访事项执行“{spec.text}”操作")
         if self.status not in spec.allowed_from:
-            raise IllegalTransition(action, self.status)
+            raise IllegalTransition(action, self.status, self.actions_for(actor))
+
+    def actions_for(self, actor: Actor) -> list[str]:
+        """The actions open now to `actor` (what a refusal tells them they may do instead)."""
+        return [a for a in allowed_actions(self.status) if self.can(a, actor)]
 
     def _deadline(self, kind: str) -> dict[str, Any] | None:
         found = self.deadlines.get(kind)

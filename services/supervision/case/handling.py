@@ -11,10 +11,9 @@ from services.supervision.case.base import CaseBase, Transitioned, keep_opinion,
 from services.supervision.deadlines import Deadline, DeadlineRules
 from services.supervision.lifecycle import InvalidCommand, RuleViolation
 from shared.language.contracts.actor import Actor, Role
-from shared.language.contracts.lifecycle import HANDLING_STEPS, RETURN_VISIT_CHANNELS, Status
+from shared.language.contracts.lifecycle import HANDLING_STEPS, RATINGS, RETURN_VISIT_CHANNELS, Status
+from shared.language.contracts.lifecycle import REPLY_OUTCOMES as OUTCOMES
 
-OUTCOMES = {"support": "支持", "explain": "解释说明", "not_support": "不予支持"}
-RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 # Who gave a rating to the platform (Evaluated details `taken_by`): the petitioner online, with the query code and
 # the ID number's last six characters, or a clerk who asked the petitioner on a return visit (回访), by `channel`.
 # Evaluated events recorded before this distinction lack both keys: they were the petitioner's, online.

@@ -12,10 +12,8 @@ from services.supervision.deadlines import Deadline, DeadlineRules
 from services.supervision.lifecycle import InvalidCommand, RuleViolation
 from shared.language.chinatime import local_date
 from shared.language.contracts.actor import DEADLINE_SWEEP, Actor
-from shared.language.contracts.lifecycle import Status
+from shared.language.contracts.lifecycle import RE_REVIEW_OUTCOMES, REVIEW_OUTCOMES, Status
 
-REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更", "rehandle": "撤销并责令重新办理"}
-RE_REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更"}
 REVIEW_BASIS = "《信访工作条例》第三十五条"
 RE_REVIEW_BASIS = "《信访工作条例》第三十六条"
 FINAL_BASIS = "《信访工作条例》第三十五条、第三十六条：复查、复核期限届满未请求或者复核终结"

@@ -134,12 +134,22 @@ class Triage(CaseBase):
                 "accused_organ", f"该检举控告事项反映的是{accused[0]['name']}，依照《信访工作条例》第三十条，"
                 "不得将检举控告材料转送、交办给被检举控告的机关、单位，请另行确定有权处理机关")
 
+    def can(self, action: str, actor: Actor) -> bool:
+        """As for every step; a redirection also by who redirects when (`_check_redirect`), so that the actions
+        listed to an officer are the ones they may take."""
+        if not super().can(action, actor):
+            return False
+        if action != "redirect":
+            return True
+        awaiting = self.status == Status.AWAITING_ACCEPTANCE
+        return (Party.BUREAU in self.parties(actor)) != awaiting and (not awaiting or self.disposition == DIRECT)
+
     def _check_redirect(self, actor: Actor) -> None:
         """The bureau redirects in triage; an organ only what it received directly (S2'), before acceptance."""
         by_bureau = Party.BUREAU in self.parties(actor)
         awaiting = self.status == Status.AWAITING_ACCEPTANCE
         if by_bureau == awaiting:
-            raise IllegalTransition("redirect", self.status)
+            raise IllegalTransition("redirect", self.status, self.actions_for(actor))
         if awaiting and self.disposition != DIRECT:
             raise RuleViolation("not_received_directly",
                                 "转送、交办的信访事项不属于本机关职权范围的，应当在5个工作日内提出异议；"

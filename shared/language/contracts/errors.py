@@ -2,12 +2,22 @@
 
     {"field": "petitioner.id_number", "label": "身份证号码", "code": "invalid_id_number",
      "message": "身份证号码校验位不正确，请核对后重新填写"}
+
+Where a field's label comes from: the model's own `Field(title=...)` when the model is known (every lifecycle
+command labels each of its fields so: shared/language/contracts/lifecycle.py, where "理由" is the extension's
+延期理由 in one command and the objection's 异议理由 in another), otherwise FIELD_LABELS by the field's path (the
+registration, query parameters, and any body field found before its model is known, e.g. a key given twice).
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 FIELD_LABELS = {
     "channel": "信访渠道",
@@ -15,6 +25,7 @@ FIELD_LABELS = {
     "petitioner.name": "信访人姓名",
     "petitioner.id_number": "身份证号码",
     "petitioner.phone": "手机号码",
+    "petitioner.landline": "固定电话",
     "petitioner.address": "住址",
     "petitioner.email": "电子邮箱",
     "petitioner.agent": "代理人",
@@ -46,6 +57,12 @@ FIELD_LABELS = {
     "attachments.file_name": "附件文件名",
     "attachments.size": "附件大小",
     "attachments.sha256": "附件SHA-256摘要",
+    "attachments.content_type": "附件文件类型",
+    "attachments.upload_token": "附件上传凭证",
+    # At the counter (clerks and admin only)
+    "received_at": "收到时间",
+    "window": "接待窗口",
+    "note": "登记备注",
     "body": "请求内容",
     # Officer sign-in (OAuth2 form) and the auditors' list of sign-in lock-outs (query parameters)
     "username": "用户名",
@@ -57,7 +74,8 @@ FIELD_LABELS = {
     "query.user": "用户名",
     "query.until": "截止时间",
     "query.offset": "起始位置",
-    # Lifecycle commands (shared/language/contracts/lifecycle.py)
+    # Lifecycle commands: each command labels its own fields (Field(title=...), shared/language/contracts/
+    # lifecycle.py); these general words serve only where the command is not known (a key given twice).
     "organ_code": "机关代码",
     "joining_organ_codes": "配合办理机关代码",
     "basis": "依据",
@@ -85,6 +103,22 @@ FIELD_LABELS = {
     "return_visit_channel": "回访方式",
     # The petitioner's second factor at the public lifecycle endpoints (docs/security.md)
     "id_number_tail": "身份证号码后六位",
+    # Work lists (GET /api/v1/cases, query parameters) and the bureau's search (POST /api/v1/cases/search)
+    "query.group": "状态分组",
+    "query.status": "办理状态",
+    "query.within_days": "到期天数",
+    "query.organ": "机关代码",
+    "query.topic": "问题分类",
+    "query.town": "乡镇（街道）代码",
+    "query.channel": "信访渠道",
+    "query.category": "信访类别",
+    "query.registered_from": "登记日期起",
+    "query.registered_to": "登记日期止",
+    "query.deadline_before": "办理期限早于",
+    "query.sort": "排序方式",
+    "query.cursor": "翻页游标",
+    "by": "查找方式",
+    "value": "查找内容",
 }
 
 ENUM_LABELS = {
@@ -92,6 +126,15 @@ ENUM_LABELS = {
     "category": "suggestion（建议意见）、report（检举控告）、appeal（申诉求决）",
     "rating": "satisfied（满意）、basically_satisfied（基本满意）、dissatisfied（不满意）",
     "return_visit_channel": "phone（电话回访）、visit（走访）、letter（信函）",
+    # Work lists and the bureau's search
+    "query.group": ("new（待分流）、awaiting_acceptance（待受理）、in_handling（办理中）、replied（已出具意见）、"
+                    "in_review（复查复核中）、concluded（已办结）、open（未办结）、due_soon（即将到期）、overdue（已超期）"),
+    "query.status": "见 /api/v1/reference/statuses",
+    "query.topic": "见 /api/v1/reference/topics",
+    "query.channel": "online（网上）、letter（来信）、visit（来访）、phone（来电）、provincial_transfer（上级转送）",
+    "query.category": "suggestion（建议意见）、report（检举控告）、appeal（申诉求决）",
+    "query.sort": "next_deadline（按办理期限）、registered_at（按登记时间先后）、-registered_at（按登记时间倒序）",
+    "by": "query_code（查询码）、name（信访人姓名）、phone（电话号码）、id_number（身份证号码）",
 }
 
 
@@ -100,12 +143,41 @@ def _field_path(loc: Sequence[Any]) -> str:
     return ".".join(parts) if parts else "body"
 
 
-def _label(path: str) -> str:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation holds (through Optional, list, Annotated ...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) is None and not isinstance(annotation, types.UnionType):
+        return []
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def model_field(model: type[BaseModel] | None, path: str) -> FieldInfo | None:
+    """The field of `model` a dotted error path ("petitioner.agent.phone", "joining_organ_codes.0") names."""
+    found = None
+    for part in (p for p in path.split(".") if not p.isdigit()):
+        if model is None or (found := model.model_fields.get(part)) is None:
+            return None
+        model = next(iter(_models_in(found.annotation)), None)
+    return found
+
+
+def _label(path: str, model: type[BaseModel] | None = None) -> str:
     generic = ".".join(p for p in path.split(".") if not p.isdigit())
-    label = FIELD_LABELS.get(generic, path)
     indexes = [p for p in path.split(".") if p.isdigit()]
+    field = model_field(model, path)
+    if field is not None and field.title:
+        return f"第{int(indexes[0]) + 1}个{field.title}" if indexes else field.title
+    label = FIELD_LABELS.get(generic, path)
     listed = ("attachments.", "representatives.", "joint_signers.")
     return f"第{int(indexes[0]) + 1}个{label}" if indexes and generic.startswith(listed) else label
+
+
+def choices(field: FieldInfo | None) -> str | None:
+    """A field's values with their Chinese words (its `x-choices`), e.g. "support（支持）、explain（解释说明）"."""
+    extra = field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}
+    labels = extra.get("x-choices")
+    return "、".join(f"{value}（{text}）" for value, text in labels.items()) if isinstance(labels, dict) else None
 
 
 # A length limit set on a field whose type runs a validator of its own (shared/language/contracts/text.py) is checked
@@ -121,7 +193,7 @@ def _kind(error: Mapping[str, Any]) -> str:
     return kind
 
 
-def _message(error: Mapping[str, Any], path: str, label: str) -> str:
+def _message(error: Mapping[str, Any], path: str, label: str, model: type[BaseModel] | None = None) -> str:
     kind = _kind(error)
     ctx = error.get("ctx") or {}
     generic = ".".join(p for p in path.split(".") if not p.isdigit())
@@ -134,7 +206,7 @@ def _message(error: Mapping[str, Any], path: str, label: str) -> str:
     if kind == "too_long":
         return f"{label}不能超过{ctx.get('max_length')}项"
     if kind in ("enum", "literal_error"):
-        allowed = ENUM_LABELS.get(generic)
+        allowed = choices(model_field(model, path)) or ENUM_LABELS.get(generic)
         return f"{label}取值无效，可选值：{allowed}" if allowed else f"{label}取值无效"
     if kind in ("uuid_parsing", "uuid_type", "uuid_version"):
         return f"{label}格式不正确，应为信访事项编号（如 1c637d78-3d97-5488-91e5-aabe96b0557f）"
@@ -172,13 +244,14 @@ def _message(error: Mapping[str, Any], path: str, label: str) -> str:
     if kind == "duplicate_key":
         named = f"{label}（{path}）" if label != path else f"字段{path}"
         return f"{named}在请求内容中重复出现，同一字段只能填写一次"
-    if kind.startswith("invalid_"):  # our own PydanticCustomError messages are already in Chinese
+    if kind.startswith("invalid_") or kind.endswith("_required"):  # our own messages are in Chinese already
         return str(error.get("msg"))
     return f"{label}格式不正确"
 
 
-def explain(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """Pydantic (or FastAPI) error dicts → one entry per bad field, in a stable order."""
+def explain(errors: Iterable[Mapping[str, Any]], model: type[BaseModel] | None = None) -> list[dict[str, str]]:
+    """Pydantic (or FastAPI) error dicts → one entry per bad field, in a stable order; `model`, the model that
+    was validated, gives each field its own label (its title)."""
     explained: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for error in errors:
@@ -188,14 +261,15 @@ def explain(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
         if (path, kind) in seen:
             continue
         seen.add((path, kind))
-        label = _label(path)
-        explained.append({"field": path, "label": label, "code": kind, "message": _message(error, path, label)})
+        label = _label(path, model)
+        explained.append({"field": path, "label": label, "code": kind,
+                          "message": _message(error, path, label, model)})
     return explained
 
 
-def validation_problem(errors: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def validation_problem(errors: Iterable[Mapping[str, Any]], model: type[BaseModel] | None = None) -> dict[str, Any]:
     return {
         "error": "validation_failed",
         "message": "提交的信息有误，请按提示修改后重新提交。",
-        "errors": explain(errors),
+        "errors": explain(errors, model),
     }

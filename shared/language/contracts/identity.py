@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import phonenumbers
 from pydantic_core import PydanticCustomError
 from stdnum.cn import ric
@@ -54,6 +57,43 @@ def mainland_mobile(value: str) -> str:
     ):
         raise PydanticCustomError("invalid_mobile", "手机号码格式不正确，请填写11位大陆手机号码")
     return str(number.national_number)
+
+
+# 区号-号码: an area code of 3 or 4 digits beginning with 0 (010, 021, 0571 ...), a hyphen (or a space, or the area
+# code in brackets), then the 7 or 8 digits of the local number. Full-width digits and brackets are read as typed.
+_LANDLINE = re.compile(r"(?:\((0\d{2,3})\)|(0\d{2,3}))[- ]?(\d{7,8})")
+LANDLINE_MESSAGE = "固定电话格式不正确，请填写区号和号码，如0571-87654321"
+
+
+def landline(value: str) -> str:
+    """A mainland fixed-line number with its area code (区号-号码), returned as `0571-87654321`: the area code
+    must be a real one and the number's length right for it (phonenumbers' plan of the mainland's numbers)."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    found = _LANDLINE.fullmatch(text)
+    if found is None:
+        if mobile_or_none(text) is not None:
+            raise PydanticCustomError("invalid_landline", "这是手机号码，请填写在“手机号码”一栏；固定电话请填写区号和号码，"
+                                                          "如0571-87654321")
+        raise PydanticCustomError("invalid_landline", LANDLINE_MESSAGE)
+    digits = (found.group(1) or found.group(2)) + found.group(3)
+    try:
+        number = phonenumbers.parse(digits, "CN")
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("invalid_landline", LANDLINE_MESSAGE) from None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+            phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise PydanticCustomError("invalid_landline", LANDLINE_MESSAGE)
+    national = str(number.national_number)
+    area = phonenumbers.length_of_geographical_area_code(number) or len(found.group(1) or found.group(2)) - 1
+    return f"0{national[:area]}-{national[area:]}"
+
+
+def mobile_or_none(value: str) -> str | None:
+    """`value` as a mainland mobile number's 11 digits, or None if it is not one."""
+    try:
+        return mainland_mobile(value)
+    except PydanticCustomError:
+        return None
 
 
 def place_code(value: str) -> str:

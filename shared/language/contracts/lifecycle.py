@@ -116,6 +116,24 @@ Text = Annotated[FreeText, Field(min_length=1, max_length=5_000)]
 ShortText = Annotated[FreeText, Field(max_length=2_000)]
 OrganCode = Annotated[Line, Field(min_length=1, max_length=64)]
 
+# The Chinese words for the values of the commands' choices (a refusal lists them; the OpenAPI shows them as
+# `x-choices`, so a form can too).
+PROCEDURES = {"ordinary": "普通程序", "simplified": "简易程序"}
+HANDLING_STEPS = {"hearing": "听证", "mediation": "调解", "settlement": "和解", "investigation": "调查核实"}
+REPLY_OUTCOMES = {"support": "支持", "explain": "解释说明", "not_support": "不予支持"}
+REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更", "rehandle": "撤销并责令重新办理"}
+RE_REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更"}
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+# How the bureau reached the petitioner on a return visit (回访), by ReturnVisitChannel.
+RETURN_VISIT_CHANNELS = {"phone": "电话回访", "visit": "走访回访", "letter": "信函回访"}
+
+
+def label(title: str, choices: Mapping[str, str] | None = None) -> Any:
+    """A command field's Chinese label (its `title`: what a 422 names it, shared/language/contracts/errors.py), and
+    the Chinese words of its values if it is a choice. Every field of every command has one
+    (tests/unit/shared/test_lifecycle_commands.py)."""
+    return Field(title=title, json_schema_extra={"x-choices": dict(choices)} if choices else None)
+
 
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -124,89 +142,102 @@ class _Command(BaseModel):
 class Transfer(_Command):
     """转送 to the competent organ (optionally with organs that join a lead organ)."""
 
-    organ_code: OrganCode
-    joining_organ_codes: Annotated[list[OrganCode], Field(max_length=10)] = []
-    basis: ShortText = ""
+    organ_code: Annotated[OrganCode, label("有权处理机关代码")]
+    joining_organ_codes: Annotated[list[OrganCode], Field(max_length=10), label("配合办理机关代码")] = []
+    basis: Annotated[ShortText, label("转送、交办依据")] = ""
 
 
 class Assign(Transfer):
     """交办: the result must be reported back by `report_due` (the rule's default when omitted)."""
 
-    report_due: date | None = None
+    report_due: Annotated[date | None, label("办结报告期限")] = None
 
 
 class ReportUp(_Command):
-    reasons: Text
+    reasons: Annotated[Text, label("报请理由")]
 
 
 class Redirect(_Command):
-    where_to_go: Text  # the organ or procedure the petitioner should turn to
+    # the organ or procedure the petitioner should turn to
+    where_to_go: Annotated[Text, label("告知的有权机关或者途径")]
 
 
 class Objection(_Command):
-    reasons: Text
-    suggested_organ_code: OrganCode | None = None
+    reasons: Annotated[Text, label("异议理由")]
+    suggested_organ_code: Annotated[OrganCode | None, label("建议的有权处理机关代码")] = None
 
 
 class ObjectionDecision(_Command):
-    upheld: bool
-    reasons: Text
-    organ_code: OrganCode | None = None  # where to transfer when upheld; omitted: routed again by the rules
+    upheld: Annotated[bool, label("异议是否成立")]
+    reasons: Annotated[Text, label("审核意见")]
+    # where to transfer when upheld; omitted: routed again by the rules
+    organ_code: Annotated[OrganCode | None, label("重新转送的机关代码")] = None
 
 
 class Accept(_Command):
-    procedure: Literal["ordinary", "simplified"] = "ordinary"
-    notes: ShortText = ""
+    procedure: Annotated[Literal["ordinary", "simplified"], label("办理程序", PROCEDURES)] = "ordinary"
+    notes: Annotated[ShortText, label("受理备注")] = ""
 
 
 class Decline(_Command):
-    reason_code: Annotated[Line, Field(min_length=1, max_length=64)]
-    explanation: ShortText = ""
+    reason_code: Annotated[Line, Field(min_length=1, max_length=64), label("不予受理理由")]
+    explanation: Annotated[ShortText, label("不予受理说明")] = ""
     # A petition id (UUID): published in case.declined(_again) as one, so no officer's words can ride in it.
-    earlier_petition_id: uuid.UUID | None = None
+    earlier_petition_id: Annotated[uuid.UUID | None, label("此前信访事项编号")] = None
+
+
+class DeclineAgain(Decline):
+    """不再受理: as 不予受理, in its own words."""
+
+    reason_code: Annotated[Line, Field(min_length=1, max_length=64), label("不再受理理由")]
+    explanation: Annotated[ShortText, label("不再受理说明")] = ""
 
 
 class NewMatter(_Command):
-    new_facts: Text  # the new facts or reasons the clerk found
+    new_facts: Annotated[Text, label("新的事实和理由")]  # the new facts or reasons the clerk found
 
 
 class Divert(_Command):
-    item: Annotated[int, Field(ge=1, le=5)]  # Art. 31 item (1)-(5)
-    explanation: ShortText = ""
+    item: Annotated[int, Field(ge=1, le=5), label("法定程序（第三十一条第几项）")]  # Art. 31 item (1)-(5)
+    explanation: Annotated[ShortText, label("导入法定程序的说明")] = ""
 
 
 class HandlingStep(_Command):
-    kind: Literal["hearing", "mediation", "settlement", "investigation"]
-    summary: Text
+    kind: Annotated[Literal["hearing", "mediation", "settlement", "investigation"], label("办理方式", HANDLING_STEPS)]
+    summary: Annotated[Text, label("办理情况")]
 
 
 class ConvertToOrdinary(_Command):
-    reason: Text
+    reason: Annotated[Text, label("转为普通程序的理由")]
 
 
 class Extend(_Command):
-    days: Annotated[int, Field(ge=1)]
-    reasons: Text
-    approved_by: Annotated[Line, Field(min_length=1, max_length=50)]
+    days: Annotated[int, Field(ge=1), label("延长天数")]
+    reasons: Annotated[Text, label("延期理由")]
+    approved_by: Annotated[Line, Field(min_length=1, max_length=50), label("批准人")]
 
 
 class Reply(_Command):
-    outcome: Literal["support", "explain", "not_support"]
-    opinion: Text
+    outcome: Annotated[Literal["support", "explain", "not_support"], label("处理结果", REPLY_OUTCOMES)]
+    opinion: Annotated[Text, label("处理意见")]
 
 
 class OpenReview(_Command):
-    organ_code: OrganCode  # the organ one level above (复查机关 / 复核机关)
+    organ_code: Annotated[OrganCode, label("复查机关代码")]  # the organ one level above
+
+
+class OpenReReview(OpenReview):
+    organ_code: Annotated[OrganCode, label("复核机关代码")]
 
 
 class ReviewDecision(_Command):
-    outcome: Literal["uphold", "change", "rehandle"]
-    opinion: Text
+    outcome: Annotated[Literal["uphold", "change", "rehandle"], label("复查结果", REVIEW_OUTCOMES)]
+    opinion: Annotated[Text, label("复查意见")]
 
 
 class ReReviewDecision(_Command):
-    outcome: Literal["uphold", "change"]
-    opinion: Text
+    outcome: Annotated[Literal["uphold", "change"], label("复核结果", RE_REVIEW_OUTCOMES)]
+    opinion: Annotated[Text, label("复核意见")]
 
 
 class Hearing(_Command):
@@ -214,7 +245,7 @@ class Hearing(_Command):
 
 
 class Withdraw(_Command):
-    reasons: Text
+    reasons: Annotated[Text, label("撤回理由")]
 
 
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
@@ -238,33 +269,33 @@ IdNumberTail = Annotated[Line, Field(max_length=32), AfterValidator(id_number_ta
 
 
 class _Rating(_Command):
-    rating: Rating
-    comment: ShortText = ""
+    rating: Annotated[Rating, label("满意度评价", RATINGS)]
+    comment: Annotated[ShortText, label("评价意见")] = ""
 
 
 class Evaluation(_Rating):
     """满意度评价 as supervision takes it. `return_visit_channel` is for a rating a clerk took on a return visit
     (回访) only; the Case checks it against who acts (the petitioner's own rating is online, without one)."""
 
-    return_visit_channel: ReturnVisitChannel | None = None
+    return_visit_channel: Annotated[ReturnVisitChannel | None, label("回访方式", RETURN_VISIT_CHANNELS)] = None
 
 
 class ReturnVisitEvaluation(_Rating):
     """The petitioner's rating as a clerk took it on a return visit (回访): recorded with the clerk as actor. The
     field is not called `channel`: that name (and its label, 信访渠道) is the petition's own channel."""
 
-    return_visit_channel: ReturnVisitChannel
+    return_visit_channel: Annotated[ReturnVisitChannel, label("回访方式", RETURN_VISIT_CHANNELS)]
 
 
 class ReviewRequest(_Command):
-    reasons: Text
+    reasons: Annotated[Text, label("请求复查或者复核的理由")]
 
 
 class _SecondFactor(_Command):
     """What the petitioner adds to the query code at the public endpoints (docs/security.md): the last six
     characters of the ID number on file. The gateway checks it with intake and does not pass it on."""
 
-    id_number_tail: IdNumberTail
+    id_number_tail: Annotated[IdNumberTail, label("身份证号码后六位")]
 
 
 class PetitionerEvaluation(_SecondFactor, _Rating):
@@ -273,12 +304,6 @@ class PetitionerEvaluation(_SecondFactor, _Rating):
 
 class PetitionerReviewRequest(_SecondFactor, ReviewRequest):
     """请求复查 or 请求复核 by the petitioner, online, with the query code."""
-
-
-# --- labels the petitioner reads --------------------------------------------------------------------------------------
-HANDLING_STEPS = {"hearing": "听证", "mediation": "调解", "settlement": "和解", "investigation": "调查核实"}
-# How the bureau reached the petitioner on a return visit (回访), by ReturnVisitChannel.
-RETURN_VISIT_CHANNELS = {"phone": "电话回访", "visit": "走访回访", "letter": "信函回访"}
 
 
 # --- the petitioner's timeline ---------------------------------------------------------------------------------------
@@ -399,7 +424,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
           lambda f: f"不予受理：{f.details.get('reason')}（{f.basis}）", Decline,
           Endpoint("decline", "不予受理，并说明法定理由（承办机关或信访部门）")),
     _step("decline_again", "不再受理", {ORGAN, BUREAU, SYSTEM}, TRIAGE | {Status.AWAITING_ACCEPTANCE},
-          ("declined_again",), lambda f: f"不再受理：{f.details.get('reason')}（{f.basis}）", Decline,
+          ("declined_again",), lambda f: f"不再受理：{f.details.get('reason')}（{f.basis}）", DeclineAgain,
           Endpoint("decline-again", "不再受理（复核终结后同一事实和理由）")),
     _step("reopen_as_new_matter", "认定为新的信访事项", {BUREAU}, {Status.NOT_ACCEPTED, Status.NOT_ACCEPTED_AGAIN},
           ("reopened_as_new_matter",), lambda f: "经审核，该事项提出了新的事实和理由，作为新的信访事项办理", NewMatter,
@@ -444,7 +469,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
           lambda f: "信访人已请求复核"),
     _step("open_re_review", "受理复核", {BUREAU}, {Status.REVIEWED, Status.RE_REVIEW_REQUESTED}, ("re_review_opened",),
           lambda f: f"{f.details.get('re_review_organ', {}).get('name', '复核机关')}已受理复核请求，应于{f.due}前提出复核意见",
-          OpenReview, Endpoint("re-review", "受理复核请求并确定复核机关（信访部门）")),
+          OpenReReview, Endpoint("re-review", "受理复核请求并确定复核机关（信访部门）")),
     _step("start_hearing", "开始听证", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("hearing_started",),
           lambda f: "复核听证开始（听证时间不计入复核期限）", Hearing,
           Endpoint("re-review/hearing/start", "复核听证开始，期限暂停计算（复核机关）")),

@@ -6,12 +6,15 @@ checked by the same rules whichever way it arrives. Limits are documented in doc
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -21,7 +24,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.language.contracts.identity import mainland_mobile, place_code, resident_id_number
+from shared.language.chinatime import local_date
+from shared.language.contracts.actor import Role
+from shared.language.contracts.filetypes import ContentType
+from shared.language.contracts.identity import landline, mainland_mobile, place_code, resident_id_number
 from shared.language.contracts.text import FreeText, Line
 
 MAX_TITLE = 100
@@ -78,8 +84,10 @@ Text = Annotated[Line, Field(min_length=1)]
 LongText = Annotated[FreeText, Field(min_length=1)]
 IdNumber = Annotated[str, AfterValidator(resident_id_number)]
 Mobile = Annotated[str, AfterValidator(mainland_mobile)]
+Landline = Annotated[str, AfterValidator(landline)]
 PlaceCode = Annotated[str, AfterValidator(place_code)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
+UploadToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,100}$")]  # base64url, no padding
 
 
 class _Strict(BaseModel):
@@ -96,12 +104,27 @@ class Agent(_Strict):
 
 
 class Petitioner(_Strict):
+    """Reached by a mobile (`phone`) or, when there is none, a fixed line with its area code (`landline`, 区号-号码):
+    at least one of the two. A petitioner without a mobile has no account on the platform's apps: notices go by
+    e-mail if one is given, otherwise they await the post (docs/api.md)."""
+
     name: Annotated[Text, Field(max_length=50)]
     id_number: IdNumber
-    phone: Mobile
+    # Declared before `phone`, so that a petitioner with neither is told so at `phone`, the field most forms show.
+    landline: Landline | None = None
+    phone: Annotated[Mobile | None, Field(validate_default=True)] = None
     address: Annotated[Text, Field(max_length=200)]
     email: EmailStr | None = None
     agent: Agent | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _mobile_or_landline(cls, phone: str | None, info: ValidationInfo) -> str | None:
+        # A landline that failed its own check is not in info.data: its error says enough.
+        if phone is None and "landline" in info.data and info.data["landline"] is None:
+            raise PydanticCustomError("phone_or_landline_required",
+                                      "请填写手机号码；没有手机的，请填写固定电话（区号-号码，如0571-87654321）")
+        return phone
 
 
 class Person(_Strict):
@@ -123,11 +146,70 @@ class AccusedParty(_Strict):
 
 
 class Attachment(_Strict):
-    """Metadata of an attached file; the file itself is kept by the document store, not in events."""
+    """An attached file, named by the SHA-256 of its content; the file itself is in the attachment store
+    (shared/runtime/storage.py), never in events. The answer of `POST /api/v1/attachments` is such an entry as it
+    stands: its `content_type` (what the platform found in the content) and `upload_token` (proof that the caller
+    uploaded those bytes, checked by the gateway and not passed on: `exclude`) make the file downloadable. An entry
+    without them describes a file kept elsewhere (as before uploads existed) and cannot be downloaded."""
 
     file_name: Annotated[Text, Field(max_length=255)]
     size: Annotated[int, Field(ge=0, le=MAX_ATTACHMENT_BYTES)]
     sha256: Sha256
+    content_type: ContentType | None = None
+    upload_token: Annotated[UploadToken | None, Field(exclude=True)] = None
+
+
+# --- registration at a counter (clerks and admin only) ---------------------------------------------------------------
+# How long ago a letter may have arrived, or a visit or call taken place, when it is registered: older items are
+# registered with today's date and the clerk's note says when they came (docs/domain.md §"Channels and
+# registration": a choice of this county).
+MAX_RECEIPT_AGE_DAYS = 90
+COUNTER_FIELDS = ("received_at", "window", "note")  # only the bureau's counter sets them
+COUNTER_ROLES = frozenset({Role.CLERK, Role.ADMIN})
+RECEIVED_AT_FORMAT = "来信填写收到日期（如2026-03-01），来访、来电填写接待时间（如2026-03-01T09:30:00+08:00）"
+
+
+def _received_time(value: Any) -> Any:
+    """A date (a letter's arrival) or a date and time with its offset (a visit or call): ISO 8601 text."""
+    if isinstance(value, date):  # a datetime is a date too
+        moment = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise PydanticCustomError("invalid_received_at", f"收到时间格式不正确：{RECEIVED_AT_FORMAT}") from None
+    else:
+        raise PydanticCustomError("invalid_received_at", f"收到时间格式不正确：{RECEIVED_AT_FORMAT}")
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        raise PydanticCustomError("invalid_received_at", "接待时间须注明时区，如2026-03-01T09:30:00+08:00")
+    return moment
+
+
+def _not_future_nor_stale(moment: date) -> date:
+    """Not after now, nor more than MAX_RECEIPT_AGE_DAYS days ago (days as read in China)."""
+    now = datetime.now(UTC)
+    today = local_date(now)
+    if (moment > now) if isinstance(moment, datetime) else (moment > today):
+        raise PydanticCustomError("invalid_received_at", "收到时间不能晚于现在")
+    day = local_date(moment) if isinstance(moment, datetime) else moment
+    earliest = today - timedelta(days=MAX_RECEIPT_AGE_DAYS)
+    if day < earliest:
+        raise PydanticCustomError(
+            "invalid_received_at",
+            f"收到时间不能早于{earliest.isoformat()}（{MAX_RECEIPT_AGE_DAYS}日前）；更早收到的，请按今天登记并在登记备注中写明收到日期")
+    return moment
+
+
+# The exact type first: a date-time is a date too, and must stay one.
+ReceivedAt = Annotated[AwareDatetime | date, BeforeValidator(_received_time), AfterValidator(_not_future_nor_stale)]
+
+
+def received_day(received_at: str) -> date:
+    """The day in China an ISO `received_at` (a date, or a date and time with its offset) names."""
+    if len(received_at) == 10:
+        return date.fromisoformat(received_at)
+    return local_date(datetime.fromisoformat(received_at))
 
 
 # Group petitions (docs/domain.md §"Group petitions and representatives"): five or more people elect at most five
@@ -154,6 +236,18 @@ class RegisterPetition(_Strict):
     joint_signers: Annotated[list[Person], Field(max_length=MAX_JOINT_SIGNERS)] = []
     representatives: Annotated[list[Person], Field(max_length=MAX_REPRESENTATIVES, validate_default=True)] = []
     attachments: Annotated[list[Attachment], Field(max_length=MAX_ATTACHMENTS)] = []
+    # At the counter (COUNTER_ROLES only): when the letter arrived or the visit or call took place — the triage clock
+    # runs from it, not from the typing —, the receiving window (接待窗口) and the clerk's note.
+    received_at: ReceivedAt | None = None
+    window: Annotated[Text, Field(max_length=50)] | None = None
+    note: Annotated[LongText, Field(max_length=2_000)] | None = None
+
+    @field_validator("received_at")
+    @classmethod
+    def _received_offline(cls, received_at: date | None, info: ValidationInfo) -> date | None:
+        if received_at is not None and info.data.get("channel") is Channel.ONLINE:
+            raise PydanticCustomError("invalid_received_at", "网上信访以提交时间为收到时间，不填写收到时间")
+        return received_at
 
     @field_validator("anonymous")
     @classmethod
@@ -197,6 +291,10 @@ class RegisterPetition(_Strict):
             if person.id_number is None and person.phone is None:
                 raise PydanticCustomError("invalid_representatives", "每位代表须填写身份证号码或者手机号码")
         return representatives
+
+    def counter_fields(self) -> list[str]:
+        """The counter's fields this registration sets (COUNTER_FIELDS): only COUNTER_ROLES may set them."""
+        return [name for name in COUNTER_FIELDS if getattr(self, name) is not None]
 
     @property
     def flags(self) -> list[str]:

@@ -42,7 +42,8 @@ PUBLISHES: dict[str, str] = {
 # The nameko RPC methods each service answers, and those each service calls. A call not listed here is refused
 # by the broker (ACCESS_REFUSED, the caller's channel closed): add it here when the code starts making it.
 RPC_SERVES: dict[str, tuple[str, ...]] = {
-    "intake": ("register_petition", "get_petition", "petition_particulars", "find_by_query_code"),
+    "intake": ("register_petition", "get_petition", "petition_particulars", "find_by_query_code",
+               "petitioner_names", "search_petitions"),
     "supervision": ("perform", "get_case", "case_as_of"),
     "notification": ("case_aggregates",),
     "audit": ("history", "state_as_of", "case_bundle"),
@@ -53,7 +54,7 @@ RPC_CALLS: dict[str, tuple[str, ...]] = {
     "notification": ("intake.petition_particulars",),
     "audit": ("notification.case_aggregates", "supervision.case_as_of"),
     "gateway": ("intake.get_petition", "supervision.get_case", "supervision.perform", "audit.history",
-                "audit.state_as_of", "audit.case_bundle"),
+                "audit.state_as_of", "audit.case_bundle", "intake.petitioner_names", "intake.search_petitions"),
 }
 # Callers whose calls go through nameko's standalone proxy (reply queue `rpc.reply-standalone_rpc_proxy-<uuid>`)
 # rather than a service's RpcProxy (`rpc.reply-<service>-<uuid>`): the gateway; and the audit service's commands

@@ -169,7 +169,7 @@ def _unchecked_strings(node: object, parent: dict | None = None) -> list[dict]:
     from shared.language.contracts import identity, text
 
     checked = {text.single_line, text.free_text, identity.resident_id_number, identity.mainland_mobile,
-               identity.place_code}
+               identity.landline, identity.place_code}
     found: list[dict] = []
     if isinstance(node, dict):
         if node.get("type") == "str" and not node.get("pattern"):

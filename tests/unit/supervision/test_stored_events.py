@@ -41,10 +41,17 @@ def test_a_stored_history_loads_into_the_same_case_view_and_published_events(sup
                                                                               case: dict[str, Any]) -> None:
     loaded = expected(supervision, UUID(case["id"]))
 
-    assert loaded["state"] == case["expected"]["state"]
+    # What the earlier version had stays as it was; what a later release added to the case or its view (the case
+    # file, the opinions, the topic, ...) an old history gets from its events or their upcast defaults.
+    assert as_recorded(loaded["state"], case["expected"]["state"]) == case["expected"]["state"]
     assert loaded["summary"] == case["expected"]["summary"]
-    assert loaded["view"] == case["expected"]["view"]  # status, deadlines and the petitioner's timeline
+    # status, deadlines and the petitioner's timeline
+    assert as_recorded(loaded["view"], case["expected"]["view"]) == case["expected"]["view"]
     assert loaded["published"] == case["expected"]["published"]
+
+
+def as_recorded(loaded: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    return {key: loaded.get(key, "(missing)") for key in recorded}
 
 
 def test_todays_case_records_every_kind_of_event_under_its_stored_topic() -> None:

@@ -1,0 +1,185 @@
+"""The work-list projection: supervision's store → `case_rows`, one small row per case that the officers' lists
+(GET /api/v1/cases) page through (docs/architecture.md §"Work lists").
+
+A row is a pure function of its case's history: the case view's fold (`projections.apply`) plus what a list needs
+and the view does not keep — the topic, the organs joining the lead organ now, the organ reviewing it now.
+The projection runs as a worker of its own beside the case views' (the supervision projector process), with its
+own position and single-active lock, so the petitioner's status view never waits for a work list.
+
+For each batch it takes the state of each case it tracked lately (memory), or folds the batch itself for a case the
+batch opens, or else folds the case's history from the store; a row is written only when it changed (a notice
+delivered changes the timeline, not the row), guarded by its version: `{_id, version < v}` with an upsert, so a
+replayed or older row never overwrites a newer one (the duplicate key an upsert then meets is a replay, and
+ignored). Dropped and rebuilt with the case views (`python -m services.supervision.projector --rebuild`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pymongo import ReplaceOne
+from pymongo.errors import BulkWriteError
+
+from services.supervision.domainmodel import Case
+from services.supervision.projections import PROJECTION_FAILURES, apply
+from shared.language.contracts.lifecycle import TRIAGE, Status
+from shared.language.contracts.worklists import GROUP_OF, NO_DEADLINE, OPTION_WINDOWS, StatusGroup, lanes
+from shared.language.readmodels import DUPLICATE_KEY, CaseRow, CaseView
+from shared.runtime.recentaggregates import RecentItems
+
+log = logging.getLogger(__name__)
+TOWN_DIGITS = 9
+
+
+@dataclass
+class Tracked:
+    """A case as the work-list projection follows it: its view and what the view does not keep."""
+
+    view: CaseView
+    topic: str | None = None
+    joining: list[str] = field(default_factory=list)  # the organs joining the lead organ (配合机关) now
+    review_organ: str | None = None
+    re_review_organ: str | None = None
+    written: dict[str, Any] | None = None  # the row as last written, without its version
+
+
+def advance(tracked: Tracked | None, event: Any) -> Tracked:
+    """The state after one more event of the case (`tracked` is None before Case.Opened)."""
+    view = apply(tracked.view if tracked else None, event)
+    if tracked is None:
+        tracked = Tracked(view=view, topic=getattr(event, "topic", None))
+    tracked.view = view
+    if isinstance(event, Case.Transitioned):
+        details = event.details
+        if details.get("organ"):  # routed (again) or received directly: its joining organs with it
+            tracked.joining = [organ["code"] for organ in details.get("joining_organs", [])]
+        if details.get("review_organ"):
+            tracked.review_organ = details["review_organ"]["code"]
+        if details.get("re_review_organ"):
+            tracked.re_review_organ = details["re_review_organ"]["code"]
+    elif isinstance(event, Case.OrganAssigned):  # histories recorded before the lifecycle
+        tracked.joining = []
+    return tracked
+
+
+def track(events: Iterable[Any]) -> Tracked:
+    tracked: Tracked | None = None
+    for event in events:
+        tracked = advance(tracked, event)
+    if tracked is None:
+        raise ValueError("no events")
+    return tracked
+
+
+def _sortable(moment: datetime) -> str:
+    """An instant as a fixed-width UTC string: ordered as text as it is in time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def row_of(tracked: Tracked) -> dict[str, Any]:
+    """The `case_rows` document of a case (without `updated_at`)."""
+    view = tracked.view
+    status = Status(view.status)
+    group = GROUP_OF[status]
+    # While the bureau triages it (again) no organ holds it, whatever organ the view still names.
+    lead = view.organ.code if view.organ and status not in TRIAGE else None
+    reviewer = (tracked.review_organ if status is Status.UNDER_REVIEW
+                else tracked.re_review_organ if status is Status.UNDER_RE_REVIEW else None)
+    organs = list(dict.fromkeys(o for o in (lead, *(tracked.joining if lead else []), reviewer) if o))
+    duties = [d for d in view.deadlines if d.status == "open" and d.kind not in OPTION_WINDOWS]
+    deadline = min(duties, key=lambda d: d.due) if duties and group is not StatusGroup.CONCLUDED else None
+    petition_id = view.petition_id
+    place = view.place_code or ""
+    return {
+        "_id": petition_id, "version": view.version, "query_code": view.query_code, "title": view.title,
+        "category": view.category, "channel": view.channel, "topic": tracked.topic, "place_code": view.place_code,
+        "town": place[:TOWN_DIGITS] if len(place) >= TOWN_DIGITS else None, "registered_at": view.registered_at,
+        "status": status.value, "status_text": view.status_text, "group": group.value,
+        "organ": {"code": view.organ.code, "name": view.organ.name} if view.organ else None,
+        "organs": organs, "reviewer": reviewer,
+        "deadline": None if deadline is None else {"kind": deadline.kind, "label": deadline.label,
+                                                   "due": deadline.due, "provisional": bool(deadline.provisional)},
+        "flags": [*view.flags, *(["repeat"] if view.repeat_of else [])],
+        "lanes": lanes(organs, group),
+        "by_due": f"{deadline.due if deadline else NO_DEADLINE}|{petition_id}",
+        "by_registered": f"{_sortable(view.registered_at)}|{petition_id}",
+    }
+
+
+class CaseRowProjection:
+    name = "case_rows"
+
+    def __init__(self, application: Any, recent_cases: int = 5_000) -> None:
+        self._application = application  # supervision's: histories are read from its store
+        self._recent: RecentItems[str, Tracked] = RecentItems(recent_cases)
+
+    def drop(self) -> None:
+        self._recent.clear()
+        CaseRow.drop_collection()
+        CaseRow.ensure_indexes()
+
+    def prepare(self) -> None:
+        """Nothing to bring up to date: a new deployment's position starts at zero, so the rows are filled in from
+        the whole store as the projector catches up."""
+
+    def _tracked(self, case_id: UUID, events: list[Any]) -> Tracked | None:
+        """The case after the batch's `events`; None when the rows already show them (a replay)."""
+        tracked = self._recent.take(str(case_id))
+        last = events[-1].originator_version
+        if tracked is not None:
+            newer = [e for e in events if e.originator_version > tracked.view.version]
+            if not newer:
+                self._recent.put(str(case_id), tracked)
+                return None
+            if newer[0].originator_version == tracked.view.version + 1:
+                for event in newer:
+                    tracked = advance(tracked, event)
+                return tracked
+        elif events[0].originator_version == 1:  # the batch opens the case: it holds the whole history
+            return track(events)
+        # Not tracked here (a restart, or forgotten) or an event missing in between: from the store.
+        return track(self._application.events.get(case_id, lte=last))
+
+    def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None:
+        batch: dict[UUID, list[Any]] = {}
+        for _sequence, event in items:
+            if isinstance(event, Case.Event):
+                batch.setdefault(event.originator_id, []).append(event)
+        now = datetime.now(UTC)
+        writes, written = [], []
+        for case_id, events in batch.items():
+            try:
+                tracked = self._tracked(case_id, events)
+                if tracked is None:
+                    continue
+                row = row_of(tracked)
+            except Exception:
+                # One case that cannot be listed must not hold back the others: its row stays as it was, and is
+                # made afresh from the store with its next event.
+                PROJECTION_FAILURES.labels(self.name).inc()
+                log.exception("case %s: cannot list events %s", case_id, [e.originator_version for e in events])
+                continue
+            content = {k: v for k, v in row.items() if k != "version"}
+            if content != tracked.written:
+                writes.append(ReplaceOne({"_id": row["_id"], "version": {"$lt": row["version"]}},
+                                         {**row, "updated_at": now}, upsert=True))
+                tracked.written = content
+            written.append(tracked)
+        if writes:
+            self._bulk_write(writes)
+        for tracked in written:  # only once written: a failed batch is folded again from the store
+            self._recent.put(tracked.view.petition_id, tracked)
+
+    @staticmethod
+    def _bulk_write(writes: list[ReplaceOne]) -> None:
+        try:
+            CaseRow._get_collection().bulk_write(writes, ordered=False)
+        except BulkWriteError as error:
+            # A duplicate key: the row is there at this version or a later one (a replay) and is left alone.
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
