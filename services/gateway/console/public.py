@@ -68,7 +68,8 @@ async def submit(request: Request) -> Response:
         return _petition_page(request, values, petitionform.field_errors(answer.body), key, status=422)
     receipt = answer.result()
     gw = gateway_of(request)
-    response = console_of(request).render(request, gw, "petition_done.html", receipt=receipt)
+    response = console_of(request).render(request, gw, "petition_done.html", receipt=receipt,
+                                          emailed=bool(str(form.get("petitioner.email", "")).strip()))
     console_of(request).sessions.remember_code(response, request, gw, receipt["query_code"])
     return response
 

@@ -109,3 +109,12 @@ def test_recorded_values_in_words():
     assert labels.said("category", "appeal") == "申诉求决类"
     assert labels.said("opened", [{"label": "办理期限", "due": "2027-02-02"}]) == "办理期限（至2027-02-02）"
     assert labels.said("organ", {"code": "330106-RSJ", "name": "示例县人力资源和社会保障局"}) == "示例县人力资源和社会保障局"
+
+
+@pytest.mark.parametrize(("emailed", "said"), [(True, True), (False, False)])
+def test_the_receipt_page_promises_an_e_mail_only_to_who_gave_an_address(emailed, said):
+    page = web._environment().get_template("petition_done.html").render(
+        request=None, officer=None, csrf_token="t", reference=REFERENCE, emailed=emailed,
+        receipt={"query_code": "WMFS-1284-GT3M-1752"})
+    assert "WMFS-1284-GT3M-1752" in page
+    assert ("登记回执也会发送到您填写的电子邮箱" in page) is said
