@@ -162,7 +162,9 @@ def form_values(form: Any, fields: list[FormField]) -> dict[str, Any]:
                                 if v.strip()]
             continue
         value = form.get(field.name)
-        if value is None or (str(value).strip() == "" and not field.required):
+        # Nothing typed, or a list left at 请选择: not given, so a required field is answered "请填写…", not as a
+        # value outside the choices (which would show an officer the machine codes).
+        if value is None or (str(value).strip() == "" and (not field.required or field.options)):
             continue
         if field.options and set(dict(field.options)) == {"true", "false"}:
             body[field.name] = value == "true"
