@@ -43,3 +43,16 @@ def closing() -> Iterator[Callable[[Any], Any]]:
     yield register
     for resource in reversed(resources):
         resource.close()
+
+
+@pytest.fixture
+def gateway_for(tmp_path: Path, read_models: str) -> Callable[..., Any]:
+    """Build the real gateway application in-process on this test's read models, with the officer accounts of
+    tests/support/gateway_app.py (its users file in tmp_path), its RPC port (and, if given, its intake port)
+    answered by the objects given; a test may build several, which share the accounts."""
+    from tests.support.gateway_app import gateway_client
+
+    def build(rpc: Any, *, intake: Any = None, **settings: str) -> Any:
+        return gateway_client(tmp_path, read_models, rpc, intake=intake, **settings)
+
+    return build

@@ -13,8 +13,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,31 +22,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.gateway.clients import IntakeAnswer
-from services.gateway.security import Role
-from services.gateway.service import create_app
-from services.gateway.settings import GatewaySettings
-from services.gateway.users import add_user
 from services.intake.application import IntakeApplication, PetitionNotFound
 from services.intake.settings import IntakeSettings
 from shared.language.contracts import filetypes
 from shared.language.contracts.actor import Actor
 from shared.language.contracts.errors import validation_problem
 from shared.language.contracts.registration import RegisterPetition
-from shared.language.readmodels import CaseView, Organ
 from shared.runtime.storage import FolderStore
 from tests.support import documents, samples
+from tests.support.gateway_app import COUNTY, LABOUR, TOWN, headers, save_case_view, views_of
 from tests.support.s3 import S3Server
 from tests.support.servers import free_port
 
-SECRET = "attachments-test-secret-" + "x" * 20
-PASSWORD = "a long enough password"
-TOWN, LABOUR, COUNTY = "330106001-ZF", "330106-RSJ", "330106-ZF"
-ACCOUNTS = {
-    "clerk": (Role.CLERK, "330106-XFJ"), "supervisor": (Role.SUPERVISOR, "330106-XFJ"),
-    "auditor": (Role.AUDITOR, "330106-XFJ"), "admin": (Role.ADMIN, None),
-    "town": (Role.ORGAN_OFFICER, TOWN), "labour": (Role.ORGAN_OFFICER, LABOUR),
-    "county": (Role.ORGAN_OFFICER, COUNTY),
-}
 PDF_NAME = "申请材料（第1页）.pdf"
 MAX_FILE = 200_000
 
@@ -111,43 +97,28 @@ def intake(settings_for, closing) -> IntakeApplication:
     return closing(IntakeApplication(settings_for(IntakeSettings, store="sqlite")))
 
 
-def gateway_client(tmp_path: Path, read_models: str, intake: IntakeApplication, **settings: str) -> TestClient:
-    users = tmp_path / "users.json"
-    if not users.exists():
-        for username, (role, organ) in ACCOUNTS.items():
-            add_user(users, username, role, organ, username, PASSWORD)
-    app = create_app(GatewaySettings(**{
-        "XINFANG_ENV": "test", "GATEWAY_JWT_SECRET": SECRET, "MONGODB_URI": read_models,
-        "GATEWAY_USERS_FILE": str(users), "GATEWAY_LOGIN_RATE_LIMIT": "1000/minute",
-        "GATEWAY_PUBLIC_RATE_LIMIT": "1000/minute", "DATA_DIR": str(tmp_path / "gateway-data"),
-        "GATEWAY_ATTACHMENT_MAX_BYTES": str(MAX_FILE), "INTAKE_URLS": f"http://127.0.0.1:{free_port()}",
-        "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/", **settings}))
-    app.state.gateway.intake = IntakePort(intake)
-    app.state.gateway.rpc = Rpc(intake)
-    return TestClient(app, raise_server_exceptions=False)
+@pytest.fixture
+def gateway_client(gateway_for, tmp_path, intake) -> Callable[..., TestClient]:
+    """The gateway with intake's application behind its intake and RPC ports, storing attachments under
+    tmp_path/gateway-data (unless `settings` say otherwise)."""
+
+    def build(**settings: str) -> TestClient:
+        return gateway_for(Rpc(intake), intake=IntakePort(intake), **{
+            "GATEWAY_PUBLIC_RATE_LIMIT": "1000/minute", "DATA_DIR": str(tmp_path / "gateway-data"),
+            "GATEWAY_ATTACHMENT_MAX_BYTES": str(MAX_FILE), **settings})
+
+    return build
 
 
 @pytest.fixture(params=["folder", "s3"])
-def client(request, tmp_path, read_models, intake, s3) -> TestClient:
+def client(request, gateway_client, s3) -> TestClient:
     extra = s3.settings(s3.new_bucket()) if request.param == "s3" else {}
-    return gateway_client(tmp_path, read_models, intake, **extra)
+    return gateway_client(**extra)
 
 
 @pytest.fixture
-def folder_client(tmp_path, read_models, intake) -> TestClient:
-    return gateway_client(tmp_path, read_models, intake)
-
-
-_tokens: dict[tuple[int, str], dict[str, str]] = {}
-
-
-def signed_in(client: TestClient, username: str) -> dict[str, str]:
-    key = (id(client), username)
-    if key not in _tokens:
-        answer = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
-        assert answer.status_code == 200, answer.text
-        _tokens[key] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
-    return _tokens[key]
+def folder_client(gateway_client) -> TestClient:
+    return gateway_client()
 
 
 def upload(client: TestClient, name: str, content: bytes, content_type: str | None = None,
@@ -169,24 +140,8 @@ def register(client: TestClient, attachments: list[dict[str, Any]], **overrides:
     return answer.json(), body
 
 
-def open_case(petition_id: str, query_code: str, *, organ: str | None, involved: list[str],
-              status: str = "handling", category: str = "appeal") -> None:
-    """The case view as supervision's projector writes it once routing has sent the case to `organ`."""
-    CaseView(petition_id=petition_id, query_code=query_code, version=2, status=status, status_text="办理中",
-             title="小区污水外溢长期无人处理", category=category, channel="online", place_code="330106001",
-             registered_at=datetime.now(UTC), organ=Organ(code=organ, name="机关") if organ else None,
-             involved_organs=involved, routing_basis="属地管理", rules_version="test").save()
-
-
 def download(client: TestClient, petition_id: str, sha256: str, username: str) -> Any:
-    return client.get(f"/api/v1/petitions/{petition_id}/attachments/{sha256}", headers=signed_in(client, username))
-
-
-def views_of(client: TestClient, petition_id: str) -> list[dict[str, Any]]:
-    answer = client.get("/api/v1/audit/personal-data-views", params={"petition_id": petition_id},
-                        headers=signed_in(client, "auditor"))
-    assert answer.status_code == 200, answer.text
-    return answer.json()["views"]
+    return client.get(f"/api/v1/petitions/{petition_id}/attachments/{sha256}", headers=headers(client, username))
 
 
 # --- the whole path -------------------------------------------------------------------------------------------------
@@ -207,7 +162,7 @@ def test_upload_register_and_download_by_those_who_may_see_the_case(client, inta
         {k: v for k, v in sent.items() if k != "upload_token"},
         {k: v for k, v in photo.items() if k != "upload_token"},
         {**elsewhere, "content_type": None}]
-    open_case(pid, code, organ=TOWN, involved=[TOWN, LABOUR])  # LABOUR joins (配合)
+    save_case_view(pid, code, organ=TOWN, involved=[TOWN, LABOUR])  # LABOUR joins (配合)
 
     for who in ("clerk", "supervisor", "admin", "town", "auditor"):
         answer = download(client, pid, sent["sha256"], who)
@@ -270,7 +225,7 @@ def test_text_and_office_documents_are_served_as_found(folder_client, intake):
              ("名单.xls", documents.xls(), "application/vnd.ms-excel")]
     sent = [uploaded(folder_client, name, content) for name, content, _ in files]
     receipt, _ = register(folder_client, sent)
-    open_case(receipt["id"], receipt["query_code"], organ=TOWN, involved=[TOWN])
+    save_case_view(receipt["id"], receipt["query_code"], organ=TOWN, involved=[TOWN])
     for (name, content, served), entry in zip(files, sent, strict=True):
         answer = download(folder_client, receipt["id"], entry["sha256"], "town")
         assert answer.status_code == 200 and answer.content == content
@@ -281,8 +236,8 @@ def test_a_report_s_files_go_to_the_handling_organ_and_not_to_the_reviewing_one(
     sent = uploaded(folder_client, "线索.pdf", documents.PDF + os.urandom(100))
     receipt, _ = register(folder_client, [sent], category="report", topic=None,
                           accused={"name": "孙某某", "organisation": "某物业公司"})
-    open_case(receipt["id"], receipt["query_code"], organ=TOWN, involved=[TOWN, COUNTY], status="under_review",
-              category="report")
+    save_case_view(receipt["id"], receipt["query_code"], organ=TOWN, involved=[TOWN, COUNTY],
+                   status="under_review", category="report")
     assert download(folder_client, receipt["id"], sent["sha256"], "town").status_code == 200
     assert download(folder_client, receipt["id"], sent["sha256"], "county").status_code == 403
 
@@ -367,15 +322,15 @@ def test_a_registration_lists_files_only_as_they_were_uploaded(folder_client, in
     register(folder_client, [{"file_name": "现场照片.jpg", "size": 1234, "sha256": "ab" * 32}])
 
 
-def test_a_store_that_cannot_be_reached_is_a_503_and_never_a_500(tmp_path, read_models, intake):
+def test_a_store_that_cannot_be_reached_is_a_503_and_never_a_500(tmp_path, gateway_client):
     (tmp_path / "gateway-data").mkdir()
     (tmp_path / "gateway-data" / "attachments").write_text("a file where the folder should be")
-    blocked = gateway_client(tmp_path, read_models, intake)
+    blocked = gateway_client()
     answer = upload(blocked, "材料.pdf", documents.PDF)
     assert answer.status_code == 503 and answer.json() == {
         "error": "attachment_store_unavailable", "message": "附件存储暂时无法使用，请稍后重试"}
 
-    nowhere = gateway_client(tmp_path, read_models, intake, ATTACHMENT_STORE="s3", ATTACHMENT_S3_BUCKET="b",
+    nowhere = gateway_client(ATTACHMENT_STORE="s3", ATTACHMENT_S3_BUCKET="b",
                              ATTACHMENT_S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
                              ATTACHMENT_S3_ACCESS_KEY_ID="k", ATTACHMENT_S3_SECRET_ACCESS_KEY="s",
                              ATTACHMENT_S3_TIMEOUT="2")

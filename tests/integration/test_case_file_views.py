@@ -13,28 +13,27 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.gateway.security import Role
-from services.gateway.service import create_app
-from services.gateway.settings import GatewaySettings
-from services.gateway.users import add_user
 from services.supervision.domainmodel import Case
 from services.supervision.projections import render
 from shared.language.contracts import querycode
-from shared.language.readmodels import CaseCode, InboxMessage
+from shared.language.readmodels import CaseCode
 from tests.support import samples
-from tests.support.servers import free_port
+from tests.support.gateway_app import (
+    CLERK,
+    COUNTY,
+    ORGAN_NAMES,
+    PETITIONER,
+    TOWN,
+    RecordedServices,
+    headers,
+    officer_view,
+    save_receipt,
+    views_of,
+)
 from tests.unit.supervision.test_lifecycle import RULES, at, step
 
-SECRET = "w" * 40
-PASSWORD = "a long enough password"
-TOWN, COUNTY, LABOUR = "330106001-ZF", "330106-ZF", "330106-RSJ"
-TOWN_ORGAN = {"code": TOWN, "name": "示例县城关镇人民政府"}
-COUNTY_ORGAN = {"code": COUNTY, "name": "示例县人民政府"}
-ACCOUNTS = {
-    "clerk": (Role.CLERK, "330106-XFJ"), "supervisor": (Role.SUPERVISOR, "330106-XFJ"),
-    "auditor": (Role.AUDITOR, "330106-XFJ"), "admin": (Role.ADMIN, None),
-    "town": (Role.ORGAN_OFFICER, TOWN), "county": (Role.ORGAN_OFFICER, COUNTY), "labour": (Role.ORGAN_OFFICER, LABOUR),
-}
+TOWN_ORGAN = {"code": TOWN, "name": ORGAN_NAMES[TOWN]}
+COUNTY_ORGAN = {"code": COUNTY, "name": ORGAN_NAMES[COUNTY]}
 OPINION = "经调查核实，小区北门污水管道系物业管理范围，已责成物业公司于十日内疏通，并由镇城管办跟踪落实。"
 REVIEW_OPINION = "原处理意见认定事实清楚，处理适当，予以维持。"
 REVIEW_REASONS = "物业公司至今未疏通，我（王秀兰，电话13800138000）不服处理意见"
@@ -42,46 +41,18 @@ COMMENT = "物业经理李某态度恶劣"
 NOTE = "信访人年事已高，行动不便，由其子陪同来访"
 
 
-class Intake:
-    """The RPC port (RpcPool.call), answered as intake answers `get_petition`."""
-
-    def __init__(self) -> None:
-        self.petitions: dict[str, dict[str, Any]] = {}
-
-    def call(self, service: str, method: str, *args: Any, actor: dict[str, Any]) -> Any:
-        assert (service, method) == ("intake", "get_petition"), (service, method)
-        return self.petitions.get(args[0])
-
-    def close(self) -> None:
-        pass
+@pytest.fixture
+def intake() -> RecordedServices:
+    """intake's `get_petition` answered from a dictionary (supervision is not asked on these paths)."""
+    return RecordedServices(supervision=False)
 
 
 @pytest.fixture
-def intake() -> Intake:
-    return Intake()
+def client(gateway_for, intake) -> TestClient:
+    return gateway_for(intake)
 
 
-@pytest.fixture
-def client(tmp_path, read_models, intake) -> TestClient:
-    users = tmp_path / "users.json"
-    for username, (role, organ) in ACCOUNTS.items():
-        add_user(users, username, role, organ, username, PASSWORD)
-    settings = GatewaySettings(
-        XINFANG_ENV="test", GATEWAY_JWT_SECRET=SECRET, MONGODB_URI=read_models, GATEWAY_USERS_FILE=str(users),
-        GATEWAY_LOGIN_RATE_LIMIT="1000/minute", INTAKE_URLS=f"http://127.0.0.1:{free_port()}",
-        AMQP_URI="amqp://guest:guest@127.0.0.1:5672/")
-    app = create_app(settings)
-    app.state.gateway.rpc = intake
-    return TestClient(app, raise_server_exceptions=False)
-
-
-def headers(client: TestClient, username: str) -> dict[str, str]:
-    answer = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-def reviewed_petition(intake: Intake) -> dict[str, Any]:
+def reviewed_petition(intake: RecordedServices) -> dict[str, Any]:
     """A visit registered at the counter by a landline-only petitioner, handled by the town and reviewed by the
     county: the record intake keeps, and the case view supervision projects from the Case's real events."""
     body = samples.petition(channel="visit", window="一号接待窗口", note=NOTE)
@@ -91,7 +62,7 @@ def reviewed_petition(intake: Intake) -> dict[str, Any]:
     intake.petitions[pid] = {
         "id": pid, "query_code": code, "status": "registered", "registered_at": now.isoformat(), "anonymous": False,
         "accused": None, "flags": [], "repeat_of": None, "similar_petitions": [], "representatives": [],
-        "joint_signers": [], "registered_by": {"role": "clerk", "user": "clerk", "organ": "330106-XFJ"},
+        "joint_signers": [], "registered_by": {**CLERK},
         "received_at": "2026-09-27T15:20:00+08:00",
         **{k: body[k] for k in ("channel", "petitioner", "title", "request", "facts_and_reasons", "category",
                                 "topic", "place_code", "people_count", "attachments", "window", "note")}}
@@ -107,25 +78,15 @@ def reviewed_petition(intake: Intake) -> dict[str, Any]:
     step(case, "2026-10-12", town, "record_handling", kind="mediation", summary="组织信访人与物业公司调解，未达成一致")
     step(case, "2026-10-20", town, "extend", days=15, reasons="需会同住建部门现场勘查", approved_by="镇长张某")
     step(case, "2026-11-02", town, "reply", outcome="explain", opinion=OPINION)
-    step(case, "2026-11-03", {"role": "petitioner", "user": None, "organ": None}, "evaluate", rating="dissatisfied",
-         comment=COMMENT)
-    step(case, "2026-11-05", {"role": "petitioner", "user": None, "organ": None}, "request_review",
-         reasons=REVIEW_REASONS)
-    step(case, "2026-11-06", {"role": "clerk", "user": "clerk", "organ": "330106-XFJ"}, "open_review",
-         organ=COUNTY_ORGAN)
+    step(case, "2026-11-03", PETITIONER, "evaluate", rating="dissatisfied", comment=COMMENT)
+    step(case, "2026-11-05", PETITIONER, "request_review", reasons=REVIEW_REASONS)
+    step(case, "2026-11-06", CLERK, "open_review", organ=COUNTY_ORGAN)
     step(case, "2026-11-20", {"role": "organ_officer", "user": "county", "organ": COUNTY}, "decide_review",
          outcome="uphold", opinion=REVIEW_OPINION)
     render(case.collect_events()).save()
     CaseCode(query_code=code, petition_id=pid).save()
-    InboxMessage(notice_id=str(uuid.uuid4()), petition_id=pid, query_code=code, kind="registration_receipt",
-                 title="信访事项登记回执", body=f"王秀兰：\n查询码：{code}\n", delivered_at=now).save()
+    save_receipt(pid, code, "王秀兰", now)
     return intake.petitions[pid]
-
-
-def officer_view(client: TestClient, username: str, pid: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/petitions/{pid}", headers=headers(client, username))
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 def said(shown: dict[str, Any], step_name: str) -> dict[str, Any]:
@@ -134,10 +95,7 @@ def said(shown: dict[str, Any], step_name: str) -> dict[str, Any]:
 
 
 def recorded_fields(client: TestClient, pid: str, username: str) -> list[str]:
-    answer = client.get("/api/v1/audit/personal-data-views", params={"petition_id": pid, "user": username},
-                        headers=headers(client, "auditor"))
-    assert answer.status_code == 200, answer.text
-    return [field for view in answer.json()["views"] for field in view["fields"]]
+    return [field for view in views_of(client, pid, user=username) for field in view["fields"]]
 
 
 def test_the_petitioner_reads_every_opinion_with_its_text_and_their_notices(client, intake):

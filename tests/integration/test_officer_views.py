@@ -14,80 +14,35 @@ from fastapi.testclient import TestClient
 from pymongo.errors import ServerSelectionTimeoutError
 
 from services.gateway import access_records
-from services.gateway.security import Role
-from services.gateway.service import create_app
-from services.gateway.settings import GatewaySettings
-from services.gateway.users import add_user
 from shared.language.contracts import querycode
-from shared.language.readmodels import CaseView, InboxMessage, Organ
 from tests.support import samples
-from tests.support.servers import free_port
-
-SECRET = "v" * 40
-PASSWORD = "a long enough password"
-TOWN, LABOUR, POLITICAL_LEGAL, COUNTY = "330106001-ZF", "330106-RSJ", "330106-ZFW", "330106-ZF"
-ACCOUNTS = {
-    "clerk": (Role.CLERK, "330106-XFJ"), "supervisor": (Role.SUPERVISOR, "330106-XFJ"),
-    "auditor": (Role.AUDITOR, "330106-XFJ"), "admin": (Role.ADMIN, None),
-    "town": (Role.ORGAN_OFFICER, TOWN), "labour": (Role.ORGAN_OFFICER, LABOUR),
-    "zfw": (Role.ORGAN_OFFICER, POLITICAL_LEGAL), "county": (Role.ORGAN_OFFICER, COUNTY),
-}
-NAMES = {TOWN: "示例县城关镇人民政府", LABOUR: "示例县人力资源和社会保障局", POLITICAL_LEGAL: "中共示例县委政法委员会",
-         COUNTY: "示例县人民政府"}
-
-
-class Services:
-    """The RPC port (RpcPool.call) answered as intake and supervision answer it."""
-
-    def __init__(self) -> None:
-        self.petitions: dict[str, dict[str, Any]] = {}
-        self.cases: dict[str, dict[str, Any]] = {}
-
-    def call(self, service: str, method: str, *args: Any, actor: dict[str, Any]) -> Any:
-        assert actor["role"]  # every call names whom the gateway acts for (it signs it: shared/runtime/callers.py)
-        if (service, method) == ("intake", "get_petition"):
-            return self.petitions.get(args[0])
-        if (service, method) == ("supervision", "get_case"):
-            return self.cases.get(args[0])
-        raise AssertionError(f"unexpected RPC {service}.{method}")
-
-    def close(self) -> None:
-        pass
+from tests.support.gateway_app import (
+    COUNTY,
+    LABOUR,
+    ORGAN_NAMES,
+    POLITICAL_LEGAL,
+    TOWN,
+    RecordedServices,
+    headers,
+    officer_view,
+    save_case_view,
+    save_receipt,
+    views_of,
+)
 
 
 @pytest.fixture
-def services() -> Services:
-    return Services()
+def services() -> RecordedServices:
+    return RecordedServices()
 
 
 @pytest.fixture
-def client(tmp_path, read_models, services) -> TestClient:
-    users = tmp_path / "users.json"
-    for username, (role, organ) in ACCOUNTS.items():
-        add_user(users, username, role, organ, username, PASSWORD)
-    settings = GatewaySettings(
-        XINFANG_ENV="test", GATEWAY_JWT_SECRET=SECRET, MONGODB_URI=read_models, GATEWAY_USERS_FILE=str(users),
-        GATEWAY_LOGIN_RATE_LIMIT="1000/minute", INTAKE_URLS=f"http://127.0.0.1:{free_port()}",
-        AMQP_URI="amqp://guest:guest@127.0.0.1:5672/")
-    app = create_app(settings)
-    app.state.gateway.rpc = services
-    return TestClient(app, raise_server_exceptions=False)
+def client(gateway_for, services) -> TestClient:
+    return gateway_for(services)
 
 
-TOKENS: dict[tuple[int, str], dict[str, str]] = {}
-
-
-def headers(client: TestClient, username: str) -> dict[str, str]:
-    key = (id(client), username)
-    if key not in TOKENS:
-        answer = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
-        assert answer.status_code == 200, answer.text
-        TOKENS[key] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
-    return TOKENS[key]
-
-
-def petition(services: Services, *, status: str, organ: str | None, involved: list[str], category: str = "appeal",
-             review_organ: str | None = None) -> dict[str, Any]:
+def petition(services: RecordedServices, *, status: str, organ: str | None, involved: list[str],
+             category: str = "appeal", review_organ: str | None = None) -> dict[str, Any]:
     """A petition as intake holds it and its case view as supervision projects it, with a registration receipt
     in the inbox (whose body, like the real one, names the petitioner and holds the query code)."""
     body = samples.petition(category=category, representatives=[], joint_signers=[])
@@ -105,23 +60,13 @@ def petition(services: Services, *, status: str, organ: str | None, involved: li
         **{k: body[k] for k in ("channel", "petitioner", "representatives", "joint_signers", "title", "request",
                                 "facts_and_reasons", "category", "topic", "place_code", "people_count",
                                 "attachments")}}
-    CaseView(petition_id=pid, query_code=code, version=3, status=status, status_text="办理中", title=body["title"],
-             category=category, channel="online", place_code=body["place_code"], registered_at=now,
-             organ=Organ(code=organ, name=NAMES[organ]) if organ else None, involved_organs=involved,
-             routing_basis="属地管理", rules_version="test").save()
-    InboxMessage(notice_id=str(uuid.uuid4()), petition_id=pid, query_code=code, kind="registration_receipt",
-                 title="信访事项登记回执", body=f"{body['petitioner']['name']}：\n查询码：{code}\n",
-                 delivered_at=now).save()
+    save_case_view(pid, code, organ=organ, involved=involved, status=status, category=category, title=body["title"],
+                   place_code=body["place_code"], version=3, registered_at=now)
+    save_receipt(pid, code, body["petitioner"]["name"], now)
     if review_organ:
-        services.cases[pid] = {"id": pid, "status": status, "organ": {"code": organ, "name": NAMES[organ]},
-                               "review_organ": {"code": review_organ, "name": NAMES[review_organ]}}
+        services.cases[pid] = {"id": pid, "status": status, "organ": {"code": organ, "name": ORGAN_NAMES[organ]},
+                               "review_organ": {"code": review_organ, "name": ORGAN_NAMES[review_organ]}}
     return services.petitions[pid]
-
-
-def view(client: TestClient, username: str, pid: str) -> dict[str, Any]:
-    answer = client.get(f"/api/v1/petitions/{pid}", headers=headers(client, username))
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 def personal_values(record: dict[str, Any]) -> list[str]:
@@ -130,16 +75,9 @@ def personal_values(record: dict[str, Any]) -> list[str]:
             person["email"], person["agent"]["name"], person["agent"]["phone"]]
 
 
-def views_of(client: TestClient, pid: str, **filters: str) -> list[dict[str, Any]]:
-    answer = client.get("/api/v1/audit/personal-data-views", params={"petition_id": pid, **filters},
-                        headers=headers(client, "auditor"))
-    assert answer.status_code == 200, answer.text
-    return answer.json()["views"]
-
-
 def test_the_handling_organ_sees_the_petitioner_but_never_the_query_code(client, services):
     record = petition(services, status="handling", organ=TOWN, involved=[TOWN])
-    shown = view(client, "town", record["id"])
+    shown = officer_view(client, "town", record["id"])
 
     assert shown["petitioner"]["id_number"] == record["petitioner"]["id_number"]
     assert shown["identity_withheld"] is False
@@ -152,7 +90,7 @@ def test_the_handling_organ_sees_the_petitioner_but_never_the_query_code(client,
 
 def test_the_clerk_who_hands_out_query_codes_sees_them_and_the_receipt(client, services):
     record = petition(services, status="handling", organ=TOWN, involved=[TOWN])
-    shown = view(client, "clerk", record["id"])
+    shown = officer_view(client, "clerk", record["id"])
 
     assert shown["query_code"] == record["query_code"]
     assert record["query_code"] in shown["notices"][0]["body"]
@@ -184,8 +122,8 @@ def test_organs_not_responsible_now_see_the_record_without_identity(client, serv
 
 def test_the_reviewing_organ_sees_the_petitioner_while_it_reviews(client, services):
     record = petition(services, status="under_review", organ=TOWN, involved=[TOWN, COUNTY], review_organ=COUNTY)
-    assert view(client, "county", record["id"])["petitioner"]["name"] == record["petitioner"]["name"]
-    assert view(client, "town", record["id"])["petitioner"] is not None  # its opinion is under review
+    assert officer_view(client, "county", record["id"])["petitioner"]["name"] == record["petitioner"]["name"]
+    assert officer_view(client, "town", record["id"])["petitioner"] is not None  # its opinion is under review
     assert client.get(f"/api/v1/petitions/{record['id']}", headers=headers(client, "labour")).status_code == 403
 
 
@@ -194,7 +132,7 @@ def test_a_report_shows_the_reporter_and_the_accused_only_to_the_bureau_and_the_
                       involved=[POLITICAL_LEGAL, TOWN, COUNTY], review_organ=COUNTY)
 
     for who in ("zfw", "clerk", "supervisor", "admin"):
-        shown = view(client, who, record["id"])
+        shown = officer_view(client, who, record["id"])
         assert shown["petitioner"]["name"] == record["petitioner"]["name"], who
         assert shown["accused"]["name"] == "被反映人甲", who
     for who in ("town", "county", "auditor"):  # joining; reviewing (a report: the handling organ only); auditor
@@ -206,7 +144,7 @@ def test_a_report_shows_the_reporter_and_the_accused_only_to_the_bureau_and_the_
 def test_every_view_of_personal_data_is_listed_for_auditors_with_who_when_and_which_fields(client, services):
     record = petition(services, status="handling", organ=TOWN, involved=[TOWN])
     before = datetime.now(UTC) - timedelta(seconds=1)
-    view(client, "town", record["id"])
+    officer_view(client, "town", record["id"])
     client.get(f"/api/v1/petitions/{record['id']}",
                headers={**headers(client, "supervisor"), "X-Correlation-ID": "audit-check-1"})
 
@@ -228,7 +166,7 @@ def test_every_view_of_personal_data_is_listed_for_auditors_with_who_when_and_wh
 def test_the_list_pages_on(client, services):
     record = petition(services, status="handling", organ=TOWN, involved=[TOWN])
     for _ in range(3):
-        view(client, "town", record["id"])
+        officer_view(client, "town", record["id"])
     first = client.get("/api/v1/audit/personal-data-views", params={"petition_id": record["id"], "limit": 2},
                        headers=headers(client, "auditor")).json()
     rest = client.get("/api/v1/audit/personal-data-views",

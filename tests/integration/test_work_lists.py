@@ -14,10 +14,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.gateway.security import Role
-from services.gateway.service import create_app
-from services.gateway.settings import GatewaySettings
-from services.gateway.users import add_user
 from services.intake import search
 from services.intake.bootstrap import build_application as build_intake
 from services.intake.settings import IntakeSettings
@@ -29,18 +25,7 @@ from shared.language.contracts.registration import RegisterPetition
 from shared.language.readmodels import CaseRow
 from shared.runtime.projector import Projector, rebuild
 from tests.support import samples
-from tests.support.servers import free_port
-
-SECRET = "w" * 40
-PASSWORD = "a long enough password"
-TOWN, LABOUR, COUNTY, DISCIPLINE = "330106001-ZF", "330106-RSJ", "330106-ZF", "330106-JWJW"
-ACCOUNTS = {
-    "clerk": (Role.CLERK, "330106-XFJ"), "supervisor": (Role.SUPERVISOR, "330106-XFJ"),
-    "auditor": (Role.AUDITOR, "330106-XFJ"), "admin": (Role.ADMIN, None),
-    "town": (Role.ORGAN_OFFICER, TOWN), "labour": (Role.ORGAN_OFFICER, LABOUR), "county": (Role.ORGAN_OFFICER, COUNTY),
-}
-CLERK = {"role": "clerk", "user": "clerk", "organ": "330106-XFJ"}
-PETITIONER = {"role": "petitioner", "user": None, "organ": None}
+from tests.support.gateway_app import CLERK, COUNTY, DISCIPLINE, LABOUR, PETITIONER, TOWN, headers, views_of
 
 
 def officer(organ: str) -> dict[str, Any]:
@@ -152,29 +137,8 @@ def county(settings_for, closing, read_models) -> County:
 
 
 @pytest.fixture
-def client(tmp_path, county, read_models) -> TestClient:
-    users = tmp_path / "users.json"
-    for username, (role, organ) in ACCOUNTS.items():
-        add_user(users, username, role, organ, username, PASSWORD)
-    settings = GatewaySettings(
-        XINFANG_ENV="test", GATEWAY_JWT_SECRET=SECRET, MONGODB_URI=read_models, GATEWAY_USERS_FILE=str(users),
-        GATEWAY_LOGIN_RATE_LIMIT="1000/minute", GATEWAY_PUBLIC_RATE_LIMIT="1000/minute",
-        INTAKE_URLS=f"http://127.0.0.1:{free_port()}", AMQP_URI="amqp://guest:guest@127.0.0.1:5672/")
-    app = create_app(settings)
-    app.state.gateway.rpc = Services(county.intake, county.supervision)
-    return TestClient(app, raise_server_exceptions=False)
-
-
-TOKENS: dict[tuple[int, str], dict[str, str]] = {}
-
-
-def headers(client: TestClient, username: str) -> dict[str, str]:
-    key = (id(client), username)
-    if key not in TOKENS:
-        answer = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
-        assert answer.status_code == 200, answer.text
-        TOKENS[key] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
-    return TOKENS[key]
+def client(gateway_for, county) -> TestClient:
+    return gateway_for(Services(county.intake, county.supervision), GATEWAY_PUBLIC_RATE_LIMIT="1000/minute")
 
 
 def listed(client: TestClient, username: str, **params: Any) -> dict[str, Any]:
@@ -185,13 +149,6 @@ def listed(client: TestClient, username: str, **params: Any) -> dict[str, Any]:
 
 def ids(page: dict[str, Any]) -> set[str]:
     return {row["id"] for row in page["cases"]}
-
-
-def views_of(client: TestClient, **filters: str) -> list[dict[str, Any]]:
-    answer = client.get("/api/v1/audit/personal-data-views", params={"limit": 1000, **filters},
-                        headers=headers(client, "auditor"))
-    assert answer.status_code == 200, answer.text
-    return answer.json()["views"]
 
 
 def test_the_bureau_lists_the_countys_cases_and_an_organ_officer_its_organs(client, county):
@@ -232,7 +189,7 @@ def test_each_role_sees_query_codes_and_names_as_the_privacy_rules_say_and_each_
     for value in ("王秀兰", "李四", *codes.values()):
         assert value not in str(auditor)
 
-    recorded = {(v["username"], v["petition_id"]): v["fields"] for v in views_of(client)}
+    recorded = {(v["username"], v["petition_id"]): v["fields"] for v in views_of(client, limit=1000)}
     assert recorded[("clerk", county.handling)] == ["list.query_code", "list.petitioner.name"]
     assert recorded[("clerk", county.report)] == ["list.query_code"]  # no name to show
     assert recorded[("supervisor", county.joined)] == ["list.petitioner.name"]
@@ -352,10 +309,10 @@ def test_the_bureau_searches_by_query_code_name_phone_and_id_number_and_every_se
     assert [s["searched_by"] for s in searches] == ["name", "query_code", "id_number", "phone", "name"]  # newest first
     assert searches[0]["petition_ids"] == [] and searches[1]["petition_ids"] == [county.joined]
     assert searches[4]["value_hash"] != searches[0]["value_hash"] and len(searches[4]["value_hash"]) == 64
-    everything = str(searches) + str(views_of(client))
+    everything = str(searches) + str(views_of(client, limit=1000))
     for value in (person["id_number"], person["phone"], "李四", joined["query_code"]):
         assert value not in everything
-    recorded = [v for v in views_of(client, petition_id=county.joined) if v["username"] == "clerk"]
+    recorded = [v for v in views_of(client, petition_id=county.joined, limit=1000) if v["username"] == "clerk"]
     assert {v["fields"][0] for v in recorded} == {"search.name", "search.phone", "search.id_number",
                                                   "search.query_code"}
     assert all("search.petitioner.name" in v["fields"] and "search.query_code" in v["fields"] for v in recorded)
