@@ -60,7 +60,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(UniqueJsonKeys)  # inside BodySizeLimit: reads only bodies within the limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refuse=too_large,
                        drain_bytes=settings.max_body_drain_bytes,
-                       paths=attachments.upload_limits(settings.attachment_max_bytes))  # a file, not JSON
+                       paths={**attachments.upload_limits(settings.attachment_max_bytes),  # a file, not JSON
+                              **console.form_limits(settings)})  # the petition forms, with their files
     app.add_middleware(RequestHeadLimit, max_count=settings.max_header_count, max_bytes=settings.max_header_bytes)
     app.add_middleware(MetricsMiddleware)
     if settings.trusted_proxy_list:  # X-Forwarded-For counts only when the direct peer is a named proxy

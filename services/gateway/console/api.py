@@ -11,17 +11,25 @@ are written.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 from fastapi import Request
+from fastapi.responses import Response
 
 from services.gateway.errors import ApiError
 
 BASE = "http://gateway.internal"
+# A download's headers the page passes on as the API gave them: the file's name and type, `attachment`, nosniff and
+# the API's sandboxing Content-Security-Policy (a response's own policy is kept: services/gateway/headers.py).
+SHA256 = re.compile(r"[0-9a-f]{64}")  # how the API names a stored file
+FILE_HEADERS = ("content-type", "content-disposition", "x-content-type-options", "content-security-policy", "etag")
+# A multipart upload's parts: (field, (file name, file object, declared type)), as httpx takes them.
+Files = list[tuple[str, tuple[str, BinaryIO, str]]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,14 @@ class Answer:
     status: int
     body: Any
     headers: Mapping[str, str]
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Answer:
+        try:
+            body = response.json() if response.content else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        return cls(response.status_code, body, response.headers)
 
     @property
     def ok(self) -> bool:
@@ -41,6 +57,12 @@ class Answer:
         return ApiError(self.status, body.get("error", "error"), body.get("message", "请求无法处理"), headers=retry,
                         extra=extra)
 
+    def words(self) -> str:
+        """The refusal in words: the message of each field the API named, or its one message."""
+        problem = self.problem()
+        errors = problem.extra.get("errors") or []
+        return "；".join(e.get("message", "") for e in errors if isinstance(e, dict)) or problem.message
+
     def result(self) -> Any:
         """The body of a 2xx answer; otherwise the API's refusal, raised as it was given (ApiError)."""
         if not self.ok:
@@ -48,19 +70,28 @@ class Answer:
         return self.body
 
 
-async def call(request: Request, method: str, path: str, *, token: str | None = None, json_body: Any = None,
-               form: dict[str, str] | None = None, params: Mapping[str, Any] | None = None,
-               headers: Mapping[str, str] | None = None) -> Answer:
-    """`method path` on this gateway's API for the browser that made `request`."""
+async def send(request: Request, method: str, path: str, *, token: str | None = None, json_body: Any = None,
+               form: dict[str, str] | None = None, files: Files | None = None,
+               params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    """`method path` on this gateway's API for the browser that made `request`: the raw answer (a download)."""
     client = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
     sent = {"X-Correlation-ID": str(uuid.uuid4()), **(headers or {})}
     if token:
         sent["Authorization"] = f"Bearer {token}"
     transport = httpx.ASGITransport(app=request.app, client=client)
     async with httpx.AsyncClient(transport=transport, base_url=BASE, timeout=60) as api:
-        response = await api.request(method, path, json=json_body, data=form, params=params, headers=sent)
-    try:
-        body = response.json() if response.content else None
-    except json.JSONDecodeError:
-        body = None
-    return Answer(response.status_code, body, response.headers)
+        return await api.request(method, path, json=json_body, data=form, files=files, params=params, headers=sent)
+
+
+async def call(request: Request, method: str, path: str, *, token: str | None = None, json_body: Any = None,
+               form: dict[str, str] | None = None, files: Files | None = None,
+               params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None) -> Answer:
+    """`method path` on this gateway's API for the browser that made `request`; a JSON answer."""
+    return Answer.of(await send(request, method, path, token=token, json_body=json_body, form=form, files=files,
+                                params=params, headers=headers))
+
+
+def file_response(response: httpx.Response) -> Response:
+    """A file the API served (a download), passed on to the browser as the API served it."""
+    return Response(response.content, status_code=response.status_code,
+                    headers={k: v for k, v in response.headers.items() if k in FILE_HEADERS})

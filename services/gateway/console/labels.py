@@ -14,6 +14,7 @@ from shared.language.contracts.lifecycle import HANDLING_STEPS, RETURN_VISIT_CHA
 from shared.language.contracts.reference import CATEGORY_LABELS, TOPIC_LABELS
 from shared.language.contracts.registration import CHANNEL_LABELS
 from shared.language.contracts.search import SEARCH_BY_TEXT
+from shared.language.contracts.worklists import FLAG_TEXT, LIST_GROUP_TEXT
 
 # The public form (issue 16: "on the public form these labels are used exactly").
 PUBLIC_LABELS = {
@@ -38,8 +39,8 @@ SEARCH_BY = {str(by): text for by, text in SEARCH_BY_TEXT.items()}
 STATUSES = {str(status): text for status, text in STATUS_TEXT.items()}
 ROLES = {"clerk": "登记人员", "organ_officer": "承办机关工作人员", "supervisor": "督查督办人员", "auditor": "审计人员",
          "admin": "管理员", "petitioner": "信访人", "system": "系统"}
-FLAGS = {"group": "集体访", "joint_signature": "联名信", "major_urgent": "重大紧急", "anonymous": "匿名检举控告",
-         "repeat": "重复信访"}
+FLAGS = dict(FLAG_TEXT)
+LIST_GROUPS = {str(group): text for group, text in LIST_GROUP_TEXT.items()}
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 DEADLINE_STATUS = {"met": "已按期完成", "stopped": "已停止计算"}
 

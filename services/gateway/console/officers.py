@@ -19,9 +19,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.gateway.console import api, forms, labels, petitionform, verification, worklists
+from services.gateway.console import api, forms, labels, petitionform, submission, verification, worklists
 from services.gateway.console.sessions import SESSION_COOKIE
-from services.gateway.console.web import ConsoleRoute, SignInNeeded, console_of, gateway_of, see_other
+from services.gateway.console.web import ConsoleRoute, SignInNeeded, console_of, gateway_of, read_form, see_other
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role
 from shared.language.chinatime import CHINA
@@ -50,7 +50,7 @@ async def officer(request: Request, *roles: Role) -> tuple[Principal, str]:
 
 
 async def posted(request: Request, principal: Principal) -> Any:
-    form = await request.form()
+    form = await read_form(request)
     console_of(request).sessions.check(request, form, principal)
     return form
 
@@ -114,52 +114,43 @@ async def home(request: Request) -> Response:
 
 
 # --- registration at the counter (and an organ's direct receipt) ------------------------------------------------------
-def _registration_fields(request: Request, principal: Principal) -> list[forms.FormField]:
+def _registration_form(request: Request, principal: Principal) -> petitionform.PetitionForm:
     counter = petitionform.counter_fields() if principal.role in COUNTER_ROLES else []
-    return (petitionform.petitioner_fields(online=False) + petitionform.matter_fields(console_of(request).reference)
-            + counter)
+    return petitionform.petition_form(console_of(request).reference, online=False, counter=counter)
 
 
-def _registration_page(request: Request, principal: Principal, values: dict[str, str] | None = None,
-                       errors: dict[str, str] | None = None, key: str | None = None,
-                       status: int = 200) -> HTMLResponse:
-    fields = _registration_fields(request, principal)
-    return page(request, "register.html", principal, status=status, channels=petitionform.COUNTER_CHANNELS,
-                petitioner=[f for f in fields if f.name.startswith("petitioner.")],
-                matter=[f for f in fields if not f.name.startswith("petitioner.")],
-                values=values or {"channel": Channel.LETTER.value}, errors=errors or {},
-                idempotency_key=key or str(uuid.uuid4()))
+def _registration_page(request: Request, principal: Principal, outcome: submission.Outcome,
+                       channel: str = Channel.LETTER.value) -> HTMLResponse:
+    response = page(request, "register.html", principal, status=outcome.status, channels=petitionform.COUNTER_CHANNELS,
+                    channel=channel, **submission.context(request, _registration_form(request, principal), outcome))
+    response.headers.update(outcome.headers)
+    return response
 
 
 @router.get("/register", response_class=HTMLResponse)
 async def registration_form(request: Request) -> HTMLResponse:
     principal, _ = await officer(request, *REGISTERING)
-    return _registration_page(request, principal)
+    return _registration_page(request, principal, submission.blank())
 
 
 @router.post("/register", response_class=HTMLResponse)
 async def register(request: Request) -> Response:
     principal, token = await officer(request, *REGISTERING)
     form = await posted(request, principal)
-    fields = _registration_fields(request, principal)
     channel = str(form.get("channel", ""))
-    values = {f.name: str(form.get(f.name, "")) for f in fields} | {"channel": channel}
-    key = str(form.get("idempotency_key", "")) or str(uuid.uuid4())
-    answer = await api.call(request, "POST", "/api/v1/petitions", token=token, headers={"Idempotency-Key": key},
-                            json_body=petitionform.petition_body(form, fields, channel))
-    if answer.status == 422:
-        return _registration_page(request, principal, values, petitionform.field_errors(answer.body), key, 422)
-    receipt = answer.result()
-    return page(request, "registered.html", principal, receipt=receipt, channel=channel)
+    outcome = await submission.submit(request, form, _registration_form(request, principal), channel, token)
+    if outcome.receipt is None:
+        return _registration_page(request, principal, outcome, channel)
+    return page(request, "registered.html", principal, receipt=outcome.receipt, channel=channel,
+                anonymous=petitionform.checked(form.get(petitionform.ANONYMOUS)))
 
 
 # --- work lists -------------------------------------------------------------------------------------------------
 async def _list_page(request: Request, template: str, roles: tuple[Role, ...], **filters: Any) -> HTMLResponse:
     principal, token = await officer(request, *roles)
     cursor = request.query_params.get("cursor") or None
-    found = await worklists.page(request, token, limit=50, cursor=cursor, **filters)
-    rows, next_cursor = found if found is not None else (None, None)
-    return page(request, template, principal, rows=rows, next_cursor=next_cursor)
+    rows, next_cursor = await worklists.page(request, token, limit=50, cursor=cursor, **filters)
+    return page(request, template, principal, rows=rows, next_cursor=next_cursor, filters=filters)
 
 
 @router.get("/triage", response_class=HTMLResponse)
@@ -173,6 +164,19 @@ async def inbox(request: Request) -> HTMLResponse:
     """The organ's open cases (routed to it, joining, reviewing now): overdue and due soon first."""
     return await _list_page(request, "inbox.html", (Role.ORGAN_OFFICER, Role.ADMIN), group="open",
                             sort="next_deadline")
+
+
+COUNTY_LISTS = (Role.CLERK, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+LIST_FILTERS = ("group", "organ", "within_days")  # what the overview's links choose; the API checks each
+
+
+@router.get("/cases", response_class=HTMLResponse)
+async def case_list(request: Request) -> HTMLResponse:
+    """The county's cases of one group (overdue, due soon, open ...) or one organ's: where the overview's counts
+    lead."""
+    filters = {name: request.query_params.get(name) or None for name in LIST_FILTERS}
+    return await _list_page(request, "cases.html", COUNTY_LISTS, **{"group": "open", **{
+        k: v for k, v in filters.items() if v}})
 
 
 @router.get("/overview", response_class=HTMLResponse)
@@ -280,6 +284,21 @@ async def act(request: Request, petition_id: str, action: str) -> Response:
     errors = petitionform.field_errors(answer.body) if answer.status == 422 else {}
     return await _case_page(request, principal, token, petition_id, error=problem.message, failed=action,
                             errors=errors, values=values, status=answer.status)
+
+
+@router.get("/cases/{petition_id}/attachments/{sha256}")
+async def case_attachment(request: Request, petition_id: str, sha256: str) -> Response:
+    """A file of the case, as the API serves it to this officer: who may download it, and the record of each
+    download as a view of personal data, are the API's (GET /api/v1/petitions/{id}/attachments/{sha256})."""
+    _principal, token = await officer(request)
+    sha256 = sha256.lower()
+    if not api.SHA256.fullmatch(sha256):
+        raise ApiError(404, "attachment_not_found", "该信访事项没有此附件")
+    found = await api.send(request, "GET", f"/api/v1/petitions/{_uuid(petition_id)}/attachments/{sha256}",
+                           token=token)
+    if found.status_code != 200:
+        raise api.Answer.of(found).problem()
+    return api.file_response(found)
 
 
 # --- auditors -----------------------------------------------------------------------------------------------------

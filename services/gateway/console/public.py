@@ -1,22 +1,22 @@
 """The petitioner's pages (no account): `/` with the two ways in, `/petition/new` (the online form), `/status`
 (lookup by query code) and the status page with the rating and the review request once they are open.
 
-Each page is the JSON API's answer (console/api.py): POST /api/v1/petitions, GET /api/v1/status/{code},
-POST /api/v1/status/{code}/evaluation and /review-request (with the second factor, docs/security.md), their
-validation, rate limits and refusals included.
+Each page is the JSON API's answer (console/api.py): POST /api/v1/attachments and /api/v1/petitions (console/
+submission.py), GET /api/v1/status/{code}, POST /api/v1/status/{code}/evaluation and /review-request, and the
+petitioner's attachments GET /api/v1/status/{code}/attachments[/{sha256}] (each with the second factor,
+docs/security.md), their validation, rate limits and refusals included.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.gateway.console import api, petitionform
+from services.gateway.console import api, petitionform, submission
 from services.gateway.console.sessions import CODE_COOKIE
-from services.gateway.console.web import ConsoleRoute, console_of, gateway_of, see_other
+from services.gateway.console.web import ConsoleRoute, console_of, gateway_of, read_form, see_other
 from shared.language.contracts import querycode
 from shared.language.contracts.lifecycle import STEPS
 
@@ -30,7 +30,7 @@ DONE = {"evaluation": "您的评价已提交，感谢您的反馈。", "review":
 
 
 async def _form(request: Request) -> Any:
-    form = await request.form()
+    form = await read_form(request)
     console_of(request).sessions.check(request, form, None)
     return form
 
@@ -41,36 +41,34 @@ async def home(request: Request) -> HTMLResponse:
 
 
 # --- the online petition ------------------------------------------------------------------------------------------
-def _petition_page(request: Request, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                   key: str | None = None, status: int = 200) -> HTMLResponse:
-    console = console_of(request)
-    return console.render(
-        request, gateway_of(request), "petition_form.html", status=status,
-        petitioner=petitionform.petitioner_fields(), matter=petitionform.matter_fields(console.reference),
-        values=values or {}, errors=errors or {}, idempotency_key=key or str(uuid.uuid4()))
+def _layout(request: Request) -> petitionform.PetitionForm:
+    return petitionform.petition_form(console_of(request).reference, online=True)
+
+
+def _petition_page(request: Request, outcome: submission.Outcome) -> HTMLResponse:
+    response = console_of(request).render(request, gateway_of(request), "petition_form.html", status=outcome.status,
+                                          **submission.context(request, _layout(request), outcome))
+    response.headers.update(outcome.headers)
+    return response
 
 
 @router.get("/petition/new", response_class=HTMLResponse)
 async def petition_form(request: Request) -> HTMLResponse:
-    return _petition_page(request)
+    return _petition_page(request, submission.blank())
 
 
 @router.post("/petition/new", response_class=HTMLResponse)
 async def submit(request: Request) -> Response:
     form = await _form(request)
-    fields = petitionform.petitioner_fields() + petitionform.matter_fields(console_of(request).reference)
-    values = {f.name: str(form.get(f.name, "")) for f in fields}
-    # A new key per form shown: submitting twice (a double click, a reload) registers the petition once.
-    key = str(form.get("idempotency_key", "")) or str(uuid.uuid4())
-    answer = await api.call(request, "POST", "/api/v1/petitions", json_body=petitionform.petition_body(
-        form, fields, "online"), headers={"Idempotency-Key": key})
-    if answer.status == 422:
-        return _petition_page(request, values, petitionform.field_errors(answer.body), key, status=422)
-    receipt = answer.result()
+    outcome = await submission.submit(request, form, _layout(request), "online", token=None)
+    if outcome.receipt is None:
+        return _petition_page(request, outcome)
     gw = gateway_of(request)
-    response = console_of(request).render(request, gw, "petition_done.html", receipt=receipt,
-                                          emailed=bool(str(form.get("petitioner.email", "")).strip()))
-    console_of(request).sessions.remember_code(response, request, gw, receipt["query_code"])
+    anonymous = petitionform.checked(form.get(petitionform.ANONYMOUS))
+    response = console_of(request).render(
+        request, gw, "petition_done.html", receipt=outcome.receipt, anonymous=anonymous,
+        emailed=not anonymous and bool(str(form.get("petitioner.email", "")).strip()))
+    console_of(request).sessions.remember_code(response, request, gw, outcome.receipt["query_code"])
     return response
 
 
@@ -116,7 +114,11 @@ def documents(view: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for name in ("opinions", "documents") for item in (view.get(name) or []) if isinstance(item, dict)]
 
 
-async def _status_page(request: Request, message: str = "", error: str = "", status: int = 200) -> Response:
+async def _status_page(request: Request, *, message: str = "", error: str = "", status: int = 200,
+                       headers: dict[str, str] | None = None, **attachments: Any) -> Response:
+    """The status page for the query code this browser looked up (to the lookup without one), with a message, or
+    a refusal (`error`, the API's status and headers such as Retry-After); `attachments`: the attachments
+    section's list (`files`, `tail`) or refusal (`files_error`)."""
     code = request.cookies.get(CODE_COOKIE)
     if not code:
         return see_other("/status")
@@ -124,28 +126,41 @@ async def _status_page(request: Request, message: str = "", error: str = "", sta
     if answer.status == 404:
         return _lookup_page(request, answer.problem().message, 404)
     view = answer.result()
-    return console_of(request).render(request, gateway_of(request), "status.html", status=status, view=view,
-                                      opened=opened(view), documents=documents(view), message=message, error=error)
+    response = console_of(request).render(request, gateway_of(request), "status.html", status=status, view=view,
+                                          opened=opened(view), documents=documents(view), message=message,
+                                          error=error, **{"files": None, "files_error": "", **attachments})
+    response.headers.update(headers or {})
+    return response
+
+
+async def _refused(request: Request, answer: api.Answer, *, about_files: bool = False) -> Response:
+    """The status page again with the API's refusal, its status and headers: in the attachments section when it
+    was about them, at the top otherwise."""
+    where = {"files_error" if about_files else "error": answer.words()}
+    return await _status_page(request, status=answer.status, headers=answer.problem().headers, **where)
 
 
 @router.get("/status/view", response_class=HTMLResponse)
 async def status_page(request: Request) -> Response:
-    return await _status_page(request, DONE.get(request.query_params.get("done", ""), ""))
+    return await _status_page(request, message=DONE.get(request.query_params.get("done", ""), ""))
+
+
+def _typed(form: Any, fields: tuple[str, ...]) -> dict[str, str]:
+    return {name: str(form.get(name, "")).strip() for name in fields if str(form.get(name, "")).strip()}
+
+
+async def _posted_with_code(request: Request) -> tuple[Any, str | None]:
+    """A post from the status page: the form (its token checked) and the query code this browser looked up."""
+    return await _form(request), request.cookies.get(CODE_COOKIE)
 
 
 async def _petitioner_step(request: Request, path: str, fields: tuple[str, ...], done: str) -> Response:
-    form = await _form(request)
-    code = request.cookies.get(CODE_COOKIE)
+    form, code = await _posted_with_code(request)
     if not code:
         return see_other("/status")
-    body = {name: str(form.get(name, "")).strip() for name in fields if str(form.get(name, "")).strip()}
-    answer = await api.call(request, "POST", f"/api/v1/status/{code}/{path}", json_body=body)
+    answer = await api.call(request, "POST", f"/api/v1/status/{code}/{path}", json_body=_typed(form, fields))
     if not answer.ok:
-        problem = answer.problem()
-        words = "；".join(e.get("message", "") for e in problem.extra.get("errors") or []) or problem.message
-        response = await _status_page(request, error=words, status=answer.status)
-        response.headers.update(problem.headers or {})
-        return response
+        return await _refused(request, answer)
     return see_other(f"/status/view?done={done}")
 
 
@@ -157,6 +172,43 @@ async def evaluate(request: Request) -> Response:
 @router.post("/status/review-request", response_class=HTMLResponse)
 async def review_request(request: Request) -> Response:
     return await _petitioner_step(request, "review-request", ("reasons", "id_number_tail"), "review")
+
+
+# --- the petitioner's attachments: listed and downloaded with the second factor -----------------------------------
+# Each is the API's own petitioner endpoint with the ID number's last six characters (X-Id-Number-Tail), so every
+# listing and every download is checked, counted and locked out there as a rating is (docs/security.md). The tail
+# typed to list the files is carried only in that page's download form (the page is not stored: no-store), never
+# in a cookie or an address.
+TAIL = "id_number_tail"
+TAIL_HEADER = "X-Id-Number-Tail"
+
+
+@router.post("/status/attachments", response_class=HTMLResponse)
+async def attachments(request: Request) -> Response:
+    form, code = await _posted_with_code(request)
+    if not code:
+        return see_other("/status")
+    tail = str(form.get(TAIL, "")).strip()
+    answer = await api.call(request, "GET", f"/api/v1/status/{code}/attachments", headers={TAIL_HEADER: tail})
+    if not answer.ok:
+        return await _refused(request, answer, about_files=True)
+    return await _status_page(request, files=answer.body.get("attachments", []), tail=tail)
+
+
+@router.post("/status/attachments/download", response_class=HTMLResponse)
+async def download(request: Request) -> Response:
+    """The file as the API serves it to the petitioner (api.file_response)."""
+    form, code = await _posted_with_code(request)
+    if not code:
+        return see_other("/status")
+    sha256 = str(form.get("sha256", "")).strip().lower()
+    if not api.SHA256.fullmatch(sha256):
+        return await _status_page(request, status=404, files_error="该信访事项没有此附件")
+    found = await api.send(request, "GET", f"/api/v1/status/{code}/attachments/{sha256}",
+                           headers={TAIL_HEADER: str(form.get(TAIL, "")).strip()})
+    if found.status_code != 200:
+        return await _refused(request, api.Answer.of(found), about_files=True)
+    return api.file_response(found)
 
 
 @router.post("/status/leave", response_class=HTMLResponse)

@@ -3,6 +3,7 @@ token, no-store), and the words for dates and deadlines."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader
 from pymongo.errors import PyMongoError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.responses import Response
 
 from services.gateway.clients import ServiceUnavailable
@@ -73,12 +77,45 @@ def deadline_words(deadline: Any) -> str:
     return words
 
 
+def file_size(size: Any) -> str:
+    """A file's size as people read it: 820字节, 12.5KB, 3.2MB."""
+    if not isinstance(size, int) or isinstance(size, bool):
+        return ""
+    if size < 1024:
+        return f"{size}字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f}KB".replace(".0KB", "KB")
+    return f"{size / 1048576:.1f}MB".replace(".0MB", "MB")
+
+
+def _json(value: Any) -> str:
+    """A value as JSON text, escaped by the template like any other text (for a form field's value)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(static=STATIC_URL, labels=labels, deadline_words=deadline_words, days_left=days_left)
-    env.filters.update(local_time=_local_time, day=_day)
+    env.filters.update(local_time=_local_time, day=_day, file_size=file_size, json=_json)
     return env
+
+
+FORM_MAX_FILES = 100  # files in one post of a form at most (their bytes are bounded by the path's body limit)
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form: URL-encoded, or multipart with files (spooled to disk, closed once the answer is sent). A form
+    the parser refuses (malformed, too many files or fields) is a page in Chinese, not the framework's JSON."""
+    try:
+        form = await request.form(max_files=FORM_MAX_FILES)
+    except (HTTPException, MultiPartException):
+        raise ApiError(400, "invalid_form", "提交的内容格式不正确，或者一次选择的文件过多，请返回上一页重新提交。") from None
+    stack = request.scope.get("fastapi_middleware_astack")
+    if stack is not None and not getattr(request.state, "form_closes", False):
+        request.state.form_closes = True
+        stack.push_async_callback(form.close)
+    return form
 
 
 @dataclass

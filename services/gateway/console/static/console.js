@@ -1,11 +1,13 @@
 // The console's only script. Pages work without it; it adds two things:
 // - a form is sent once: its submit button is disabled while the next page loads (the petition form also carries
-//   an Idempotency-Key, so a second submission registers nothing twice);
+//   an Idempotency-Key, so a second submission registers nothing twice); a download form (data-download) stays
+//   usable, as no page follows it;
 // - on a page with errors, focus moves to their summary, so a keyboard or screen-reader user starts there.
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    if (form.hasAttribute("data-download")) { return; }
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
     window.setTimeout(function () {
