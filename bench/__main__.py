@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import audit, latency, registration
+from bench import audit, latency, registration, worklists
 from tests.support.platform import delete_topology, drop_schemas, unique_name
 from tests.support.servers import MailServerProcess, SecantusServer
 
@@ -19,7 +19,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def main() -> None:
-    only = set(sys.argv[1:]) or {"registration", "latency", "audit"}
+    only = set(sys.argv[1:]) or {"registration", "latency", "audit", "worklists"}
     run = unique_name("bench")
     results: dict[str, object] = {"at": datetime.now(UTC).isoformat(timespec="seconds")}
     try:
@@ -81,6 +81,25 @@ def main() -> None:
                   f"of the ceiling (target: at least 70%)")
             print(f"    replaying a {r['events']}-event case from the stores  {r['replay_ms']:6.1f} ms   (the library's plain "
                   f"load of the case: {r['plain_load_ms']:.1f} ms; target: under 50 ms)")
+        if "worklists" in only:
+            print(f"(d) the read side with {worklists.CASES:,} cases, SecantusDB on disk (the embedded default) ...",
+                  flush=True)
+            d = worklists.run(Path(tempfile.mkdtemp()))
+            results["worklists"] = d
+            print(f"    seeded in {d['seed_s']:.0f} s: {d['open_cases']:,} open ({d['overdue']:,} overdue, "
+                  f"{d['due_soon']:,} due within {worklists.SOON_DAYS} days), {d['counters']} counters; "
+                  f"recounting them from the rows (a projector's start) {d['recount_s'] * 1000:.0f} ms")
+            for name, label, baseline, target in (
+                    ("inbox", f"organ inbox, first page ({d['organ']}, {d['inbox_lane_rows']:,} open)", "inbox_by_id",
+                     100),
+                    ("overview", "supervisor's overview (counts + overdue + due soon)", "overview_by_id", 300),
+                    ("status_page", "status page by query code", "status_by_id", None)):
+                m, b = d[name], d[baseline]
+                verdict = "" if target is None else (f"   (target p95 < {target} ms: "
+                                                     f"{'met' if m['p95_ms'] < target else 'NOT met'})")
+                print(f"    {label:52s} p50 {m['p50_ms']:6.1f} ms  p95 {m['p95_ms']:6.1f} ms   plain fetch by id "
+                      f"p50 {b['p50_ms']:5.1f} ms  p95 {b['p95_ms']:5.1f} ms   ratio p95 "
+                      f"{m['p95_ms'] / b['p95_ms']:.1f}x{verdict}")
     finally:
         with contextlib.suppress(Exception):
             drop_schemas(run)

@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -33,24 +34,27 @@ from services.gateway.clients import RpcPool, ServiceUnavailable
 from services.gateway.errors import ApiError
 from services.gateway.security import Principal, Role
 from shared.language.chinatime import CHINA, local_date
-from shared.language.contracts.lifecycle import Status
+from shared.language.contracts.lifecycle import STATUS_TEXT, Status
 from shared.language.contracts.reference import CATEGORY_LABELS, TOPIC_LABELS
 from shared.language.contracts.registration import CHANNEL_LABELS, Category, Channel, Topic
 from shared.language.contracts.worklists import (
     ALL,
     COUNTY,
+    DUE_COUNT,
     FLAG_TEXT,
     GROUP_OF,
     GROUP_TEXT,
     NO_DEADLINE,
+    NO_HOLDER,
     OPEN,
+    STATUS_COUNT,
     ListGroup,
     StatusGroup,
     lane,
 )
 from shared.language.organs import OrganDirectory
 from shared.language.places import PlaceDirectory
-from shared.language.readmodels import CaseRow
+from shared.language.readmodels import CaseCount, CaseRow
 
 MAX_WITHIN_DAYS = 90
 
@@ -273,6 +277,40 @@ def page(query: ListQuery, principal: Principal, after: str | None, limit: int,
     if len(rows) > limit:
         return rows[:limit], rows[limit - 1][field]
     return rows, None
+
+
+def counts(today: date, within_days: int, organ_file: Path | None) -> dict[str, Any]:
+    """The county's open cases counted by the organ whose work each is and by status, and how many are overdue or
+    due within `within_days` days: read from the work-list projection's counters (a few hundred documents however
+    many cases there are; shared/language/contracts/worklists.py count_keys)."""
+    by_holder: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    overdue = due_soon = 0
+    last_soon = (today + timedelta(days=within_days)).isoformat()
+    for counter in CaseCount._get_collection().find({"count": {"$gt": 0}}):
+        kind, _, key = counter["_id"].partition("|")
+        if kind == STATUS_COUNT:
+            organ, _, status = key.partition("|")
+            by_holder[organ] += counter["count"]
+            by_status[status] += counter["count"]
+        elif kind == DUE_COUNT:
+            overdue += counter["count"] if key < today.isoformat() else 0
+            due_soon += counter["count"] if today.isoformat() <= key <= last_soon else 0
+    directory = organs(organ_file)
+    counted = [status for status in Status if by_status[status.value]]  # in the lifecycle's order
+    return {
+        "today": today, "within_days": within_days, "open": sum(by_holder.values()), "overdue": overdue,
+        "due_soon": due_soon,
+        "by_organ": [{"code": None if code == NO_HOLDER else code,
+                      "name": BUREAU_TRIAGE if code == NO_HOLDER else (o.name if (o := directory.get(code)) else code),
+                      "count": n} for code, n in by_holder.most_common()],
+        "by_status": [{"status": s.value, "status_text": STATUS_TEXT[s], "status_group": GROUP_OF[s].value,
+                       "status_group_text": GROUP_TEXT[GROUP_OF[s]], "count": by_status[s.value]}
+                      for s in counted],
+    }
+
+
+BUREAU_TRIAGE = "信访部门（待转送、交办）"
 
 
 def rows_by_id(petition_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -11,25 +11,41 @@ batch opens, or else folds the case's history from the store; a row is written o
 delivered changes the timeline, not the row), guarded by its version: `{_id, version < v}` with an upsert, so a
 replayed or older row never overwrites a newer one (the duplicate key an upsert then meets is a replay, and
 ignored). Dropped and rebuilt with the case views (`python -m services.supervision.projector --rebuild`).
+
+Beside the rows it keeps the open cases' counters (`case_counts`, shared/language/contracts/worklists.py
+count_keys): for each row it did write, one off the keys of the row it replaced and one on the new row's. A row
+write and its counters are two requests, so a worker recounts every counter from the rows before the first rows it
+writes and after any batch that failed between them; in between they are exact.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pymongo import ReplaceOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from services.supervision.domainmodel import Case
 from services.supervision.projections import PROJECTION_FAILURES, apply
 from shared.language.contracts.lifecycle import TRIAGE, Status
-from shared.language.contracts.worklists import GROUP_OF, NO_DEADLINE, OPTION_WINDOWS, StatusGroup, lanes
-from shared.language.readmodels import DUPLICATE_KEY, CaseRow, CaseView
+from shared.language.contracts.worklists import (
+    COUNTY,
+    GROUP_OF,
+    NO_DEADLINE,
+    OPEN,
+    OPTION_WINDOWS,
+    StatusGroup,
+    count_keys,
+    lane,
+    lanes,
+)
+from shared.language.readmodels import DUPLICATE_KEY, CaseCount, CaseRow, CaseView
 from shared.runtime.recentaggregates import RecentItems
 
 log = logging.getLogger(__name__)
@@ -117,11 +133,13 @@ class CaseRowProjection:
     def __init__(self, application: Any, recent_cases: int = 5_000) -> None:
         self._application = application  # supervision's: histories are read from its store
         self._recent: RecentItems[str, Tracked] = RecentItems(recent_cases)
+        self._counts_exact = False  # recount before the next batch (a start, or a batch failed half-way)
 
     def drop(self) -> None:
         self._recent.clear()
         CaseRow.drop_collection()
         CaseRow.ensure_indexes()
+        CaseCount.drop_collection()
 
     def prepare(self) -> None:
         """Nothing to bring up to date: a new deployment's position starts at zero, so the rows are filled in from
@@ -151,7 +169,8 @@ class CaseRowProjection:
             if isinstance(event, Case.Event):
                 batch.setdefault(event.originator_id, []).append(event)
         now = datetime.now(UTC)
-        writes, written = [], []
+        changed: list[tuple[Tracked, dict[str, Any]]] = []
+        written = []
         for case_id, events in batch.items():
             try:
                 tracked = self._tracked(case_id, events)
@@ -164,22 +183,82 @@ class CaseRowProjection:
                 PROJECTION_FAILURES.labels(self.name).inc()
                 log.exception("case %s: cannot list events %s", case_id, [e.originator_version for e in events])
                 continue
-            content = {k: v for k, v in row.items() if k != "version"}
-            if content != tracked.written:
-                writes.append(ReplaceOne({"_id": row["_id"], "version": {"$lt": row["version"]}},
-                                         {**row, "updated_at": now}, upsert=True))
-                tracked.written = content
+            if {k: v for k, v in row.items() if k != "version"} != tracked.written:
+                changed.append((tracked, row))
             written.append(tracked)
-        if writes:
-            self._bulk_write(writes)
+        if changed:
+            self._write(changed, now)
         for tracked in written:  # only once written: a failed batch is folded again from the store
             self._recent.put(tracked.view.petition_id, tracked)
 
+    def _write(self, changed: list[tuple[Tracked, dict[str, Any]]], now: datetime) -> None:
+        """Write the changed rows, then move the counters of the rows written from their old keys to the new."""
+        try:
+            if not self._counts_exact:
+                recount()
+                self._counts_exact = True
+            before = self._counted_before([tracked for tracked, _ in changed])
+            refused = self._bulk_write([ReplaceOne({"_id": row["_id"], "version": {"$lt": row["version"]}},
+                                                   {**row, "updated_at": now}, upsert=True) for _, row in changed])
+            moves: Counter[str] = Counter()
+            for index, (tracked, row) in enumerate(changed):
+                content = {k: v for k, v in row.items() if k != "version"}
+                if index not in refused:  # a refused row was there at this version or a later one: counted
+                    moves.subtract(before.get(row["_id"], []))
+                    moves.update(count_keys(row))
+                tracked.written = content
+            move_counts(moves)
+        except BaseException:
+            self._counts_exact = False
+            raise
+
     @staticmethod
-    def _bulk_write(writes: list[ReplaceOne]) -> None:
+    def _counted_before(tracked: list[Tracked]) -> dict[str, list[str]]:
+        """The keys each case is counted under now: from the row this worker last wrote, else as stored."""
+        keys = {t.view.petition_id: count_keys(t.written) for t in tracked if t.written is not None}
+        unknown = [t.view.petition_id for t in tracked if t.written is None]
+        if unknown:
+            for row in CaseRow._get_collection().find({"_id": {"$in": unknown}}, COUNTED_FIELDS):
+                keys[row["_id"]] = count_keys(row)
+        return keys
+
+    @staticmethod
+    def _bulk_write(writes: list[ReplaceOne]) -> set[int]:
+        """The indexes of the writes refused as replays."""
         try:
             CaseRow._get_collection().bulk_write(writes, ordered=False)
         except BulkWriteError as error:
             # A duplicate key: the row is there at this version or a later one (a replay) and is left alone.
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            errors = error.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
+            return {e["index"] for e in errors}
+        return set()
+
+
+COUNTED_FIELDS = {"status": 1, "group": 1, "organs": 1, "reviewer": 1, "deadline": 1}
+
+
+def move_counts(moves: Counter[str]) -> None:
+    """Add each key's move to its counter; a counter that falls to zero is removed (a passed day's, an organ's)."""
+    moves = Counter({key: n for key, n in moves.items() if n})
+    if not moves:
+        return
+    counts = CaseCount._get_collection()
+    counts.bulk_write([UpdateOne({"_id": key}, {"$inc": {"count": n}}, upsert=True) for key, n in moves.items()],
+                      ordered=False)
+    emptied = [key for key, n in moves.items() if n < 0]
+    if emptied:
+        counts.delete_many({"_id": {"$in": emptied}, "count": {"$lte": 0}})
+
+
+def recount() -> None:
+    """Every counter from the open rows (the county's open lane); the counters of keys no row has are removed."""
+    found: Counter[str] = Counter()
+    for row in CaseRow._get_collection().find({"lanes": lane(COUNTY, OPEN)}, COUNTED_FIELDS):
+        found.update(count_keys(row))
+    counts = CaseCount._get_collection()
+    if found:
+        counts.bulk_write([ReplaceOne({"_id": key}, {"count": n}, upsert=True) for key, n in found.items()],
+                          ordered=False)
+    counts.delete_many({"_id": {"$nin": list(found)}})

@@ -1,8 +1,8 @@
 """The read side's schema: MongoDB documents (mongoengine) that services project and the gateway reads.
 
 Each collection is written by exactly one service: `case_views` and `case_codes` by supervision's projector (a
-projection: it can be dropped and rebuilt from supervision's store at any time), `case_rows` (the work lists) by
-its work-list projection, rebuildable the same way; `inbox_messages` by
+projection: it can be dropped and rebuilt from supervision's store at any time), `case_rows` (the work lists) and
+`case_counts` (their counts) by its work-list projection, rebuildable the same way; `inbox_messages` by
 notification's dispatcher (a delivery channel, not a projection: the Delivery events in notification's store
 record what reached it).
 """
@@ -185,6 +185,16 @@ class CaseRow(me.Document):
         {"fields": ["lanes", "by_due"], "name": "lanes_by_due"},
         {"fields": ["lanes", "by_registered"], "name": "lanes_by_registered"},
     ]}
+
+
+class CaseCount(me.Document):
+    """How many of the county's open cases are under one key (shared/language/contracts/worklists.py count_keys):
+    kept by the work-list projection beside the rows it writes, recounted from the rows when it starts."""
+
+    key = me.StringField(primary_key=True)  # "status|<organ or ->|<status>" or "due|<YYYY-MM-DD>"
+    count = me.IntField(required=True)
+
+    meta = {"collection": "case_counts", "indexes": []}
 
 
 class InboxMessage(me.Document):

@@ -46,11 +46,11 @@ class SecantusServer(ServerProcess):
 
     name = "SecantusDB"
 
-    def __init__(self, storage: str = ":memory:") -> None:
+    def __init__(self, storage: str = ":memory:", *options: str) -> None:
         self.port = free_port()
         executable = Path(sys.executable).parent / "secantusd-py"
         super().__init__([str(executable), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", storage,
-                          "--log-level", "WARNING"])
+                          "--log-level", "WARNING", *options])
 
     def uri(self, database: str) -> str:
         return f"mongodb://127.0.0.1:{self.port}/{database}"

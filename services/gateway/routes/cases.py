@@ -148,6 +148,48 @@ def list_cases(
                     names_unavailable=names is None)
 
 
+class CountedOrgan(BaseModel):
+    code: str | None = None  # None: no organ holds them yet (the bureau triages them)
+    name: str
+    count: int
+
+
+class CountedStatus(BaseModel):
+    status: str
+    status_text: str
+    status_group: str
+    status_group_text: str
+    count: int
+
+
+class CaseCounts(BaseModel):
+    """The county's open (not concluded) cases, counted."""
+
+    today: date  # the date in China that overdue and due soon count from
+    open: int
+    overdue: int  # an open case whose next duty deadline has passed
+    due_soon: int  # due today or within `within_days` days
+    within_days: int
+    by_organ: list[CountedOrgan]  # by the organ whose work each is now (the reviewing organ, else the lead); most first
+    by_status: list[CountedStatus]  # in the lifecycle's order
+
+
+COUNTING = (Role.CLERK, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+
+
+@router.get("/cases/counts", response_model=CaseCounts, responses=RESPONSES)
+def count_cases(
+    gw: GatewayDep,
+    _principal: Annotated[Principal, Depends(require_roles(*COUNTING))],
+    within_days: Annotated[int, Query(ge=0, le=worklists.MAX_WITHIN_DAYS,
+                                      description="due soon: due today or within this many days")] = 7,
+) -> CaseCounts:
+    """The supervisors' overview: the county's open cases by organ and by status, and how many are overdue or due
+    soon (the bureau and auditors; counts only, no case is named). Kept with the work lists, so as current as they
+    are; the cases themselves are listed by GET /api/v1/cases (group=overdue, group=due_soon)."""
+    return CaseCounts(**worklists.counts(worklists.today_in_china(), within_days, gw.settings.routing_rules_file))
+
+
 @router.post("/cases/search", response_model=SearchAnswer, responses=RESPONSES)
 def search_cases(
     command: SearchPetitions,

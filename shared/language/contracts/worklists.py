@@ -9,6 +9,7 @@ or a lane is declared once.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from shared.language.contracts.lifecycle import TERMINAL, TRIAGE, UNDER_HANDLING, Status
 
@@ -84,3 +85,25 @@ def lanes(organs: list[str], group: StatusGroup) -> list[str]:
     """Every lane a case in `group` is filed under, for the county and for each of `organs`."""
     groups = [ALL, group.value] + ([OPEN] if group is not StatusGroup.CONCLUDED else [])
     return [lane(scope, g) for scope in (COUNTY, *organs) for g in groups]
+
+
+# The county's open cases are also counted (the supervisors' overview; docs/architecture.md §"Work lists"): the
+# work-list projection keeps one counter per key below, so an overview reads a few hundred small documents instead
+# of counting the rows. A row counts under "status|<holder>|<status>" (holder: the organ whose work it is now — the
+# reviewing organ, else the lead organ — or NO_HOLDER while the bureau triages it) and, while it has an open duty
+# deadline, under "due|<YYYY-MM-DD>" (so overdue and due soon are sums over days).
+NO_HOLDER = "-"
+STATUS_COUNT, DUE_COUNT = "status", "due"
+
+
+def holder(row: dict[str, Any]) -> str:
+    """The organ whose work a case row is now (its `organs` list the lead first), or NO_HOLDER."""
+    return row.get("reviewer") or next(iter(row.get("organs") or ()), NO_HOLDER)
+
+
+def count_keys(row: dict[str, Any]) -> list[str]:
+    """The counters a case row adds one to: none once it is concluded."""
+    if row["group"] == StatusGroup.CONCLUDED.value:
+        return []
+    deadline = row.get("deadline")
+    return [f"{STATUS_COUNT}|{holder(row)}|{row['status']}", *([f"{DUE_COUNT}|{deadline['due']}"] if deadline else [])]

@@ -165,3 +165,51 @@ def test_paging_in_windows_gives_every_row_once_in_order(monkeypatch, query) -> 
         if after is None:
             break
     assert seen == expected
+
+
+def test_counts_sum_the_counters_by_organ_status_and_day(monkeypatch) -> None:
+    from datetime import timedelta
+
+    from services.gateway import worklists
+
+    counters = [("status|330106001-ZF|handling", 5), ("status|330106001-ZF|awaiting_acceptance", 2),
+                ("status|-|registered", 3), ("status|330106-RSJ|handling", 1), ("status|330106-RSJ|extended", 0),
+                ("due|" + (TODAY - timedelta(days=1)).isoformat(), 4), ("due|" + TODAY.isoformat(), 2),
+                ("due|" + (TODAY + timedelta(days=7)).isoformat(), 3), ("due|" + (TODAY + timedelta(days=8)).isoformat(), 2)]
+
+    class Counters:
+        def find(self, query: dict) -> list[dict]:
+            assert query == {"count": {"$gt": 0}}
+            return [{"_id": key, "count": n} for key, n in counters if n > 0]
+
+    monkeypatch.setattr(worklists.CaseCount, "_get_collection", classmethod(lambda cls: Counters()))
+    counted = worklists.counts(TODAY, 7, None)
+    assert (counted["open"], counted["overdue"], counted["due_soon"]) == (11, 4, 5)
+    assert [(o["code"], o["count"]) for o in counted["by_organ"]] == [("330106001-ZF", 7), (None, 3),
+                                                                      ("330106-RSJ", 1)]
+    assert counted["by_organ"][1]["name"] == "信访部门（待转送、交办）"
+    assert counted["by_organ"][0]["name"] == "示例县城关镇人民政府"
+    assert [(s["status"], s["count"]) for s in counted["by_status"]] == [
+        ("registered", 3), ("awaiting_acceptance", 2), ("handling", 6)]  # the lifecycle's order
+
+
+def test_the_overview_links_its_counts_to_the_lists_that_name_the_cases() -> None:
+    from services.gateway.console import web
+    from services.gateway.console.reference import Reference
+
+    env, reference = web._environment(), Reference.load()
+    row = {"petition_id": "p1", "title": "<b>路面</b>", "status_text": "已受理，办理中", "organ_name": "示例县城关镇人民政府",
+           "next_deadline": {"label": "办理期限", "due": "2026-12-01", "days_left": -3, "overdue": True}}
+    summary = {"today": "2026-12-04", "open": 3, "overdue": 2, "due_soon": 1, "overdue_rows": [row],
+               "due_soon_rows": [], "by_organ": [{"code": "330106001-ZF", "name": "示例县城关镇人民政府", "count": 2},
+                                                 {"code": None, "name": "信访部门（待转送、交办）", "count": 1}],
+               "by_status": [{"status": "handling", "status_text": "已受理，办理中", "count": 3}]}
+    page = env.get_template("overview.html").render(request=None, officer=None, csrf_token="t", reference=reference,
+                                                    summary=summary, soon_days=5)
+    assert 'href="/console/cases?organ=330106001-ZF"' in page and 'href="/console/cases?group=new"' in page
+    assert "全部 2 件已超期事项" in page and "&lt;b&gt;路面" in page and "<b>路面" not in page
+    listed = env.get_template("cases.html").render(
+        request=None, officer=None, csrf_token="t", reference=reference, rows=[row], next_cursor="c.1",
+        filters={"group": "overdue", "organ": "330106001-ZF"})
+    assert "<h1>示例县城关镇人民政府：已超期的信访事项</h1>" in listed
+    assert 'href="/console/cases?group=overdue&amp;organ=330106001-ZF&amp;cursor=c.1"' in listed
