@@ -18,6 +18,7 @@ from services.notification.settings import NotificationSettings
 from services.notification.templates import render
 from services.notification.translate import Recipient, RegisteredPetition
 from shared.language.chinatime import chinese_date
+from shared.language.contracts.notices import NoticeKind
 from shared.language.contracts.registration import CHANNEL_LABELS
 from shared.language.contracts.registration import Channel as PetitionChannel
 from shared.language.integration.envelope import IntegrationEvent
@@ -25,7 +26,7 @@ from shared.runtime.eventstore import IntegrityError, ServiceApplication
 
 log = logging.getLogger(__name__)
 
-REGISTRATION_RECEIPT = "registration_receipt"
+REGISTRATION_RECEIPT = NoticeKind.REGISTRATION_RECEIPT.value
 NOTICE_KINDS = (REGISTRATION_RECEIPT,)  # every kind of notice this service composes
 # Every channel a notice may go on (services/notification/channels.py). `post` has no dispatcher yet: a notice for
 # it awaits delivery by post (a later release prints and tracks postal notices); nothing is recorded as delivered.
@@ -89,15 +90,16 @@ class NotificationApplication(ServiceApplication):
             if attempts > 1 and self._exists(notice_id):
                 return []
             petitioner = petition.recipient or ANONYMOUS_RECIPIENT
-            title, body = render(
+            # The template's identity (rendered.template) is not recorded on the notice yet (issue 17).
+            rendered = render(
                 REGISTRATION_RECEIPT,
                 name=petitioner.name,
                 registered_date=chinese_date(petition.registered_at),
                 channel_label=CHANNEL_LABELS[PetitionChannel(petition.channel)],
                 title=petition.title,
                 query_code=petition.query_code,
-                bureau_name=self.notice_settings.bureau_name,
-                today=chinese_date(datetime.now(UTC)),
+                issuer_name=self.notice_settings.bureau_name,
+                issued_on=chinese_date(datetime.now(UTC)),
             )
             channels = channels_for(petition.recipient)
             if channels == [POST] and attempts == 1:
@@ -105,7 +107,7 @@ class NotificationApplication(ServiceApplication):
             return [Notice(
                 petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=petition.query_code,
                 recipient={"name": petitioner.name, "email": petitioner.email, "phone": petitioner.phone},
-                title=title, body=body, channels=channels,
+                title=rendered.title, body=rendered.body, channels=channels,
                 correlation_id=event.correlation_id, causation_id=event.id,
             )]
 

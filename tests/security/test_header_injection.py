@@ -145,9 +145,9 @@ def test_the_envelope_is_the_validated_address_only(email_channel, smtp):
 
 
 def test_a_name_with_line_breaks_adds_no_line_to_the_receipt_body():
-    _, body = render("registration_receipt", name=INJECTED_LINE, registered_date="2026年11月26日",
-                     channel_label="网上信访", title="小区污水外溢", query_code="7K3M-9QX2-HT4W-0BZ8",
-                     bureau_name="示例县信访局", today="2026年11月27日")
+    body = render("registration_receipt", name=INJECTED_LINE, registered_date="2026年11月26日",
+                  channel_label="网上信访", title="小区污水外溢", query_code="7K3M-9QX2-HT4W-0BZ8",
+                  issuer_name="示例县信访局", issued_on="2026年11月27日").body
 
     first_line, rest = body.split("\n", 1)
     assert first_line == "x    Visit http://evil.example now："

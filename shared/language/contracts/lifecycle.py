@@ -2,10 +2,12 @@
 the commands officers and petitioners send, and one declaration per step.
 
 Each step is declared once, in STEPS: the command model it takes, who may take it from which states, the
-officer's endpoint (path and OpenAPI summary), the petitioner's timeline text and the case.<type>s its events
-publish. The gateway builds its endpoints from it, the catalogue its event types, supervision its permission table,
-its command dispatch and its timeline (tests/unit/supervision/test_step_declarations.py fails when a step lacks a
-part). What a step does to the case is supervision's Case, one module per phase (services/supervision/case/).
+officer's endpoint (path and OpenAPI summary), the petitioner's timeline text, the case.<type>s its events
+publish and the notice it sends the petitioner (or why none: shared/language/contracts/notices.py). The gateway
+builds its endpoints from it, the catalogue its event types, supervision its permission table, its command
+dispatch and its timeline (tests/unit/supervision/test_step_declarations.py fails when a step lacks a part;
+tests/unit/shared/test_step_notices.py when its notice is not the statute's). What a step does to the case is
+supervision's Case, one module per phase (services/supervision/case/).
 
 One model per command serves the gateway (request bodies, OpenAPI) and supervision (it validates RPC payloads
 again), so a command is checked by the same rules whichever way it arrives. State, permission and statutory rules
@@ -18,7 +20,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -27,6 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from shared.language.contracts.actor import Role
+from shared.language.contracts.notices import NoticeKind, StepNotice, depending, sends, silent
 from shared.language.contracts.text import FreeText, Line
 
 
@@ -390,102 +393,149 @@ class Step:
     timeline: Timeline
     command: type[BaseModel] | None = None  # what an officer or petitioner sends; None: the platform takes it
     endpoint: Endpoint | None = None  # the officer's; the petitioner's own steps go by query code
+    # The notice it sends the petitioner (docs/domain.md §"Notices"): always the same kinds (`sends`), by what it
+    # decided (`depending` on its recorded disposition or outcome), or none, saying why (`silent`). Required: a new
+    # step cannot forget its notice (tests/unit/shared/test_step_notices.py checks what each declares).
+    notice: StepNotice = field(kw_only=True)
 
 
 def _step(name: str, text: str, parties: set[Party], allowed_from: set[Status] | frozenset[Status],
           publishes: tuple[str, ...], timeline: Timeline, command: type[BaseModel] | None = None,
-          endpoint: Endpoint | None = None) -> Step:
-    return Step(name, text, frozenset(parties), frozenset(allowed_from), publishes, timeline, command, endpoint)
+          endpoint: Endpoint | None = None, *, notice: StepNotice) -> Step:
+    return Step(name, text, frozenset(parties), frozenset(allowed_from), publishes, timeline, command, endpoint,
+                notice=notice)
+
+
+# The notices the steps send (shared/language/contracts/notices.py), and the silences shared by several steps.
+_N = NoticeKind
+_ROUTED_NOTICES = {"transfer": sends(_N.TRANSFER_NOTICE), "political_legal": sends(_N.TRANSFER_NOTICE),
+                   "discipline": sends(_N.TRANSFER_NOTICE), "assign": sends(_N.ASSIGNMENT_NOTICE),
+                   "out_of_remit": sends(_N.REDIRECT_NOTICE)}
+_REPORTED_UP = silent("reported to the county Party committee and government, not yet a decision on where the "
+                      "petition goes: the transfer or assignment that follows tells the petitioner")
+_PETITIONERS_OWN = silent("the petitioner's own request: the opinion that decides it is the answer")
+_HEARING = silent("internal to the re-review: the clock pauses or resumes (hearing invitations are not modelled); "
+                  "the new due date is on the status page")
 
 
 BUREAU, ORGAN, REVIEWER, PETITIONER, SYSTEM = Party
 STEPS: dict[str, Step] = {s.name: s for s in (
     # --- triage (docs/domain.md §"Routing") ---
-    _step("route", "按规则转送", {SYSTEM}, TRIAGE, ("transferred", "assigned", "reported_up", "redirected"), _routed),
+    _step("route", "按规则转送", {SYSTEM}, TRIAGE, ("transferred", "assigned", "reported_up", "redirected"), _routed,
+          notice=depending("disposition", {**_ROUTED_NOTICES, "report_up": _REPORTED_UP, "bureau_triage": silent(
+              "not published (services/routing/translate.py): the case stays in the bureau's triage list, and the "
+              "transfer or assignment a clerk makes tells the petitioner")})),
     _step("transfer", "转送", {BUREAU}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("transferred",), _routed, Transfer,
-          Endpoint("transfer", "转送有权处理机关（信访部门）")),
+          Endpoint("transfer", "转送有权处理机关（信访部门）"), notice=sends(_N.TRANSFER_NOTICE)),
     _step("assign", "交办", {BUREAU}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("assigned",), _routed, Assign,
-          Endpoint("assignment", "交办，并确定办结报告期限（信访部门）")),
+          Endpoint("assignment", "交办，并确定办结报告期限（信访部门）"), notice=sends(_N.ASSIGNMENT_NOTICE)),
     _step("report_up", "报请党委政府研究", {BUREAU}, TRIAGE - {Status.REPORTED_UP} | {Status.AWAITING_ACCEPTANCE},
-          ("reported_up",), _reported_up, ReportUp, Endpoint("report-up", "重大紧急事项报请本级党委和政府（信访部门）")),
+          ("reported_up",), _reported_up, ReportUp, Endpoint("report-up", "重大紧急事项报请本级党委和政府（信访部门）"),
+          notice=_REPORTED_UP),
     # ORGAN: only for an item it received directly (S2'; Case.route checks).
     _step("redirect", "告知向有权机关提出", {BUREAU, ORGAN}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("redirected",),
-          _redirected, Redirect, Endpoint("redirect", "不属于受理范围，告知向有权机关提出（信访部门）")),
+          _redirected, Redirect, Endpoint("redirect", "不属于受理范围，告知向有权机关提出（信访部门）"),
+          notice=sends(_N.REDIRECT_NOTICE)),
     _step("object", "提出异议", {ORGAN}, {Status.AWAITING_ACCEPTANCE}, ("objection_raised",),
           lambda f: "承办机关对职责范围提出异议，信访部门正在审核", Objection,
-          Endpoint("objection", "对转送、交办提出异议，5个工作日内（承办机关）")),
+          Endpoint("objection", "对转送、交办提出异议，5个工作日内（承办机关）"),
+          notice=silent("between the receiving organ and the bureau: the petitioner is told only if the item goes "
+                        "elsewhere (decide_objection, route)")),
     _step("decide_objection", "审核异议", {BUREAU}, {Status.OBJECTION_RAISED}, ("objection_upheld", "objection_rejected"),
-          _objection_decided, ObjectionDecision, Endpoint("objection/decision", "审核异议（信访部门）")),
+          _objection_decided, ObjectionDecision, Endpoint("objection/decision", "审核异议（信访部门）"),
+          notice=depending("disposition", {"transfer": sends(_N.TRANSFER_NOTICE)}, otherwise=silent(
+              "rejected: the item stays where it was; upheld without naming an organ: the rules route it again and "
+              "that step (route) tells the petitioner"))),
     # --- acceptance (the competent organ) ---
     _step("accept", "受理", {ORGAN}, {Status.AWAITING_ACCEPTANCE}, ("accepted",), _accepted, Accept,
-          Endpoint("acceptance", "受理：普通程序或简易程序（承办机关）")),
+          Endpoint("acceptance", "受理：普通程序或简易程序（承办机关）"), notice=sends(_N.ACCEPTANCE_NOTICE)),
     # SYSTEM: the repeat check at registration (docs/domain.md §"Repeats and finality").
     _step("decline", "不予受理", {ORGAN, BUREAU, SYSTEM}, TRIAGE | {Status.AWAITING_ACCEPTANCE}, ("declined",),
           lambda f: f"不予受理：{f.details.get('reason')}（{f.basis}）", Decline,
-          Endpoint("decline", "不予受理，并说明法定理由（承办机关或信访部门）")),
+          Endpoint("decline", "不予受理，并说明法定理由（承办机关或信访部门）"), notice=sends(_N.NOT_ACCEPTED_NOTICE)),
     _step("decline_again", "不再受理", {ORGAN, BUREAU, SYSTEM}, TRIAGE | {Status.AWAITING_ACCEPTANCE},
           ("declined_again",), lambda f: f"不再受理：{f.details.get('reason')}（{f.basis}）", DeclineAgain,
-          Endpoint("decline-again", "不再受理（复核终结后同一事实和理由）")),
+          Endpoint("decline-again", "不再受理（复核终结后同一事实和理由）"), notice=sends(_N.NOT_ACCEPTED_AGAIN_NOTICE)),
     _step("reopen_as_new_matter", "认定为新的信访事项", {BUREAU}, {Status.NOT_ACCEPTED, Status.NOT_ACCEPTED_AGAIN},
           ("reopened_as_new_matter",), lambda f: "经审核，该事项提出了新的事实和理由，作为新的信访事项办理", NewMatter,
-          Endpoint("new-matter", "按重复信访自动不予受理或不再受理的事项，认定有新的事实和理由，作为新事项办理（信访部门）")),
+          Endpoint("new-matter", "按重复信访自动不予受理或不再受理的事项，认定有新的事实和理由，作为新事项办理（信访部门）"),
+          notice=silent("the matter is triaged again: the transfer or assignment that follows tells the petitioner")),
     # S2': recorded when the organ registers what it received itself.
     _step("receive_directly", "登记直接收到的信访事项", set(), {Status.REGISTERED}, ("received_directly",),
-          lambda f: f"{f.organ_name}已直接收到该信访事项，将在规定期限内告知是否受理"),
+          lambda f: f"{f.organ_name}已直接收到该信访事项，将在规定期限内告知是否受理",
+          notice=silent("the registration receipt went out on petition.registered (notices.ON_REGISTRATION); the "
+                        "organ's acceptance, decline or redirection that follows tells the rest")),
     _step("divert", "导入法定程序", {ORGAN}, {Status.AWAITING_ACCEPTANCE} | UNDER_HANDLING, ("diverted",),
           lambda f: f"该事项应通过{f.details.get('procedure')}解决，已引导导入法定程序", Divert,
-          Endpoint("diversion", "导入法定程序（第三十一条第一至五项）（承办机关）")),
+          Endpoint("diversion", "导入法定程序（第三十一条第一至五项）（承办机关）"), notice=sends(_N.DIVERSION_NOTICE)),
     # --- handling ---
     _step("record_handling", "记录听证或调解", {ORGAN}, UNDER_HANDLING, ("handling_recorded",),
           lambda f: f"{f.organ_name}已组织{HANDLING_STEPS.get(f.details.get('kind'), '办理')}", HandlingStep,
-          Endpoint("handling-steps", "记录听证、调解、和解或调查核实（承办机关）")),
+          Endpoint("handling-steps", "记录听证、调解、和解或调查核实（承办机关）"),
+          notice=silent("a record of how the organ handles the matter, not a decision on it")),
     _step("convert_to_ordinary", "转为普通程序", {ORGAN}, {Status.SIMPLIFIED_HANDLING}, ("converted_to_ordinary",),
           lambda f: f"已转为普通程序办理，应于{f.due}前办结", ConvertToOrdinary,
-          Endpoint("conversion", "简易程序转为普通程序（承办机关）")),
+          Endpoint("conversion", "简易程序转为普通程序（承办机关）"),
+          notice=silent("no statutory notice was found for the conversion (docs/domain.md §\"Notices\"): the new "
+                        "due date is published on the status page")),
     _step("extend", "延长办理期限", {ORGAN}, {Status.HANDLING}, ("extended",),
           lambda f: f"经本机关负责人批准延长办理期限{f.details.get('days')}日，延期理由：{f.details.get('reasons')}；"
                     f"应于{f.due}前办结", Extend,
-          Endpoint("extension", "延长办理期限，不超过30日，经负责人批准（承办机关）")),
+          Endpoint("extension", "延长办理期限，不超过30日，经负责人批准（承办机关）"), notice=sends(_N.EXTENSION_NOTICE)),
     _step("reply", "出具处理意见", {ORGAN}, UNDER_HANDLING, ("replied",),
           lambda f: f"{f.organ_name}已出具处理意见（{f.details.get('outcome_text')}）。如不服，可自收到之日起30日内请求复查",
-          Reply, Endpoint("reply", "出具处理意见：支持、解释说明或不予支持（承办机关）")),
+          Reply, Endpoint("reply", "出具处理意见：支持、解释说明或不予支持（承办机关）"),
+          notice=sends(_N.OPINION, _N.RATING_INVITATION)),
     # BUREAU: a rating a clerk took from the petitioner on a return visit (回访), recorded as such (Case.evaluate).
     _step("evaluate", "评价", {PETITIONER, BUREAU}, {Status.REPLIED, Status.REVIEWED, Status.FINAL,
                                                    Status.REVIEW_REQUESTED, Status.UNDER_REVIEW,
                                                    Status.RE_REVIEW_REQUESTED, Status.UNDER_RE_REVIEW},
           ("evaluated",), _evaluated, Evaluation,
           Endpoint("evaluation", "回访：记录信访人通过电话、走访或信函作出的满意度评价，记为回访评价（信访部门）",
-                   body=ReturnVisitEvaluation)),
+                   body=ReturnVisitEvaluation),
+          notice=silent("the petitioner's own rating (or the one a clerk took from her on a return visit)")),
     # --- review and re-review ---
     # The petitioner's request_review asks for a re-review once the review opinion is out (Case.request_review).
     _step("request_review", "申请复查", {PETITIONER}, {Status.REPLIED}, ("review_requested",),
-          lambda f: "信访人已请求复查", ReviewRequest),
+          lambda f: "信访人已请求复查", ReviewRequest, notice=_PETITIONERS_OWN),
     _step("open_review", "受理复查", {BUREAU}, {Status.REPLIED, Status.REVIEW_REQUESTED}, ("review_opened",),
           lambda f: f"{f.details.get('review_organ', {}).get('name', '复查机关')}已受理复查请求，应于{f.due}前提出复查意见",
-          OpenReview, Endpoint("review", "受理复查请求并确定复查机关（信访部门）")),
+          OpenReview, Endpoint("review", "受理复查请求并确定复查机关（信访部门）"),
+          notice=silent("no statutory notice: the reviewing organ and its due date are published on the status page, "
+                        "and its 复查意见书 answers the request")),
     _step("decide_review", "出具复查意见", {REVIEWER}, {Status.UNDER_REVIEW}, ("review_decided",), _review_decided,
-          ReviewDecision, Endpoint("review/decision", "出具复查意见（复查机关）")),
+          ReviewDecision, Endpoint("review/decision", "出具复查意见（复查机关）"),
+          # A re-handling sends the case back to handling: no opinion to rate until the new one.
+          notice=depending("outcome", {"uphold": sends(_N.REVIEW_OPINION, _N.RATING_INVITATION),
+                                       "change": sends(_N.REVIEW_OPINION, _N.RATING_INVITATION),
+                                       "rehandle": sends(_N.REVIEW_OPINION)})),
     _step("request_re_review", "申请复核", {PETITIONER}, {Status.REVIEWED}, ("re_review_requested",),
-          lambda f: "信访人已请求复核"),
+          lambda f: "信访人已请求复核", notice=_PETITIONERS_OWN),
     _step("open_re_review", "受理复核", {BUREAU}, {Status.REVIEWED, Status.RE_REVIEW_REQUESTED}, ("re_review_opened",),
           lambda f: f"{f.details.get('re_review_organ', {}).get('name', '复核机关')}已受理复核请求，应于{f.due}前提出复核意见",
-          OpenReReview, Endpoint("re-review", "受理复核请求并确定复核机关（信访部门）")),
+          OpenReReview, Endpoint("re-review", "受理复核请求并确定复核机关（信访部门）"),
+          notice=silent("no statutory notice: the re-reviewing organ and its due date are published on the status "
+                        "page, and its 复核意见书 answers the request")),
     _step("start_hearing", "开始听证", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("hearing_started",),
           lambda f: "复核听证开始（听证时间不计入复核期限）", Hearing,
-          Endpoint("re-review/hearing/start", "复核听证开始，期限暂停计算（复核机关）")),
+          Endpoint("re-review/hearing/start", "复核听证开始，期限暂停计算（复核机关）"), notice=_HEARING),
     _step("end_hearing", "结束听证", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("hearing_ended",),
           lambda f: f"复核听证结束，复核期限顺延至{f.due}", Hearing,
-          Endpoint("re-review/hearing/end", "复核听证结束，期限顺延（复核机关）")),
+          Endpoint("re-review/hearing/end", "复核听证结束，期限顺延（复核机关）"), notice=_HEARING),
     _step("decide_re_review", "出具复核意见", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("re_review_decided",),
           lambda f: f"复核意见：{f.details.get('outcome_text')}。该信访事项已终结，以同一事实和理由再次提出的不再受理",
-          ReReviewDecision, Endpoint("re-review/decision", "出具复核意见，事项终结（复核机关）")),
+          ReReviewDecision, Endpoint("re-review/decision", "出具复核意见，事项终结（复核机关）"),
+          notice=sends(_N.RE_REVIEW_OPINION, _N.RATING_INVITATION)),
     _step("finalize", "终结", {SYSTEM}, {Status.REPLIED, Status.REVIEWED}, ("finalized",),
-          lambda f: "请求期限届满未请求复查或复核，该信访事项已终结"),
+          lambda f: "请求期限届满未请求复查或复核，该信访事项已终结",
+          notice=silent("the opinion the petitioner received said it becomes final once the window passes unused")),
     _step("withdraw", "撤回", {BUREAU}, NOT_TERMINAL, ("withdrawn",), lambda f: "信访人申请撤回，信访部门已同意",
-          Withdraw, Endpoint("withdrawal", "信访人申请撤回，经同意（信访部门）")),
+          Withdraw, Endpoint("withdrawal", "信访人申请撤回，经同意（信访部门）"),
+          notice=silent("the petitioner asked for it herself; the bureau's approval is published on the status page")),
     # --- oversight: provisional deadlines counted again once the calendar covers their year ---
     _step("recompute_deadlines", "重新计算期限", set(), frozenset(Status), ("deadlines_recomputed",),
-          lambda f: "节假日安排公布后，期限已重新计算"),
+          lambda f: "节假日安排公布后，期限已重新计算",
+          notice=silent("provisional deadlines counted again on the published holiday calendar, not a decision")),
 )}
 
 # action name -> its command model (what the gateway sends and supervision validates).

@@ -100,5 +100,23 @@ def one_line(value: str) -> str:
     return _NOT_IN_LINE.sub(" ", value)
 
 
+# Line breaks in text put into the body of a notice: CR LF, CR, LF, VT, FF, NEL and the Unicode separators.
+_BODY_LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+
+
+def body_lines(value: str) -> list[str]:
+    """The lines of a multi-line text (an opinion, reasons) for the body of a notice, whatever it holds: every line
+    break ends a line, every other character a one-line value may not contain (tabs, control and bidi characters)
+    becomes a space, each line is stripped of blank and invisible characters at its ends, and blank lines are
+    dropped. The notice decides how the lines are laid out (services/notification/templates.py indents them)."""
+    lines = (one_line(line).strip(_BLANK) for line in _BODY_LINE_BREAKS.split(value))
+    return [line for line in lines if line]
+
+
+def blank(value: str) -> bool:
+    """Whether `value` is empty or shows nothing (only whitespace and invisible characters)."""
+    return not value.strip(_BLANK)
+
+
 Line = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(single_line)]
 FreeText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(free_text)]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shared.language.contracts.errors import validation_problem
 from shared.language.contracts.jsonkeys import DuplicateKey, check_unique_keys
-from shared.language.contracts.text import FreeText, Line, one_line, unsafe_character
+from shared.language.contracts.text import FreeText, Line, blank, body_lines, one_line, unsafe_character
 
 
 class Sample(BaseModel):
@@ -110,6 +110,16 @@ def test_one_line_turns_anything_unsafe_in_a_line_into_spaces() -> None:
     assert one_line("a\r\n\r\n,probe-extra@example.cn") == "a    ,probe-extra@example.cn"
     assert one_line("x\u202ey\x00") == "x y "
     assert one_line("王秀兰") == "王秀兰"
+
+
+def test_body_lines_keep_the_line_breaks_of_a_text_and_nothing_else_unsafe() -> None:
+    assert body_lines("甲\r\n乙\r丙\u2028丁\u2029戊\x0b己\x0c庚\x85辛") == list("甲乙丙丁戊己庚辛")
+    assert body_lines(" 第一段\u202e反转\t制表 \n\n\u200b\n  第二段\x1b[0m ") == ["第一段 反转 制表", "第二段 [0m"]
+    assert body_lines("\n \u3000\n") == []
+
+
+def test_blank_is_empty_or_only_invisible() -> None:
+    assert blank("") and blank(" \u3000\u200b\n") and not blank("x")
     assert unsafe_character("王秀兰") is None
     assert unsafe_character("a\r\nb") == "\r"
     assert unsafe_character("a\ud800") == "\ud800"  # what pydantic refuses first, refused here too

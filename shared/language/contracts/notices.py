@@ -1,0 +1,227 @@
+"""The notices the petitioner is sent, in the platform's language (docs/domain.md §"Notices"): each kind declared
+once — its Chinese title, who issues it, the values its template needs, the statute it rests on and the version of
+its wording — and what a lifecycle step sends (`Sends`, `Depending`, `Silent`: the `notice` of every `Step` in
+shared/language/contracts/lifecycle.py STEPS).
+
+The templates themselves are notification's data files (services/notification/templates/<kind>.txt.j2), one per
+kind; tests/unit/notification/test_notice_templates.py checks that each uses exactly the values declared here.
+Bump a kind's `version` whenever its wording changes: a notice records the template it came from (kind, version
+and the template file's digest), and a legal text must say which wording the petitioner received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Literal
+
+
+class NoticeKind(StrEnum):
+    REGISTRATION_RECEIPT = "registration_receipt"  # 信访事项登记回执 (on petition.registered, not a step)
+    TRANSFER_NOTICE = "transfer_notice"  # 转送告知书: where it went and why (Art. 22)
+    ASSIGNMENT_NOTICE = "assignment_notice"  # 交办告知书 (Art. 22(3))
+    ACCEPTANCE_NOTICE = "acceptance_notice"  # 受理告知书: receipt, route and procedure (Art. 23)
+    NOT_ACCEPTED_NOTICE = "not_accepted_notice"  # 不予受理告知书: reason and basis
+    NOT_ACCEPTED_AGAIN_NOTICE = "not_accepted_again_notice"  # 不再受理告知书: reason and basis (Art. 36)
+    REDIRECT_NOTICE = "redirect_notice"  # out of remit: where to go (告知向有权机关提出, Art. 23)
+    DIVERSION_NOTICE = "diversion_notice"  # 导入法定程序告知书: the statutory procedure to use (Art. 31(1)-(5))
+    EXTENSION_NOTICE = "extension_notice"  # 延长办理期限告知书: reasons, approval, new deadline (Art. 34)
+    OPINION = "opinion"  # 信访事项处理意见书, with the 30-day review right (Arts. 32, 35)
+    REVIEW_OPINION = "review_opinion"  # 复查意见书, with the 30-day re-review right (Arts. 35, 36)
+    RE_REVIEW_OPINION = "re_review_opinion"  # 复核意见书: final (Art. 36)
+    RATING_INVITATION = "rating_invitation"  # 满意度评价: how and until when (Satisfaction Measures)
+
+
+class Issuer(StrEnum):
+    """In whose name a notice is issued (its `issuer_name` value)."""
+
+    BUREAU = "bureau"  # the county petition bureau (信访局)
+    # The organ whose decision the notice tells: the competent organ for acceptance, declines, extension and its
+    # opinion (never a sub-office), the reviewing / re-reviewing organ for theirs; the bureau when the bureau took
+    # the step (a decline or a redirection at triage) or the platform took it for the bureau (the routing rules,
+    # the repeat check at registration).
+    DECIDER = "decider"
+
+
+# How a value is put into the body: `line` within a line (a name, a date, a code: line breaks and other control or
+# bidi characters become spaces); `text` as lines of its own (an opinion, reasons: line breaks kept, each line
+# indented, so no value can make a line that looks like the notice's own); `choice` one of `choices`, which the
+# template words itself.
+ValueForm = Literal["line", "text", "choice"]
+
+
+@dataclass(frozen=True)
+class Value:
+    name: str
+    form: ValueForm = "line"
+    optional: bool = False  # may be empty (the template then leaves its sentence out); absent is always an error
+    choices: tuple[str, ...] = ()  # for form "choice"
+    # (name, choice): the value may be empty when the choice `name` is `choice` (the template does not use it then)
+    unless: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.form == "choice") != bool(self.choices):
+            raise ValueError(f"{self.name}: choices are for a value of form choice, and it needs them")
+
+
+def _line(name: str, optional: bool = False, unless: tuple[str, str] | None = None) -> Value:
+    return Value(name, "line", optional, unless=unless)
+
+
+def _text(name: str, optional: bool = False) -> Value:
+    return Value(name, "text", optional)
+
+
+def _choice(name: str, *choices: str) -> Value:
+    return Value(name, "choice", choices=choices)
+
+
+# Every notice is addressed (the name, or 信访人 when it is empty: an anonymous report), names the matter by its
+# title, the day it was registered and its query code, and is signed by its issuer with the date of issue.
+COMMON = (_line("name", optional=True), _line("title"), _line("registered_date"), _line("query_code"),
+          _line("issuer_name"), _line("issued_on"))
+
+
+@dataclass(frozen=True)
+class NoticeSpec:
+    kind: NoticeKind
+    title: str  # Chinese, as the notice is headed (and the e-mail's subject)
+    issuer: Issuer
+    basis: str  # the statute the notice rests on (docs/domain.md §"Notices")
+    version: int  # of the template's wording: bump it whenever the template file changes
+    own: tuple[Value, ...] = ()  # the kind's values besides COMMON
+    values: Mapping[str, Value] = field(init=False, repr=False, compare=False)  # COMMON and `own`, by name
+
+    def __post_init__(self) -> None:
+        values = {v.name: v for v in (*COMMON, *self.own)}
+        if len(values) != len(COMMON) + len(self.own):
+            raise ValueError(f"{self.kind}: a value is declared twice")
+        for value in values.values():
+            if value.unless and value.unless[1] not in getattr(values.get(value.unless[0]), "choices", ()):
+                raise ValueError(f"{self.kind}: {value.name} is needed unless a choice the kind does not have")
+        object.__setattr__(self, "values", MappingProxyType(values))
+
+
+_ROUTED = (_line("organ_name"), _line("joining_organ_names", optional=True), _text("basis"))
+_DECLINED = (_line("reason"), _line("basis"), _text("explanation", optional=True))
+
+NOTICES: dict[NoticeKind, NoticeSpec] = {spec.kind: spec for spec in (
+    NoticeSpec(NoticeKind.REGISTRATION_RECEIPT, "信访事项登记回执", Issuer.BUREAU,
+               "《信访工作条例》第二十一条、第二十三条；《信访事项网上办理工作规程》（查询码）", 1,
+               (_line("channel_label"),)),
+    NoticeSpec(NoticeKind.TRANSFER_NOTICE, "信访事项转送告知书", Issuer.BUREAU,
+               "《信访工作条例》第二十二条、第二十三条", 1, _ROUTED),
+    NoticeSpec(NoticeKind.ASSIGNMENT_NOTICE, "信访事项交办告知书", Issuer.BUREAU,
+               "《信访工作条例》第二十二条第三款、第二十三条", 1, _ROUTED),
+    NoticeSpec(NoticeKind.ACCEPTANCE_NOTICE, "信访事项受理告知书", Issuer.DECIDER,
+               "《信访工作条例》第二十三条、第三十四条；《信访事项简易办理办法》", 1,
+               (_line("accepted_on"), _choice("procedure", "ordinary", "simplified"), _line("handling_due"))),
+    NoticeSpec(NoticeKind.NOT_ACCEPTED_NOTICE, "信访事项不予受理告知书", Issuer.DECIDER,
+               "《信访工作条例》相应条款（依不予受理的理由确定）", 1, _DECLINED),
+    NoticeSpec(NoticeKind.NOT_ACCEPTED_AGAIN_NOTICE, "信访事项不再受理告知书", Issuer.DECIDER,
+               "《信访工作条例》第三十五条、第三十六条", 1, _DECLINED),
+    NoticeSpec(NoticeKind.REDIRECT_NOTICE, "信访事项告知书", Issuer.DECIDER, "《信访工作条例》第二十三条", 1,
+               (_text("where_to_go"),)),
+    NoticeSpec(NoticeKind.DIVERSION_NOTICE, "信访事项导入法定程序告知书", Issuer.DECIDER,
+               "《信访工作条例》第三十一条第一至五项", 1,
+               (_line("procedure"), _line("basis"), _text("explanation", optional=True))),
+    NoticeSpec(NoticeKind.EXTENSION_NOTICE, "信访事项延长办理期限告知书", Issuer.DECIDER, "《信访工作条例》第三十四条", 1,
+               (_line("previous_due"), _line("days"), _line("new_due"), _line("approved_by"), _text("reasons"))),
+    NoticeSpec(NoticeKind.OPINION, "信访事项处理意见书", Issuer.DECIDER, "《信访工作条例》第三十二条、第三十五条", 1,
+               (_text("request"), _text("facts"), _text("opinion"),
+                _choice("outcome", "support", "explain", "not_support"), _text("basis"), _line("review_organ"))),
+    NoticeSpec(NoticeKind.REVIEW_OPINION, "信访事项复查意见书", Issuer.DECIDER, "《信访工作条例》第三十五条、第三十六条", 1,
+               (_line("original_organ_name"), _line("requested_on"), _text("opinion"),
+                _choice("outcome", "uphold", "change", "rehandle"),
+                _line("re_review_organ", unless=("outcome", "rehandle")))),
+    NoticeSpec(NoticeKind.RE_REVIEW_OPINION, "信访事项复核意见书", Issuer.DECIDER, "《信访工作条例》第三十六条", 1,
+               (_line("review_organ_name"), _line("requested_on"), _text("opinion"),
+                _choice("outcome", "uphold", "change"))),
+    NoticeSpec(NoticeKind.RATING_INVITATION, "信访事项办理满意度评价告知", Issuer.BUREAU,
+               "《信访事项办理群众满意度评价工作办法》；《信访事项网上办理工作规程》", 1,
+               (_choice("level", "reply", "review", "re_review"), _line("organ_name"), _line("status_url"),
+                _line("rating_due", optional=True))),
+)}
+if set(NOTICES) != set(NoticeKind):
+    raise ImportError("notices: a kind of notice is not declared")
+
+# The registration receipt is sent when a petition is registered (petition.registered, intake's), whoever registers
+# it, not by a lifecycle step.
+ON_REGISTRATION = NoticeKind.REGISTRATION_RECEIPT
+
+
+# --- what a lifecycle step sends the petitioner (Step.notice) ------------------------------------------------------
+@dataclass(frozen=True)
+class Sends:
+    """The step sends these notices, in this order."""
+
+    kinds: tuple[NoticeKind, ...]
+
+    def __post_init__(self) -> None:
+        if not self.kinds:
+            raise ValueError("Sends names at least one kind of notice; a step that sends none is Silent")
+
+    def for_step(self, details: Mapping[str, object]) -> tuple[NoticeKind, ...]:
+        return self.kinds
+
+    def named(self) -> frozenset[NoticeKind]:
+        return frozenset(self.kinds)
+
+
+@dataclass(frozen=True)
+class Silent:
+    """The step sends the petitioner nothing, for `reason` (an internal step, the petitioner's own act, or a
+    notice another step sends)."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("a step that sends no notice says why")
+
+    def for_step(self, details: Mapping[str, object]) -> tuple[NoticeKind, ...]:
+        return ()
+
+    def named(self) -> frozenset[NoticeKind]:
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class Depending:
+    """What the step sends depends on what it decided: the value of `on` in the step's recorded details (the
+    routing's `disposition`, an opinion's `outcome`). A value not listed gets `otherwise`; without `otherwise`, it
+    is an error (a new disposition or outcome must be declared here)."""
+
+    on: str
+    cases: tuple[tuple[str, Sends | Silent], ...]  # (value, what is sent), as `depending` builds them
+    otherwise: Sends | Silent | None = None
+
+    def for_step(self, details: Mapping[str, object]) -> tuple[NoticeKind, ...]:
+        value = details.get(self.on)
+        case = dict(self.cases).get(value) if isinstance(value, str) else None
+        if case is None:
+            if self.otherwise is None:
+                raise KeyError(f"no notice is declared for {self.on} {value!r}")
+            case = self.otherwise
+        return case.for_step(details)
+
+    def named(self) -> frozenset[NoticeKind]:
+        named = frozenset().union(*(case.named() for _, case in self.cases))
+        return named | (self.otherwise.named() if self.otherwise else frozenset())
+
+
+StepNotice = Sends | Silent | Depending
+
+
+def sends(*kinds: NoticeKind) -> Sends:
+    return Sends(tuple(kinds))
+
+
+def silent(reason: str) -> Silent:
+    return Silent(reason)
+
+
+def depending(on: str, cases: Mapping[str, Sends | Silent], otherwise: Sends | Silent | None = None) -> Depending:
+    return Depending(on, tuple(cases.items()), otherwise)
