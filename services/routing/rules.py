@@ -37,9 +37,12 @@ PlacePrefix = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
 Flag = Literal["group", "joint_signature", "major_urgent", "anonymous"]
 # transfer (转送) to the organ; political_legal / discipline: transfers to those organs by statute (Art. 22 para. 2);
 # report_up: a major/urgent item goes to the county Party committee and government first (Art. 25);
-# out_of_remit: nobody here may handle it — the petitioner is told where to go (Art. 23).
-Disposition = Literal["transfer", "political_legal", "discipline", "report_up", "out_of_remit"]
-WITHOUT_ORGAN = ("report_up", "out_of_remit")
+# out_of_remit: nobody here may handle it — the petitioner is told where to go (Art. 23);
+# bureau_triage: no rule knows the organ — the item stays in the bureau's triage list for a clerk to transfer or
+# assign by hand (Art. 22: within 15 days of receipt). Recorded here, not published: nothing changes for the case.
+Disposition = Literal["transfer", "political_legal", "discipline", "report_up", "out_of_remit", "bureau_triage"]
+WITHOUT_ORGAN = ("report_up", "out_of_remit", "bureau_triage")
+LAST_RESORT = ("transfer", "bureau_triage")  # what the last rule, which holds for every petition, may decide
 
 
 class Conditions(_Model):
@@ -109,15 +112,16 @@ class RulesTable(_Model):
         unknown = sorted(named - set(codes))
         if unknown:
             raise ValueError(f"rules name organs that are not listed: {', '.join(unknown)}")
-        if not self.rules or self.rules[-1].when != Conditions() or self.rules[-1].disposition != "transfer":
-            raise ValueError("the last rule must be a transfer without conditions, so that every petition is routed")
+        if not self.rules or self.rules[-1].when != Conditions() or self.rules[-1].disposition not in LAST_RESORT:
+            raise ValueError("the last rule must be a transfer or bureau_triage without conditions, so that every "
+                             "petition is decided")
         return self
 
 
 @dataclass(frozen=True)
 class RoutingDecision:
     disposition: str
-    organ: dict[str, str] | None  # {"code", "name"}; None for report_up and out_of_remit
+    organ: dict[str, str] | None  # {"code", "name"}; None for report_up, out_of_remit and bureau_triage
     joining_organs: list[dict[str, str]]
     where_to_go: str | None
     basis: str
@@ -153,10 +157,10 @@ class RoutingRules:
                 disposition=rule.disposition, organ=self._organ(rule.organ) if rule.organ else None,
                 joining_organs=[self._organ(code) for code in rule.joining if code not in excluding],
                 where_to_go=rule.where_to_go, basis=rule.basis, rule_id=rule.id, rules_version=self.table.version)
-        # Every rule's organ objected: the bureau triages it by hand.
+        # Every rule's organ objected (or is accused): the bureau triages it by hand.
         last = self.table.rules[-1]
-        return RoutingDecision(disposition="transfer", organ=self._organ(last.organ or ""), joining_organs=[],
-                               where_to_go=None, basis=last.basis, rule_id=last.id, rules_version=self.table.version)
+        return RoutingDecision(disposition="bureau_triage", organ=None, joining_organs=[], where_to_go=None,
+                               basis=last.basis, rule_id=last.id, rules_version=self.table.version)
 
     def _organ(self, code: str) -> dict[str, str]:
         return {"code": code, "name": self._organ_names[code]}

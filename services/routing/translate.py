@@ -53,8 +53,8 @@ TRANSLATED = (Assignment.Routed, Assignment.Rerouted)
 
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
-    if not isinstance(domain_event, TRANSLATED):
-        return None
+    if not isinstance(domain_event, TRANSLATED) or domain_event.disposition == "bureau_triage":
+        return None  # left for the bureau's clerks: the case stays in triage, nothing to tell anyone
     petition_id = str(domain_event.originator_id)
     rerouted = isinstance(domain_event, Assignment.Rerouted)
     return IntegrationEvent(

@@ -55,14 +55,14 @@ DECISIONS = [
                  id="no topic in Xishan goes to the township government"),
     pytest.param("appeal", "health", "330106001", "330106-WJJ", "health",
                  id="a county department owns its subject inside a town"),
-    pytest.param("appeal", None, "330106", "330106-XFJ", "bureau-triage",
-                 id="no topic at county level goes to the bureau"),
+    pytest.param("appeal", None, "330106", None, "bureau-triage",
+                 id="no topic at county level stays with the bureau"),
     pytest.param("appeal", None, "110105", None, "outside-county",
                  id="a place outside the county is out of remit"),
     pytest.param("report", "labour_wages", "110105", None, "outside-county",
                  id="a report about another county is out of remit"),
-    pytest.param("appeal", None, "330106", "330106-XFJ", "bureau-triage",
-                 id="no rule of its own goes to the bureau"),
+    pytest.param("appeal", None, "330106", None, "bureau-triage",
+                 id="no rule of its own stays with the bureau"),
 ]
 
 
@@ -78,11 +78,38 @@ def test_the_bundled_table_routes_a_petition_to_the_competent_organ(
 
 
 def test_a_decision_carries_the_organ_name_and_the_basis_from_the_table(rules: RoutingRules) -> None:
-    decision = rules.decide(category="appeal", topic=None, place_code="330106")
+    decision = rules.decide(category="appeal", topic="labour_wages", place_code="330106")
 
-    assert decision.organ == {"code": "330106-XFJ", "name": "示例县信访局"}
+    assert decision.organ == {"code": "330106-RSJ", "name": "示例县人力资源和社会保障局"}
+    assert decision.basis
+    assert decision.rules_version == rules.version == "2026.12-demo.3"
+
+
+def test_what_no_rule_knows_stays_in_the_bureaus_triage_list_and_is_not_published(rules: RoutingRules) -> None:
+    import uuid
+
+    from services.routing.domainmodel import Assignment
+    from services.routing.translate import to_integration_event
+    from shared.language.contracts.actor import ROUTING_RULES
+
+    decision = rules.decide(category="appeal", topic=None, place_code="330106")
+    assert (decision.disposition, decision.organ, decision.rule_id) == ("bureau_triage", None, "bureau-triage")
     assert "第二十二条" in decision.basis
-    assert decision.rules_version == rules.version == "2026.12-demo.2"
+    # Every rule's organ objected: the same.
+    everyone = frozenset(o.code for o in rules.table.organs)
+    assert rules.decide(category="appeal", topic="labour_wages", place_code="330106001",
+                        excluding=everyone).disposition == "bureau_triage"
+    fields = {"organ": decision.organ, "joining_organs": [], "where_to_go": None,
+              "disposition": decision.disposition, "basis": decision.basis, "rule_id": decision.rule_id,
+              "rules_version": decision.rules_version}
+    [routed] = Assignment.route(petition_id=uuid.uuid4(), facts={}, **fields, actor=ROUTING_RULES,
+                                correlation_id="c", causation_id="e").collect_events()
+    assert to_integration_event(routed, 1, "urn:test") is None
+    transferred = rules.decide(category="appeal", topic="labour_wages", place_code="330106")
+    [published] = Assignment.route(petition_id=uuid.uuid4(), facts={}, **{
+        **fields, "organ": transferred.organ, "disposition": "transfer"}, actor=ROUTING_RULES, correlation_id="c",
+        causation_id="e").collect_events()
+    assert to_integration_event(published, 1, "urn:test").data["organ"]["code"] == "330106-RSJ"
 
 
 @pytest.mark.parametrize(
@@ -154,8 +181,8 @@ BAD_TABLES = [
                      "organ: 330106-JWJW", "organ: 330106-XFJ"),
                  "organ codes must be unique", id="two organs share a code"),
     pytest.param(GOOD_TABLE.replace("when: {}", "when: {place_prefix: ['330106']}"),
-                 "the last rule must be a transfer without conditions", id="the last rule has conditions"),
-    pytest.param(GOOD_TABLE.split("rules:")[0] + "rules: []\n", "the last rule must be a transfer without conditions",
+                 "the last rule must be a transfer or bureau_triage without conditions", id="the last rule has conditions"),
+    pytest.param(GOOD_TABLE.split("rules:")[0] + "rules: []\n", "the last rule must be a transfer or bureau_triage without conditions",
                  id="there are no rules"),
     pytest.param(GOOD_TABLE.replace("    organ: 330106-JWJW\n", "    disposition: out_of_remit\n    organ: 330106-JWJW\n"),
                  "names no organ", id="an out-of-remit rule naming an organ"),
