@@ -32,11 +32,31 @@ def _amqp_reachable(uri: str) -> bool:
     return rabbitmq.reachable(parsed.hostname or "127.0.0.1", parsed.port or 5672)
 
 
+LOCAL_VHOST = "xinfang-local"
+
+
+def own_vhost(amqp_uri: str) -> str:
+    """The local default broker, on a vhost of the platform's own when rabbitmqctl may make it: nameko's RPC exchange
+    and `rpc-<service>` queues are not namespaced, so a test run on the same broker's `/` would otherwise reach
+    this platform's services (and they its). As it was when the vhost cannot be made."""
+    from deploy.rabbitmq.users import system_rabbitmqctl  # noqa: PLC0415 - imports the platform's code
+
+    if not shutil.which("rabbitmqctl"):
+        return amqp_uri
+    try:
+        system_rabbitmqctl(["add_vhost", LOCAL_VHOST])  # already there: refused, harmlessly
+        granted = system_rabbitmqctl(["set_permissions", "-p", LOCAL_VHOST, "guest", ".*", ".*", ".*"])
+    except (OSError, subprocess.SubprocessError):
+        return amqp_uri
+    return f"{amqp_uri.rstrip('/')}/{LOCAL_VHOST}" if granted.returncode == 0 else amqp_uri
+
+
 def find_broker(data_dir: Path) -> tuple[str, rabbitmq.PrivateNode | None]:
-    """AMQP_URI (or the local default) when reachable; otherwise a private node under the data folder."""
+    """AMQP_URI when reachable, or the local default (on its own vhost); otherwise a private node under the data
+    folder."""
     amqp_uri = os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
     if _amqp_reachable(amqp_uri):
-        return amqp_uri, None
+        return (own_vhost(amqp_uri) if amqp_uri == DEFAULT_AMQP_URI else amqp_uri), None
     if not rabbitmq.installed():
         sys.exit("RabbitMQ is needed: set AMQP_URI to a reachable broker, or install rabbitmq-server "
                  "(e.g. `apt-get install rabbitmq-server`).")
