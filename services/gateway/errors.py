@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -53,7 +54,12 @@ def body_model(request: Request) -> type[BaseModel] | None:
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
-def install(app: FastAPI) -> None:
+# A page for a browser instead of the JSON problem, or None (the console's: services/gateway/console/web.py).
+Page = Callable[[Request, int], Response | None]
+
+
+def install(app: FastAPI, page: Page | None = None) -> None:
+    """The error handlers; `page` answers a browser's request the router refused (an unknown address) with a page."""
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         response = problem(exc.status, exc.error, exc.message, **exc.extra)
@@ -65,12 +71,12 @@ def install(app: FastAPI) -> None:
         return JSONResponse(validation_problem(exc.errors(), body_model(request)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == FASTAPI_BODY_PARSE_ERROR:
             # e.g. bytes that are not UTF-8: to the client, just malformed JSON.
             return JSONResponse(validation_problem([{"type": "json_invalid", "loc": ("body",)}]), status_code=422)
         error, message = HTTP_MESSAGES.get(exc.status_code, ("error", "请求无法处理"))
-        response = problem(exc.status_code, error, message)
+        response = (page(request, exc.status_code) if page else None) or problem(exc.status_code, error, message)
         response.headers.update(getattr(exc, "headers", None) or {})
         return response
 

@@ -59,6 +59,9 @@ class StatusView(BaseModel):
     """What a petitioner sees with their query code (阳光信访)."""
 
     query_code: str
+    # The case's version this view shows: a step's answer gives the version it made, and the view follows within
+    # moments (a client that must show the step waits for it).
+    version: int | None = None
     status: str
     status_text: str
     title: str | None = None

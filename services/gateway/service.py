@@ -54,7 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                   openapi_url="/openapi.json" if settings.api_docs_enabled else None,
                   docs_url=None, redoc_url=None)  # served from the platform's own assets (routes/docs.py)
     app.state.gateway = gateway
-    errors.install(app)
+    errors.install(app, page=console.web.browser_page)  # an unknown address asked by a browser: a page, not JSON
     too_large = errors.problem(413, "payload_too_large",
                                f"提交的内容过大（上限{settings.max_body_bytes // 1024}KB），附件请另行上传")
     app.add_middleware(UniqueJsonKeys)  # inside BodySizeLimit: reads only bodies within the limit

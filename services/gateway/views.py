@@ -42,6 +42,7 @@ def _organ(organ: Any) -> OrganPublic | None:
 
 def _case_fields(case: CaseView) -> dict[str, Any]:
     return {
+        "version": case.version,
         "query_code": case.query_code,
         "status": case.status,
         "status_text": case.status_text,

@@ -11,6 +11,7 @@ every page visited is kept as a screenshot and checked for labels, button texts 
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import zlib
@@ -151,6 +152,9 @@ def test_a_letter_from_the_counter_to_the_petitioners_rating_and_the_auditors_ti
     code = page.locator("#query-code").inner_text().strip()
     petition_id = page.locator("#petition-id").inner_text().strip()
     clerk.shot("registered")
+    opened, more = (page.get_by_role("link", name=name, exact=True).bounding_box() for name in ("打开该事项", "继续登记"))
+    assert (more["x"] >= opened["x"] + opened["width"] + 12
+            or more["y"] >= opened["y"] + opened["height"] + 8), "the two links stand apart, not touching"
     assert has_arrival, "the counter form offers the letter's arrival date (收到时间)"
     page.get_by_role("link", name="打开该事项").click()
     assert code in _text(page) and f"{arrived[:4]}年" in page.locator("dl.facts").first.inner_text()
@@ -245,6 +249,11 @@ def test_a_letter_from_the_counter_to_the_petitioners_rating_and_the_auditors_ti
     text = _text(page)
     assert "Case.Replied" in text and OPINION.splitlines()[0] in text, "the history shows what each step said"
     assert "王秀兰" not in text and id_number not in text, "auditors audit the process, not the people"
+    history = page.locator("ol.history")
+    assert history.get_by_text("出具处理意见", exact=True).count() >= 1, "each event by its Chinese name"
+    said = " ".join(history.locator("dl.said").all_inner_texts())
+    assert "信访事项登记回执" in said and "已按期完成" in said
+    assert not re.search(r"registration_receipt|\binbox\b|\bdelivered\b|\bmet\b|None", said), said
     auditor.shot("audit-timeline")
     page.get_by_label("查看时间点（北京时间）", exact=True).fill(datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M:%S"))
     page.get_by_role("button", name="查看当时状态").click()
@@ -258,7 +267,15 @@ def test_a_letter_from_the_counter_to_the_petitioners_rating_and_the_auditors_ti
         return "核验通过" in _text(page)
 
     wait_for(verified, timeout=90, interval=2, what="the case bundle to verify (after the checkpointer signed)")
+    assert page.get_by_text("当时状态", exact=True).is_visible(), "verifying keeps the state as of the moment"
+    assert "已出具处理意见" in page.get_by_label("当时状态").inner_text()
     auditor.shot("audit-verified")
+    with page.expect_download() as downloading:  # the bundle the offline verifier checks, through the console
+        page.get_by_role("link", name="下载审计证据包").click()
+    download = downloading.value
+    assert download.suggested_filename == f"case-{petition_id}.json"
+    bundle = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert {log["service"] for log in bundle["logs"]} >= {"intake", "supervision"}
 
 
 def tiny_png() -> bytes:

@@ -174,7 +174,7 @@ def test_an_organ_never_involved_gets_no_case_file(client, intake):
     ("review/decision", {"outcome": "quash", "opinion": "撤销"}, "outcome", "复查结果",
      "复查结果取值无效，可选值：uphold（维持）、change（变更）、rehandle（撤销并责令重新办理）"),
     ("objection", {"reasons": "不属于本机关职责", "suggested_organ_code": ""}, "suggested_organ_code",
-     "建议的有权处理机关代码", "建议的有权处理机关代码不能为空"),
+     "建议的有权处理机关", "建议的有权处理机关不能为空"),
 ])
 def test_a_lifecycle_body_is_refused_naming_each_field_by_its_own_label(client, path, body, field, label, message):
     answer = client.post(f"/api/v1/petitions/{uuid.uuid4()}/{path}", json=body, headers=headers(client, "town"))

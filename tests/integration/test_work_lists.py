@@ -260,7 +260,7 @@ def test_pages_follow_the_order_asked_and_stay_stable_while_cases_are_registered
 @pytest.mark.parametrize("params, label", [
     ({"group": "soon"}, "状态分组"), ({"status": "lost"}, "办理状态"), ({"organ": "330106-NOPE"}, "机关代码"),
     ({"town": "33010600"}, "乡镇（街道）代码"), ({"town": "330106009"}, "乡镇（街道）代码"),
-    ({"topic": "weather"}, "问题分类"), ({"limit": 500}, "条数"), ({"cursor": "abc.def"}, "翻页游标"),
+    ({"topic": "weather"}, "问题类别"), ({"limit": 500}, "条数"), ({"cursor": "abc.def"}, "翻页游标"),
     ({"registered_from": "yesterday"}, "登记日期起"), ({"sort": "title"}, "排序方式"),
     ({"registered_from": "2026-11-02", "registered_to": "2026-11-01"}, "登记日期止"),
     ({"status": "final", "group": "open"}, "办理状态"), ({"within_days": -1}, "到期天数"),

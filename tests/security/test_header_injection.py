@@ -55,8 +55,8 @@ def test_a_petitioner_name_with_line_breaks_is_refused_at_the_gateway_naming_the
 
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
-    assert (error["field"], error["label"], error["code"]) == ("petitioner.name", "信访人姓名", "line_break")
-    assert error["message"] == "信访人姓名不能包含换行符，请在一行内填写"
+    assert (error["field"], error["label"], error["code"]) == ("petitioner.name", "姓名", "line_break")
+    assert error["message"] == "姓名不能包含换行符，请在一行内填写"
 
 
 def test_a_category_given_twice_is_refused_naming_the_key(gateway):

@@ -60,7 +60,7 @@ def test_a_hostile_title_is_refused_at_the_gateway_naming_the_field(gateway, tit
     assert error == {"field": "title", "label": "标题", "code": code, "message": message}
 
 
-@pytest.mark.parametrize(("field", "label"), [("address", "住址"), ("name", "信访人姓名")])
+@pytest.mark.parametrize(("field", "label"), [("address", "联系地址"), ("name", "姓名")])
 def test_invisible_only_personal_fields_are_refused(gateway, field, label):
     error = only_error(gateway.post("/api/v1/petitions", json=samples.petition(**{field: "\ufeff\u200b \u3000"})))
 
@@ -86,7 +86,7 @@ def test_a_petitioners_lifecycle_text_is_checked_too(gateway):
     ("report-up", {"reasons": "重大紧急\u202e事项"}, "reasons", "报请理由", "bidi_control"),
     ("extension", {"days": 10, "reasons": "需要补充调查", "approved_by": "张三\r\nBcc: x@example.cn"},
      "approved_by", "批准人", "line_break"),
-    ("transfer", {"organ_code": "330106-RSJ\x00"}, "organ_code", "有权处理机关代码", "control_character"),
+    ("transfer", {"organ_code": "330106-RSJ\x00"}, "organ_code", "有权处理机关", "control_character"),
     ("reply", {"outcome": "support", "opinion": "\u200b"}, "opinion", "处理意见", "invisible_only"),
 ])
 def test_an_officers_lifecycle_text_is_checked_too(gateway, path, body, field, label, code):

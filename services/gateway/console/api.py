@@ -10,6 +10,7 @@ are written.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -89,6 +90,28 @@ async def call(request: Request, method: str, path: str, *, token: str | None = 
     """`method path` on this gateway's API for the browser that made `request`; a JSON answer."""
     return Answer.of(await send(request, method, path, token=token, json_body=json_body, form=form, files=files,
                                 params=params, headers=headers))
+
+
+# A step's answer carries the version of the case it made; the pages read the views, which follow within moments.
+FOLLOW_WAITS = (0.1, 0.2, 0.3, 0.5, 0.8, 1.0)  # seconds between reads (each read counts toward a rate limit)
+
+
+def version_asked(request: Request) -> int | None:
+    """The case version a page was sent to show (`?v=`, from a step's answer), or None."""
+    value = request.query_params.get("v", "")
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
+async def current(request: Request, path: str, version: int | None, *, token: str | None = None) -> Answer:
+    """GET `path` (a view with a `version`) once it shows `version` or later, so the page after a step shows that
+    step; after FOLLOW_WAITS the view as it is (the page says what the step did either way)."""
+    answer = await call(request, "GET", path, token=token)
+    for wait in FOLLOW_WAITS if version is not None else ():
+        if not answer.ok or not isinstance(answer.body, dict) or (answer.body.get("version") or 0) >= version:
+            break
+        await asyncio.sleep(wait)
+        answer = await call(request, "GET", path, token=token)
+    return answer
 
 
 def file_response(response: httpx.Response) -> Response:

@@ -116,8 +116,7 @@ def form_field(step: str, name: str, info: Any, reference: Reference) -> FormFie
     common = {"name": name, "label": label, "required": required, "default": default}
     choices = reference.options(step, name)
     origin = typing.get_origin(annotation)
-    if choices is not None:  # a list of organs, named: the label need not say "code"
-        common["label"] = label.removesuffix("代码")
+    if choices is not None:  # a list of organs, named (the command's label names the organ, not its code)
         if origin is list:
             return FormField(widget="multiselect", options=choices, **common)
         return FormField(widget="select", options=choices if required else [("", "（不选）"), *choices], **common)
@@ -150,8 +149,15 @@ def step_form(step: Step, reference: Reference) -> StepForm:
     return StepForm(step.name, step.text, step.endpoint.summary, STATUTE_HINTS.get(step.name, ""), model, fields)
 
 
+def given(value: Any) -> bool:
+    """Whether an input was filled in. Nothing typed, or a list left at 请选择, is not given: it is left out of the
+    request body, required or not, so that the API answers "请填写…" (or takes the model's default) instead of judging
+    an empty value — as a choice outside the list, which would show the machine codes, or a number "格式不正确"."""
+    return value is not None and str(value).strip() != ""
+
+
 def form_values(form: Any, fields: list[FormField]) -> dict[str, Any]:
-    """The posted form as the request body the API takes: empty optional fields left out (the model's default)."""
+    """The posted form as the request body the API takes: what was not given left out (`given`)."""
     body: dict[str, Any] = {}
     for field in fields:
         if field.widget == "multiselect":
@@ -162,9 +168,7 @@ def form_values(form: Any, fields: list[FormField]) -> dict[str, Any]:
                                 if v.strip()]
             continue
         value = form.get(field.name)
-        # Nothing typed, or a list left at 请选择: not given, so a required field is answered "请填写…", not as a
-        # value outside the choices (which would show an officer the machine codes).
-        if value is None or (str(value).strip() == "" and (not field.required or field.options)):
+        if not given(value):
             continue
         if field.options and set(dict(field.options)) == {"true", "false"}:
             body[field.name] = value == "true"

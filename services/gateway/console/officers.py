@@ -237,8 +237,9 @@ def _takes(principal: Principal, action: str) -> bool:
 
 async def _case_page(request: Request, principal: Principal, token: str, petition_id: str, *, message: str = "",
                      error: str = "", failed: str = "", errors: dict[str, str] | None = None,
-                     values: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
-    record = (await api.call(request, "GET", f"/api/v1/petitions/{petition_id}", token=token)).result()
+                     values: dict[str, Any] | None = None, status: int = 200,
+                     version: int | None = None) -> HTMLResponse:
+    record = (await api.current(request, f"/api/v1/petitions/{petition_id}", version, token=token)).result()
     state = await api.call(request, "GET", f"/api/v1/petitions/{petition_id}/case", token=token)
     case = state.body if state.ok else None
     reference = console_of(request).reference
@@ -262,7 +263,8 @@ def _uuid(text: str) -> str:
 async def case_page(request: Request, petition_id: str) -> HTMLResponse:
     principal, token = await officer(request)
     done = request.query_params.get("done", "")
-    return await _case_page(request, principal, token, _uuid(petition_id), message=DONE.get(done, ""))
+    return await _case_page(request, principal, token, _uuid(petition_id), message=DONE.get(done, ""),
+                            version=api.version_asked(request))
 
 
 @router.post("/cases/{petition_id}/actions/{action}", response_class=HTMLResponse)
@@ -276,8 +278,8 @@ async def act(request: Request, petition_id: str, action: str) -> Response:
     fields = forms.step_form(step, console_of(request).reference).fields
     answer = await api.call(request, "POST", f"/api/v1/petitions/{petition_id}/{step.endpoint.path}", token=token,
                             json_body=forms.form_values(form, fields))
-    if answer.ok:
-        return see_other(f"/console/cases/{petition_id}?done={action}")
+    if answer.ok:  # the page after it shows the case as the step left it (api.current)
+        return see_other(f"/console/cases/{petition_id}?done={action}&v={int(answer.body.get('version') or 0)}")
     problem = answer.problem()
     values = {f.name: (form.getlist(f.name) if f.widget == "multiselect" else str(form.get(f.name, "")))
               for f in fields}
@@ -309,14 +311,23 @@ async def audit_home(request: Request) -> HTMLResponse:
 
 
 # What the timeline shows in its own columns; the rest of an event is what the step said.
-EVENT_COLUMNS = {"recorded_at", "service", "aggregate", "aggregate_id", "version", "event", "event_id", "caused_by",
-                 "correlation_id", "action", "status", "actor", "at"}
+EVENT_COLUMNS = frozenset({"recorded_at", "service", "aggregate", "aggregate_id", "version", "event", "event_id",
+                           "caused_by", "correlation_id", "action", "status", "actor", "at"})
 
 
-def said(record: dict[str, Any], skip: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str]]:
-    """What a step said, in words (labels.said), without the columns shown beside it."""
-    return [(labels.field_label(key), labels.said(key, value)) for key, value in record.items()
-            if key not in skip and value not in (None, "", [], {})]
+def said(record: dict[str, Any], skip: set[str] | frozenset[str] = frozenset(),
+         context: labels.Recorded | None = None) -> list[tuple[str, str]]:
+    """What a step said, in words (labels.recorded_fields), without the columns shown beside it and what is empty."""
+    return labels.recorded_fields(record, skip, context)
+
+
+def history_rows(events: list[dict[str, Any]], reference: Any) -> list[dict[str, Any]]:
+    """The history as the page shows it: each event with its name and its service in Chinese (its machine name,
+    which the offline verifier prints, stays beside them) and what it said in words, by the event it was recorded
+    in, the reference data and the deadlines' labels the case's steps recorded."""
+    deadlines = labels.opened_labels(events)
+    return [{"event": event, "name": labels.event_name(event), "service": labels.service_name(event.get("service")),
+             "said": said(event, EVENT_COLUMNS, labels.Recorded(event, reference, deadlines))} for event in events]
 
 
 def _as_of(text: str) -> datetime | None:
@@ -328,13 +339,15 @@ def _as_of(text: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
-async def _audit_page(request: Request, petition_id: str, verified: verification.Result | None = None,
-                      verify_error: str = "") -> HTMLResponse:
+async def _audit_page(request: Request, petition_id: str, as_of_text: str = "", *,
+                      verified: verification.Result | None = None, verify_error: str = "",
+                      status: int = 200) -> HTMLResponse:
+    """The history, the state as of `as_of_text` (the moment the page was showing: kept when the auditor verifies
+    or downloads) and the verification's result or refusal."""
     principal, token = await officer(request, *AUDITING)
     petition_id = _uuid(petition_id)
     history = (await api.call(request, "GET", f"/api/v1/audit/petitions/{petition_id}/history",
                               token=token)).result()
-    as_of_text = request.query_params.get("as_of", "")
     state, state_error = None, ""
     if as_of_text:
         moment = _as_of(as_of_text)
@@ -344,23 +357,45 @@ async def _audit_page(request: Request, petition_id: str, verified: verification
             answer = await api.call(request, "GET", f"/api/v1/audit/petitions/{petition_id}/state", token=token,
                                     params={"as_of": moment.isoformat()})
             state, state_error = (answer.body, "") if answer.ok else (None, answer.problem().message)
-    events = [{**event, "said": said(event, EVENT_COLUMNS)} for event in history.get("events", [])]
-    return page(request, "audit_case.html", principal, petition_id=petition_id, events=events, state=state,
-                state_error=state_error, as_of=as_of_text, verified=verified, verify_error=verify_error,
+    events = history_rows(history.get("events", []), console_of(request).reference)
+    return page(request, "audit_case.html", principal, status=status, petition_id=petition_id, events=events,
+                state=state, state_error=state_error, as_of=as_of_text, verified=verified, verify_error=verify_error,
                 may_verify=principal.role is Role.AUDITOR)
 
 
 @router.get("/audit/{petition_id}", response_class=HTMLResponse)
 async def audit_case(request: Request, petition_id: str) -> HTMLResponse:
-    return await _audit_page(request, petition_id)
+    return await _audit_page(request, petition_id, request.query_params.get("as_of", ""))
 
 
 @router.post("/audit/{petition_id}/verification", response_class=HTMLResponse)
 async def audit_verification(request: Request, petition_id: str) -> HTMLResponse:
     principal, token = await officer(request, Role.AUDITOR)
-    await posted(request, principal)
+    form = await posted(request, principal)
+    as_of_text = str(form.get("as_of", ""))  # the moment the page was showing, carried by the form
     answer = await api.call(request, "GET", f"/api/v1/audit/petitions/{_uuid(petition_id)}/bundle", token=token)
     if not answer.ok:
-        return await _audit_page(request, petition_id, verify_error=answer.problem().message)
+        return await _audit_page(request, petition_id, as_of_text, verify_error=answer.problem().message)
     result = verification.verify(answer.body, gateway_of(request).settings.audit_public_keys_path)
-    return await _audit_page(request, petition_id, verified=result)
+    return await _audit_page(request, petition_id, as_of_text, verified=result)
+
+
+@router.get("/audit/{petition_id}/bundle")
+async def audit_bundle(request: Request, petition_id: str) -> Response:
+    """The case bundle to verify offline (`python -m shared.audit.verifier case-<id>.json --bundle --key …`), as
+    the API serves it to this officer (GET /api/v1/audit/petitions/{id}/bundle): an attachment named
+    case-<id>.json. Who may download it (auditors) and the record of each download as a view of personal data are
+    the API's. While no signed checkpoint covers the case (409 not_yet_checkpointed) the auditor's page says so in
+    the API's words."""
+    _principal, token = await officer(request)
+    petition_id = _uuid(petition_id)
+    found = await api.send(request, "GET", f"/api/v1/audit/petitions/{petition_id}/bundle", token=token)
+    if found.status_code == 200:
+        response = api.file_response(found)
+        response.headers.setdefault("content-disposition", f'attachment; filename="case-{petition_id}.json"')
+        return response
+    problem = api.Answer.of(found).problem()
+    if found.status_code == 409:
+        return await _audit_page(request, petition_id, request.query_params.get("as_of", ""),
+                                 verify_error=problem.message, status=409)
+    raise problem

@@ -73,8 +73,10 @@ async def submit(request: Request) -> Response:
 
 
 # --- following a petition -----------------------------------------------------------------------------------------
-def _lookup_page(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
-    return console_of(request).render(request, gateway_of(request), "status_lookup.html", error=error, status=status)
+def _lookup_page(request: Request, error: str = "", status: int = 200, typed: str = "") -> HTMLResponse:
+    """The lookup; after a refusal, with the code as it was typed, to correct rather than type again."""
+    return console_of(request).render(request, gateway_of(request), "status_lookup.html", error=error, status=status,
+                                      typed=typed)
 
 
 @router.get("/status", response_class=HTMLResponse)
@@ -85,12 +87,14 @@ async def lookup_form(request: Request) -> HTMLResponse:
 @router.post("/status", response_class=HTMLResponse)
 async def lookup(request: Request) -> Response:
     form = await _form(request)
-    code = querycode.normalize(str(form.get("query_code", "")))
+    typed = str(form.get("query_code", ""))
+    code = querycode.normalize(typed)
     if code is None:
-        return _lookup_page(request, "查询码格式不正确，请核对后重新输入（16位字母和数字，例如 ABCD-EFGH-JKMN-PQRS）", 422)
+        return _lookup_page(request, "查询码格式不正确，请核对后重新输入（16位字母和数字，例如 ABCD-EFGH-JKMN-PQRS）", 422,
+                            typed)
     answer = await api.call(request, "GET", f"/api/v1/status/{code}")
     if answer.status == 404:
-        return _lookup_page(request, answer.problem().message, 404)
+        return _lookup_page(request, answer.problem().message, 404, typed)
     view = answer.result()
     response = see_other("/status/view")
     console_of(request).sessions.remember_code(response, request, gateway_of(request), view["query_code"])
@@ -122,7 +126,7 @@ async def _status_page(request: Request, *, message: str = "", error: str = "", 
     code = request.cookies.get(CODE_COOKIE)
     if not code:
         return see_other("/status")
-    answer = await api.call(request, "GET", f"/api/v1/status/{code}")
+    answer = await api.current(request, f"/api/v1/status/{code}", api.version_asked(request))
     if answer.status == 404:
         return _lookup_page(request, answer.problem().message, 404)
     view = answer.result()
@@ -161,7 +165,7 @@ async def _petitioner_step(request: Request, path: str, fields: tuple[str, ...],
     answer = await api.call(request, "POST", f"/api/v1/status/{code}/{path}", json_body=_typed(form, fields))
     if not answer.ok:
         return await _refused(request, answer)
-    return see_other(f"/status/view?done={done}")
+    return see_other(f"/status/view?done={done}&v={int(answer.body.get('version') or 0)}")
 
 
 @router.post("/status/evaluation", response_class=HTMLResponse)

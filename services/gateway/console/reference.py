@@ -40,6 +40,10 @@ class Reference:
         return [*options, (county.code, f"{county.name}（其他地方或者不确定）")]
 
     def place_name(self, code: str | None) -> str:
+        """A place's name (城关镇解放街社区); the county's own code (the form's 其他地方或者不确定) names the county."""
+        county = self.place_directory.county
+        if code == county.code:
+            return county.name
         return self.place_directory.name_of(code) or (code or "")
 
     @staticmethod

@@ -88,8 +88,8 @@ async def submit(request: Request, form: Any, layout: PetitionForm, channel: str
     answer = await api.call(request, "POST", "/api/v1/petitions", token=token, headers={"Idempotency-Key": outcome.key},
                             json_body=layout.body(form, channel, outcome.attachments))
     if not answer.ok:
-        outcome.errors = petitionform.field_errors(answer.body if isinstance(answer.body, dict) else {
-            "message": answer.problem().message})
+        outcome.errors = layout.errors(answer.body if isinstance(answer.body, dict) else {
+            "message": answer.problem().message}, outcome.values)
         outcome.status = answer.status
         outcome.headers.update(answer.problem().headers or {})
         return outcome

@@ -26,8 +26,9 @@ from services.gateway.console.reference import Reference
 from services.gateway.console.sessions import CsrfRefused, Sessions
 from services.gateway.deps import Gateway
 from services.gateway.errors import ApiError
+from services.gateway.headers import CONSOLE_POLICY
 from services.gateway.security import Principal
-from shared.language.chinatime import CHINA, chinese_date
+from shared.language.chinatime import CHINA, chinese_date, chinese_day
 
 HERE = Path(__file__).parent
 STATIC_URL = "/static/console"
@@ -43,10 +44,7 @@ def _local_time(moment: datetime | str | None) -> str:
 
 
 def _day(text: str | date | None) -> str:
-    if not text:
-        return ""
-    day = text if isinstance(text, date) else date.fromisoformat(str(text)[:10])
-    return f"{day.year}年{day.month}月{day.day}日"
+    return chinese_day(text) if text else ""
 
 
 def today() -> date:
@@ -158,6 +156,30 @@ def error_page(request: Request, status: int, message: str, headers: dict[str, s
     response = console.render(request, gateway_of(request), "error.html", status=status, message=message,
                               officer=getattr(request.state, "officer", None))
     response.headers.update(headers or {})
+    return response
+
+
+# What the router refuses a browser (services/gateway/errors.py), said as a page: an address the gateway does not
+# serve, or a page that only takes a form (its address bookmarked or typed).
+BROWSER_MESSAGES = {404: ("页面不存在", "您要访问的页面不存在，请检查网址是否正确，或者返回首页。"),
+                    405: ("无法打开该页面", "该页面不能直接打开，请返回首页重新进入。")}
+
+
+def browser_page(request: Request, status: int) -> HTMLResponse | None:
+    """The console's error page, in Chinese with a link home, for a browser (it accepts text/html) asking an address
+    the router refused outside the API; None — the API's JSON problem — under /api/ and for every other client. The
+    page carries the console's policy (services/gateway/headers.py gives an unknown path the API's, which would
+    refuse the page's style sheet) and is not kept in caches."""
+    path = request.url.path
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if (status not in BROWSER_MESSAGES or not wants_html or path == "/api" or path.startswith("/api/")
+            or getattr(request.app.state, "console", None) is None):
+        return None
+    home = "/console/" if path == "/console" or path.startswith("/console/") else "/"
+    heading, message = BROWSER_MESSAGES[status]
+    response = console_of(request).render(request, gateway_of(request), "error.html", status=status,
+                                          heading=heading, message=message, home=home)
+    response.headers.update({"Content-Security-Policy": CONSOLE_POLICY.decode(), "Cache-Control": "no-store"})
     return response
 
 

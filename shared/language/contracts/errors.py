@@ -19,14 +19,17 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+# The public form's fields are named as issue 16 mandates their labels (姓名, 联系地址, 诉求, 问题类别, 问题发生地 ...):
+# the console's online form takes its labels from here (services/gateway/console/labels.py PUBLIC_LABELS), so the
+# API's errors and the form say the same words.
 FIELD_LABELS = {
     "channel": "信访渠道",
     "petitioner": "信访人信息",
-    "petitioner.name": "信访人姓名",
+    "petitioner.name": "姓名",
     "petitioner.id_number": "身份证号码",
     "petitioner.phone": "手机号码",
     "petitioner.landline": "固定电话",
-    "petitioner.address": "住址",
+    "petitioner.address": "联系地址",
     "petitioner.email": "电子邮箱",
     "petitioner.agent": "代理人",
     "petitioner.agent.name": "代理人姓名",
@@ -47,11 +50,11 @@ FIELD_LABELS = {
     "joint_signers.id_number": "联名人身份证号码",
     "joint_signers.phone": "联名人手机号码",
     "title": "标题",
-    "request": "信访请求",
+    "request": "诉求",
     "facts_and_reasons": "事实和理由",
     "category": "信访类别",
-    "topic": "问题分类",
-    "place_code": "问题发生地代码",
+    "topic": "问题类别",
+    "place_code": "问题发生地",
     "people_count": "涉及人数",
     "attachments": "附件",
     "attachments.file_name": "附件文件名",
@@ -108,7 +111,7 @@ FIELD_LABELS = {
     "query.status": "办理状态",
     "query.within_days": "到期天数",
     "query.organ": "机关代码",
-    "query.topic": "问题分类",
+    "query.topic": "问题类别",
     "query.town": "乡镇（街道）代码",
     "query.channel": "信访渠道",
     "query.category": "信访类别",

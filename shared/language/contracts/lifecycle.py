@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from shared.language.chinatime import chinese_day
 from shared.language.contracts.actor import Role
 from shared.language.contracts.notices import NoticeKind, StepNotice, depending, sends, silent
 from shared.language.contracts.text import FreeText, Line
@@ -145,8 +146,8 @@ class _Command(BaseModel):
 class Transfer(_Command):
     """转送 to the competent organ (optionally with organs that join a lead organ)."""
 
-    organ_code: Annotated[OrganCode, label("有权处理机关代码")]
-    joining_organ_codes: Annotated[list[OrganCode], Field(max_length=10), label("配合办理机关代码")] = []
+    organ_code: Annotated[OrganCode, label("有权处理机关")]
+    joining_organ_codes: Annotated[list[OrganCode], Field(max_length=10), label("配合办理机关")] = []
     basis: Annotated[ShortText, label("转送、交办依据")] = ""
 
 
@@ -167,14 +168,14 @@ class Redirect(_Command):
 
 class Objection(_Command):
     reasons: Annotated[Text, label("异议理由")]
-    suggested_organ_code: Annotated[OrganCode | None, label("建议的有权处理机关代码")] = None
+    suggested_organ_code: Annotated[OrganCode | None, label("建议的有权处理机关")] = None
 
 
 class ObjectionDecision(_Command):
     upheld: Annotated[bool, label("异议是否成立")]
     reasons: Annotated[Text, label("审核意见")]
     # where to transfer when upheld; omitted: routed again by the rules
-    organ_code: Annotated[OrganCode | None, label("重新转送的机关代码")] = None
+    organ_code: Annotated[OrganCode | None, label("重新转送的机关")] = None
 
 
 class Accept(_Command):
@@ -226,11 +227,11 @@ class Reply(_Command):
 
 
 class OpenReview(_Command):
-    organ_code: Annotated[OrganCode, label("复查机关代码")]  # the organ one level above
+    organ_code: Annotated[OrganCode, label("复查机关")]  # the organ one level above
 
 
 class OpenReReview(OpenReview):
-    organ_code: Annotated[OrganCode, label("复核机关代码")]
+    organ_code: Annotated[OrganCode, label("复核机关")]
 
 
 class ReviewDecision(_Command):
@@ -317,8 +318,13 @@ class StepFacts:
 
     details: Mapping[str, Any]
     basis: str
-    due: str | None
+    due: str | None  # as recorded, "2027-02-03"
     organ_name: str
+
+    @property
+    def due_day(self) -> str:
+        """The due date as the petitioner reads it: 2027年2月3日 (a timeline line never shows the ISO date)."""
+        return chinese_day(self.due) if self.due else ""
 
 
 Timeline = Callable[[StepFacts], str | None]  # None: nothing public to say
@@ -353,7 +359,7 @@ def _objection_decided(f: StepFacts) -> str | None:
 
 def _accepted(f: StepFacts) -> str:
     procedure = "简易程序" if f.details.get("procedure") == "simplified" else "普通程序"
-    return f"{f.organ_name}已受理（{procedure}），应于{f.due}前办结"
+    return f"{f.organ_name}已受理（{procedure}），应于{f.due_day}前办结"
 
 
 def _evaluated(f: StepFacts) -> str:
@@ -474,13 +480,13 @@ STEPS: dict[str, Step] = {s.name: s for s in (
           Endpoint("handling-steps", "记录听证、调解、和解或调查核实（承办机关）"),
           notice=silent("a record of how the organ handles the matter, not a decision on it")),
     _step("convert_to_ordinary", "转为普通程序", {ORGAN}, {Status.SIMPLIFIED_HANDLING}, ("converted_to_ordinary",),
-          lambda f: f"已转为普通程序办理，应于{f.due}前办结", ConvertToOrdinary,
+          lambda f: f"已转为普通程序办理，应于{f.due_day}前办结", ConvertToOrdinary,
           Endpoint("conversion", "简易程序转为普通程序（承办机关）"),
           notice=silent("no statutory notice was found for the conversion (docs/domain.md §\"Notices\"): the new "
                         "due date is published on the status page")),
     _step("extend", "延长办理期限", {ORGAN}, {Status.HANDLING}, ("extended",),
           lambda f: f"经本机关负责人批准延长办理期限{f.details.get('days')}日，延期理由：{f.details.get('reasons')}；"
-                    f"应于{f.due}前办结", Extend,
+                    f"应于{f.due_day}前办结", Extend,
           Endpoint("extension", "延长办理期限，不超过30日，经负责人批准（承办机关）"), notice=sends(_N.EXTENSION_NOTICE)),
     _step("reply", "出具处理意见", {ORGAN}, UNDER_HANDLING, ("replied",),
           lambda f: f"{f.organ_name}已出具处理意见（{f.details.get('outcome_text')}）。如不服，可自收到之日起30日内请求复查",
@@ -499,7 +505,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     _step("request_review", "申请复查", {PETITIONER}, {Status.REPLIED}, ("review_requested",),
           lambda f: "信访人已请求复查", ReviewRequest, notice=_PETITIONERS_OWN),
     _step("open_review", "受理复查", {BUREAU}, {Status.REPLIED, Status.REVIEW_REQUESTED}, ("review_opened",),
-          lambda f: f"{f.details.get('review_organ', {}).get('name', '复查机关')}已受理复查请求，应于{f.due}前提出复查意见",
+          lambda f: f"{f.details.get('review_organ', {}).get('name', '复查机关')}已受理复查请求，应于{f.due_day}前提出复查意见",
           OpenReview, Endpoint("review", "受理复查请求并确定复查机关（信访部门）"),
           notice=silent("no statutory notice: the reviewing organ and its due date are published on the status page, "
                         "and its 复查意见书 answers the request")),
@@ -512,7 +518,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     _step("request_re_review", "申请复核", {PETITIONER}, {Status.REVIEWED}, ("re_review_requested",),
           lambda f: "信访人已请求复核", notice=_PETITIONERS_OWN),
     _step("open_re_review", "受理复核", {BUREAU}, {Status.REVIEWED, Status.RE_REVIEW_REQUESTED}, ("re_review_opened",),
-          lambda f: f"{f.details.get('re_review_organ', {}).get('name', '复核机关')}已受理复核请求，应于{f.due}前提出复核意见",
+          lambda f: f"{f.details.get('re_review_organ', {}).get('name', '复核机关')}已受理复核请求，应于{f.due_day}前提出复核意见",
           OpenReReview, Endpoint("re-review", "受理复核请求并确定复核机关（信访部门）"),
           notice=silent("no statutory notice: the re-reviewing organ and its due date are published on the status "
                         "page, and its 复核意见书 answers the request")),
@@ -520,7 +526,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
           lambda f: "复核听证开始（听证时间不计入复核期限）", Hearing,
           Endpoint("re-review/hearing/start", "复核听证开始，期限暂停计算（复核机关）"), notice=_HEARING),
     _step("end_hearing", "结束听证", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("hearing_ended",),
-          lambda f: f"复核听证结束，复核期限顺延至{f.due}", Hearing,
+          lambda f: f"复核听证结束，复核期限顺延至{f.due_day}", Hearing,
           Endpoint("re-review/hearing/end", "复核听证结束，期限顺延（复核机关）"), notice=_HEARING),
     _step("decide_re_review", "出具复核意见", {REVIEWER}, {Status.UNDER_RE_REVIEW}, ("re_review_decided",),
           lambda f: f"复核意见：{f.details.get('outcome_text')}。该信访事项已终结，以同一事实和理由再次提出的不再受理",

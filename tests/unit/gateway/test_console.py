@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
-from services.gateway.console import forms, labels, petitionform, submission, web
+from services.gateway.console import forms, labels, officers, petitionform, submission, web
 from services.gateway.console.reference import Reference
 from services.gateway.console.sessions import CSRF_COOKIE, CsrfRefused, Sessions
+from services.gateway.service import create_app
+from services.gateway.settings import GatewaySettings
+from shared.language.contracts.errors import FIELD_LABELS, validation_problem
 from shared.language.contracts.lifecycle import STEPS
 from shared.language.contracts.registration import MAX_REPRESENTATIVES, RegisterPetition
 
@@ -61,8 +67,60 @@ def test_the_public_form_uses_the_issues_labels_exactly():
                                          "信访类别", "问题类别", "问题发生地", "涉及人数"]
     posted = {"petitioner.name": "王秀兰", "petitioner.email": "", "people_count": "3", "title": "标题"}
     body = petitionform.petition_body(posted, fields, "online")
-    assert body["petitioner"] == {"name": "王秀兰", "id_number": "", "phone": "", "address": ""}
+    assert body["petitioner"] == {"name": "王秀兰"}  # what was left empty is not sent: the API asks for it
     assert body["people_count"] == 3 and body["channel"] == "online" and "topic" not in body
+    # The API names these fields by the same words (its 422s: "请填写联系地址", "诉求不能超过2000个字").
+    assert {f.name: FIELD_LABELS[f.name] for f in fields} == {f.name: f.label for f in fields}
+
+
+def refusal(layout: petitionform.PetitionForm, posted: Posted, channel: str = "online") -> dict[str, str]:
+    """What the form shows beside each field for `posted`: the API's 422 for the body the form sends (the same
+    model and messages as POST /api/v1/petitions)."""
+    with pytest.raises(ValidationError) as refused:
+        RegisterPetition.model_validate(layout.body(posted, channel))
+    return layout.errors(validation_problem(refused.value.errors(), RegisterPetition), layout.values(posted))
+
+
+def test_a_field_left_empty_is_not_sent_so_the_api_asks_for_it_by_the_forms_label():
+    empty = Posted({f.name: "" for f in LAYOUT.fields})
+    assert LAYOUT.body(empty, "online") == {"channel": "online", "petitioner": {}}
+    errors = refusal(LAYOUT, empty)
+    assert errors["category"] == "请填写信访类别" and errors["place_code"] == "请填写问题发生地"
+    assert errors["petitioner.phone"] == "请填写手机号码"  # online there is no fixed line to offer instead
+    asked = {f.name for f in LAYOUT.petitioner + LAYOUT.matter if f.required and f.default == ""}
+    assert asked <= set(errors)
+    for field in LAYOUT.petitioner + LAYOUT.matter:
+        if field.name in errors:
+            assert errors[field.name] == f"请填写{field.label}", field.name
+    for message in errors.values():  # no machine codes, no format complaint about nothing
+        assert not re.search(r"[a-z]{3}", message) and "格式不正确" not in message and "取值无效" not in message
+    # At the counter, where a petitioner without a mobile gives a fixed line, the API's words say so.
+    counter = petitionform.petition_form(REFERENCE, online=False, counter=petitionform.counter_fields())
+    posted = Posted({**PETITIONER, **MATTER, "petitioner.phone": "", "category": ""})
+    errors = refusal(counter, posted, "visit")
+    assert errors["petitioner.phone"].startswith("请填写手机号码；没有手机的，请填写固定电话")
+    assert errors["category"] == "请填写信访类别"
+
+
+def test_every_officer_form_field_is_named_as_the_apis_error_names_it():
+    """A choice left at 请选择 or a text left empty is not sent, and the API asks for it by the form's own label:
+    "请填写有权处理机关" beside 有权处理机关, never the machine codes of the choices."""
+    for step in forms.officer_steps():
+        form = forms.step_form(step, REFERENCE)
+        empty = {f.name: "" for f in form.fields}
+        body = forms.form_values(SimpleNamespace(get=empty.get, getlist=lambda _name: []), form.fields)
+        assert all(value == [] for value in body.values()), (step.name, body)
+        model = step.endpoint.body or step.command
+        try:
+            model.model_validate(body)
+            continue
+        except ValidationError as refused:
+            errors = {e["field"]: e["message"] for e in validation_problem(refused.errors(), model)["errors"]}
+        for field in form.fields:
+            if field.name in errors:
+                assert errors[field.name] == f"请填写{field.label}", (step.name, field.name, errors[field.name])
+    transfer = forms.step_form(STEPS["transfer"], REFERENCE)
+    assert transfer.fields[0].label == "有权处理机关" and transfer.fields[0].options
 
 
 def test_the_counter_form_shows_what_the_registration_command_adds():
@@ -109,8 +167,47 @@ def test_templates_escape_what_users_wrote():
 
 def test_recorded_values_in_words():
     assert labels.said("category", "appeal") == "申诉求决类"
-    assert labels.said("opened", [{"label": "办理期限", "due": "2027-02-02"}]) == "办理期限（至2027-02-02）"
+    assert labels.said("opened", [{"label": "办理期限", "due": "2027-02-02"}]) == "办理期限（至2027年2月2日）"
     assert labels.said("organ", {"code": "330106-RSJ", "name": "示例县人力资源和社会保障局"}) == "示例县人力资源和社会保障局"
+    assert labels.said("received_on", "2026-12-05") == "2026年12月5日"
+    assert labels.said("rule_id", "chengguan-local") == "分流规则“chengguan-local”"
+    assert labels.actor_words({"role": "system", "user": "routing-rules"}) == "系统：分流规则"
+    assert labels.actor_words({"role": "clerk", "user": "clerk", "organ": "330106-XFJ"}) == "登记人员 clerk"
+    assert REFERENCE.place_name("330106") == "示例县" and REFERENCE.place_name("330106001") == "城关镇"
+
+
+def test_the_case_file_names_the_rules_and_dates_in_words_not_codes():
+    record = {"id": "1c637d78-3d97-5488-91e5-aabe96b0557f", "title": "小区污水外溢", "status_text": "待受理",
+              "channel": "online", "category": "appeal", "place_code": "330106", "people_count": 1,
+              "registered_at": "2026-12-05T09:00:00+08:00", "deadlines": [], "timeline": [], "notices": []}
+    said = {"disposition": "transfer", "rule_id": "chengguan-local", "received_on": "2026-12-05",
+            "opened": [{"label": "受理告知期限", "due": "2026-12-21"}]}
+    case_file = [{"at": "2026-12-05T09:00:01+08:00", "text": "按规则转送", "basis": "属地管理",
+                  "actor": {"role": "system", "user": "routing-rules"}, "words": officers.said(said)}]
+    page = web._environment().get_template("case.html").render(
+        request=None, officer=None, csrf_token="t", reference=REFERENCE, record=record, case=None, actions=[],
+        case_file=case_file, errors={}, values={})
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "（系统：分流规则）" in text and "routing-rules" not in text
+    assert "适用规则 分流规则“chengguan-local”" in text and "收到日期 2026年12月5日" in text
+    assert "2026年12月21日" in text and not re.search(r"\d{4}-\d{2}-\d{2}", text.replace(record["id"], ""))
+    assert "问题发生地 示例县 " in text
+
+
+def test_the_overview_says_its_day_as_people_read_it():
+    summary = {"open": 3, "overdue": 1, "due_soon": 1, "today": "2026-12-05", "by_organ": [], "by_status": [],
+               "overdue_rows": [], "due_soon_rows": []}
+    page = web._environment().get_template("overview.html").render(
+        request=None, officer=None, csrf_token="t", reference=REFERENCE, summary=summary, soon_days=5)
+    assert "（截至2026年12月5日）" in page and "2026-12-05" not in page
+
+
+def test_every_console_form_leaves_checking_to_the_server_which_answers_in_chinese():
+    """The browser's own bubbles (in the browser's language) never stand in for the page's Chinese messages."""
+    templates = Path(web.HERE / "templates")
+    for template in templates.glob("*.html"):
+        for form in re.findall(r"<form\b[^>]*>", template.read_text("utf-8")):
+            assert "novalidate" in form, (template.name, form)
 
 
 @pytest.mark.parametrize(("emailed", "said"), [(True, True), (False, False)])
@@ -241,3 +338,42 @@ def test_the_petition_form_escapes_what_was_typed_and_uploaded():
                                              (10 * 1024 * 1024, "10MB"), (3_400_000, "3.2MB")])
 def test_file_sizes_in_words(size, words):
     assert web.file_size(size) == words
+
+
+# --- the gateway's answers to a browser (the whole application; nothing here reaches a service or a database) -------
+@pytest.fixture(scope="module")
+def browser() -> TestClient:
+    app = create_app(GatewaySettings(
+        XINFANG_ENV="test", GATEWAY_JWT_SECRET="c" * 40, INTAKE_URLS="http://127.0.0.1:9",
+        MONGODB_URI="mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200", AMQP_URI="amqp://guest:guest@127.0.0.1:9/"))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize(("path", "home"), [("/no/such/page", "/"), ("/petition/old", "/"),
+                                            ("/console/no-such-page", "/console/")])
+def test_an_unknown_address_is_a_page_in_chinese_for_a_browser(browser, path, home):
+    answer = browser.get(path, headers=HTML)
+    assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in answer.text and f'<a href="{home}">返回首页</a>' in answer.text
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'; style-src 'self'")
+    assert answer.headers["x-frame-options"] == "DENY" and answer.headers["cache-control"] == "no-store"
+    assert answer.headers["x-content-type-options"] == "nosniff" and answer.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(("path", "headers"), [("/api/v1/no-such-thing", HTML), ("/no/such/page", {}),
+                                               ("/no/such/page", {"Accept": "application/json"})])
+def test_the_api_and_clients_not_asking_for_html_keep_the_json_problem(browser, path, headers):
+    answer = browser.get(path, headers=headers)
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "not_found", "message": "未找到请求的资源"}
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'; frame-ancestors")
+
+
+def test_a_query_code_not_accepted_stays_in_the_input_to_correct(browser):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/status").text).group(1)
+    answer = browser.post("/status", data={"csrf_token": token, "query_code": "ABCD-EFGH-<b>"})
+    assert answer.status_code == 422 and "查询码格式不正确" in answer.text
+    assert 'value="ABCD-EFGH-&lt;b&gt;"' in answer.text and 'aria-invalid="true"' in answer.text

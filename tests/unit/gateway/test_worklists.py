@@ -213,3 +213,4 @@ def test_the_overview_links_its_counts_to_the_lists_that_name_the_cases() -> Non
         filters={"group": "overdue", "organ": "330106001-ZF"})
     assert "<h1>示例县城关镇人民政府：已超期的信访事项</h1>" in listed
     assert 'href="/console/cases?group=overdue&amp;organ=330106001-ZF&amp;cursor=c.1"' in listed
+

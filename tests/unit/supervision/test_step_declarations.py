@@ -100,3 +100,23 @@ def test_every_recorded_step_is_still_declared_and_says_something_on_the_petitio
             assert state["action"] in STEPS, f"{state['action']} is recorded but no longer declared"
             text = STEPS[state["action"]].timeline(facts)
             assert text and "None" not in text, (state["action"], text)
+
+
+def test_every_due_date_on_the_petitioners_timeline_reads_as_people_write_dates() -> None:
+    """A recorded due date is ISO ("2027-02-03"); the timeline says 应于2027年2月3日前办结, as the status page says it."""
+    said = []
+    for case in RECORDED["cases"]:
+        for stored in case["stored"]:
+            state = json.loads(stored["state"])
+            if "action" not in state or not state["opened"]:
+                continue
+            facts = StepFacts(details=state["details"], basis=state["basis"], organ_name="某机关",
+                              due=state["opened"][0]["due"])
+            text = STEPS[state["action"]].timeline(facts) or ""
+            assert state["opened"][0]["due"] not in text, (state["action"], text)
+            if facts.due_day in text:
+                said.append(text)
+    assert any("应于" in text and "日前" in text for text in said)
+    accepted = StepFacts(details={"procedure": "ordinary"}, basis="", due="2027-02-03", organ_name="示例县人力资源和社会保障局")
+    assert STEPS["accept"].timeline(accepted) == "示例县人力资源和社会保障局已受理（普通程序），应于2027年2月3日前办结"
+    assert STEPS["end_hearing"].timeline(accepted) == "复核听证结束，复核期限顺延至2027年2月3日"
