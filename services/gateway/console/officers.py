@@ -167,7 +167,7 @@ async def inbox(request: Request) -> HTMLResponse:
 
 
 COUNTY_LISTS = (Role.CLERK, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
-LIST_FILTERS = ("group", "organ", "within_days")  # what the overview's links choose; the API checks each
+LIST_FILTERS = ("group", "status", "organ", "within_days")  # what the overview's links choose; the API checks each
 
 
 @router.get("/cases", response_class=HTMLResponse)

@@ -207,10 +207,15 @@ def test_the_overview_links_its_counts_to_the_lists_that_name_the_cases() -> Non
     page = env.get_template("overview.html").render(request=None, officer=None, csrf_token="t", reference=reference,
                                                     summary=summary, soon_days=5)
     assert 'href="/console/cases?organ=330106001-ZF"' in page and 'href="/console/cases?group=new"' in page
+    assert 'href="/console/cases?status=handling"' in page
     assert "全部 2 件已超期事项" in page and "&lt;b&gt;路面" in page and "<b>路面" not in page
     listed = env.get_template("cases.html").render(
         request=None, officer=None, csrf_token="t", reference=reference, rows=[row], next_cursor="c.1",
         filters={"group": "overdue", "organ": "330106001-ZF"})
     assert "<h1>示例县城关镇人民政府：已超期的信访事项</h1>" in listed
+    by_status = env.get_template("cases.html").render(
+        request=None, officer=None, csrf_token="t", reference=reference, rows=[], next_cursor=None,
+        filters={"group": "open", "status": "handling"})
+    assert "<h1>全县“已受理，办理中”的信访事项</h1>" in by_status
     assert 'href="/console/cases?group=overdue&amp;organ=330106001-ZF&amp;cursor=c.1"' in listed
 
