@@ -255,6 +255,9 @@ class IntakeApplication(ServiceApplication):
             shown["recipient"] = None if petitioner is None else {
                 # No mobile (`phone` None): a landline-only petitioner, who has no account on the platform's apps.
                 "name": petitioner["name"], "phone": petitioner.get("phone"), "email": petitioner.get("email")}
+            # The petitioner's own words, which the 处理意见书 answers point by point (notification's step notices).
+            shown["request"], shown["facts_and_reasons"] = petition.request, petition.facts_and_reasons
+            shown["registered_at"] = petition.created_on.isoformat()  # "您于……提出的" in every step's notice
         return shown
 
     def find_by_query_code(self, text: str) -> dict[str, Any] | None:

@@ -13,10 +13,11 @@ from eventsourcing.application import AggregateNotFoundError
 from prometheus_client import Counter
 
 from services.notification.channels import BatchChannel, Channel, PermanentDeliveryFailure
-from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice, OutgoingNotice
+from services.notification.compose import notice_kinds, notice_values
+from services.notification.domainmodel import DELIVERED, REFUSED, Delivery, Notice, OutgoingNotice, notice_id
 from services.notification.settings import NotificationSettings
 from services.notification.templates import render
-from services.notification.translate import Recipient, RegisteredPetition
+from services.notification.translate import CaseStep, Recipient, RegisteredPetition
 from shared.language.chinatime import chinese_date
 from shared.language.contracts.notices import NoticeKind
 from shared.language.contracts.registration import CHANNEL_LABELS
@@ -27,7 +28,9 @@ from shared.runtime.eventstore import IntegrityError, ServiceApplication
 log = logging.getLogger(__name__)
 
 REGISTRATION_RECEIPT = NoticeKind.REGISTRATION_RECEIPT.value
-NOTICE_KINDS = (REGISTRATION_RECEIPT,)  # every kind of notice this service composes
+# The notices whose ids derive from the petition alone (one per petition): the registration receipt. A step's
+# notices derive theirs from the step's event too (compose.py, request_step_notices).
+NOTICE_KINDS = (REGISTRATION_RECEIPT,)
 # Every channel a notice may go on (services/notification/channels.py). `post` has no dispatcher yet: a notice for
 # it awaits delivery by post (a later release prints and tracks postal notices); nothing is recorded as delivered.
 POST = "post"
@@ -90,7 +93,6 @@ class NotificationApplication(ServiceApplication):
             if attempts > 1 and self._exists(notice_id):
                 return []
             petitioner = petition.recipient or ANONYMOUS_RECIPIENT
-            # The template's identity (rendered.template) is not recorded on the notice yet (issue 17).
             rendered = render(
                 REGISTRATION_RECEIPT,
                 name=petitioner.name,
@@ -108,8 +110,46 @@ class NotificationApplication(ServiceApplication):
                 petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=petition.query_code,
                 recipient={"name": petitioner.name, "email": petitioner.email, "phone": petitioner.phone},
                 title=rendered.title, body=rendered.body, channels=channels,
-                correlation_id=event.correlation_id, causation_id=event.id,
+                correlation_id=event.correlation_id, causation_id=event.id, template=str(rendered.template),
+                step=None,
             )]
+
+        return self.process(event.tracking, decide, key=event.subject)
+
+    def request_step_notices(self, event: IntegrationEvent, step: CaseStep) -> str:
+        """The notices a lifecycle step sends the petitioner (its declaration: compose.notice_kinds), each exactly
+        once: a notice's id derives from the petition, its kind and the case.<step> event's id, so a redelivered
+        event, or one processed again, requests nothing new (the tracking record, and the ids, refuse it); a step
+        declared silent requests nothing. The values the exchange does not carry (what the step recorded in full,
+        the petitioner's words and contact) come from supervision's and intake's private RPCs (translate.CaseStep).
+        Each notice records the template it came from."""
+        kinds = notice_kinds(step.action, step.details)
+        attempts = 0
+
+        def decide() -> list[Notice]:
+            nonlocal attempts
+            attempts += 1
+            petitioner = step.recipient or ANONYMOUS_RECIPIENT
+            channels = channels_for(step.recipient)
+            issued_on = chinese_date(datetime.now(UTC))
+            notices = []
+            for kind in kinds:
+                # Optimistic first: on a retry (the store refused the save), the notice may exist already.
+                if attempts > 1 and self._exists(notice_id(step.petition_id, kind.value, step.event_id)):
+                    continue
+                rendered = render(kind.value, **notice_values(
+                    kind, step, bureau_name=self.notice_settings.bureau_name, issued_on=issued_on,
+                    status_url=self.notice_settings.status_url))
+                if channels == [POST] and attempts == 1:
+                    AWAITING_POST.labels(kind.value).inc()
+                notices.append(Notice(  # its id: notice_id(petition, kind, the step event's id = its causation)
+                    petition_id=step.petition_id, kind=kind.value, query_code=step.query_code,
+                    recipient={"name": petitioner.name, "email": petitioner.email, "phone": petitioner.phone},
+                    title=rendered.title, body=rendered.body, channels=channels,
+                    correlation_id=event.correlation_id, causation_id=event.id, template=str(rendered.template),
+                    step=step.action,
+                ))
+            return notices
 
         return self.process(event.tracking, decide, key=event.subject)
 

@@ -11,9 +11,11 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.notification.application import NotificationApplication, case_aggregates
 from services.notification.bootstrap import build_application
-from services.notification.translate import RegisteredPetition
+from services.notification.compose import notice_kinds
+from services.notification.translate import CaseStep, RegisteredPetition
 from shared.language.integration.envelope import IntegrationEvent
 from shared.runtime.callers import AUDIT, CallerRefused
+from shared.runtime.eventstore import PROCESSED
 from shared.runtime.messaging.consumer import integration_event_handler
 from shared.runtime.nameko_support import (
     ApplicationProvider,
@@ -31,11 +33,26 @@ class NotificationService:
     metrics = MetricsEndpoint()
     callers: ServiceCallers = CallerCheck()
     intake = RpcProxy("intake")  # the private path to the recipient's contact details (not on the exchange)
+    supervision = RpcProxy("supervision")  # the private path to what a step recorded (its free text)
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:
         particulars = petition_particulars(self.intake, self.callers, event.subject, "notice")
         return self.notification.request_registration_receipt(event, RegisteredPetition.of(event, particulars))
+
+    @integration_event_handler
+    def handle_case_step(self, event: IntegrationEvent) -> str:
+        """A case.<step> of a step that may send a notice (shared/runtime/messaging/topology.py NOTICE_STEP_TYPES):
+        the notices its declaration sends for what it decided, each exactly once. A step that sends none here (a
+        rejected objection, a report up) asks nothing of anyone."""
+        if not notice_kinds(event.data["action"], event.data["details"]):
+            return PROCESSED
+        step = self.supervision.step_particulars(event.subject, event.id,
+                                                 self.callers.assertion("supervision", "step_particulars"))
+        if step is None:  # published only once stored: supervision must know it
+            raise LookupError(f"supervision does not know step event {event.id} of petition {event.subject}")
+        particulars = petition_particulars(self.intake, self.callers, event.subject, "notice")
+        return self.notification.request_step_notices(event, CaseStep.of(event, step, particulars))
 
     @rpc(expected_exceptions=CallerRefused)
     def case_aggregates(self, petition_id: str, caller: str | None = None) -> list[str]:

@@ -16,3 +16,6 @@ class NotificationSettings(PlatformSettings):
     smtp_timeout: float = Field(10.0, alias="SMTP_TIMEOUT")
     sender: str = Field("示例县信访局 <xinfang@example.gov.cn>", alias="NOTICE_SENDER")
     bureau_name: str = Field("示例县信访局", alias="NOTICE_BUREAU_NAME")
+    # The address of the petitioner's status page (查询办理进度), as the invitation to rate names it; empty: the
+    # invitation names the page without its address.
+    status_url: str = Field("", alias="NOTICE_STATUS_URL")

@@ -43,6 +43,42 @@ class RegisteredPetition:
                                                                    person.get("phone")))
 
 
+@dataclass(frozen=True)
+class CaseStep:
+    """A `case.<step>` (codes, organs and dates only) with what the private RPCs add: supervision's
+    `step_particulars` (what the step recorded, free text included, the organ that took it, the case just after it)
+    and intake's particulars for the purpose `notice` (the query code, the title, the petitioner's own words, the
+    recipient; none for an anonymous report)."""
+
+    event_id: str  # the case.<step> event's id: with the petition and the kind, a notice's identity
+    petition_id: UUID
+    action: str  # the step (shared/language/contracts/lifecycle.py STEPS), e.g. reply
+    at: datetime
+    details: Mapping[str, Any]  # as supervision recorded them, whole
+    basis: str  # as recorded (a clerk's routing basis, the statute of a decline or diversion)
+    opened: tuple[Mapping[str, Any], ...]  # the deadlines it opened, as recorded (`due` ISO dates)
+    case: Mapping[str, Any]  # the case just after the step (organ, review_organ, requested_on...)
+    decider: Mapping[str, str] | None  # the organ whose officer took the step; None: the bureau (or the platform)
+    query_code: str
+    title: str
+    request: str
+    facts: str
+    registered_at: datetime
+    recipient: Recipient | None
+
+    @classmethod
+    def of(cls, event: IntegrationEvent, step: Mapping[str, Any], particulars: Mapping[str, Any]) -> CaseStep:
+        person = particulars["recipient"]
+        return cls(event_id=event.id, petition_id=UUID(event.data["petition_id"]), action=event.data["action"],
+                   at=datetime.fromisoformat(event.data["at"]), details=step["details"], basis=step["basis"],
+                   opened=tuple(step["opened"]), case=step["case"], decider=step.get("decider"),
+                   query_code=particulars["query_code"], title=particulars["title"],
+                   request=particulars.get("request", ""), facts=particulars.get("facts_and_reasons", ""),
+                   registered_at=datetime.fromisoformat(particulars.get("registered_at") or event.data["at"]),
+                   recipient=None if person is None else Recipient(person["name"], person.get("email"),
+                                                                   person.get("phone")))
+
+
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Delivery.Concluded,)
 

@@ -11,12 +11,12 @@ from nameko.timer import timer
 
 from services.supervision.application import SupervisionApplication
 from services.supervision.bootstrap import build_application
-from services.supervision.history import case_as_of
+from services.supervision.history import case_as_of, step_particulars
 from services.supervision.lifecycle import CaseError
 from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
 from shared.language.integration.envelope import IntegrationEvent
 from shared.language.readmodels import connect_read_models
-from shared.runtime.callers import AUDIT, GATEWAY, CallerRefused
+from shared.runtime.callers import AUDIT, GATEWAY, NOTIFICATION, CallerRefused
 from shared.runtime.messaging.consumer import integration_event_handler
 from shared.runtime.nameko_support import (
     ApplicationProvider,
@@ -64,6 +64,14 @@ class SupervisionService:
         (services/supervision/history.py)."""
         self.callers.require(caller, {AUDIT}, "case_as_of")
         return case_as_of(self.supervision, petition_id, datetime.fromisoformat(as_of))
+
+    @rpc(expected_exceptions=CallerRefused)
+    def step_particulars(self, petition_id: str, event_id: str, caller: str | None = None) -> dict[str, Any] | None:
+        """What the step published as `event_id` recorded, free text included, and the case just after it: for
+        notification only, to compose the step's notice (services/supervision/history.py). The exchange never
+        carries it."""
+        self.callers.require(caller, {NOTIFICATION}, "step_particulars")
+        return step_particulars(self.supervision, petition_id, event_id)
 
     # --- the deadline sweep (services/supervision/sweep.py) -----------------------------------------------------
     @timer(interval=float(os.environ.get("SUPERVISION_SWEEP_INTERVAL", DEFAULT_INTERVAL)))

@@ -22,6 +22,7 @@ from shared.runtime.settings import DEVELOPMENT_RPC_SECRET, PlatformSettings
 
 GATEWAY = "gateway"
 AUDIT = "audit"  # the audit service: asks supervision and notification for their part of a case
+NOTIFICATION = "notification"  # asks supervision what a step recorded, to compose its notice
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 5  # clocks of two machines of one installation
 

@@ -36,9 +36,10 @@ def test_petitions_submitted_during_a_broker_outage_are_routed_and_receipted_exa
         for receipt in receipts:
             wait_for(lambda r=receipt: gateway.get(f"/api/v1/status/{r['query_code']}").json()["organ"],
                      timeout=120, interval=0.5, what=f"petition {receipt['id']} to be routed after the outage")
+            # The receipt, and the transfer notice of the routing rules' step: both name the query code.
             wait_for(lambda r=receipt: len([m for m in smtp.received()
-                                            if r["query_code"] in m.get_payload(decode=True).decode()]) == 1,
-                     timeout=120, interval=0.5, what=f"the receipt e-mail of {receipt['id']}")
+                                            if r["query_code"] in m.get_payload(decode=True).decode()]) == 2,
+                     timeout=120, interval=0.5, what=f"the receipt and transfer e-mails of {receipt['id']}")
 
     for receipt in receipts:
         pid = receipt["id"]
@@ -46,8 +47,9 @@ def test_petitions_submitted_during_a_broker_outage_are_routed_and_receipted_exa
         assert stored_events(ns, "routing", "Assignment.Routed", pid) == 1
         assert stored_events(ns, "supervision", "Case.Opened", pid) == 1
         assert stored_events(ns, "supervision", "Case.Transferred", pid) == 1
-    assert stored_events(ns, "notification", "Notice.Requested") == len(receipts)
-    # Inbox and e-mail, once each per receipt; and exactly one e-mail per petition reached the mail server.
-    wait_for(lambda: stored_events(ns, "notification", "Delivery.Concluded") == 2 * len(receipts),
+    # Two notices per petition: the receipt and the transfer notice.
+    assert stored_events(ns, "notification", "Notice.Requested") == 2 * len(receipts)
+    # Inbox and e-mail, once each per notice; and exactly one e-mail per notice reached the mail server.
+    wait_for(lambda: stored_events(ns, "notification", "Delivery.Concluded") == 4 * len(receipts),
              what="every delivery to be recorded")
-    assert len(smtp.received()) == len(receipts)
+    assert len(smtp.received()) == 2 * len(receipts)

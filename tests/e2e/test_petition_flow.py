@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from email.header import decode_header, make_header
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,18 +43,22 @@ def test_a_petition_is_routed_gets_its_acceptance_deadline_and_its_receipt(platf
     assert acceptance["due"] == load_deadline_rules().compute("acceptance", routed_on).due  # 15 days, rolled
     assert acceptance["status"] == "open"
 
-    delivered = wait_for(lambda: len((s := status(gateway, receipt["query_code"]))["notices"]) == 1
-                         and [t["step"] for t in s["timeline"]].count("notice_delivered") == 1 and s,
-                         what="the receipt in the inbox, and its first delivery on the timeline")
-    assert delivered["notices"][0]["title"] == "信访事项登记回执"
-    assert receipt["query_code"] in delivered["notices"][0]["body"]
+    # The receipt, and the transfer notice the routing rules' step sends (notification reads case.transferred).
+    delivered = wait_for(lambda: len((s := status(gateway, receipt["query_code"]))["notices"]) == 2
+                         and [t["step"] for t in s["timeline"]].count("notice_delivered") == 2 and s,
+                         what="the receipt and the transfer notice in the inbox, and their first deliveries")
+    notices = {n["title"]: n for n in delivered["notices"]}
+    assert set(notices) == {"信访事项登记回执", "信访事项转送告知书"}
+    assert receipt["query_code"] in notices["信访事项登记回执"]["body"]
+    assert "本机关已将该事项转送示例县交通运输局办理" in notices["信访事项转送告知书"]["body"]
     steps = [t["step"] for t in delivered["timeline"]]
     # Routing and notification consume the registration in parallel: either step may come first.
     assert steps[0] == "registered" and {"route", "notice_delivered"} <= set(steps)
     def mails() -> list:
         return [m for m in smtp_sink.received() if receipt["query_code"] in m.get_payload(decode=True).decode()]
 
-    assert len(wait_for(mails, what="the receipt by e-mail")) == 1
+    wait_for(lambda: len(mails()) >= 2, what="the receipt and the transfer notice by e-mail")
+    assert sorted(str(make_header(decode_header(m["Subject"]))) for m in mails()) == sorted(notices)  # each once
 
 
 def test_officers_see_the_full_record_and_an_organ_sees_only_its_own(platform, gateway):

@@ -74,6 +74,28 @@ def test_a_plain_rpc_call_gets_no_record_of_a_report(platform, report_id):
     assert record["accused"]["name"] == "张某"
 
 
+def test_what_a_step_recorded_is_told_to_notification_only(platform, report_id):
+    """supervision.step_particulars answers the steps' free text (the opinion, the reasons): notification's alone."""
+    event_id = "00000000-0000-0000-0000-000000000000"
+    refused(platform, "supervision", "step_particulars", report_id, event_id)
+    refused(platform, "supervision", "step_particulars", report_id, event_id, caller=forged("supervision",
+                                                                                            "step_particulars"))
+    refused(platform, "supervision", "step_particulars", report_id, event_id,
+            caller=platform.gateway_assertion("supervision", "step_particulars"))
+    for service in ("audit", "intake", "routing"):
+        refused(platform, "supervision", "step_particulars", report_id, event_id,
+                caller=CallerAssertions(platform.env["PLATFORM_RPC_SECRET"], service).assertion(
+                    "supervision", "step_particulars"))
+    notification = CallerAssertions(platform.env["PLATFORM_RPC_SECRET"], "notification")
+    # notification's assertion for another method is not one for this one.
+    refused(platform, "supervision", "step_particulars", report_id, event_id,
+            caller=notification.assertion("supervision", "case_as_of"))
+
+    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:  # the control: no such step
+        assert rpc.supervision.step_particulars(
+            report_id, event_id, caller=notification.assertion("supervision", "step_particulars")) is None
+
+
 def test_a_forged_or_expired_actor_is_refused(platform, report_id):
     refused(platform, "supervision", "get_case", report_id, ADMIN)  # the attack as it was: an actor merely claimed
     refused(platform, "supervision", "get_case", report_id, forged("supervision", "get_case"))

@@ -129,19 +129,26 @@ NOTICES: dict[NoticeKind, NoticeSpec] = {spec.kind: spec for spec in (
                (_line("procedure"), _line("basis"), _text("explanation", optional=True))),
     NoticeSpec(NoticeKind.EXTENSION_NOTICE, "信访事项延长办理期限告知书", Issuer.DECIDER, "《信访工作条例》第三十四条", 1,
                (_line("previous_due"), _line("days"), _line("new_due"), _line("approved_by"), _text("reasons"))),
-    NoticeSpec(NoticeKind.OPINION, "信访事项处理意见书", Issuer.DECIDER, "《信访工作条例》第三十二条、第三十五条", 1,
+    # v2: `basis` and `review_organ` may be empty (nothing records them yet: the reply takes no basis of its own, and
+    # the organ table knows no organ's superior): the basis section is then left out, and the review right names
+    # the organ as the statute does (原办理机关的上一级机关、单位) — never a made-up basis or organ.
+    NoticeSpec(NoticeKind.OPINION, "信访事项处理意见书", Issuer.DECIDER, "《信访工作条例》第三十二条、第三十五条", 2,
                (_text("request"), _text("facts"), _text("opinion"),
-                _choice("outcome", "support", "explain", "not_support"), _text("basis"), _line("review_organ"))),
-    NoticeSpec(NoticeKind.REVIEW_OPINION, "信访事项复查意见书", Issuer.DECIDER, "《信访工作条例》第三十五条、第三十六条", 1,
+                _choice("outcome", "support", "explain", "not_support"), _text("basis", optional=True),
+                _line("review_organ", optional=True))),
+    # v2: `re_review_organ` may be empty (not known yet): the re-review right names it as the statute does.
+    NoticeSpec(NoticeKind.REVIEW_OPINION, "信访事项复查意见书", Issuer.DECIDER, "《信访工作条例》第三十五条、第三十六条", 2,
                (_line("original_organ_name"), _line("requested_on"), _text("opinion"),
                 _choice("outcome", "uphold", "change", "rehandle"),
-                _line("re_review_organ", unless=("outcome", "rehandle")))),
+                _line("re_review_organ", optional=True))),
     NoticeSpec(NoticeKind.RE_REVIEW_OPINION, "信访事项复核意见书", Issuer.DECIDER, "《信访工作条例》第三十六条", 1,
                (_line("review_organ_name"), _line("requested_on"), _text("opinion"),
                 _choice("outcome", "uphold", "change"))),
+    # v2: `status_url` may be empty (no deployment setting names the status page's address yet): the page is then
+    # named without its address.
     NoticeSpec(NoticeKind.RATING_INVITATION, "信访事项办理满意度评价告知", Issuer.BUREAU,
-               "《信访事项办理群众满意度评价工作办法》；《信访事项网上办理工作规程》", 1,
-               (_choice("level", "reply", "review", "re_review"), _line("organ_name"), _line("status_url"),
+               "《信访事项办理群众满意度评价工作办法》；《信访事项网上办理工作规程》", 2,
+               (_choice("level", "reply", "review", "re_review"), _line("organ_name"), _line("status_url", optional=True),
                 _line("rating_due", optional=True))),
 )}
 if set(NOTICES) != set(NoticeKind):

@@ -121,7 +121,7 @@ class IntegrationEventConsumer(Consumer):
         service, handler = self.container.service_name, self.method_name
         try:
             event = upcasting.current(IntegrationEvent.from_json(body))  # a withdrawn v1 still queued: as v2
-            if event.event_type is not self.subscription.event_type:
+            if event.event_type not in self.subscription.event_types:
                 raise InvalidIntegrationEvent(f"a {event.type} does not belong on this queue")
             if event.source != self.expected_source:
                 raise InvalidIntegrationEvent(f"events of this type are accepted from {self.expected_source} only,"

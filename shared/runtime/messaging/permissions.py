@@ -44,14 +44,14 @@ PUBLISHES: dict[str, str] = {
 RPC_SERVES: dict[str, tuple[str, ...]] = {
     "intake": ("register_petition", "get_petition", "petition_particulars", "find_by_query_code",
                "petitioner_names", "search_petitions"),
-    "supervision": ("perform", "get_case", "case_as_of"),
+    "supervision": ("perform", "get_case", "case_as_of", "step_particulars"),
     "notification": ("case_aggregates",),
     "audit": ("history", "state_as_of", "case_bundle"),
 }
 RPC_CALLS: dict[str, tuple[str, ...]] = {
     "routing": ("intake.petition_particulars",),
     "supervision": ("intake.petition_particulars",),
-    "notification": ("intake.petition_particulars",),
+    "notification": ("intake.petition_particulars", "supervision.step_particulars"),
     "audit": ("notification.case_aggregates", "supervision.case_as_of"),
     "gateway": ("intake.get_petition", "supervision.get_case", "supervision.perform", "audit.history",
                 "audit.state_as_of", "audit.case_bundle", "intake.petitioner_names", "intake.search_petitions"),
@@ -127,7 +127,7 @@ def service_user(namespace: str, service: str) -> BrokerUser:
             TopicPermission(
                 f"{namespace}.events",
                 write=_anchored([PUBLISHES[service]] if service in PUBLISHES else []),
-                read=_anchored(sorted({re.escape(s.event_type.type) for s in declared})),
+                read=_anchored(sorted({re.escape(t.type) for s in declared for t in s.event_types})),
             ),
             TopicPermission(
                 RPC_EXCHANGE,

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Exchange, Queue, binding
 
+from shared.language.contracts.lifecycle import STEPS
 from shared.language.integration.catalog import (
     CASE_OBJECTION_UPHELD,
+    CASE_STEP_TYPES,
     NOTICE_DELIVERED,
     PETITION_REGISTERED,
     PETITION_ROUTED,
@@ -33,7 +35,18 @@ class Subscription:
     handler: str
     event_type: EventType
     publisher: str  # the only service (of this county) whose events of this type are accepted
+    also: tuple[EventType, ...] = ()  # more types on the same queue (one handler for several steps)
 
+    @property
+    def event_types(self) -> tuple[EventType, ...]:
+        return (self.event_type, *self.also)
+
+
+# The case.<step> types of every step that may send the petitioner a notice (its declaration names one: Step.notice),
+# in the order the steps are declared: notification's handle_case_step consumes them all from one queue.
+NOTICE_STEP_TYPES: tuple[EventType, ...] = tuple(
+    CASE_STEP_TYPES[name] for name in dict.fromkeys(
+        published for step in STEPS.values() if step.notice.named() for published in step.publishes))
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("routing", "handle_petition_registered", PETITION_REGISTERED, "intake"),
@@ -42,6 +55,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("supervision", "handle_petition_routed", PETITION_ROUTED, "routing"),
     Subscription("supervision", "handle_notice_delivered", NOTICE_DELIVERED, "notification"),
     Subscription("notification", "handle_petition_registered", PETITION_REGISTERED, "intake"),
+    Subscription("notification", "handle_case_step", NOTICE_STEP_TYPES[0], "supervision", NOTICE_STEP_TYPES[1:]),
 )
 
 
@@ -66,10 +80,10 @@ def subscription_for(service: str, handler: str) -> Subscription:
 
 def consumer_queue(namespace: str, subscription: Subscription) -> Queue:
     name = queue_name(namespace, subscription.service, subscription.handler)
+    exchange = events_exchange(namespace)
     return Queue(
         name,
-        exchange=events_exchange(namespace),
-        routing_key=subscription.event_type.type,
+        bindings=[binding(exchange, routing_key=t.type) for t in subscription.event_types],
         durable=True,
         queue_arguments={
             "x-queue-type": "quorum",

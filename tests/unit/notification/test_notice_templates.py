@@ -206,8 +206,26 @@ def test_a_review_that_orders_re_handling_says_so_and_needs_no_re_reviewing_orga
 
     assert f"撤销{TOWN}作出的处理意见，责令其重新办理" in text and "重新出具书面处理意见" in text
     assert "请求复核" not in text
-    with pytest.raises(MissingValue):
-        body(N.REVIEW_OPINION, outcome="uphold", re_review_organ="")
+
+
+def test_a_review_opinion_whose_re_reviewing_organ_is_not_known_names_it_as_the_statute_does() -> None:
+    text = body(N.REVIEW_OPINION, outcome="uphold", re_review_organ="")
+
+    assert "可以自收到本意见书之日起30日内，向本机关的上一级机关、单位请求复核。" in text
+
+
+def test_an_opinion_without_a_recorded_basis_leaves_the_section_out_and_names_the_reviewer_as_the_statute_does():
+    text = body(N.OPINION, basis="", review_organ="")
+
+    assert "处理依据" not in text and "五、" not in text
+    assert ("四、复查权利\n依照《信访工作条例》第三十五条的规定，您对本处理意见不服的，可以自收到本意见书之日起30日内，"
+            "向本机关的上一级机关、单位请求复查。") in text
+
+
+def test_an_invitation_to_rate_without_the_status_pages_address_still_says_how() -> None:
+    text = body(N.RATING_INVITATION, status_url="")
+
+    assert "一、打开信访事项查询页面，输入查询码7K3M-9QX2-HT4W-0BZ8和您的身份证号码后六位" in text
 
 
 @pytest.mark.parametrize("outcome", ["uphold", "change"])
@@ -340,10 +358,10 @@ WORDING: dict[NoticeKind, tuple[int, str]] = {
     N.REDIRECT_NOTICE: (1, "1830b871c2b1"),
     N.DIVERSION_NOTICE: (1, "f962fa26c317"),
     N.EXTENSION_NOTICE: (1, "5dd51993d9cd"),
-    N.OPINION: (1, "eb0b8c651f63"),
-    N.REVIEW_OPINION: (1, "4c5653683f06"),
+    N.OPINION: (2, "97273f6e6010"),
+    N.REVIEW_OPINION: (2, "2cd96d3c56a8"),
     N.RE_REVIEW_OPINION: (1, "f8b462379b63"),
-    N.RATING_INVITATION: (1, "05c461899131"),
+    N.RATING_INVITATION: (2, "dffaa9d42fb0"),
 }
 
 

@@ -124,6 +124,8 @@ def notice() -> Notice:
         channels=["inbox", "email"],
         correlation_id="c",
         causation_id="x",
+        template=str(rendered.template),
+        step=None,
     )
 
 
@@ -171,7 +173,7 @@ def test_the_message_id_is_the_same_for_the_same_petition_and_kind(settings: Not
                                                                    notice: Notice) -> None:
     again = Notice(petition_id=PETITION_ID, kind=notice.kind, query_code=notice.query_code, recipient=notice.recipient,
                    title=notice.title, body=notice.body, channels=notice.channels, correlation_id="c2",
-                   causation_id="x2")
+                   causation_id="x2", template=notice.template, step=None)
 
     assert EmailChannel(settings).compose(again)["Message-ID"] == f"<{notice.id}.email@example.gov.cn>"
 

@@ -121,6 +121,8 @@ def delivered_notice(petition_id: UUID) -> list:
         channels=["inbox", "email"],
         correlation_id="corr-intake",
         causation_id="registered-event-id",
+        template="registration_receipt@v1+sha256:000000000000",
+        step=None,
     )
     common = {"petition_id": str(petition_id), "kind": notice.kind, "title": notice.title,
               "correlation_id": notice.correlation_id}

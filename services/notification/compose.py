@@ -1,0 +1,129 @@
+"""What a lifecycle step tells the petitioner: which notices its declaration sends (Step.notice in
+shared/language/contracts/lifecycle.py STEPS) and the values each one's template needs, taken from the step as
+supervision recorded it and the petition's particulars (translate.CaseStep). Pure: no store, no clock, no network.
+
+A value nothing records yet is given empty only where the template words its absence as the statute does (the
+opinion's basis, the organ one level up that reviews, the status page's address: shared/language/contracts/
+notices.py); every other value the step must have recorded, or rendering refuses the notice (templates.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from services.notification.translate import CaseStep
+from shared.language.chinatime import chinese_date, chinese_day
+from shared.language.contracts.lifecycle import STEPS
+from shared.language.contracts.notices import NOTICES, Issuer, NoticeKind
+
+N = NoticeKind
+ORGAN_LIST_SEPARATOR = "、"
+
+
+class UnknownStep(LookupError):
+    """A case.<step> whose action no declared step has: a newer supervision than this notification."""
+
+
+def notice_kinds(action: str, details: Mapping[str, Any]) -> tuple[NoticeKind, ...]:
+    """The notices step `action` sends, in order, as its declaration says for what it recorded (`details`: its
+    disposition or outcome, which case.<step> publishes too); none for a step declared silent."""
+    declared = STEPS.get(action)
+    if declared is None:
+        raise UnknownStep(action)
+    return declared.notice.for_step(details)
+
+
+def _organ_name(organ: Any) -> str:
+    return str(organ.get("name") or "") if isinstance(organ, Mapping) else ""
+
+
+def _due(step: CaseStep, *kinds: str) -> str:
+    """The due day (Chinese) of the first deadline the step opened of one of `kinds` (any, if none named)."""
+    for deadline in step.opened:
+        if not kinds or deadline.get("kind") in kinds:
+            return chinese_day(deadline["due"])
+    return ""
+
+
+def _day(value: Any) -> str:
+    return chinese_day(value) if value else ""
+
+
+def _routed(step: CaseStep, decider: str) -> dict[str, str]:
+    joining = step.details.get("joining_organs") or []
+    return {"organ_name": _organ_name(step.details.get("organ")),
+            "joining_organ_names": ORGAN_LIST_SEPARATOR.join(_organ_name(o) for o in joining if _organ_name(o)),
+            "basis": step.basis}
+
+
+def _declined(step: CaseStep, decider: str) -> dict[str, str]:
+    return {"reason": str(step.details.get("reason", "")), "basis": step.basis,
+            "explanation": str(step.details.get("explanation", ""))}
+
+
+def _opinion(step: CaseStep, decider: str) -> dict[str, str]:
+    # No basis of its own is recorded with a reply (the step's recorded basis is the statute under which the
+    # opinion is issued, not what it rests on), and the organ table names no organ's superior: the template then
+    # leaves the basis out and names the reviewing organ as Art. 35 does.
+    return {"request": step.request, "facts": step.facts, "opinion": str(step.details.get("opinion", "")),
+            "outcome": str(step.details.get("outcome", "")), "basis": "", "review_organ": ""}
+
+
+def _review_opinion(step: CaseStep, decider: str) -> dict[str, str]:
+    return {"original_organ_name": _organ_name(step.case.get("organ")),
+            "requested_on": _day(step.case.get("requested_on")), "opinion": str(step.details.get("opinion", "")),
+            "outcome": str(step.details.get("outcome", "")), "re_review_organ": ""}
+
+
+def _re_review_opinion(step: CaseStep, decider: str) -> dict[str, str]:
+    return {"review_organ_name": _organ_name(step.case.get("review_organ")),
+            "requested_on": _day(step.case.get("requested_on")), "opinion": str(step.details.get("opinion", "")),
+            "outcome": str(step.details.get("outcome", ""))}
+
+
+def _rating(step: CaseStep, decider: str) -> dict[str, str]:
+    # No rating deadline is set by this county's rules: the template says the rating has no closing date.
+    return {"level": str(step.details.get("level", "")), "organ_name": decider, "rating_due": ""}
+
+
+_OWN: dict[NoticeKind, Callable[[CaseStep, str], dict[str, str]]] = {
+    N.TRANSFER_NOTICE: _routed,
+    N.ASSIGNMENT_NOTICE: _routed,
+    N.ACCEPTANCE_NOTICE: lambda s, d: {"accepted_on": _day(s.details.get("accepted_on")),
+                                       "procedure": str(s.details.get("procedure", "")),
+                                       "handling_due": _due(s, "handling", "simplified_handling")},
+    N.NOT_ACCEPTED_NOTICE: _declined,
+    N.NOT_ACCEPTED_AGAIN_NOTICE: _declined,
+    N.REDIRECT_NOTICE: lambda s, d: {"where_to_go": str(s.details.get("where_to_go") or "")},
+    N.DIVERSION_NOTICE: lambda s, d: {"procedure": str(s.details.get("procedure", "")), "basis": s.basis,
+                                      "explanation": str(s.details.get("explanation", ""))},
+    N.EXTENSION_NOTICE: lambda s, d: {"previous_due": _day(s.details.get("previous_due")),
+                                      "days": str(s.details.get("days", "")), "new_due": _due(s, "handling"),
+                                      "approved_by": str(s.details.get("approved_by", "")),
+                                      "reasons": str(s.details.get("reasons", ""))},
+    N.OPINION: _opinion,
+    N.REVIEW_OPINION: _review_opinion,
+    N.RE_REVIEW_OPINION: _re_review_opinion,
+    N.RATING_INVITATION: _rating,
+}
+
+
+def notice_values(kind: NoticeKind, step: CaseStep, *, bureau_name: str, issued_on: str,
+                  status_url: str = "") -> dict[str, str]:
+    """The values the template of `kind` needs (exactly those its kind declares) for `step`'s notice. It is issued
+    by the bureau, or by the organ that decided (the one whose officer took the step; the bureau when the bureau or
+    the platform took it), as the kind declares."""
+    if kind not in _OWN:
+        raise ValueError(f"{kind} is not a step's notice")
+    spec = NOTICES[kind]
+    decider = _organ_name(step.decider) or bureau_name
+    values = {
+        "name": step.recipient.name if step.recipient else "",
+        "title": step.title, "registered_date": chinese_date(step.registered_at), "query_code": step.query_code,
+        "issuer_name": bureau_name if spec.issuer is Issuer.BUREAU else decider, "issued_on": issued_on,
+        **_OWN[kind](step, decider),
+    }
+    if "status_url" in spec.values:
+        values["status_url"] = status_url
+    return values
