@@ -30,6 +30,10 @@ class AuditApplication:
         self.settings = settings
         self.stores = EventStores(settings.for_follower())  # read-only; a small pool per store
 
+    def step_event_ids(self, petition_id: UUID) -> list[str]:
+        """What notification needs to name the notices of the case's steps (replay.step_event_ids)."""
+        return replay.step_event_ids(self.stores, self.settings, petition_id)
+
     def history(self, petition_id: UUID, notification_ids: list[UUID]) -> list[dict[str, Any]]:
         """Every event of the petition from every service's store, in recorded order ([] if none holds any)."""
         aggregates = replay.case_aggregates(petition_id, notification_ids)

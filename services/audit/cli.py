@@ -92,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
             # A key is needed only for a log with a checkpoint (case_bundle says which one is missing).
             keys = {service: load_private_key(Path(file)) for service, file in
                     (item.split("=", 1) for item in args.key) if Path(file).exists()}
+            from services.audit.replay import step_event_ids  # noqa: PLC0415
+            from services.audit.stores import EventStores  # noqa: PLC0415
+
+            stores = EventStores(settings.for_follower())
+            stack.callback(stores.close)
             with standalone_peers(settings) as peers:
-                aggregates = case_aggregates(args.petition_id, peers.notification_aggregates(args.petition_id))
+                aggregates = case_aggregates(args.petition_id, peers.notification_aggregates(
+                    args.petition_id, step_event_ids(stores, settings, args.petition_id)))
             try:
                 document = case_bundle(ledgers, settings.county_code, args.petition_id, aggregates, keys)
             except BundleProvesNothing as error:

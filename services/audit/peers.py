@@ -11,7 +11,7 @@ commands (services/audit/cli.py `bundle`, services/audit/replay.py) through a st
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,10 +33,13 @@ class Peers:
         self._notification, self._supervision, self._assertion = notification, supervision, assertion
         self._within = within
 
-    def notification_aggregates(self, petition_id: UUID) -> list[UUID]:
+    def notification_aggregates(self, petition_id: UUID, step_event_ids: Sequence[str] = ()) -> list[UUID]:
+        """The petition's notices and deliveries, as notification names them: the receipt's, and those of the steps
+        published as `step_event_ids` (replay.step_event_ids)."""
         with self._limited("notification"):
             found = self._notification.case_aggregates(
-                str(petition_id), caller=self._assertion("notification", "case_aggregates"))
+                str(petition_id), caller=self._assertion("notification", "case_aggregates"),
+                step_event_ids=list(step_event_ids))
         return [UUID(aggregate_id) for aggregate_id in found]
 
     def case_as_of(self, petition_id: UUID, moment: datetime) -> dict[str, Any] | None:

@@ -86,6 +86,13 @@ def case_aggregates(petition_id: UUID, notification_ids: list[UUID]) -> dict[str
             "notification": list(notification_ids)}
 
 
+def step_event_ids(stores: EventStores, settings: PlatformSettings, petition_id: UUID) -> list[str]:
+    """The ids the case's events have as published `case.<step>` events: a step's notices derive theirs from them,
+    so notification can name them (its RPC `case_aggregates`)."""
+    source = settings.event_source("supervision")
+    return [event_id(source, e.originator_id, e.originator_version) for e in stores.events("supervision", petition_id)]
+
+
 def history(stores: EventStores, settings: PlatformSettings, aggregates: dict[str, list[UUID]]) -> list[Step]:
     """Every event of these aggregates, merged across the services in recorded order."""
     steps = []
@@ -143,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         stores = EventStores(settings.for_follower())
         try:
-            aggregates = case_aggregates(args.petition_id, peers.notification_aggregates(args.petition_id))
+            aggregates = case_aggregates(args.petition_id, peers.notification_aggregates(
+                args.petition_id, step_event_ids(stores, settings, args.petition_id)))
             for found in history(stores, settings, aggregates):
                 print(json.dumps(found.as_dict(), ensure_ascii=False, default=str))
         finally:

@@ -55,7 +55,7 @@ class AuditService:
             return refused
         pid = _uuid(petition_id)
         try:
-            events = self.audit.history(pid, self._peers().notification_aggregates(pid)) if pid else []
+            events = self.audit.history(pid, self._notices(pid)) if pid else []
         except PeerUnavailable:
             return PEER_UNAVAILABLE
         return {"ok": True, "events": events} if events else NOT_FOUND
@@ -92,7 +92,7 @@ class AuditService:
         if pid is None:
             return NOT_FOUND
         try:
-            bundle = self.audit.bundle(pid, self._peers().notification_aggregates(pid))
+            bundle = self.audit.bundle(pid, self._notices(pid))
         except CaseUnknown:
             return NOT_FOUND
         except PeerUnavailable:
@@ -105,6 +105,10 @@ class AuditService:
         except CheckpointError:  # a log's signing key is not where AUDIT_KEYS_DIR says: the operator's to fix
             return refusal(503, "audit_key_unavailable", "审计日志签名密钥暂不可用，无法出具证明材料，请联系系统运维人员")
         return {"ok": True, "bundle": bundle, "personal_fields": personal_fields(bundle)}
+
+    def _notices(self, petition_id: UUID) -> list[UUID]:
+        """The petition's notices and deliveries, the steps' included, as notification names them."""
+        return self._peers().notification_aggregates(petition_id, self.audit.step_event_ids(petition_id))
 
     def _refused(self, caller: str | None, method: str, roles: tuple[Role, ...]) -> dict[str, Any] | None:
         actor = self.callers.require(caller, {GATEWAY}, method).actor or {}

@@ -31,6 +31,7 @@ REGISTRATION_RECEIPT = NoticeKind.REGISTRATION_RECEIPT.value
 # The notices whose ids derive from the petition alone (one per petition): the registration receipt. A step's
 # notices derive theirs from the step's event too (compose.py, request_step_notices).
 NOTICE_KINDS = (REGISTRATION_RECEIPT,)
+STEP_NOTICE_KINDS = tuple(kind for kind in NoticeKind if kind is not NoticeKind.REGISTRATION_RECEIPT)
 # Every channel a notice may go on (services/notification/channels.py). `post` has no dispatcher yet: a notice for
 # it awaits delivery by post (a later release prints and tracks postal notices); nothing is recorded as delivered.
 POST = "post"
@@ -44,11 +45,13 @@ DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed no
                             ["channel", "permanence"])
 
 
-def case_aggregates(petition_id: UUID) -> list[UUID]:
+def case_aggregates(petition_id: UUID, step_event_ids: Sequence[str] = ()) -> list[UUID]:
     """The aggregates of this store that may hold a petition's notices and their deliveries (their ids derive from
-    the petition's; one never written holds nothing): what the audit service replays and bundles, asked over RPC
-    (service.py) so that it loads none of this service's classes."""
+    the petition's and, for a step's notices, from the ids of the case's step events, which the audit service
+    computes from supervision's store; one never written holds nothing): what the audit service replays and
+    bundles, asked over RPC (service.py) so that it loads none of this service's classes."""
     notices = [Notice.create_id(petition_id, kind) for kind in NOTICE_KINDS]
+    notices += [notice_id(petition_id, kind.value, step) for step in step_event_ids for kind in STEP_NOTICE_KINDS]
     return [*notices, *(Delivery.create_id(notice, channel) for notice in notices for channel in CHANNELS)]
 
 
@@ -70,6 +73,10 @@ class NoLongerActive(RuntimeError):
 class NotificationApplication(ServiceApplication):
     name = "Notification"
     service_name = "notification"
+
+    def stored(self, aggregate_ids: Sequence[UUID]) -> list[UUID]:
+        """Those of `aggregate_ids` this store holds events of (one query each: a case's few dozen candidates)."""
+        return [a for a in aggregate_ids if self._exists(a)]
 
     def __init__(self, settings: NotificationSettings, env: dict[str, str] | None = None) -> None:
         super().__init__(settings, env)

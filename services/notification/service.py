@@ -55,7 +55,12 @@ class NotificationService:
         return self.notification.request_step_notices(event, CaseStep.of(event, step, particulars))
 
     @rpc(expected_exceptions=CallerRefused)
-    def case_aggregates(self, petition_id: str, caller: str | None = None) -> list[str]:
-        """The ids of the notices and deliveries that may belong to a petition, for the audit service only."""
+    def case_aggregates(self, petition_id: str, caller: str | None = None,
+                        step_event_ids: list[str] | None = None) -> list[str]:
+        """The ids of the notices and deliveries of a petition, for the audit service only: the receipt's (which may
+        not be written yet) and, of the notices of its steps (`step_event_ids`: the ids of the case's published
+        step events), those this store holds."""
         self.callers.require(caller, {AUDIT}, "case_aggregates")
-        return [str(aggregate_id) for aggregate_id in case_aggregates(UUID(petition_id))]
+        receipt = case_aggregates(UUID(petition_id))
+        steps = [a for a in case_aggregates(UUID(petition_id), step_event_ids or []) if a not in set(receipt)]
+        return [str(aggregate_id) for aggregate_id in (*receipt, *self.notification.stored(steps))]

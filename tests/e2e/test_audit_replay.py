@@ -38,6 +38,13 @@ def test_an_auditor_replays_a_case_across_the_services_and_sees_it_as_of_any_mom
                       headers=auditor).json()
     assert (then["status"], now["status"]) == ("awaiting_acceptance", "handling")
 
+    # The steps' notices too, not only the receipt: notification names them from the ids of the case's events.
+    kinds = wait_for(lambda: (k := {e.get("kind") for e in gateway.get(
+        f"/api/v1/audit/petitions/{pid}/history", headers=auditor).json()["events"]
+        if e["event"] == "Notice.Requested"}) >= {"registration_receipt", "transfer_notice", "acceptance_notice"}
+        and k, what="the steps' notices in the history")
+    assert "acceptance_notice" in kinds
+
     assert gateway.get(f"/api/v1/audit/petitions/{pid}/history",
                        headers=signed_in(gateway, "chengguan")).status_code == 403
     naive = gateway.get(f"/api/v1/audit/petitions/{pid}/state", params={"as_of": "2026-10-01T12:00:00"},

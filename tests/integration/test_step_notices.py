@@ -131,6 +131,27 @@ def test_each_step_requests_its_notice_once_with_what_it_recorded(platform: Plat
             for e in platform.notification.events.get(n.id)] == [1, 1]
 
 
+def test_the_audit_finds_the_steps_notices_by_the_ids_of_the_case_events(platform: Platform) -> None:
+    """The audit service names a petition's aggregates in notification from the ids its case events have as
+    published events (services/audit/replay.py step_event_ids); notification answers those it holds."""
+    from services.notification.application import case_aggregates
+    from shared.language.integration.envelope import event_id
+
+    petition_id = platform.petition()
+    [routed] = published_steps(platform.supervision, petition_id)
+    platform.notify(routed)
+    [accepted] = platform.take(petition_id, TOWN, "accept", {"procedure": "ordinary"})
+    platform.notify(accepted)
+    source = platform.supervision.settings.event_source("supervision")
+    steps = [event_id(source, petition_id, e.originator_version) for e in platform.supervision.events.get(petition_id)]
+    assert {routed.id, accepted.id} <= set(steps)
+
+    receipt = set(case_aggregates(petition_id))
+    named = platform.notification.stored([a for a in case_aggregates(petition_id, steps) if a not in receipt])
+    assert named == [notice_id(petition_id, "transfer_notice", routed.id),
+                     notice_id(petition_id, "acceptance_notice", accepted.id)]
+
+
 def test_a_decline_sends_the_reason_and_its_basis(platform: Platform) -> None:
     petition_id = platform.petition()
     [declined] = platform.take(petition_id, TOWN, "decline",

@@ -14,7 +14,7 @@ from services.audit.peers import Peers, PeerUnavailable
 class SilentNotification:
     """Stands in for the RPC proxy of a notification service that never answers."""
 
-    def case_aggregates(self, petition_id: str, caller: str) -> list[str]:
+    def case_aggregates(self, petition_id: str, caller: str, step_event_ids: list[str]) -> list[str]:
         eventlet.sleep(5)
         return []
 
