@@ -257,7 +257,8 @@ class IntakeApplication(ServiceApplication):
                 "name": petitioner["name"], "phone": petitioner.get("phone"), "email": petitioner.get("email")}
             # The petitioner's own words, which the 处理意见书 answers point by point (notification's step notices).
             shown["request"], shown["facts_and_reasons"] = petition.request, petition.facts_and_reasons
-            shown["registered_at"] = petition.created_on.isoformat()  # "您于……提出的" in every step's notice
+            shown["registered_at"] = petition.created_on.isoformat()  # "您于……提出的" in every notice, unless
+            shown["received_at"] = petition.received_at  # a letter arrived (a visit took place) before: that day
         return shown
 
     def find_by_query_code(self, text: str) -> dict[str, Any] | None:

@@ -75,8 +75,15 @@ class NotificationApplication(ServiceApplication):
     service_name = "notification"
 
     def stored(self, aggregate_ids: Sequence[UUID]) -> list[UUID]:
-        """Those of `aggregate_ids` this store holds events of (one query each: a case's few dozen candidates)."""
-        return [a for a in aggregate_ids if self._exists(a)]
+        """Those of `aggregate_ids` this store holds events of (one query each)."""
+        return [a for a in aggregate_ids if self.recorder.select_events(a, limit=1)]
+
+    def step_notices_of(self, petition_id: UUID, step_event_ids: Sequence[str]) -> list[UUID]:
+        """The notices of a petition's steps this store holds, and their deliveries: the notices looked up first
+        (one query per step event and kind), then the deliveries of those found only."""
+        notices = self.stored([notice_id(petition_id, kind.value, step) for step in step_event_ids
+                               for kind in STEP_NOTICE_KINDS])
+        return [*notices, *self.stored([Delivery.create_id(n, channel) for n in notices for channel in CHANNELS])]
 
     def __init__(self, settings: NotificationSettings, env: dict[str, str] | None = None) -> None:
         super().__init__(settings, env)
@@ -103,7 +110,7 @@ class NotificationApplication(ServiceApplication):
             rendered = render(
                 REGISTRATION_RECEIPT,
                 name=petitioner.name,
-                registered_date=chinese_date(petition.registered_at),
+                registered_date=petition.petitioned_on,
                 channel_label=CHANNEL_LABELS[PetitionChannel(petition.channel)],
                 title=petition.title,
                 query_code=petition.query_code,

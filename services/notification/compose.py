@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.notification.translate import CaseStep
-from shared.language.chinatime import chinese_date, chinese_day
+from shared.language.chinatime import chinese_day
 from shared.language.contracts.lifecycle import STEPS
 from shared.language.contracts.notices import NOTICES, Issuer, NoticeKind
 
@@ -120,7 +120,7 @@ def notice_values(kind: NoticeKind, step: CaseStep, *, bureau_name: str, issued_
     decider = _organ_name(step.decider) or bureau_name
     values = {
         "name": step.recipient.name if step.recipient else "",
-        "title": step.title, "registered_date": chinese_date(step.registered_at), "query_code": step.query_code,
+        "title": step.title, "registered_date": step.petitioned_on, "query_code": step.query_code,
         "issuer_name": bureau_name if spec.issuer is Issuer.BUREAU else decider, "issued_on": issued_on,
         **_OWN[kind](step, decider),
     }

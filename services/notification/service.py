@@ -61,6 +61,5 @@ class NotificationService:
         not be written yet) and, of the notices of its steps (`step_event_ids`: the ids of the case's published
         step events), those this store holds."""
         self.callers.require(caller, {AUDIT}, "case_aggregates")
-        receipt = case_aggregates(UUID(petition_id))
-        steps = [a for a in case_aggregates(UUID(petition_id), step_event_ids or []) if a not in set(receipt)]
-        return [str(aggregate_id) for aggregate_id in (*receipt, *self.notification.stored(steps))]
+        steps = self.notification.step_notices_of(UUID(petition_id), step_event_ids or [])
+        return [str(aggregate_id) for aggregate_id in (*case_aggregates(UUID(petition_id)), *steps)]

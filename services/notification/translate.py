@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from services.notification.domainmodel import DELIVERED, Delivery
+from shared.language.chinatime import chinese_date, chinese_day
 from shared.language.integration.catalog import NOTICE_DELIVERED
 from shared.language.integration.envelope import IntegrationEvent, event_id
 
@@ -19,6 +20,12 @@ class Recipient:
     name: str
     email: str | None
     phone: str | None
+
+
+def petitioned_on(registered_at: datetime, received_at: str | None) -> str:
+    """The day the petitioner petitioned, as every notice says it ("您于……提出"): the day a letter arrived or a
+    visit or call took place, as the counter registered it, else the day of registration."""
+    return chinese_day(received_at) if received_at else chinese_date(registered_at)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,11 @@ class RegisteredPetition:
     query_code: str
     title: str
     recipient: Recipient | None
+    received_at: str | None = None  # a letter's arrival, a visit's or call's time, as the counter registered it
+
+    @property
+    def petitioned_on(self) -> str:
+        return petitioned_on(self.registered_at, self.received_at)
 
     @classmethod
     def of(cls, event: IntegrationEvent, particulars: Mapping[str, Any]) -> RegisteredPetition:
@@ -39,6 +51,7 @@ class RegisteredPetition:
         return cls(petition_id=UUID(event.data["petition_id"]),
                    registered_at=datetime.fromisoformat(event.data["registered_at"]), channel=event.data["channel"],
                    query_code=particulars["query_code"], title=particulars["title"],
+                   received_at=particulars.get("received_at"),
                    recipient=None if person is None else Recipient(person["name"], person.get("email"),
                                                                    person.get("phone")))
 
@@ -65,6 +78,11 @@ class CaseStep:
     facts: str
     registered_at: datetime
     recipient: Recipient | None
+    received_at: str | None = None  # as RegisteredPetition's
+
+    @property
+    def petitioned_on(self) -> str:
+        return petitioned_on(self.registered_at, self.received_at)
 
     @classmethod
     def of(cls, event: IntegrationEvent, step: Mapping[str, Any], particulars: Mapping[str, Any]) -> CaseStep:
@@ -75,6 +93,7 @@ class CaseStep:
                    query_code=particulars["query_code"], title=particulars["title"],
                    request=particulars.get("request", ""), facts=particulars.get("facts_and_reasons", ""),
                    registered_at=datetime.fromisoformat(particulars.get("registered_at") or event.data["at"]),
+                   received_at=particulars.get("received_at"),
                    recipient=None if person is None else Recipient(person["name"], person.get("email"),
                                                                    person.get("phone")))
 

@@ -56,3 +56,13 @@ def gateway_for(tmp_path: Path, read_models: str) -> Callable[..., Any]:
         return gateway_client(tmp_path, read_models, rpc, intake=intake, **settings)
 
     return build
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Any]:
+    """A local S3-compatible server (moto's server mode), one per test module."""
+    from tests.support.s3 import S3Server
+
+    server = S3Server()
+    yield server
+    server.stop()

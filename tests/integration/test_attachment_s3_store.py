@@ -7,7 +7,6 @@ import base64
 import hashlib
 import io
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,13 +17,6 @@ from tests.support.servers import free_port
 
 CONTENT = b"\x89PNG\r\n\x1a\n" + os.urandom(700_000)
 SHA = hashlib.sha256(CONTENT).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3Server]:
-    server = S3Server()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +31,6 @@ from shared.language.contracts.registration import RegisterPetition
 from shared.runtime.storage import FolderStore
 from tests.support import documents, samples
 from tests.support.gateway_app import COUNTY, LABOUR, TOWN, headers, save_case_view, views_of
-from tests.support.s3 import S3Server
 from tests.support.servers import free_port
 
 PDF_NAME = "申请材料（第1页）.pdf"
@@ -83,13 +82,6 @@ class Rpc:
 
     def close(self) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3Server]:
-    server = S3Server()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -245,7 +245,9 @@ async def _case_page(request: Request, principal: Principal, token: str, petitio
     reference = console_of(request).reference
     actions = [forms.step_form(STEPS[a], reference) for a in (case or {}).get("allowed_actions", [])
                if _takes(principal, a)]
-    case_file = [{**step, "words": said(step.get("said") or {})} for step in record.get("case_file") or []]
+    # Each step's record in words as the auditor's history has them: by its action, organs and places by name.
+    case_file = [{**step, "words": said(step.get("said") or {}, context=labels.Recorded(
+        {"action": step.get("step")}, reference))} for step in record.get("case_file") or []]
     return page(request, "case.html", principal, status=status, record=record, case=case, actions=actions,
                 case_file=case_file,
                 message=message, error=error, failed=failed, errors=errors or {}, values=values or {},

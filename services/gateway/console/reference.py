@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.gateway import worklists
 from shared.language.contracts import reference
 from shared.language.organs import OrganDirectory
 from shared.language.places import PlaceDirectory
@@ -21,7 +22,8 @@ class Reference:
 
     @classmethod
     def load(cls, routing_rules_file: object = None) -> Reference:
-        return cls(OrganDirectory.load(routing_rules_file), PlaceDirectory.load())  # type: ignore[arg-type]
+        # The API's own cached copies (its filters and /api/v1/reference read them): loaded once per process.
+        return cls(worklists.organs(routing_rules_file), worklists.places())  # type: ignore[arg-type]
 
     def organ_name(self, code: str | None) -> str:
         organ = self.organs.get(code) if code else None

@@ -51,4 +51,7 @@ def verify(bundle: dict[str, Any], folder: Path) -> Result:
             summary += f"；另有{verdict.unanchored}个事件记录于最近的检查点之后，将由下一个检查点证明"
         return Result(True, summary, keys=used, checked=verdict.checked, unanchored=verdict.unanchored,
                       cosigned=sorted(verdict.cosigned))
-    return Result(False, "核验未通过", problems=list(verdict.problems), keys=used, checked=verdict.checked)
+    # The verifier's own words (English, as its offline command prints them), below a lead the auditor reads first.
+    return Result(False, "核验未通过：审计证据包与已签名的审计日志检查点不一致，或者证据包不完整。以下为核验程序的原文说明，"
+                  "请保存证据包并报告系统运维人员和上级信访部门", problems=list(verdict.problems), keys=used,
+                  checked=verdict.checked)

@@ -228,3 +228,13 @@ def test_verifying_keeps_the_state_as_of_the_moment_the_page_showed(console):
     assert 'id="verification-result"' in answer.text  # the verification's result (no keys here: not verified) ...
     assert "当时状态" in answer.text and "已出具处理意见" in answer.text  # ... and the state as of the moment, both
     assert f'value="{AS_OF}"' in answer.text
+
+
+def test_a_case_files_step_reads_its_organs_by_name_and_its_words_by_its_action() -> None:
+    """The officer's case page gives each step's record the context the auditor's history has (officers.py)."""
+    from services.gateway.console import labels
+    from services.gateway.console.reference import Reference
+
+    context = labels.Recorded({"action": "object"}, Reference.load())
+    assert labels.recorded_fields({"organ_code": "330106001-ZF"}, context=context) == [
+        ("提出异议的机关", "示例县城关镇人民政府")]

@@ -189,3 +189,14 @@ def test_a_notice_requested_before_templates_were_recorded_still_loads() -> None
 
     loaded = mapper.to_domain_event(old)
     assert (loaded.template, loaded.step, loaded.body) == ("", None, "b")
+
+
+def test_a_notice_dates_the_petition_from_when_the_letter_arrived_not_from_when_it_was_typed_in() -> None:
+    from datetime import UTC, datetime
+
+    from services.notification.translate import petitioned_on
+
+    registered = datetime(2026, 12, 5, 2, 31, tzinfo=UTC)  # 10:31 in China
+    assert petitioned_on(registered, "2026-12-03") == "2026年12月3日"  # a letter, as the counter registered it
+    assert petitioned_on(registered, "2026-12-04T16:30:00+08:00") == "2026年12月4日"  # a visit, with its time
+    assert petitioned_on(registered, None) == "2026年12月5日"  # online: the day it was registered
