@@ -38,7 +38,11 @@ class AnswerSwallowingRelay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:  # intake not listening yet: refuse this one and keep accepting (a dead accept
+                client.close()  # loop left the gateway waiting on a backlog no one read, and never healthy)
+                continue
             threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client, self.answering), daemon=True).start()
 
