@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the PostgreSQL and RabbitMQ that the tests and the benchmarks use are installed and running, and the
-# Chromium and CJK fonts the browser tests use are installed
+# Chromium and CJK fonts the browser tests use, and what the notices' PDFs are made and read with, are installed
 # (127.0.0.1:5432 trust auth, 127.0.0.1:5672 guest/guest). Starts them when they are down; installs them
 # from Debian's packages when they are missing (needs root).
 set -euo pipefail
@@ -14,6 +14,12 @@ command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
 # The console's browser tests (tests/browser) drive Debian's Chromium headless; Chinese text needs a CJK font.
 command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+# The notices' printable PDFs (services/gateway/notice_pdf.py): WeasyPrint needs pango, and harfbuzz's subsetter to
+# embed subsets of the CJK fonts in ~0.1 s (without it fontTools takes ~10 s a notice); the tests read the PDFs
+# back with poppler's pdftotext, pdfinfo and pdffonts.
+for package in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} ..."
   export DEBIAN_FRONTEND=noninteractive
