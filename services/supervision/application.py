@@ -15,10 +15,17 @@ from eventsourcing.application import AggregateNotFoundError
 from pydantic import ValidationError
 
 from services.supervision.case.base import StepContext
+from services.supervision.case.receipt import is_receipt
 from services.supervision.deadlines import DeadlineRules
 from services.supervision.domainmodel import Case
 from services.supervision.lifecycle import STATUS_TEXT, CaseError, InvalidCommand, Status, allowed_actions
-from services.supervision.translate import DeliveredNotice, Received, RegisteredPetition, RoutingDecision
+from services.supervision.translate import (
+    DeliveredNotice,
+    PostedNotice,
+    Received,
+    RegisteredPetition,
+    RoutingDecision,
+)
 from shared.language.contracts.actor import ROUTING_RULES, Actor, Role
 from shared.language.contracts.errors import validation_problem
 from shared.language.contracts.lifecycle import STEPS
@@ -46,9 +53,11 @@ class SupervisionApplication(ServiceApplication):
     service_name = "supervision"
 
     def __init__(self, settings: PlatformSettings, rules: DeadlineRules, organs: OrganDirectory,
-                 env: dict[str, str] | None = None, clock: Clock | None = None, recent_cases: int = 5_000) -> None:
+                 env: dict[str, str] | None = None, clock: Clock | None = None, recent_cases: int = 5_000,
+                 postal_receipt_presumed_days: int = 7) -> None:
         super().__init__(settings, env)
         self.rules = rules
+        self.postal_receipt_presumed_days = postal_receipt_presumed_days  # POSTAL_RECEIPT_PRESUMED_DAYS
         self.organs = organs
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         # A case's routing and its receipt's delivery follow its opening within milliseconds: keeping the cases
@@ -68,6 +77,10 @@ class SupervisionApplication(ServiceApplication):
     def record_notice(self, event: IntegrationEvent) -> str:
         """A `notice.delivered`."""
         return self.note_delivery(DeliveredNotice.of(event))
+
+    def record_posting(self, event: IntegrationEvent) -> str:
+        """A `notice.posted`."""
+        return self.note_posting(PostedNotice.of(event))
 
     def open_registered(self, petition: RegisteredPetition) -> str:
         """Open the case of a registered petition: its triage clock, and what a repeat comes to; an organ's own
@@ -170,21 +183,47 @@ class SupervisionApplication(ServiceApplication):
         return self._on_case(received, decision.petition_id, decide)
 
     def note_delivery(self, notice: DeliveredNotice) -> str:
-        """Record when a notice first reached the petitioner (any channel): what deadlines on notices are
-        measured against. Deliveries on further channels are kept by notification, not repeated here."""
+        """Record when a notice first reached the petitioner (any channel), and count the review (re-review)
+        window again from the receipt of the opinion that opened it (case/receipt.py: e-mail, SMS or post, never
+        the status page). Deliveries on further channels are kept by notification, not repeated here."""
+        received = notice.received
+        receipt = is_receipt(notice.kind, notice.channel)
+
+        def decide(case: Case) -> list[Case]:
+            changed = False
+            if not case.has_notice(notice.notice_id):
+                case.record_notice(notice_id=notice.notice_id, kind=notice.kind, title=notice.title,
+                                   channel=notice.channel, at=notice.delivered_at,
+                                   correlation_id=received.correlation_id, causation_id=received.id)
+                changed = True
+            if receipt:
+                changed |= case.count_from_delivery(
+                    notice_id=notice.notice_id, kind=notice.kind, channel=notice.channel,
+                    received_on=notice.received_on, rules=self.rules, at=self.clock(),
+                    correlation_id=received.correlation_id, causation_id=received.id)
+            return [case] if changed else []
+
+        def settled(case: Case) -> bool:
+            # A notice once recorded stays recorded, and so does a window counted from its earliest receipt: a
+            # cached case that shows both, however stale, is right about them.
+            return case.has_notice(notice.notice_id) and (not receipt or case.receipt_counted(
+                notice.notice_id, notice.kind, notice.channel, notice.received_on))
+
+        return self._on_case(received, notice.petition_id, decide, settled=settled)
+
+    def note_posting(self, notice: PostedNotice) -> str:
+        """A notice went by registered mail: while no receipt of it is recorded, the review (re-review) window
+        counts from its presumed receipt, POSTAL_RECEIPT_PRESUMED_DAYS after posting (case/receipt.py)."""
         received = notice.received
 
         def decide(case: Case) -> list[Case]:
-            if case.has_notice(notice.notice_id):
-                return []
-            case.record_notice(notice_id=notice.notice_id, kind=notice.kind, title=notice.title,
-                               channel=notice.channel, at=notice.delivered_at,
-                               correlation_id=received.correlation_id, causation_id=received.id)
-            return [case]
+            counted = case.count_from_posting(
+                notice_id=notice.notice_id, kind=notice.kind, posted_on=notice.posted_on,
+                presumed_days=self.postal_receipt_presumed_days, rules=self.rules, at=self.clock(),
+                correlation_id=received.correlation_id, causation_id=received.id)
+            return [case] if counted else []
 
-        # A notice once recorded stays recorded: a cached case that has it, however stale, is right about it.
-        return self._on_case(received, notice.petition_id, decide,
-                             settled=lambda case: case.has_notice(notice.notice_id))
+        return self._on_case(received, notice.petition_id, decide)
 
     def _on_case(self, received: Received, petition_id: str, decide_on: Callable[[Case], list[Case]], *,
                  settled: Callable[[Case], bool] | None = None) -> str:
@@ -284,9 +323,10 @@ class SupervisionApplication(ServiceApplication):
         }
 
     # --- the deadline sweep ----------------------------------------------------------------------------------
-    def sweep(self, petition_ids: list[str]) -> dict[str, int]:
+    def sweep(self, petition_ids: list[str], awaiting_post: frozenset[str] = frozenset()) -> dict[str, int]:
         """Finalize cases whose review window passed unused, and recount provisional deadlines the calendar now
-        covers. Safe to run from several instances at once (a lost race is a version conflict, retried)."""
+        covers. Safe to run from several instances at once (a lost race is a version conflict, retried). The cases
+        in `awaiting_post` have an opinion the petitioner has not been sent yet (sweep.py): not finalized."""
         finalized = recomputed = 0
         for petition_id in petition_ids:
             with self._turns.hold(petition_id):
@@ -297,7 +337,8 @@ class SupervisionApplication(ServiceApplication):
                     except CaseNotFound:  # a read model ahead of a restored store: nothing to sweep here
                         log.warning("deadline sweep: case %s not found", petition_id)
                         break
-                    did_finalize = case.finalize_if_window_passed(at=self.clock(), correlation_id=str(uuid.uuid4()))
+                    did_finalize = petition_id not in awaiting_post and case.finalize_if_window_passed(
+                        at=self.clock(), correlation_id=str(uuid.uuid4()))
                     did_recompute = case.recompute_deadlines(rules=self.rules, at=self.clock(),
                                                              correlation_id=str(uuid.uuid4()))
                     if not (did_finalize or did_recompute):

@@ -12,4 +12,5 @@ def build_application(settings: SupervisionSettings | None = None, clock: Clock 
     settings = settings or SupervisionSettings()
     rules = load_deadline_rules(settings.holiday_table_file, settings.deadline_rules_file)
     return SupervisionApplication(settings, rules, OrganDirectory.load(settings.routing_rules_file), clock=clock,
-                                  recent_cases=settings.recent_cases)
+                                  recent_cases=settings.recent_cases,
+                                  postal_receipt_presumed_days=settings.postal_receipt_presumed_days)

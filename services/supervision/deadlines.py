@@ -57,9 +57,15 @@ class Deadline:
     provisional: bool = False  # counted on weekends only: the calendar does not cover the year yet
     status: str = "open"  # open | met | stopped
     rules_version: str = ""
+    # A window that runs from the petitioner's receipt of a written answer (review_request, re_review_request): the
+    # receipt it is counted from (services/supervision/case/receipt.py); None: from its trigger, as opened.
+    counted_from: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["counted_from"] is None:  # recorded as before: only a recounted window carries it
+            del data["counted_from"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Deadline:

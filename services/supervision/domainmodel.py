@@ -1,9 +1,10 @@
 """supervision's aggregate: the case, i.e. the statutory handling lifecycle of one petition.
 
-The Case is composed of its phases (services/supervision/case/: triage, acceptance, handling, review, oversight),
-each with its events and methods; this module adds its opening and the notices delivered to the petitioner. Its
-events keep the topics they were stored under (`services.supervision.domainmodel:Case.<Event>`): the phases'
-events are redefined here as the Case's own (eventsourcing does this for the events of an aggregate's bases).
+The Case is composed of its phases (services/supervision/case/: triage, acceptance, handling, review, receipt,
+oversight), each with its events and methods; this module adds its opening and the notices delivered to the
+petitioner. Its events keep the topics they were stored under (`services.supervision.domainmodel:Case.<Event>`):
+the phases' events are redefined here as the Case's own (eventsourcing does this for the events of an aggregate's
+bases).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from eventsourcing.domain import Aggregate, event
 from services.supervision.case.acceptance import Acceptance
 from services.supervision.case.handling import Handling
 from services.supervision.case.oversight import Oversight
+from services.supervision.case.receipt import Receipt
 from services.supervision.case.review import Review
 from services.supervision.case.triage import Triage
 from shared.language.chinatime import local_date
 from shared.language.contracts.lifecycle import Status
 
 
-class Case(Triage, Acceptance, Handling, Review, Oversight, Aggregate):
+class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Aggregate):
     """One petition under supervision (its id is the petition's id)."""
 
     @staticmethod

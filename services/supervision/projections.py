@@ -31,7 +31,9 @@ from shared.language.contracts.lifecycle import STATUS_TEXT, STEPS, Status, Step
 from shared.language.readmodels import DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry, insert_new
 from shared.runtime.recentaggregates import RecentItems
 
-CHANNEL_TEXT = {"inbox": "站内信", "email": "电子邮件", "sms": "短信"}
+CHANNEL_TEXT = {"email": "电子邮件", "sms": "短信", "post": "邮寄"}
+# The status page's listing of a notice is publication, not delivery: nobody is said to have received it there.
+PUBLISHED_ON_STATUS_PAGE = "inbox"
 LEGACY_CODE_INDEX = "query_code_1"  # the unique index on case_views.query_code, before case_codes
 PARALLEL_WRITERS = 3  # connections a large batch of view writes is spread over
 SPLIT_FROM = 12  # writes per connection before a batch is split
@@ -117,9 +119,10 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
             at=datetime.fromisoformat(event.at), step="transferred",
             text=f"已转送{event.organ['name']}办理，该机关将在规定期限内告知是否受理"))
     elif isinstance(event, Case.NoticeDelivered):
-        view.timeline.append(TimelineEntry(
-            at=datetime.fromisoformat(event.at), step="notice_delivered",
-            text=f"《{event.title}》已送达（{CHANNEL_TEXT.get(event.channel, event.channel)}）"))
+        said = "已在查询页面公布" if event.channel == PUBLISHED_ON_STATUS_PAGE else \
+            f"已送达（{CHANNEL_TEXT.get(event.channel, event.channel)}）"
+        view.timeline.append(TimelineEntry(at=datetime.fromisoformat(event.at), step="notice_delivered",
+                                           text=f"《{event.title}》{said}"))
     view.version = event.originator_version
     return view
 

@@ -91,3 +91,7 @@ class SupervisionService:
     @integration_event_handler
     def handle_notice_delivered(self, event: IntegrationEvent) -> str:
         return self.supervision.record_notice(event)
+
+    @integration_event_handler
+    def handle_notice_posted(self, event: IntegrationEvent) -> str:
+        return self.supervision.record_posting(event)

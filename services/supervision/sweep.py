@@ -1,5 +1,6 @@
 """The deadline sweep: finalize cases whose review (re-review) window passed unused (终结; 2022 Regulations
-Arts. 35-36) and recount provisional deadlines once the holiday table covers their year.
+Arts. 35-36) — never one whose opinion still awaits the post (`opinions_awaiting_post`) — and recount provisional
+deadlines once the holiday table covers their year.
 
 Candidates come from supervision's own read model (cases with an opinion out, or with a provisional deadline);
 the decision is the aggregate's, on its own history, so a stale read model can only delay a step, never make a
@@ -16,6 +17,7 @@ from mongoengine.queryset.visitor import Q
 from prometheus_client import Counter
 
 from services.supervision.application import SupervisionApplication
+from services.supervision.case.receipt import WINDOWS
 from shared.language.contracts.lifecycle import AWAITING_REVIEW_REQUEST, TERMINAL
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,20 @@ def sweep_candidates(limit: int = 10_000) -> list[str]:
     return [view.petition_id for view in found.order_by("registered_at").limit(limit)]  # oldest first
 
 
+def opinions_awaiting_post() -> frozenset[str]:
+    """The cases with an opinion (处理意见书, 复查意见书) still awaiting the post, as notification's notice records
+    say: they are not finalized. The window counts provisionally from the issuing day until the opinion is posted
+    (then from its presumed receipt) or received, but a petitioner reached only by post has not had it yet, so it
+    cannot pass unused (docs/domain.md §"Deadlines"). Read-model lag cannot matter: a notice record is written
+    seconds after the opinion is issued, 30 days before its window can pass."""
+    from shared.language.readmodels import NoticeRecord  # noqa: PLC0415 - no Mongo at import
+
+    kinds = list(WINDOWS)  # the written answers a window counts from
+    return frozenset(NoticeRecord.objects(awaiting_post=True, kind__in=kinds).distinct("petition_id"))
+
+
 def run_sweep(app: SupervisionApplication) -> dict[str, int]:
-    done = app.sweep(sweep_candidates())
+    done = app.sweep(sweep_candidates(), awaiting_post=opinions_awaiting_post())
     for change, count in done.items():
         SWEPT.labels(change).inc(count)
     if any(done.values()):

@@ -138,6 +138,29 @@ class DeliveredNotice:
                    kind=data["kind"], title=data["title"], channel=data["channel"],
                    delivered_at=data["delivered_at"])
 
+    @property
+    def received_on(self) -> date:
+        """The day it reached the petitioner, in China (post: the recorded date of receipt, at 00:00 +08:00)."""
+        return local_date(datetime.fromisoformat(self.delivered_at))
+
+
+@dataclass(frozen=True)
+class PostedNotice:
+    """A `notice.posted`: a notice went to the petitioner by registered mail (挂号信) on `posted_on`."""
+
+    received: Received
+    petition_id: str
+    notice_id: str
+    kind: str
+    title: str
+    posted_on: date
+
+    @classmethod
+    def of(cls, event: IntegrationEvent) -> PostedNotice:
+        data = event.data
+        return cls(received=Received.of(event), petition_id=data["petition_id"], notice_id=data["notice_id"],
+                   kind=data["kind"], title=data["title"], posted_on=date.fromisoformat(data["posted_on"]))
+
 
 # --- out: supervision's events as the published language ------------------------------------------------------
 def _step_name(event_class: type) -> str:

@@ -53,7 +53,7 @@ def test_the_view_shows_status_organ_deadline_and_a_public_timeline(settings_for
     assert view.next_deadline.kind in ("acceptance", "objection")
     assert [t.step for t in view.timeline] == ["registered", "route", "notice_delivered"]
     assert view.timeline[1].text == "已转送示例县城关镇人民政府办理，该机关将在规定期限内告知是否受理"
-    assert view.timeline[2].text == "《信访事项登记回执》已送达（站内信）"
+    assert view.timeline[2].text == "《信访事项登记回执》已在查询页面公布"
     assert view.version == 3
 
 

@@ -7,6 +7,7 @@
 - acceptance.py: direct receipt, acceptance, 不予受理 / 不再受理, the repeat check, a new matter, diversion;
 - handling.py: handling steps, conversion, extension, the opinion, the evaluation, withdrawal;
 - review.py: review and re-review requests, opening, hearings, decisions, finality;
+- receipt.py: the review and re-review windows counted from the petitioner's receipt of the written answer;
 - oversight.py: the platform's watch over the clocks (provisional deadlines counted again).
 
 Each phase declares its events (subclasses of Transitioned, with what each keeps on the case) and its methods; the

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from services.supervision.case.base import CaseBase, Transitioned, keep_opinion, takes
+from services.supervision.case.receipt import provisional_window
 from services.supervision.deadlines import Deadline, DeadlineRules
 from services.supervision.lifecycle import InvalidCommand, RuleViolation
 from shared.language.contracts.actor import Actor, Role
@@ -93,9 +94,10 @@ class Handling(CaseBase):
                             "previous_due": current.due},
                    opened=[extended], correlation_id=correlation_id)
 
-    @takes("reply", lambda c, s: {"outcome": c.outcome, "opinion": c.opinion, "rules": s.rules})
+    @takes("reply", lambda c, s: {"outcome": c.outcome, "opinion": c.opinion, "rules": s.rules,
+                                  "opinion_basis": c.opinion_basis})
     def reply(self, *, outcome: str, opinion: str, rules: DeadlineRules, at: datetime, actor: Actor,
-              correlation_id: str) -> None:
+              correlation_id: str, opinion_basis: str | None = None) -> None:
         """The written opinion (信访处理意见书): support, explain or not support, with the 30-day review right."""
         self._check("reply", actor)
         today = self._today(at)
@@ -106,8 +108,9 @@ class Handling(CaseBase):
                                 "可能不予支持的信访事项不适用简易办理，请先转为普通程序（简易办理办法第五条）")
         self._step(self.Replied, "reply", Status.REPLIED, actor=actor, at=at, basis=REPLY_BASIS,
                    details={"level": "reply", "outcome": outcome, "outcome_text": OUTCOMES[outcome],
-                            "opinion": opinion, "on": today.isoformat()},
-                   opened=[rules.compute("review_request", today)],
+                            "opinion": opinion, "on": today.isoformat(),
+                            **({"opinion_basis": opinion_basis} if opinion_basis else {})},
+                   opened=[provisional_window(rules, "review_request", today)],  # until the opinion's receipt
                    closed=self._close_open("met", "handling", "simplified_handling", "assignment_report"),
                    correlation_id=correlation_id)
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.supervision.case.base import Arguments, CaseBase, Transitioned, keep_opinion, takes
+from services.supervision.case.receipt import provisional_window
 from services.supervision.deadlines import Deadline, DeadlineRules
 from services.supervision.lifecycle import InvalidCommand, RuleViolation
 from shared.language.chinatime import local_date
@@ -119,7 +120,7 @@ class Review(CaseBase):
                        closed=self._close_open("met", "review"), correlation_id=correlation_id)
             return
         self._step(self.ReviewDecided, "decide_review", Status.REVIEWED, actor=actor, at=at, basis=REVIEW_BASIS,
-                   details=details, opened=[rules.compute("re_review_request", today)],
+                   details=details, opened=[provisional_window(rules, "re_review_request", today)],
                    closed=self._close_open("met", "review"), correlation_id=correlation_id)
 
     @takes("start_hearing")

@@ -101,6 +101,7 @@ FIELD_LABELS = {
     "approved_by": "批准人",
     "outcome": "处理结论",
     "opinion": "意见",
+    "opinion_basis": "处理依据",
     "rating": "满意度评价",
     "comment": "评价意见",
     "return_visit_channel": "回访方式",

@@ -224,6 +224,9 @@ class Extend(_Command):
 class Reply(_Command):
     outcome: Annotated[Literal["support", "explain", "not_support"], label("处理结果", REPLY_OUTCOMES)]
     opinion: Annotated[Text, label("处理意见")]
+    # The laws and policies the opinion rests on (Art. 32: the 处理意见书 states them); the notice leaves the
+    # section out when none is given, never makes one up.
+    opinion_basis: Annotated[Text | None, label("处理依据")] = None
 
 
 class OpenReview(_Command):
@@ -374,6 +377,22 @@ def _review_decided(f: StepFacts) -> str:
     if f.details.get("outcome") == "rehandle":
         return "复查意见：撤销原处理意见，责令重新办理"
     return f"复查意见：{f.details.get('outcome_text')}。如不服，可自收到之日起30日内请求复核"
+
+
+# A review (re-review) window counted again from the receipt of the written answer that opened it.
+_ANSWERS = {"review_request": ("处理意见书", "复查"), "re_review_request": ("复查意见书", "复核")}
+_RECEIVED_BY = {"email": "电子邮件", "sms": "短信", "post": "邮寄"}
+
+
+def _counted_from_receipt(f: StepFacts) -> str:
+    document, request = _ANSWERS.get(f.details.get("window"), _ANSWERS["review_request"])
+    received = chinese_day(f.details["received_on"])
+    if f.details.get("presumed"):
+        said = f"{document}已于{chinese_day(f.details['posted_on'])}挂号邮寄，推定{received}送达"
+    else:
+        said = f"{document}已于{received}{_RECEIVED_BY.get(f.details.get('delivered_by'), '')}送达"
+    until = f"，可于{f.due_day}前请求{request}" if f.due else ""
+    return f"{said}，{request}请求期限自该日起计算{until}"
 
 
 # --- the steps -------------------------------------------------------------------------------------------------------
@@ -542,6 +561,12 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     _step("recompute_deadlines", "重新计算期限", set(), frozenset(Status), ("deadlines_recomputed",),
           lambda f: "节假日安排公布后，期限已重新计算",
           notice=silent("provisional deadlines counted again on the published holiday calendar, not a decision")),
+    # The review (re-review) window counted from the petitioner's receipt of the written answer (Arts. 35, 36):
+    # recorded when notification reports a delivery or a posting (services/supervision/case/receipt.py).
+    _step("count_from_receipt", "按送达之日计算请求期限", set(), AWAITING_REVIEW_REQUEST,
+          ("window_counted_from_receipt",), _counted_from_receipt,
+          notice=silent("the receipt of the opinion it counts from is itself the notice; the new due date is on "
+                        "the status page")),
 )}
 
 # action name -> its command model (what the gateway sends and supervision validates).

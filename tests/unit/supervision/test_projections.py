@@ -86,16 +86,16 @@ def test_render_gives_a_chinese_timeline_of_registration_transfer_and_notice() -
         ("registered", "信访事项已登记（网上信访）", datetime(2026, 11, 26, 8, 0, tzinfo=UTC)),
         ("transferred", f"已转送{ORGAN['name']}办理，该机关将在规定期限内告知是否受理",
          datetime(2026, 11, 26, 8, 5, tzinfo=UTC)),
-        ("notice_delivered", "《受理告知书》已送达（站内信）", datetime(2026, 11, 26, 8, 6, tzinfo=UTC)),
+        ("notice_delivered", "《受理告知书》已在查询页面公布", datetime(2026, 11, 26, 8, 6, tzinfo=UTC)),
     ]
 
 
 @pytest.mark.parametrize(
     ("channel", "shown_as"),
     [
-        pytest.param("inbox", "站内信", id="in-app inbox"),
         pytest.param("email", "电子邮件", id="e-mail"),
         pytest.param("sms", "短信", id="text message"),
+        pytest.param("post", "邮寄", id="post: the recorded receipt"),
         pytest.param("fax", "fax", id="an unknown channel is shown as it is"),
     ],
 )
@@ -107,6 +107,16 @@ def test_the_notice_step_names_the_channel_it_was_delivered_through(channel: str
     view = render(case.collect_events())
 
     assert view.timeline[-1].text == f"《不予受理告知书》已送达（{shown_as}）"
+
+
+def test_a_notice_listed_on_the_status_page_is_said_published_there_not_delivered() -> None:
+    """The status page lists every notice; that is publication, not receipt: nobody is said to have received it
+    "by in-app message" (issue 17: an 84-year-old at the counter has no account)."""
+    case = opened_case()
+    transfer(case)
+    deliver_notice(case, channel="inbox", title="不予受理告知书")
+
+    assert render(case.collect_events()).timeline[-1].text == "《不予受理告知书》已在查询页面公布"
 
 
 def test_a_just_registered_case_is_registered_with_one_timeline_entry() -> None:
