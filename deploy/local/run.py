@@ -70,6 +70,7 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
     gateway_dir = data_dir / "gateway"
     gateway_dir.mkdir(parents=True, exist_ok=True)
     readmodels_port = os.environ.get("READMODELS_PORT", "27027")
+    sms_port = os.environ.get("SMS_PORT", "8026")
     env = {
         "XINFANG_ENV": "development",
         "EVENT_STORE": "sqlite",
@@ -79,6 +80,11 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
         "MONGODB_URI": f"mongodb://127.0.0.1:{readmodels_port}/xinfang",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": os.environ.get("SMTP_PORT", "8025"),
+        # The SMS sink (deploy/local/smssink.py) stands in for the provider; it checks signatures with the same secret.
+        "SMS_PORT": sms_port,
+        "SMS_URL": f"http://127.0.0.1:{sms_port}/send",
+        "SMS_ACCOUNT": "xinfang-local",
+        "SMS_SECRET": development_secret(data_dir / "sms-secret"),
         "GATEWAY_HOST": os.environ.get("GATEWAY_HOST", "127.0.0.1"),
         "GATEWAY_PORT": os.environ.get("GATEWAY_PORT", "8000"),
         "GATEWAY_JWT_SECRET": development_secret(gateway_dir / "jwt-secret"),
@@ -94,6 +100,7 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
     }
     env["INTAKE_URLS"] = f"http://{env['INTAKE_HTTP_ADDRESS']}"
     mailbox.Maildir(data_dir / "mail", create=True)  # the mail sink stores into a Maildir (cur/new/tmp)
+    (data_dir / "sms").mkdir(exist_ok=True)  # the SMS sink appends to messages.jsonl there
     return env
 
 
@@ -148,6 +155,7 @@ def banner(env: dict[str, str], accounts: list[dict[str, str]]) -> str:
         f"  metrics         http://127.0.0.1:{prefix}05/metrics  (the gateway; services: :{prefix}01-{prefix}04, audit :{prefix}06,"
         f" relays: :{prefix}11-{prefix}14, projector :{prefix}21, dispatcher :{prefix}22, checkpointer :{prefix}23)",
         f"  e-mail sink     {env['DATA_DIR']}/mail (maildir, SMTP on 127.0.0.1:{env['SMTP_PORT']})",
+        f"  SMS sink        {env['DATA_DIR']}/sms/messages.jsonl (one JSON line a message, HTTP on {env['SMS_URL']})",
         f"  broker          {env['AMQP_URI']}",
         f"  data            {env['DATA_DIR']}",
         f"  audit keys      {env['DATA_DIR']}/audit-keys (the logs' public keys, for auditors: *.pub; a checkpoint "

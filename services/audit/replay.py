@@ -49,8 +49,9 @@ SHOWN = (
     # when a letter arrived or a visit took place, as the counter said, and at which window (the clerk's note may
     # describe the petitioner: not shown here)
     "received_at", "window",
-    # notices: which, on which channels, and how each went
-    "kind", "channel", "channels", "outcome", "notice_id",
+    # notices: which, on which channels, and how each went; who asked for a re-send or recorded a letter's posting
+    # (the day, the registered-mail number) and its receipt (the day)
+    "kind", "channel", "channels", "outcome", "notice_id", "by", "posted_on", "registered_mail_number", "received_on",
     # the petitioner's credential: shown to admin only (services/gateway/routes/audit.py)
     "query_code",
 )

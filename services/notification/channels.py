@@ -1,12 +1,17 @@
-"""Delivery channels: the in-app inbox and SMTP e-mail (SMS over an HTTP gateway comes later).
+"""Delivery channels: the status page's list of notices (`inbox`), SMTP e-mail and SMS through an HTTP provider.
 
 A channel either delivers, or raises `PermanentDeliveryFailure` (retrying cannot help: record it and move on),
-or raises anything else (a transient failure: the dispatcher retries with back-off).
+or raises anything else (a transient failure: the application retries e-mail and SMS with back-off up to a limit,
+then records the delivery as failed; the dispatcher retries the inbox's batch).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import smtplib
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import policy
@@ -16,11 +21,13 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr, quote
 from typing import Protocol, runtime_checkable
 
+import urllib3
 from email_validator import EmailNotValidError, validate_email
 
-from services.notification.domainmodel import OutgoingNotice
+from services.notification.domainmodel import Delivery, OutgoingNotice
 from services.notification.settings import NotificationSettings
-from shared.language.contracts.text import unsafe_character
+from shared.language.contracts.identity import mobile_or_none
+from shared.language.contracts.text import one_line, unsafe_character
 from shared.language.readmodels import InboxMessage, insert_new
 
 
@@ -57,7 +64,8 @@ def mask_email(address: str) -> str:
 
 
 class InboxChannel:
-    """The petitioner's in-app inbox (read through the query code). Idempotent: keyed by the notice id."""
+    """The petitioner's status page (read with the query code), which lists every notice: where notices live, not a
+    receipt. Idempotent: keyed by the notice id."""
 
     name = "inbox"
     idempotent = True
@@ -81,7 +89,8 @@ class InboxChannel:
                                 kind=n.kind, title=n.title, body=n.body, delivered_at=now).to_mongo().to_dict()
                    for n in notices]
         insert_new(InboxMessage._get_collection(), entries)
-        return ["站内信"] * len(notices)
+        # Published on the status page: where notices live, not a receipt (no clock counts from it).
+        return ["已在查询页面公布"] * len(notices)
 
 
 def valid_address(address: str) -> str:
@@ -209,3 +218,109 @@ class EmailChannel:
             raise PermanentDeliveryFailure(f"mail server cannot take this message ({type(error).__name__})"
                                            ) from None
         return f"已发送至{mask_email(address)}"
+
+
+class TransientDeliveryFailure(Exception):
+    """Worth trying again (the provider did not answer, or answered 5xx, 408 or 429). `reason`: why, in Chinese, for
+    the record of a delivery that failed through its retries (it names no number)."""
+
+    def __init__(self, message: str, reason: str = "服务器无应答") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def mask_mobile(number: str) -> str:
+    """13812345678 → 138****5678: what a delivery records of a mobile number."""
+    return f"{number[:3]}****{number[-4:]}"
+
+
+def sms_text(notice: OutgoingNotice, settings: NotificationSettings) -> tuple[str, bool]:
+    """The SMS for `notice` and whether it was shortened: the signature (短信签名) and the whole notice if that fits
+    in SMS_MAX_CHARS, otherwise the notice's title, its query code and where to read it in full (the status page,
+    which lists every notice). A title too long for even that is cut."""
+    whole = f"{settings.sms_signature_name}{notice.body}"
+    if len(whole) <= settings.sms_max_chars:
+        return whole, False
+    where = settings.status_url or "信访事项查询页面"
+    short = "{sign}您的信访事项有新的告知：《{title}》，查询码{code}。全文请凭查询码在{where}查看。"
+    values = {"sign": settings.sms_signature_name, "code": notice.query_code, "where": where}
+    title = one_line(notice.title)
+    room = settings.sms_max_chars - len(short.format(title="", **values))
+    if len(title) > room:
+        title = title[:max(room - 1, 0)] + "…"
+    return short.format(title=title, **values), True
+
+
+def sms_signature(secret: str, timestamp: str, idempotency_key: str, body: bytes) -> str:
+    """The request's signature: hex HMAC-SHA256 with SMS_SECRET over "<timestamp>\\n<idempotency key>\\n<body>"."""
+    message = f"{timestamp}\n{idempotency_key}\n".encode() + body
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def sms_request(number: str, text: str, idempotency_key: str, settings: NotificationSettings,
+                timestamp: str) -> tuple[bytes, dict[str, str]]:
+    """The provider request's body (JSON: the text, whatever it holds, only ever as a JSON string) and headers (our
+    own values only: the account, checked at start, a UUID, a timestamp, a hex digest)."""
+    body = json.dumps({"to": number, "text": text, "idempotency_key": idempotency_key},
+                      ensure_ascii=False).encode("utf-8")
+    return body, {
+        "Content-Type": "application/json; charset=utf-8",
+        "Idempotency-Key": idempotency_key,
+        "X-Sms-Account": settings.sms_account,
+        "X-Sms-Timestamp": timestamp,
+        "X-Sms-Signature": sms_signature(settings.sms_secret, timestamp, idempotency_key, body),
+    }
+
+
+def sms_outcome(status: int) -> None:
+    """Nothing for a 2xx; raises TransientDeliveryFailure for 5xx, 408 and 429 (try again later), else
+    PermanentDeliveryFailure (the provider refused this message: the number, the text, our credentials)."""
+    if 200 <= status < 300:
+        return
+    if status >= 500:
+        raise TransientDeliveryFailure(f"SMS provider answered {status}", f"短信服务商暂时无法处理（HTTP {status}）")
+    if status in (408, 429):
+        raise TransientDeliveryFailure(f"SMS provider answered {status}", f"短信服务商暂不接收（HTTP {status}）")
+    raise PermanentDeliveryFailure(f"短信服务商拒绝发送（HTTP {status}）")
+
+
+class SmsChannel:
+    """SMS through the provider's HTTP API (SMS_URL). Each request carries an idempotency key, the Delivery's id:
+    the same on every attempt, after a crash and on a re-send by hand, so a provider that accepted a message and
+    whose answer never reached us sends it once (providers keep keys for a day or more). One keep-alive connection
+    is kept; urllib3 retries nothing itself (the application does, with back-off: application.py)."""
+
+    name = "sms"
+    idempotent = False  # a second request is harmless only thanks to the provider's idempotency key
+
+    def __init__(self, settings: NotificationSettings) -> None:
+        for field, value in (("SMS_ACCOUNT", settings.sms_account), ("SMS_URL", settings.sms_url)):
+            if not value.isascii() or unsafe_character(value) is not None:
+                raise ValueError(f"{field} must be printable ASCII")
+        self._settings = settings
+        self._http = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False,
+                                         timeout=urllib3.Timeout(connect=settings.sms_timeout,
+                                                                 read=settings.sms_timeout))
+
+    def close(self) -> None:
+        self._http.clear()
+
+    def deliver(self, notice: OutgoingNotice) -> str:
+        number = mobile_or_none(notice.recipient.get("phone") or "")
+        if number is None:
+            raise PermanentDeliveryFailure("没有大陆手机号码")
+        text, shortened = sms_text(notice, self._settings)
+        key = str(Delivery.create_id(notice.id, self.name))
+        body, headers = sms_request(number, text, key, self._settings, str(int(time.time())))
+        try:
+            response = self._http.request("POST", self._settings.sms_url, body=body, headers=headers,
+                                          redirect=False, preload_content=True)
+        except urllib3.exceptions.NewConnectionError:  # (a subclass of its TimeoutError) refused, unreachable
+            raise TransientDeliveryFailure("SMS provider unreachable", "无法连接短信服务商") from None
+        except urllib3.exceptions.TimeoutError:
+            raise TransientDeliveryFailure("SMS provider timed out", "服务器无应答") from None
+        except urllib3.exceptions.HTTPError as error:  # refused, reset, dropped: nothing usable came back
+            raise TransientDeliveryFailure(f"SMS provider unreachable ({type(error).__name__})",
+                                           "无法连接短信服务商") from None
+        sms_outcome(response.status)
+        return f"{'已发送短信摘要至' if shortened else '已发送短信至'}{mask_mobile(number)}"

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.notification.translate import CaseStep
-from shared.language.chinatime import chinese_day
+from shared.language.chinatime import chinese_date, chinese_day
 from shared.language.contracts.lifecycle import STEPS
-from shared.language.contracts.notices import NOTICES, Issuer, NoticeKind
+from shared.language.contracts.notices import NOTICES, TELLS_ORGANS, Issuer, NoticeKind
 
 N = NoticeKind
 ORGAN_LIST_SEPARATOR = "、"
@@ -63,11 +63,12 @@ def _declined(step: CaseStep, decider: str) -> dict[str, str]:
 
 
 def _opinion(step: CaseStep, decider: str) -> dict[str, str]:
-    # No basis of its own is recorded with a reply (the step's recorded basis is the statute under which the
-    # opinion is issued, not what it rests on), and the organ table names no organ's superior: the template then
-    # leaves the basis out and names the reviewing organ as Art. 35 does.
+    # The opinion's own basis is what the organ gave with the reply (`opinion_basis`; the step's recorded basis is
+    # the statute under which the opinion is issued): without one the template leaves the section out. The
+    # reviewing organ is the deciding organ's parent (notice_values' `superior`).
     return {"request": step.request, "facts": step.facts, "opinion": str(step.details.get("opinion", "")),
-            "outcome": str(step.details.get("outcome", "")), "basis": "", "review_organ": ""}
+            "outcome": str(step.details.get("outcome", "")), "basis": str(step.details.get("opinion_basis") or ""),
+            "review_organ": ""}
 
 
 def _review_opinion(step: CaseStep, decider: str) -> dict[str, str]:
@@ -110,10 +111,12 @@ _OWN: dict[NoticeKind, Callable[[CaseStep, str], dict[str, str]]] = {
 
 
 def notice_values(kind: NoticeKind, step: CaseStep, *, bureau_name: str, issued_on: str,
-                  status_url: str = "") -> dict[str, str]:
+                  status_url: str = "", superior: str = "") -> dict[str, str]:
     """The values the template of `kind` needs (exactly those its kind declares) for `step`'s notice. It is issued
     by the bureau, or by the organ that decided (the one whose officer took the step; the bureau when the bureau or
-    the platform took it), as the kind declares."""
+    the platform took it), as the kind declares. `superior`: the name of the deciding organ's parent in the organ
+    table (上一级机关), which an opinion names as where to ask for review (Art. 35) and a review opinion as where to
+    ask for re-review (Art. 36); empty when the table names none (the template then words it as the statute)."""
     if kind not in _OWN:
         raise ValueError(f"{kind} is not a step's notice")
     spec = NOTICES[kind]
@@ -126,4 +129,36 @@ def notice_values(kind: NoticeKind, step: CaseStep, *, bureau_name: str, issued_
     }
     if "status_url" in spec.values:
         values["status_url"] = status_url
+    for name in ("review_organ", "re_review_organ"):
+        if name in values:
+            values[name] = superior
     return values
+
+
+def organs_told(step: CaseStep) -> list[tuple[dict[str, str], str]]:
+    """The organs `step` put the case before, each with the duty asked of it (TELLS_ORGANS), from the case just
+    after the step: the lead organ of a routing (assigned when the rules or the bureau assigned it), the joining
+    organs, the reviewing organ. An objection rejected re-routes nothing and tells no one."""
+    if step.action == "decide_objection" and not step.details.get("upheld"):
+        return []
+    told: list[tuple[dict[str, str], str]] = []
+    for key, duty in TELLS_ORGANS.get(step.action, ()):
+        named = step.case.get(key)
+        organs = named if isinstance(named, list) else [named] if named else []
+        if key == "organ" and step.details.get("disposition") == "assign":
+            duty = "assign"
+        told += [(dict(organ), duty) for organ in organs if isinstance(organ, Mapping) and organ.get("code")]
+    return told
+
+
+def organ_notice_values(step: CaseStep, organ: Mapping[str, str], duty: str, *, bureau_name: str, issued_on: str,
+                        console_url: str = "") -> dict[str, str]:
+    """The values of the notice telling `organ` of the case `step` put before it: the case by its number, the day,
+    the duty and the deadline the step opened (no query code, title or personal data: ORGAN_COMMON)."""
+    due = _due(step, "review") if duty == "review" else _due(step, "re_review") if duty == "re_review" else \
+        _due(step, "acceptance", "assignment_report") if duty in ("transfer", "assign") else ""
+    return {"organ_name": str(organ.get("name") or organ.get("code")), "issuer_name": bureau_name,
+            "issued_on": issued_on, "duty": duty, "petition_ref": str(step.petition_id),
+            "sent_on": chinese_date(step.at),
+            "due": due, "case_url": f"{console_url.rstrip('/')}/console/cases/{step.petition_id}" if console_url
+            else ""}

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.notification.errors import NoticeError
+
 NOTICE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:notice")
 DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:xinfang:notice-delivery")
 DELIVERED = "delivered"
 REFUSED = "refused"  # a permanent failure, e.g. the mail server refused the address; transient ones are retried
+# Transient failures through the retry limit (the provider never answered, or kept answering 5xx): re-sendable by
+# hand (NotificationApplication.request_resend).
+FAILED = "failed"
 
 
 def notice_id(petition_id: UUID, kind: str, step_event_id: str | None = None) -> UUID:
@@ -23,6 +30,15 @@ def notice_id(petition_id: UUID, kind: str, step_event_id: str | None = None) ->
     return uuid5(NOTICE_NAMESPACE, f"{petition_id}/{kind}/{step_event_id}")
 
 
+ORGAN_CASE_NOTICE = "organ_case_notice"  # shared/language/contracts/notices.py NoticeKind.ORGAN_CASE_NOTICE
+
+
+def organ_notice_id(petition_id: UUID, organ_code: str, step_event_id: str) -> UUID:
+    """The id of the notice telling organ `organ_code` of the case a step put before it: a step may tell several
+    organs (the lead and the joining ones), each once."""
+    return uuid5(NOTICE_NAMESPACE, f"{petition_id}/{ORGAN_CASE_NOTICE}/{organ_code}/{step_event_id}")
+
+
 class Notice(Aggregate):
     """A notice (回执/告知书), composed once. Its id is derived from the petition, the kind of notice and, for a
     lifecycle step's notice, the id of the step's integration event, so the same notice can be requested only once
@@ -30,8 +46,11 @@ class Notice(Aggregate):
 
     @staticmethod
     def create_id(petition_id: UUID, kind: str, step: str | None = None,  # type: ignore[override]
-                  causation_id: str | None = None) -> UUID:
-        """From the Requested event's own values: a step's notice is caused by the step's event (`causation_id`)."""
+                  causation_id: str | None = None, recipient: dict[str, Any] | None = None) -> UUID:
+        """From the Requested event's own values: a step's notice is caused by the step's event (`causation_id`);
+        a notice to an organ is also the organ's (`recipient["organ"]`)."""
+        if kind == ORGAN_CASE_NOTICE and recipient is not None and causation_id is not None:
+            return organ_notice_id(petition_id, str(recipient["organ"]), causation_id)
         return notice_id(petition_id, kind, causation_id if step is not None else None)
 
     class Requested(Aggregate.Created):
@@ -86,7 +105,9 @@ class Notice(Aggregate):
 
 class Delivery(Aggregate):
     """How one notice went on one channel. Its id is derived from both, so each channel concludes a notice
-    once; the channels never contend for the same record."""
+    once; the channels never contend for the same record. The id is also the SMS provider's idempotency key.
+    A delivery that FAILED through its retries may be re-sent by hand: ResendRequested, answered by Attempted
+    (its outcome becomes the delivery's)."""
 
     @staticmethod
     def create_id(notice_id: UUID, channel: str) -> UUID:  # type: ignore[override]
@@ -98,7 +119,7 @@ class Delivery(Aggregate):
         *,
         notice_id: UUID,
         channel: str,
-        outcome: str,  # DELIVERED or REFUSED
+        outcome: str,  # DELIVERED, REFUSED or FAILED
         at: str,
         detail: str,  # e.g. a masked address, or why it was refused
         petition_id: str,
@@ -109,6 +130,133 @@ class Delivery(Aggregate):
         self.notice_id = notice_id
         self.channel = channel
         self.outcome = outcome
+        self.petition_id = petition_id
+        self.kind = kind
+        self.title = title
+        self.correlation_id = correlation_id
+        self.resend_pending = False  # a ResendRequested not yet answered by an Attempted
+
+    class ResendRequested(Aggregate.Event):
+        """An officer asked to send a failed delivery again (NotificationApplication.request_resend)."""
+
+        by: dict[str, Any]  # the actor (shared/language/contracts/actor.py)
+        at: str
+
+    def request_resend(self, *, by: dict[str, Any], at: str) -> None:
+        self._resend_requested(by=by, at=at)
+
+    @event(ResendRequested)
+    def _resend_requested(self, *, by: dict[str, Any], at: str) -> None:
+        self.resend_pending = True
+
+    class Attempted(Aggregate.Event):
+        """The outcome of a re-send. It carries the notice's values as Concluded does, so that the relay publishes a
+        successful one as `notice.delivered` from the event alone (translate.py)."""
+
+        outcome: str  # DELIVERED, REFUSED or FAILED
+        at: str
+        detail: str
+        notice_id: UUID
+        channel: str
+        petition_id: str
+        kind: str
+        title: str
+        correlation_id: str
+
+    def record_attempt(self, *, outcome: str, at: str, detail: str) -> None:
+        self._attempted(outcome=outcome, at=at, detail=detail, notice_id=self.notice_id, channel=self.channel,
+                        petition_id=self.petition_id, kind=self.kind, title=self.title,
+                        correlation_id=self.correlation_id)
+
+    @event(Attempted)
+    def _attempted(self, *, outcome: str, at: str, detail: str, notice_id: UUID, channel: str, petition_id: str,
+                   kind: str, title: str, correlation_id: str) -> None:
+        self.outcome = outcome
+        self.resend_pending = False
+
+
+# --- Post (挂号信): the clerk records the posting and, later, the date of receipt --------------------------------
+POST = "post"
+POSTED = "posted"
+RECEIVED = "received"
+# A registered-mail number (挂号信号码) as China Post prints it, spaces aside: letters and digits (domestic numbers are
+# 13 digits, international ones two letters, nine digits and "CN"); 8-20 characters allow for other carriers' forms.
+MAIL_NUMBER = re.compile(r"[A-Z0-9]{8,20}")
+
+
+def mail_number(text: Any) -> str:
+    """A registered-mail number as recorded: without spaces, letters in capitals; refuses anything else."""
+    number = "".join(str(text or "").split()).upper()
+    if not MAIL_NUMBER.fullmatch(number):
+        raise NoticeError("invalid_mail_number", "挂号信号码格式不正确（应为8至20位字母或数字）", 422)
+    return number
+
+
+def calendar_day(value: Any, what: str) -> date:
+    """An ISO calendar day (2026-12-05) as the clerk gives it; refuses anything else (a time, another format)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        if not isinstance(value, str) or len(value) != 10:  # noqa: PLR2004 - YYYY-MM-DD
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise NoticeError("invalid_date", f"{what}格式不正确，应为年-月-日（如2026-12-05）", 422) from None
+
+
+class PostalDelivery(Aggregate):
+    """A notice sent on paper by registered mail, as the clerk records it: posted (on which day, under which
+    registered-mail number), then received (on which day: what the petitioner's clocks count from, Art. 35-36 of
+    the 信访工作条例). Its id is the post channel's Delivery id, so the audit finds it with the notice's other
+    deliveries. The events carry the notice's values, so the relay publishes them from the events alone."""
+
+    @staticmethod
+    def create_id(notice_id: UUID) -> UUID:  # type: ignore[override]
+        return Delivery.create_id(notice_id, POST)
+
+    @event("Posted")
+    def __init__(
+        self,
+        *,
+        notice_id: UUID,
+        posted_on: str,  # ISO date, in China
+        registered_mail_number: str,  # as mail_number() normalised it
+        by: dict[str, Any],  # the clerk (shared/language/contracts/actor.py)
+        at: str,  # when it was recorded (ISO time)
+        petition_id: str,
+        kind: str,
+        title: str,
+        correlation_id: str,
+    ) -> None:
+        self.notice_id = notice_id
+        self.posted_on = posted_on
+        self.registered_mail_number = registered_mail_number
+        self.petition_id = petition_id
+        self.kind = kind
+        self.title = title
+        self.correlation_id = correlation_id
+        self.received_on: str | None = None
+
+    class ReceiptRecorded(Aggregate.Event):
+        received_on: str  # ISO date, in China
+        by: dict[str, Any]
+        at: str
+        # the notice's values, as Posted carries them (the relay publishes notice.delivered from this event alone)
+        notice_id: UUID
+        petition_id: str
+        kind: str
+        title: str
+        correlation_id: str
+
+    def record_receipt(self, *, received_on: str, by: dict[str, Any], at: str) -> None:
+        self._receipt_recorded(received_on=received_on, by=by, at=at, notice_id=self.notice_id,
+                               petition_id=self.petition_id, kind=self.kind, title=self.title,
+                               correlation_id=self.correlation_id)
+
+    @event(ReceiptRecorded)
+    def _receipt_recorded(self, *, received_on: str, by: dict[str, Any], at: str, notice_id: UUID,
+                          petition_id: str, kind: str, title: str, correlation_id: str) -> None:
+        self.received_on = received_on
 
 
 @dataclass(frozen=True)

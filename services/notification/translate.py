@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from services.notification.domainmodel import DELIVERED, Delivery
-from shared.language.chinatime import chinese_date, chinese_day
-from shared.language.integration.catalog import NOTICE_DELIVERED
+from services.notification.domainmodel import DELIVERED, ORGAN_CASE_NOTICE, POST, Delivery, PostalDelivery
+from shared.language.chinatime import CHINA, chinese_date, chinese_day
+from shared.language.integration.catalog import NOTICE_DELIVERED, NOTICE_POSTED
 from shared.language.integration.envelope import IntegrationEvent, event_id
 
 
@@ -99,11 +99,17 @@ class CaseStep:
 
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
-TRANSLATED = (Delivery.Concluded,)
+TRANSLATED = (Delivery.Concluded, Delivery.Attempted, PostalDelivery.Posted, PostalDelivery.ReceiptRecorded)
 
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
-    if not isinstance(domain_event, Delivery.Concluded) or domain_event.outcome != DELIVERED:
+    if isinstance(domain_event, PostalDelivery.Posted | PostalDelivery.ReceiptRecorded):
+        return postal_event(domain_event, sequence, source)
+    # A delivery's first outcome (Concluded) or a re-send's (Attempted, which carries the same values): a successful
+    # one is the notice delivered on that channel.
+    if not isinstance(domain_event, Delivery.Concluded | Delivery.Attempted) or domain_event.outcome != DELIVERED:
+        return None
+    if domain_event.kind == ORGAN_CASE_NOTICE:  # to an organ, not the petitioner: no petitioner's receipt to tell
         return None
     return IntegrationEvent(
         id=event_id(source, domain_event.originator_id, domain_event.originator_version),
@@ -122,5 +128,29 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
         correlation_id=domain_event.correlation_id,
         # Caused by the notice's request: the id that event (version 1) has in this store's id scheme.
         causation_id=event_id(source, domain_event.notice_id, 1),
+        sequence=sequence,
+    )
+
+
+def postal_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent:
+    """A notice posted by registered mail: `notice.posted` (the day only: no address, no registered-mail number);
+    its receipt recorded: `notice.delivered` on the channel `post`, delivered at the start of the day of receipt in
+    China (the clerk records a day, not a time)."""
+    data: dict[str, Any] = {"notice_id": str(domain_event.notice_id), "petition_id": domain_event.petition_id,
+                            "kind": domain_event.kind, "title": domain_event.title}
+    if isinstance(domain_event, PostalDelivery.Posted):
+        event_type, data["posted_on"] = NOTICE_POSTED, domain_event.posted_on
+    else:
+        received = datetime.combine(date.fromisoformat(domain_event.received_on), time(), CHINA)
+        event_type, data["channel"], data["delivered_at"] = NOTICE_DELIVERED, POST, received.isoformat()
+    return IntegrationEvent(
+        id=event_id(source, domain_event.originator_id, domain_event.originator_version),
+        source=source,
+        event_type=event_type,
+        subject=domain_event.petition_id,
+        time=domain_event.timestamp,
+        data=data,
+        correlation_id=domain_event.correlation_id,
+        causation_id=event_id(source, domain_event.notice_id, 1),  # the notice's request, as for every delivery
         sequence=sequence,
     )

@@ -31,6 +31,8 @@ class _Model(BaseModel):
 class OrganEntry(_Model):
     code: NonEmpty
     name: NonEmpty
+    parent: NonEmpty | None = None  # the organ one level up (上一级机关): it reviews this organ's opinions
+    email: NonEmpty | None = None  # the organ's official mailbox: told of each new case (notification)
 
 
 PlacePrefix = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
@@ -112,6 +114,9 @@ class RulesTable(_Model):
         unknown = sorted(named - set(codes))
         if unknown:
             raise ValueError(f"rules name organs that are not listed: {', '.join(unknown)}")
+        orphans = sorted(o.code for o in self.organs if o.parent is not None and o.parent not in codes)
+        if orphans:
+            raise ValueError(f"organs name a parent that is not listed: {', '.join(orphans)}")
         if not self.rules or self.rules[-1].when != Conditions() or self.rules[-1].disposition not in LAST_RESORT:
             raise ValueError("the last rule must be a transfer or bureau_triage without conditions, so that every "
                              "petition is decided")

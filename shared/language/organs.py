@@ -18,6 +18,11 @@ class OrganDirectoryError(ValueError):
     pass
 
 
+def _optional(entry: Any, key: str) -> str | None:
+    value = entry.get(key)
+    return str(value) if value else None
+
+
 def read_organ_file(path: Path | None = None) -> tuple[Any, str]:
     """The county's routing file (ROUTING_RULES_FILE), or the bundled demonstration organ list, and its origin."""
     return read_yaml(path, "shared.language.data", "organs.yaml", what="routing rules" if path else "organs")
@@ -27,6 +32,10 @@ def read_organ_file(path: Path | None = None) -> tuple[Any, str]:
 class Organ:
     code: str
     name: str
+    # The organ one level up (上一级机关), which reviews its opinions (复查, Art. 35); None: none in this table.
+    parent: str | None = None
+    # The organ's official mailbox, where notification tells it of a new case (None: its inbox only).
+    email: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "name": self.name}
@@ -39,6 +48,11 @@ class OrganDirectory:
 
     def get(self, code: str) -> Organ | None:
         return self._organs.get(code)
+
+    def parent_of(self, code: str) -> Organ | None:
+        """The organ one level up from `code` (上一级机关), if the table names it."""
+        organ = self._organs.get(code)
+        return self._organs.get(organ.parent) if organ is not None and organ.parent else None
 
     def __contains__(self, code: object) -> bool:
         return code in self._organs
@@ -55,7 +69,8 @@ class OrganDirectory:
             raise OrganDirectoryError(str(error)) from None
         try:
             county = Organ(str(document["county"]["code"]), str(document["county"]["name"]))
-            organs = [Organ(str(o["code"]), str(o["name"])) for o in document["organs"]]
+            organs = [Organ(str(o["code"]), str(o["name"]), _optional(o, "parent"), _optional(o, "email"))
+                      for o in document["organs"]]
         except (KeyError, TypeError) as error:
             raise OrganDirectoryError(f"cannot read the organ list from {origin}: {error!r}") from None
         return cls(county, organs)

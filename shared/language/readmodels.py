@@ -211,6 +211,30 @@ class InboxMessage(me.Document):
     meta = {"collection": "inbox_messages", "indexes": ["query_code"]}  # the status view's lookup
 
 
+class NoticeRecord(me.Document):
+    """A notice and how it went on each of its channels, for the bureau's clerks and supervisors: the case page's
+    list of notices (print, record posting and receipt), the failed deliveries to re-send, the letters to post.
+    Kept by notification's notice-record projection from its store (rebuildable); no address, no body (the text is
+    the status page's: InboxMessage, by the same notice id)."""
+
+    notice_id = me.StringField(primary_key=True)
+    petition_id = me.StringField(required=True)
+    kind = me.StringField(required=True)
+    title = me.StringField(required=True)
+    step = me.StringField()  # the action of the step that sent it; None: the registration receipt
+    requested_at = me.DateTimeField(required=True)
+    channels = me.ListField(me.StringField())  # as requested: inbox, email, sms, post
+    # channel -> {"outcome": pending | delivered | refused | failed | posted | received, "at": ISO time of the
+    # last outcome, "detail": masked, "attempts": int, and for post: "posted_on", "registered_mail_number",
+    # "received_on", "recorded_by" (the clerk's account)}
+    deliveries = me.DictField()
+    failed = me.ListField(me.StringField())  # the channels whose delivery failed after its retries: to re-send
+    awaiting_post = me.BooleanField(default=False)  # a post notice not yet recorded as posted
+    version = me.IntField(default=0)  # the notification store's position it reflects (a replay writes nothing)
+
+    meta = {"collection": "notice_records", "indexes": ["petition_id", "failed", "awaiting_post"]}
+
+
 class ProjectionPosition(me.Document):
     """How far a projector has read its store; dropped with the read model, so a rebuild starts from zero."""
 

@@ -38,8 +38,8 @@ def stop_runner(runner: subprocess.Popen) -> int:
 def runner_env(tmp_path) -> dict[str, str]:
     env = {**os.environ, "DATA_DIR": str(tmp_path / "var"), "AMQP_URI": f"amqp://guest:guest@127.0.0.1:{free_port()}/",
            "GATEWAY_PORT": str(free_port()), "READMODELS_PORT": str(free_port()), "SMTP_PORT": str(free_port()),
-           "INTAKE_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "METRICS_PORT_PREFIX": metrics_prefix(),
-           "XINFANG_NAMESPACE": "makerun", "PYTHONWARNINGS": "ignore"}
+           "SMS_PORT": str(free_port()), "INTAKE_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+           "METRICS_PORT_PREFIX": metrics_prefix(), "XINFANG_NAMESPACE": "makerun", "PYTHONWARNINGS": "ignore"}
     for inherited in ("EVENT_STORE", "MONGODB_URI", "POSTGRES_SCHEMA_PREFIX"):
         env.pop(inherited, None)
     return env
@@ -54,14 +54,18 @@ def test_make_run_brings_the_platform_up_and_a_second_run_resumes_with_the_same_
                  what="the embedded platform to come up")
         output = log.read_text()
         assert "is not reachable; starting a private RabbitMQ node" in output
-        for shown in ("/docs", "/api/v1/status/<查询码>", "/metrics", "demo accounts"):
+        for shown in ("/docs", "/api/v1/status/<查询码>", "/metrics", "demo accounts", "SMS sink"):
             assert shown in output
-        receipt = httpx.post(f"{gateway}/api/v1/petitions", json=samples.petition(), timeout=30).json()
+        petition = samples.petition()
+        receipt = httpx.post(f"{gateway}/api/v1/petitions", json=petition, timeout=30).json()
         routed = wait_for(lambda: (s := httpx.get(f"{gateway}/api/v1/status/{receipt['query_code']}").json())["organ"]
                           and any(n["kind"] == "registration_receipt" for n in s["notices"]) and s,
                           timeout=60, what="the routed organ and the receipt in the status view")
         assert "acceptance" in [d["kind"] for d in routed["deadlines"]]
         assert list((Path(runner_env["DATA_DIR"]) / "mail" / "new").iterdir()), "the receipt e-mail reached the sink"
+        sms = Path(runner_env["DATA_DIR"]) / "sms" / "messages.jsonl"  # the SMS sink (deploy/local/smssink.py)
+        wait_for(lambda: sms.exists() and petition["petitioner"]["phone"] in sms.read_text(encoding="utf-8"),
+                 timeout=60, what="the receipt SMS in the SMS sink")
     finally:
         assert stop_runner(runner) == 0 or "stopping the private RabbitMQ node" in log.read_text()
 

@@ -16,7 +16,7 @@ from services.intake.application import IntakeApplication
 from services.intake.settings import IntakeSettings
 from services.notification import translate as notice_translate
 from services.notification.bootstrap import build_application as build_notification
-from services.notification.domainmodel import Notice, notice_id
+from services.notification.domainmodel import Notice, notice_id, organ_notice_id
 from services.notification.settings import NotificationSettings
 from services.notification.templates import template_identity
 from services.routing.bootstrap import build_application as build_routing
@@ -88,7 +88,7 @@ def test_each_step_requests_its_notice_once_with_what_it_recorded(platform: Plat
     assert transfer.kind == "transfer_notice" and transfer.step == "route"
     assert f"本机关已将该事项转送{TOWN_NAME}办理" in transfer.body and code in transfer.body
     assert transfer.template == str(template_identity("transfer_notice"))
-    assert transfer.channels == ["inbox", "email"] and transfer.recipient["name"] == "王秀兰"
+    assert transfer.channels == ["inbox", "email", "sms"] and transfer.recipient["name"] == "王秀兰"
 
     [accepted] = platform.take(petition_id, TOWN, "accept", {"procedure": "ordinary"})
     [extended] = platform.take(petition_id, TOWN, "extend",
@@ -111,7 +111,8 @@ def test_each_step_requests_its_notice_once_with_what_it_recorded(platform: Plat
     for line in OPINION.split("\n"):
         assert line in opinion.body  # the opinion's text, which case.replied never carries
     assert REQUEST in opinion.body
-    assert "可以自收到本意见书之日起30日内，向本机关的上一级机关、单位请求复查" in opinion.body
+    # The organ one level up, as the organ table names the town's (parent: the county government).
+    assert "可以自收到本意见书之日起30日内，向示例县人民政府请求复查" in opinion.body
     assert f"查询码：{code}" in opinion.body
     assert "处理依据" not in opinion.body  # nothing records one: left out, never made up
     assert opinion.body.rstrip().split("\n")[-2] == TOWN_NAME  # issued by the organ that decided
@@ -150,6 +151,35 @@ def test_the_audit_finds_the_steps_notices_by_the_ids_of_the_case_events(platfor
     named = platform.notification.stored([a for a in case_aggregates(petition_id, steps) if a not in receipt])
     assert named == [notice_id(petition_id, "transfer_notice", routed.id),
                      notice_id(petition_id, "acceptance_notice", accepted.id)]
+
+
+def test_the_organs_a_step_puts_the_case_before_are_told_by_e_mail_once_and_without_the_petitioner(
+        platform: Platform) -> None:
+    petition_id = platform.petition()
+    code = platform.intake.particulars(petition_id, "notice")["query_code"]
+    [routed] = published_steps(platform.supervision, petition_id)
+
+    assert platform.notify(routed) == PROCESSED
+    told = platform.notification.repository.get(organ_notice_id(petition_id, "330106001-ZF", routed.id))
+    assert told.kind == "organ_case_notice" and told.channels == ["email"] and told.step == "route"
+    assert told.recipient == {"name": TOWN_NAME, "email": "330106001.zf@example.gov.cn", "phone": None,
+                              "organ": "330106001-ZF"}
+    assert told.body.startswith(f"{TOWN_NAME}：") and "向贵单位转送信访事项一件" in told.body
+    assert f"编号：{petition_id}" in told.body and "当前办理期限：" in told.body
+    assert code not in told.body and "王秀兰" not in told.body and REQUEST not in told.body
+    assert told.query_code == ""
+    assert platform.notify(routed) == DUPLICATE  # once, however often the step's event comes
+
+    platform.take(petition_id, TOWN, "accept", {"procedure": "ordinary"})
+    platform.take(petition_id, TOWN, "reply", {"outcome": "support", "opinion": OPINION})
+    [opened] = platform.take(petition_id, {"role": "clerk", "user": "clerk", "organ": "330106-XFJ"}, "open_review",
+                             {"organ_code": "330106-ZF"})
+    assert platform.notify(opened) == PROCESSED
+    assert platform.notices(petition_id, opened) == {}  # nothing to the petitioner: the status page says it
+    review = platform.notification.repository.get(organ_notice_id(petition_id, "330106-ZF", opened.id))
+    assert "确定由贵单位复查" in review.body and review.recipient["email"] == "330106.zf@example.gov.cn"
+    # The audit finds it among the step's notices.
+    assert review.id in platform.notification.step_notices_of(petition_id, [opened.id])
 
 
 def test_a_decline_sends_the_reason_and_its_basis(platform: Platform) -> None:

@@ -13,6 +13,7 @@ from services.notification.compose import notice_kinds
 from services.routing import translate as routing_translate
 from services.supervision import translate as supervision_translate
 from services.supervision.history import step_particulars
+from shared.language.contracts.notices import TELLS_ORGANS
 from shared.language.contracts.registration import RegisterPetition
 from shared.language.integration.envelope import IntegrationEvent
 from shared.runtime.eventstore import PROCESSED
@@ -63,7 +64,7 @@ def notify_step(notification: Any, supervision: Any, intake: Any, event: Integra
     """What notification's `handle_case_step` does with a case.<step> (services/notification/service.py), with the
     two private RPCs answered in process: supervision's `step_particulars` and intake's particulars (`notice`)."""
     assert event.event_type in NOTICE_STEP_TYPES, f"{event.type} is not bound to notification's queue"
-    if not notice_kinds(event.data["action"], event.data["details"]):
+    if not notice_kinds(event.data["action"], event.data["details"]) and event.data["action"] not in TELLS_ORGANS:
         return PROCESSED
     step = step_particulars(supervision, event.subject, event.id)
     assert step is not None

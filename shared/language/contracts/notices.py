@@ -32,6 +32,9 @@ class NoticeKind(StrEnum):
     REVIEW_OPINION = "review_opinion"  # 复查意见书, with the 30-day re-review right (Arts. 35, 36)
     RE_REVIEW_OPINION = "re_review_opinion"  # 复核意见书: final (Art. 36)
     RATING_INVITATION = "rating_invitation"  # 满意度评价: how and until when (Satisfaction Measures)
+    # To an organ, not the petitioner: a case now before it (transferred, assigned, joined, to review or re-review),
+    # by e-mail to its official mailbox (the organ table's `email`); its inbox is the work list.
+    ORGAN_CASE_NOTICE = "organ_case_notice"
 
 
 class Issuer(StrEnum):
@@ -82,6 +85,10 @@ def _choice(name: str, *choices: str) -> Value:
 # title, the day it was registered and its query code, and is signed by its issuer with the date of issue.
 COMMON = (_line("name", optional=True), _line("title"), _line("registered_date"), _line("query_code"),
           _line("issuer_name"), _line("issued_on"))
+# A notice to an organ is addressed to it and signed by the bureau. It names the case by its number only: no query
+# code (the petitioner's credential), no title or other words of the petitioner, no personal data — an e-mail
+# leaves the platform; the organ's officers read the case in the console.
+ORGAN_COMMON = (_line("organ_name"), _line("issuer_name"), _line("issued_on"))
 
 
 @dataclass(frozen=True)
@@ -91,12 +98,14 @@ class NoticeSpec:
     issuer: Issuer
     basis: str  # the statute the notice rests on (docs/domain.md §"Notices")
     version: int  # of the template's wording: bump it whenever the template file changes
-    own: tuple[Value, ...] = ()  # the kind's values besides COMMON
+    own: tuple[Value, ...] = ()  # the kind's values besides COMMON (ORGAN_COMMON for a notice to an organ)
+    to_organ: bool = False  # addressed to an organ (ORGAN_COMMON), not the petitioner (COMMON)
     values: Mapping[str, Value] = field(init=False, repr=False, compare=False)  # COMMON and `own`, by name
 
     def __post_init__(self) -> None:
-        values = {v.name: v for v in (*COMMON, *self.own)}
-        if len(values) != len(COMMON) + len(self.own):
+        common = ORGAN_COMMON if self.to_organ else COMMON
+        values = {v.name: v for v in (*common, *self.own)}
+        if len(values) != len(common) + len(self.own):
             raise ValueError(f"{self.kind}: a value is declared twice")
         for value in values.values():
             if value.unless and value.unless[1] not in getattr(values.get(value.unless[0]), "choices", ()):
@@ -104,6 +113,8 @@ class NoticeSpec:
         object.__setattr__(self, "values", MappingProxyType(values))
 
 
+# What a notice to an organ asks of it (ORGAN_CASE_NOTICE's `duty`), by the case's key that names the organ.
+ORGAN_DUTIES = ("transfer", "assign", "join", "review", "re_review")
 _ROUTED = (_line("organ_name"), _line("joining_organ_names", optional=True), _text("basis"))
 _DECLINED = (_line("reason"), _line("basis"), _text("explanation", optional=True))
 
@@ -150,9 +161,16 @@ NOTICES: dict[NoticeKind, NoticeSpec] = {spec.kind: spec for spec in (
                "《信访事项办理群众满意度评价工作办法》；《信访事项网上办理工作规程》", 2,
                (_choice("level", "reply", "review", "re_review"), _line("organ_name"), _line("status_url", optional=True),
                 _line("rating_due", optional=True))),
+    NoticeSpec(NoticeKind.ORGAN_CASE_NOTICE, "信访事项办理通知", Issuer.BUREAU,
+               "《信访工作条例》第二十二条、第二十三条、第三十五条、第三十六条", 1,
+               (_choice("duty", *ORGAN_DUTIES), _line("petition_ref"), _line("sent_on"), _line("due", optional=True),
+                _line("case_url", optional=True)), to_organ=True),
 )}
 if set(NOTICES) != set(NoticeKind):
     raise ImportError("notices: a kind of notice is not declared")
+
+# The notices to the petitioner (every kind but those to organs).
+PETITIONER_NOTICES = tuple(kind for kind, spec in NOTICES.items() if not spec.to_organ)
 
 # The registration receipt is sent when a petition is registered (petition.registered, intake's), whoever registers
 # it, not by a lifecycle step.
@@ -232,3 +250,17 @@ def silent(reason: str) -> Silent:
 
 def depending(on: str, cases: Mapping[str, Sends | Silent], otherwise: Sends | Silent | None = None) -> Depending:
     return Depending(on, tuple(cases.items()), otherwise)
+
+
+# --- what a lifecycle step tells organs (ORGAN_CASE_NOTICE) ----------------------------------------------------------
+# The steps that put a case before organs, and which: (the key of the case just after the step that names the organ
+# or organs, the duty asked of them). A routing by the rules tells its organ it was assigned or transferred by the
+# disposition it recorded; an upheld objection re-routes the case to the organ the bureau named.
+TELLS_ORGANS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType({
+    "route": (("organ", "transfer"), ("joining_organs", "join")),
+    "transfer": (("organ", "transfer"), ("joining_organs", "join")),
+    "assign": (("organ", "assign"), ("joining_organs", "join")),
+    "decide_objection": (("organ", "transfer"),),
+    "open_review": (("review_organ", "review"),),
+    "open_re_review": (("re_review_organ", "re_review"),),
+})

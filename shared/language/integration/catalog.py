@@ -63,6 +63,8 @@ PETITION_ROUTED_V1 = EventType("petition.routed", 1)
 PETITION_ROUTED = EventType("petition.routed", 2)
 CASE_OPENED = EventType("case.opened", 1)
 NOTICE_DELIVERED = EventType("notice.delivered", 1)
+# A notice posted by registered mail (挂号信): from then its receipt may be presumed (supervision's clocks).
+NOTICE_POSTED = EventType("notice.posted", 1)
 
 # One type per step of the statutory lifecycle (the case.step schema), so an integrator binds exactly the steps it
 # needs, e.g. `cn.xinfang.case.accepted.v2` or `cn.xinfang.case.#`. Each step declares the types it publishes
@@ -78,7 +80,8 @@ WITHDRAWN: frozenset[EventType] = frozenset({PETITION_REGISTERED_V1, PETITION_RO
 
 EVENT_TYPES: dict[str, EventType] = {
     t.type: t for t in (PETITION_REGISTERED_V1, PETITION_REGISTERED, PETITION_ROUTED_V1, PETITION_ROUTED,
-                        CASE_OPENED, NOTICE_DELIVERED, *CASE_STEP_TYPES_V1.values(), *CASE_STEP_TYPES.values())
+                        CASE_OPENED, NOTICE_DELIVERED, NOTICE_POSTED, *CASE_STEP_TYPES_V1.values(),
+                        *CASE_STEP_TYPES.values())
 }
 
 

@@ -45,7 +45,7 @@ RPC_SERVES: dict[str, tuple[str, ...]] = {
     "intake": ("register_petition", "get_petition", "petition_particulars", "find_by_query_code",
                "petitioner_names", "search_petitions"),
     "supervision": ("perform", "get_case", "case_as_of", "step_particulars"),
-    "notification": ("case_aggregates",),
+    "notification": ("case_aggregates", "record_posting", "record_postal_receipt", "resend"),
     "audit": ("history", "state_as_of", "case_bundle"),
 }
 RPC_CALLS: dict[str, tuple[str, ...]] = {
@@ -54,7 +54,8 @@ RPC_CALLS: dict[str, tuple[str, ...]] = {
     "notification": ("intake.petition_particulars", "supervision.step_particulars"),
     "audit": ("notification.case_aggregates", "supervision.case_as_of"),
     "gateway": ("intake.get_petition", "supervision.get_case", "supervision.perform", "audit.history",
-                "audit.state_as_of", "audit.case_bundle", "intake.petitioner_names", "intake.search_petitions"),
+                "audit.state_as_of", "audit.case_bundle", "intake.petitioner_names", "intake.search_petitions",
+                "notification.record_posting", "notification.record_postal_receipt", "notification.resend"),
 }
 # Callers whose calls go through nameko's standalone proxy (reply queue `rpc.reply-standalone_rpc_proxy-<uuid>`)
 # rather than a service's RpcProxy (`rpc.reply-<service>-<uuid>`): the gateway; and the audit service's commands

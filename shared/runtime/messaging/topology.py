@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from kombu import Connection, Exchange, Queue, binding
 
 from shared.language.contracts.lifecycle import STEPS
+from shared.language.contracts.notices import TELLS_ORGANS
 from shared.language.integration.catalog import (
     CASE_OBJECTION_UPHELD,
     CASE_STEP_TYPES,
     NOTICE_DELIVERED,
+    NOTICE_POSTED,
     PETITION_REGISTERED,
     PETITION_ROUTED,
     EventType,
@@ -42,11 +44,13 @@ class Subscription:
         return (self.event_type, *self.also)
 
 
-# The case.<step> types of every step that may send the petitioner a notice (its declaration names one: Step.notice),
-# in the order the steps are declared: notification's handle_case_step consumes them all from one queue.
+# The case.<step> types of every step that may send the petitioner a notice (its declaration names one: Step.notice)
+# or tell organs of a case put before them (TELLS_ORGANS), in the order the steps are declared: notification's
+# handle_case_step consumes them all from one queue.
 NOTICE_STEP_TYPES: tuple[EventType, ...] = tuple(
     CASE_STEP_TYPES[name] for name in dict.fromkeys(
-        published for step in STEPS.values() if step.notice.named() for published in step.publishes))
+        published for step in STEPS.values() if step.notice.named() or step.name in TELLS_ORGANS
+        for published in step.publishes))
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("routing", "handle_petition_registered", PETITION_REGISTERED, "intake"),
@@ -54,6 +58,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("supervision", "handle_petition_registered", PETITION_REGISTERED, "intake"),
     Subscription("supervision", "handle_petition_routed", PETITION_ROUTED, "routing"),
     Subscription("supervision", "handle_notice_delivered", NOTICE_DELIVERED, "notification"),
+    Subscription("supervision", "handle_notice_posted", NOTICE_POSTED, "notification"),
     Subscription("notification", "handle_petition_registered", PETITION_REGISTERED, "intake"),
     Subscription("notification", "handle_case_step", NOTICE_STEP_TYPES[0], "supervision", NOTICE_STEP_TYPES[1:]),
 )

@@ -1,6 +1,7 @@
-"""A petitioner reached only by a landline has no account on the platform's apps (issue 16): the receipt is not
-delivered to an inbox they cannot open. It goes by e-mail if they gave one; otherwise the notice records that it
-awaits the post, and nothing says it was delivered."""
+"""Which channels a notice goes on follows the petitioner's contact details (issue 17): every notice is published
+on the status page (`inbox`, not a receipt), and reaches the petitioner by e-mail if they gave one and by SMS if
+their phone is a mainland mobile; a petitioner reached only by a landline (issue 16) and without e-mail gets it by
+post, and nothing says it was delivered."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from tests.support import samples
 
 
 @pytest.mark.parametrize(("recipient", "channels"), [
-    (Recipient("王秀兰", "wangxl@example.cn", "13800138000"), ["inbox", "email"]),
-    (Recipient("王秀兰", None, "13800138000"), ["inbox"]),
-    (Recipient("王秀兰", "wangxl@example.cn", None), ["email"]),  # a landline only: no inbox to deliver to
-    (Recipient("王秀兰", None, None), [POST]),  # a landline only and no e-mail: by post
-    (None, ["inbox"]),  # an anonymous report: read with the query code
+    (Recipient("王秀兰", "wangxl@example.cn", "13800138000"), ["inbox", "email", "sms"]),
+    (Recipient("王秀兰", None, "13800138000"), ["inbox", "sms"]),
+    (Recipient("王秀兰", None, "+86 138 0013 8000"), ["inbox", "sms"]),
+    (Recipient("王秀兰", "wangxl@example.cn", None), ["inbox", "email"]),
+    (Recipient("王秀兰", "wangxl@example.cn", "0571-87001234"), ["inbox", "email"]),  # a landline: no SMS
+    (Recipient("王秀兰", None, "0571-87001234"), ["inbox", POST]),  # a landline only and no e-mail: by post
+    (Recipient("王秀兰", None, None), ["inbox", POST]),
+    (None, ["inbox"]),  # an anonymous report: read with the query code on the status page, nothing posted
 ])
 def test_a_notice_goes_only_where_the_petitioner_can_receive_it(recipient, channels) -> None:
     assert channels_for(recipient) == channels
@@ -41,5 +45,5 @@ def test_the_receipt_of_a_landline_only_petitioner_awaits_the_post(notification:
     notification.request_registration_receipt(event, petition)
 
     notice: Notice = notification.repository.get(Notice.create_id(petition.petition_id, REGISTRATION_RECEIPT))
-    assert notice.channels == [POST]
+    assert notice.channels == ["inbox", POST]
     assert notice.recipient == {"name": "王秀兰", "email": None, "phone": None}

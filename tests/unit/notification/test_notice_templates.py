@@ -15,7 +15,7 @@ from jinja2.sandbox import SecurityError
 
 from services.notification import templates
 from services.notification.templates import INDENT, MissingValue, render, template_file, template_identity
-from shared.language.contracts.notices import NOTICES, Issuer, NoticeKind
+from shared.language.contracts.notices import NOTICES, PETITIONER_NOTICES, Issuer, NoticeKind
 
 N = NoticeKind
 COMMON = {"name": "王秀兰", "title": "小区污水外溢长期无人处理", "registered_date": "2026年11月26日",
@@ -53,11 +53,16 @@ SAMPLES: dict[NoticeKind, dict[str, str]] = {
                           "opinion": "经复核，复查意见认定事实清楚，处理恰当。", "outcome": "uphold"},
     N.RATING_INVITATION: {"issuer_name": BUREAU, "level": "reply", "organ_name": TOWN,
                           "status_url": "https://xinfang.example.gov.cn/console/status", "rating_due": ""},
+    # To an organ: addressed to it, the case by its number only (ORGAN_COMMON).
+    N.ORGAN_CASE_NOTICE: {"organ_name": TOWN, "issuer_name": BUREAU, "issued_on": "2026年11月27日",
+                          "duty": "transfer", "petition_ref": "0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b",
+                          "sent_on": "2026年11月27日", "due": "2026年12月12日",
+                          "case_url": "https://xinfang.example.gov.cn/console/cases/0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b"},
 }
 
 
 def values(kind: NoticeKind, **changed: str) -> dict[str, str]:
-    return {**COMMON, **SAMPLES[kind], **changed}
+    return {**({} if NOTICES[kind].to_organ else COMMON), **SAMPLES[kind], **changed}
 
 
 def body(kind: NoticeKind, **changed: str) -> str:
@@ -76,7 +81,7 @@ def test_the_samples_cover_every_kind_with_exactly_its_values() -> None:
         assert set(values(kind)) == set(spec.values), kind
 
 
-@pytest.mark.parametrize("kind", list(NoticeKind))
+@pytest.mark.parametrize("kind", PETITIONER_NOTICES)
 def test_every_kind_renders_addressed_titled_dated_and_signed_by_its_issuer(kind: NoticeKind) -> None:
     rendered = render(kind, **values(kind))
     lines = rendered.body.rstrip("\n").split("\n")
@@ -89,7 +94,7 @@ def test_every_kind_renders_addressed_titled_dated_and_signed_by_its_issuer(kind
     assert "{{" not in rendered.body and "{%" not in rendered.body and "\n\n\n" not in rendered.body
 
 
-@pytest.mark.parametrize("kind", list(NoticeKind))
+@pytest.mark.parametrize("kind", PETITIONER_NOTICES)
 def test_an_empty_name_is_addressed_to_the_petitioner(kind: NoticeKind) -> None:
     assert body(kind, name="").startswith("信访人：\n")
 
@@ -110,12 +115,30 @@ def test_there_is_one_template_file_per_kind_and_no_other() -> None:
 
 def test_opinions_are_issued_by_the_organ_that_decided_and_routing_notices_by_the_bureau() -> None:
     assert {k for k, spec in NOTICES.items() if spec.issuer == Issuer.BUREAU} == {
-        N.REGISTRATION_RECEIPT, N.TRANSFER_NOTICE, N.ASSIGNMENT_NOTICE, N.RATING_INVITATION}
+        N.REGISTRATION_RECEIPT, N.TRANSFER_NOTICE, N.ASSIGNMENT_NOTICE, N.RATING_INVITATION, N.ORGAN_CASE_NOTICE}
     for kind in (N.ACCEPTANCE_NOTICE, N.EXTENSION_NOTICE, N.OPINION, N.REVIEW_OPINION, N.RE_REVIEW_OPINION):
         assert NOTICES[kind].issuer == Issuer.DECIDER
 
 
 # --- what each must say ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("duty", "said"), [
+    ("transfer", ["向贵单位转送信访事项一件", "15日内书面告知信访人受理", "5个工作日内提出异议"]),
+    ("assign", ["向贵单位交办信访事项一件", "办结报告"]),
+    ("join", ["需贵单位配合办理"]),
+    ("review", ["确定由贵单位复查", "30日内提出复查意见"]),
+    ("re_review", ["确定由贵单位复核", "30日内提出复核意见"]),
+])
+def test_the_organ_notice_says_what_is_asked_and_nothing_of_the_petitioner(duty: str, said: list[str]) -> None:
+    rendered = render(N.ORGAN_CASE_NOTICE, **values(N.ORGAN_CASE_NOTICE, duty=duty))
+    lines = rendered.body.rstrip("\n").split("\n")
+
+    assert lines[0] == f"{TOWN}：" and lines[-2:] == [BUREAU, "2026年11月27日"]
+    assert "编号：0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b" in rendered.body and "当前办理期限：2026年12月12日。" in rendered.body
+    for words in said:
+        assert words in rendered.body
+    assert "查询码" not in rendered.body and "请勿转发" in rendered.body
+
+
 def test_the_transfer_and_assignment_notices_say_where_it_went_and_why() -> None:
     transfer, assignment = body(N.TRANSFER_NOTICE), body(N.ASSIGNMENT_NOTICE)
 
@@ -362,6 +385,7 @@ WORDING: dict[NoticeKind, tuple[int, str]] = {
     N.REVIEW_OPINION: (2, "2cd96d3c56a8"),
     N.RE_REVIEW_OPINION: (1, "f8b462379b63"),
     N.RATING_INVITATION: (2, "dffaa9d42fb0"),
+    N.ORGAN_CASE_NOTICE: (1, "5cad65a91d55"),
 }
 
 

@@ -17,7 +17,7 @@ from services.notification.domainmodel import NOTICE_NAMESPACE, Notice, notice_i
 from services.notification.templates import render
 from services.notification.translate import CaseStep, Recipient
 from shared.language.contracts.lifecycle import STEPS
-from shared.language.contracts.notices import NOTICES, NoticeKind
+from shared.language.contracts.notices import NOTICES, TELLS_ORGANS, NoticeKind
 from shared.language.integration.catalog import CASE_STEP_TYPES
 from shared.runtime.messaging import topology
 
@@ -63,11 +63,12 @@ def test_a_step_no_declaration_knows_is_an_error() -> None:
 
 
 def test_notification_reads_every_step_that_may_send_a_notice_and_no_other_from_one_queue() -> None:
-    sending = {t for s in STEPS.values() if s.notice.named() for t in s.publishes}
+    sending = {t for s in STEPS.values() if s.notice.named() or s.name in TELLS_ORGANS for t in s.publishes}
     subscription = topology.subscription_for("notification", "handle_case_step")
 
     assert {t.name for t in subscription.event_types} == {f"case.{name}" for name in sending}
     assert CASE_STEP_TYPES["replied"] in subscription.event_types
+    assert CASE_STEP_TYPES["review_opened"] in subscription.event_types  # silent to the petitioner, tells the organ
     assert CASE_STEP_TYPES["evaluated"] not in subscription.event_types  # silent everywhere
     queue = topology.consumer_queue("xinfang", subscription)
     assert sorted(b.routing_key for b in queue.bindings) == sorted(t.type for t in subscription.event_types)
@@ -87,11 +88,21 @@ def test_the_opinion_quotes_the_petitioners_words_and_the_organs_opinion_and_is_
 
     assert (given["request"], given["facts"], given["opinion"]) == ("请求疏通污水管道", "三月起多次外溢", "缺乏政策依据")
     assert given["issuer_name"] == TOWN["name"] and given["outcome"] == "not_support"
-    # Nothing records the opinion's basis or the reviewing organ: left empty, never the step's own statute.
+    # No basis given with the reply, no superior named: left empty, never the step's own statute.
     assert given["basis"] == "" and given["review_organ"] == ""
     assert given["registered_date"] == "2026年11月26日" and given["name"] == "王秀兰"
     body = render("opinion", **given).body
     assert "缺乏政策依据" in body and "30日内" in body and "ABCD-EFGH-JKMN-PQRS" in body
+
+
+def test_the_opinion_states_the_basis_the_organ_gave_and_names_its_superior_for_review() -> None:
+    reply = step("reply", {"level": "reply", "outcome": "support", "opinion": "予以疏通",
+                           "opinion_basis": "《城镇排水与污水处理条例》第三十二条"})
+    given = values(N.OPINION, reply, superior="示例县人民政府")
+
+    assert given["basis"] == "《城镇排水与污水处理条例》第三十二条" and given["review_organ"] == "示例县人民政府"
+    body = render("opinion", **given).body
+    assert "四、处理依据" in body and "向示例县人民政府请求复查" in body
 
 
 def test_routing_notices_are_the_bureaus_and_name_every_organ() -> None:

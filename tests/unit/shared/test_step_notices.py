@@ -23,6 +23,8 @@ from shared.language.contracts.lifecycle import (
 from shared.language.contracts.notices import (
     NOTICES,
     ON_REGISTRATION,
+    PETITIONER_NOTICES,
+    TELLS_ORGANS,
     Depending,
     NoticeKind,
     Sends,
@@ -136,7 +138,18 @@ def test_internal_steps_and_the_petitioners_own_send_nothing(step: str, details:
 def test_every_kind_of_notice_is_sent_by_some_step_or_on_registration() -> None:
     named = {ON_REGISTRATION}.union(*(step.notice.named() for step in STEPS.values()))
 
-    assert named == set(NOTICES) == set(NoticeKind)
+    assert named == set(PETITIONER_NOTICES) == set(NoticeKind) - {N.ORGAN_CASE_NOTICE}
+
+
+def test_the_steps_that_tell_organs_are_steps_and_name_the_cases_organ_keys() -> None:
+    """A step that puts a case before an organ tells it (TELLS_ORGANS): the routing steps and the openings of a
+    review and a re-review; each names a key of the case that holds an organ, and a duty the notice words."""
+    assert set(TELLS_ORGANS) <= set(STEPS)
+    assert {"route", "transfer", "assign", "decide_objection", "open_review", "open_re_review"} == set(TELLS_ORGANS)
+    for told in TELLS_ORGANS.values():
+        for key, duty in told:
+            assert key in ("organ", "joining_organs", "review_organ", "re_review_organ")
+            assert duty in NOTICES[N.ORGAN_CASE_NOTICE].values["duty"].choices
 
 
 def test_the_choices_of_the_templates_are_the_lifecycles() -> None:
