@@ -40,6 +40,8 @@ class NoticePublic(BaseModel):
     title: str
     body: str
     delivered_at: datetime
+    notice_id: str | None = None
+    pdf: str | None = None  # the petitioner's printable copy (A4 PDF), by the query code
 
 
 class OpinionPublic(BaseModel):

@@ -16,7 +16,18 @@ from services.gateway.headers import SecurityHeaders
 from services.gateway.headlimit import RequestHeadLimit
 from services.gateway.jsonbody import UniqueJsonKeys
 from services.gateway.metrics import MetricsMiddleware
-from services.gateway.routes import attachments, audit, auth, cases, docs, lifecycle, petitions, reference, system
+from services.gateway.routes import (
+    attachments,
+    audit,
+    auth,
+    cases,
+    docs,
+    lifecycle,
+    notices,
+    petitions,
+    reference,
+    system,
+)
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
 from shared.language.readmodels import connect_read_models
@@ -76,6 +87,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(cases.router)  # work lists and the bureau's search (docs/api.md §"Work lists and search")
     app.include_router(reference.router)
     app.include_router(attachments.router)
+    app.include_router(notices.router)  # the bureau's notices: print, post, receipt, re-send (docs/api.md)
     if settings.api_docs_enabled:
         docs.install(app)
     console.install(app)  # the web pages (/, /petition/new, /status, /console/): docs/console.md

@@ -28,7 +28,8 @@ JUST_REGISTERED = "已登记，正在分流"
 
 def _notices(query_code: str) -> list[NoticePublic]:
     messages = InboxMessage.objects(query_code=query_code).order_by("delivered_at")
-    return [NoticePublic(kind=m.kind, title=m.title, body=m.body, delivered_at=m.delivered_at) for m in messages]
+    return [NoticePublic(kind=m.kind, title=m.title, body=m.body, delivered_at=m.delivered_at, notice_id=m.notice_id,
+                         pdf=f"/api/v1/status/{query_code}/notices/{m.notice_id}/pdf") for m in messages]
 
 
 def _deadline(d: Any) -> DeadlinePublic:
@@ -178,7 +179,8 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
                  "title": record["title"], "registered_at": registered_at,
                  "timeline": [TimelineStep(at=registered_at, step="registered", text="信访事项已登记")]}
         routing = {}
-    shown["notices"] = [OfficerNotice(**notice.model_dump()) for notice in shown.get("notices", [])]
+    # The petitioner's PDF link holds the query code: officers print from GET /api/v1/notices/{id}/pdf instead.
+    shown["notices"] = [OfficerNotice(**{**notice.model_dump(), "pdf": None}) for notice in shown.get("notices", [])]
     sees = visibility(principal, case, rpc)
     record = dict(record)
     withheld = _withhold(record, shown, sees)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.language.chinatime import chinese_day
-from shared.language.contracts.actor import DEADLINE_SWEEP, REPEAT_CHECK, ROUTING_RULES
+from shared.language.contracts.actor import DEADLINE_SWEEP, NOTICE_RECEIPT, REPEAT_CHECK, ROUTING_RULES
 from shared.language.contracts.deadlines import DEADLINE_LABELS
 from shared.language.contracts.errors import FIELD_LABELS
 from shared.language.contracts.lifecycle import HANDLING_STEPS, RETURN_VISIT_CHANNELS, STATUS_TEXT, STEPS
@@ -46,7 +46,8 @@ STATUSES = {str(status): text for status, text in STATUS_TEXT.items()}
 ROLES = {"clerk": "登记人员", "organ_officer": "承办机关工作人员", "supervisor": "督查督办人员", "auditor": "审计人员",
          "admin": "管理员", "petitioner": "信访人", "system": "系统"}
 # The platform's own actors (shared/language/contracts/actor.py), by what they do.
-SYSTEM_ACTORS = {ROUTING_RULES.user: "分流规则", REPEAT_CHECK.user: "重复信访核查", DEADLINE_SWEEP.user: "期限巡查"}
+SYSTEM_ACTORS = {ROUTING_RULES.user: "分流规则", REPEAT_CHECK.user: "重复信访核查", DEADLINE_SWEEP.user: "期限巡查",
+                 NOTICE_RECEIPT.user: "送达登记"}
 FLAGS = dict(FLAG_TEXT)
 LIST_GROUPS = {str(group): text for group, text in LIST_GROUP_TEXT.items()}
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
@@ -151,16 +152,22 @@ EVENT_NAMES = {
 }
 NOTICE_EVENTS = frozenset({"Notice.Requested", "Delivery.Concluded", "Case.NoticeDelivered"})
 NOTICE_TITLES = {str(kind): spec.title for kind, spec in NOTICES.items()}
-DELIVERY_CHANNELS = {"inbox": "站内信", "email": "电子邮件", "sms": "短信", "post": "邮寄"}
-DELIVERY_OUTCOMES = {"delivered": "已送达", "refused": "发送失败", "failed": "发送失败"}
+DELIVERY_CHANNELS = {"inbox": "查询页面", "email": "电子邮件", "sms": "短信", "post": "邮寄"}
+DELIVERY_OUTCOMES = {"delivered": "已送达", "refused": "无法送达", "failed": "发送失败"}
 # A notice's record: its kind, the channels it goes on and how it went on one.
 NOTICE_LABELS = {"kind": "告知书", "channel": "送达渠道", "channels": "送达渠道", "outcome": "送达结果"}
 NOTICE_WORDS = {"kind": NOTICE_TITLES, "channel": DELIVERY_CHANNELS, "channels": DELIVERY_CHANNELS,
                 "outcome": DELIVERY_OUTCOMES}
 # What one step's record means by a name that means something else elsewhere.
 STEP_LABELS = {("evaluate", "channel"): "评价渠道", ("finalize", "window"): "届满的请求期限",
-               ("finalize", "window_due"): "请求期限届满日", ("object", "organ_code"): "提出异议的机关"}
-STEP_WORDS = {("evaluate", "channel"): {"online": "网上", **RETURN_VISIT_CHANNELS}}
+               ("finalize", "window_due"): "请求期限届满日", ("object", "organ_code"): "提出异议的机关",
+               ("count_from_receipt", "window"): "重新计算的请求期限", ("count_from_receipt", "kind"): "送达的文书",
+               ("count_from_receipt", "delivered_by"): "送达方式", ("count_from_receipt", "presumed"): "推定送达",
+               ("count_from_receipt", "posted_on"): "邮寄日期", ("count_from_receipt", "received_on"): "送达日期"}
+STEP_WORDS = {("evaluate", "channel"): {"online": "网上", **RETURN_VISIT_CHANNELS},
+              ("count_from_receipt", "delivered_by"): DELIVERY_CHANNELS,
+              ("count_from_receipt", "kind"): NOTICE_TITLES,
+              ("count_from_receipt", "presumed"): {"true": "是（邮寄后推定）", "false": "否（已登记实际送达）"}}
 # Names a record uses that no request field names, or that read otherwise once the value is in words.
 RECORDED_LABELS = {
     "place_code": "问题发生地", "flags": "标记", "accused_organs": "被检举控告的机关", "excluded_organs": "不再分流给的机关",

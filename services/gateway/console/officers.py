@@ -36,6 +36,8 @@ REGISTERING = (Role.CLERK, Role.ADMIN, Role.ORGAN_OFFICER)  # an organ registers
 AUDITING = (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN)
 SOON_DAYS = 5  # "due soon": within this many days
 DONE = {step.name: f"已{step.text}" for step in STEPS.values()}
+NOTICE_READERS = (Role.CLERK, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)  # GET /api/v1/petitions/{id}/notices
+NOTICE_DONE = {"posting": "已登记邮寄", "receipt": "已登记签收", "resend": "已要求重新发送"}
 
 
 async def officer(request: Request, *roles: Role) -> tuple[Principal, str]:
@@ -248,8 +250,13 @@ async def _case_page(request: Request, principal: Principal, token: str, petitio
     # Each step's record in words as the auditor's history has them: by its action, organs and places by name.
     case_file = [{**step, "words": said(step.get("said") or {}, context=labels.Recorded(
         {"action": step.get("step")}, reference))} for step in record.get("case_file") or []]
+    # The bureau's record of every notice and each channel's delivery: to print, post, record receipt, re-send.
+    notices = None
+    if principal.role in NOTICE_READERS:
+        notices = (await api.call(request, "GET", f"/api/v1/petitions/{petition_id}/notices", token=token)).result()
     return page(request, "case.html", principal, status=status, record=record, case=case, actions=actions,
-                case_file=case_file,
+                case_file=case_file, notice_records=notices["notices"] if notices else None,
+                notice_done=NOTICE_DONE.get(request.query_params.get("notice_done", ""), ""),
                 message=message, error=error, failed=failed, errors=errors or {}, values=values or {},
                 petition_id=petition_id)
 

@@ -10,6 +10,7 @@ docs/security.md), their validation, rate limits and refusals included.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -176,6 +177,19 @@ async def evaluate(request: Request) -> Response:
 @router.post("/status/review-request", response_class=HTMLResponse)
 async def review_request(request: Request) -> Response:
     return await _petitioner_step(request, "review-request", ("reasons", "id_number_tail"), "review")
+
+
+@router.get("/status/notices/{notice_id}/pdf")
+async def notice_pdf(request: Request, notice_id: str) -> Response:
+    """A notice addressed to the petitioner, as a PDF to print: the API's, for the query code this browser looked
+    up (kept in its cookie, never in an address)."""
+    code = request.cookies.get(CODE_COOKIE)
+    if not code:
+        return see_other("/status")
+    found = await api.send(request, "GET", f"/api/v1/status/{code}/notices/{quote(notice_id, safe='')}/pdf")
+    if found.status_code != 200:
+        raise api.Answer.of(found).problem()
+    return api.file_response(found)
 
 
 # --- the petitioner's attachments: listed and downloaded with the second factor -----------------------------------
