@@ -30,6 +30,9 @@ from pymongo import MongoClient
 from bench import cpu
 from tests.support import samples
 from tests.support.platform import TestPlatform, metric_value, platform_env
+from tests.support.sms_provider import ACCOUNT as SMS_ACCOUNT
+from tests.support.sms_provider import SECRET as SMS_SECRET
+from tests.support.sms_provider import SmsProvider
 
 # Between reads of the change stream. The shown time is the server's write time, so this delays only the reading:
 # reading every 0.05 s cost the read-model server ~1.2 ms of CPU per watched write at 30 writes/s, every 0.25 s
@@ -203,8 +206,10 @@ def measure(platform: TestPlatform, mongodb_uri: str, rate: float, seconds: floa
 def run(namespace: str, mongodb_uri: str, smtp_port: int, folder: Path, rate: float = 50.0,
         seconds: float = 20.0, fallback_rates: tuple[float, ...] = (40, 30, 20, 10)) -> dict[str, object]:
     """The target rate, then lower rates until p99 is under a second: the rate this machine sustains."""
+    # Every notice on: the status page, e-mail (the SMTP sink) and SMS (a stand-in provider, as in the tests).
+    sms = SmsProvider()
     env = platform_env(namespace=namespace, mongodb_uri=mongodb_uri, smtp_port=smtp_port, data_dir=folder / "data",
-                       LOG_LEVEL="WARNING")
+                       LOG_LEVEL="WARNING", SMS_URL=sms.url, SMS_ACCOUNT=SMS_ACCOUNT, SMS_SECRET=SMS_SECRET)
     platform = TestPlatform(env, folder / "logs")
     try:
         platform.start()
@@ -221,6 +226,7 @@ def run(namespace: str, mongodb_uri: str, smtp_port: int, folder: Path, rate: fl
             loaded.append(measure(platform, mongodb_uri, rate=lower, seconds=seconds))
         sample = httpx.get(f"{platform.gateway_url}/api/v1/status/ZZZZ-ZZZZ-ZZZZ-ZZZZ", timeout=10)
         assert sample.status_code == 404, "the status view answers"
-        return {"unloaded": unloaded, "loaded": loaded}
+        return {"unloaded": unloaded, "loaded": loaded, "sms_sent": len(sms.received())}
     finally:
         platform.close()
+        sms.stop()

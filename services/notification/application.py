@@ -68,8 +68,6 @@ RESENDABLE = ("email", SMS)  # the channels whose delivery may fail through its 
 # How the receipt of an anonymous report addresses its unnamed writer (no contact: the inbox only).
 ANONYMOUS_RECIPIENT = Recipient(name="匿名信访人", email=None, phone="")
 DELIVERED_TOTAL = Counter("xinfang_notices_delivered_total", "Notices delivered", ["kind", "channel"])
-AWAITING_POST = Counter("xinfang_notices_awaiting_post_total",
-                        "Notices to petitioners without a mobile or e-mail, left for the post", ["kind"])
 DELIVERY_FAILURES = Counter("xinfang_notice_delivery_failures_total", "Failed notice deliveries",
                             ["channel", "permanence"])
 
@@ -142,11 +140,10 @@ class NotificationApplication(ServiceApplication):
         self.organs = OrganDirectory.load(settings.routing_rules_file)  # the organs' mailboxes and parents
 
     def request_registration_receipt(self, event: IntegrationEvent, petition: RegisteredPetition) -> str:
-        """The registration receipt (登记回执) with the query code: to the inbox, and by e-mail if one was given; for a
-        petitioner reached only by a landline, by e-mail or else left for the post (`channels_for`). The query
-        code, title and recipient come from intake's private RPC (translate.RegisteredPetition): the published
-        event carries no personal data. An anonymous report has no recipient: its receipt waits in the inbox
-        (查询码)."""
+        """The registration receipt (登记回执) with the query code: on the status page, and by e-mail, SMS or post as
+        the petitioner's contact details allow (`channels_for`). The query code, title and recipient come from
+        intake's private RPC (translate.RegisteredPetition): the published event carries no personal data. An
+        anonymous report has no recipient: its receipt is on the status page only (查询码)."""
         petition_id = petition.petition_id
         notice_id = Notice.create_id(petition_id, REGISTRATION_RECEIPT)
 
@@ -170,8 +167,6 @@ class NotificationApplication(ServiceApplication):
                 issued_on=chinese_date(datetime.now(UTC)),
             )
             channels = channels_for(petition.recipient)
-            if POST in channels and attempts == 1:
-                AWAITING_POST.labels(REGISTRATION_RECEIPT).inc()
             return [Notice(
                 petition_id=petition_id, kind=REGISTRATION_RECEIPT, query_code=petition.query_code,
                 recipient={"name": petitioner.name, "email": petitioner.email, "phone": petitioner.phone},
@@ -206,8 +201,6 @@ class NotificationApplication(ServiceApplication):
                 rendered = render(kind.value, **notice_values(
                     kind, step, bureau_name=self.notice_settings.bureau_name, issued_on=issued_on,
                     status_url=self.notice_settings.status_url, superior=self._superior(step)))
-                if POST in channels and attempts == 1:
-                    AWAITING_POST.labels(kind.value).inc()
                 notices.append(Notice(  # its id: notice_id(petition, kind, the step event's id = its causation)
                     petition_id=step.petition_id, kind=kind.value, query_code=step.query_code,
                     recipient={"name": petitioner.name, "email": petitioner.email, "phone": petitioner.phone},

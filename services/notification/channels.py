@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import smtplib
 import time
 from collections.abc import Sequence
@@ -23,12 +24,16 @@ from typing import Protocol, runtime_checkable
 
 import urllib3
 from email_validator import EmailNotValidError, validate_email
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from services.notification.domainmodel import Delivery, OutgoingNotice
 from services.notification.settings import NotificationSettings
 from shared.language.contracts.identity import mobile_or_none
 from shared.language.contracts.text import one_line, unsafe_character
 from shared.language.readmodels import InboxMessage, insert_new
+
+log = logging.getLogger(__name__)
 
 
 class PermanentDeliveryFailure(Exception):
@@ -273,14 +278,20 @@ def sms_request(number: str, text: str, idempotency_key: str, settings: Notifica
 
 
 def sms_outcome(status: int) -> None:
-    """Nothing for a 2xx; raises TransientDeliveryFailure for 5xx, 408 and 429 (try again later), else
-    PermanentDeliveryFailure (the provider refused this message: the number, the text, our credentials)."""
+    """Nothing for a 2xx; raises TransientDeliveryFailure for 5xx, 408 and 429 (try again later) and for 401, 403
+    and 407 (our credentials or clock are wrong: every message fails alike until ops fix them, so each ends `failed`,
+    listed and re-sendable, never refused for good), else PermanentDeliveryFailure (the provider refused this
+    message: the number or the text)."""
     if 200 <= status < 300:
         return
     if status >= 500:
         raise TransientDeliveryFailure(f"SMS provider answered {status}", f"短信服务商暂时无法处理（HTTP {status}）")
     if status in (408, 429):
         raise TransientDeliveryFailure(f"SMS provider answered {status}", f"短信服务商暂不接收（HTTP {status}）")
+    if status in (401, 403, 407):
+        log.error("the SMS provider refused our credentials (HTTP %d): check SMS_ACCOUNT, SMS_SECRET and the clock",
+                  status)
+        raise TransientDeliveryFailure(f"SMS provider answered {status}", f"短信服务商认证失败（HTTP {status}）")
     raise PermanentDeliveryFailure(f"短信服务商拒绝发送（HTTP {status}）")
 
 
@@ -297,6 +308,15 @@ class SmsChannel:
         for field, value in (("SMS_ACCOUNT", settings.sms_account), ("SMS_URL", settings.sms_url)):
             if not value.isascii() or unsafe_character(value) is not None:
                 raise ValueError(f"{field} must be printable ASCII")
+        try:  # a malformed address stops the dispatcher now, not each SMS later
+            url = parse_url(settings.sms_url)
+        except LocationParseError:
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("SMS_URL must be an http(s) address")
+        if settings.env == "production" and (url.scheme != "https" or not settings.sms_secret):
+            # The texts hold query codes and the requests phone numbers: never in clear, never unsigned.
+            raise ValueError("in production SMS_URL must be https and SMS_SECRET set")
         self._settings = settings
         self._http = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False,
                                          timeout=urllib3.Timeout(connect=settings.sms_timeout,

@@ -138,8 +138,10 @@ def notice_values(kind: NoticeKind, step: CaseStep, *, bureau_name: str, issued_
 def organs_told(step: CaseStep) -> list[tuple[dict[str, str], str]]:
     """The organs `step` put the case before, each with the duty asked of it (TELLS_ORGANS), from the case just
     after the step: the lead organ of a routing (assigned when the rules or the bureau assigned it), the joining
-    organs, the reviewing organ. An objection rejected re-routes nothing and tells no one."""
-    if step.action == "decide_objection" and not step.details.get("upheld"):
+    organs, the reviewing organ, the organ an upheld objection names."""
+    if step.action == "decide_objection" and not (step.details.get("upheld") and step.details.get("organ")):
+        # Rejected: nothing moves. Upheld without a new organ: the case goes back to the rules, whose routing
+        # tells the organ they choose (the case's organ is still the one that objected).
         return []
     told: list[tuple[dict[str, str], str]] = []
     for key, duty in TELLS_ORGANS.get(step.action, ()):

@@ -32,6 +32,6 @@ class NotificationSettings(PlatformSettings):
     sms_signature_name: str = Field("【示例县信访局】", alias="SMS_SIGNATURE_NAME")  # 短信签名, as registered
     # Retries of a non-idempotent channel (e-mail, SMS): attempts in all, with exponential back-off and full jitter
     # from the base to the cap; then the delivery is recorded as failed (re-sendable by hand).
-    delivery_attempts: int = Field(5, alias="DELIVERY_ATTEMPTS", ge=1)
-    delivery_backoff_seconds: float = Field(1.0, alias="DELIVERY_BACKOFF_SECONDS", ge=0)
-    delivery_backoff_cap_seconds: float = Field(60.0, alias="DELIVERY_BACKOFF_CAP_SECONDS", ge=0)
+    delivery_attempts: int = Field(6, alias="DELIVERY_ATTEMPTS", ge=1)
+    delivery_backoff_seconds: float = Field(2.0, alias="DELIVERY_BACKOFF_SECONDS", ge=0)
+    delivery_backoff_cap_seconds: float = Field(120.0, alias="DELIVERY_BACKOFF_CAP_SECONDS", ge=0)

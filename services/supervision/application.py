@@ -323,10 +323,11 @@ class SupervisionApplication(ServiceApplication):
         }
 
     # --- the deadline sweep ----------------------------------------------------------------------------------
-    def sweep(self, petition_ids: list[str], awaiting_post: frozenset[str] = frozenset()) -> dict[str, int]:
+    def sweep(self, petition_ids: list[str], to_receive: frozenset[str] | None = frozenset()) -> dict[str, int]:
         """Finalize cases whose review window passed unused, and recount provisional deadlines the calendar now
         covers. Safe to run from several instances at once (a lost race is a version conflict, retried). The cases
-        in `awaiting_post` have an opinion the petitioner has not been sent yet (sweep.py): not finalized."""
+        in `to_receive` send their written answer to the petitioner (e-mail, SMS, post): finalized only once the
+        window counts from its receipt (sweep.py); None: not known now, so none is finalized."""
         finalized = recomputed = 0
         for petition_id in petition_ids:
             with self._turns.hold(petition_id):
@@ -337,8 +338,8 @@ class SupervisionApplication(ServiceApplication):
                     except CaseNotFound:  # a read model ahead of a restored store: nothing to sweep here
                         log.warning("deadline sweep: case %s not found", petition_id)
                         break
-                    did_finalize = petition_id not in awaiting_post and case.finalize_if_window_passed(
-                        at=self.clock(), correlation_id=str(uuid.uuid4()))
+                    did_finalize = to_receive is not None and case.finalize_if_window_passed(
+                        at=self.clock(), correlation_id=str(uuid.uuid4()), needs_receipt=petition_id in to_receive)
                     did_recompute = case.recompute_deadlines(rules=self.rules, at=self.clock(),
                                                              correlation_id=str(uuid.uuid4()))
                     if not (did_finalize or did_recompute):

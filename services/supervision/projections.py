@@ -28,10 +28,10 @@ from pymongo.errors import BulkWriteError, OperationFailure
 from services.supervision.casefile import file_step, registered_text
 from services.supervision.domainmodel import Case
 from shared.language.contracts.lifecycle import STATUS_TEXT, STEPS, Status, StepFacts
+from shared.language.contracts.notices import NOTICE_CHANNELS
 from shared.language.readmodels import DUPLICATE_KEY, CaseCode, CaseView, Deadline, Organ, TimelineEntry, insert_new
 from shared.runtime.recentaggregates import RecentItems
 
-CHANNEL_TEXT = {"email": "电子邮件", "sms": "短信", "post": "邮寄"}
 # The status page's listing of a notice is publication, not delivery: nobody is said to have received it there.
 PUBLISHED_ON_STATUS_PAGE = "inbox"
 LEGACY_CODE_INDEX = "query_code_1"  # the unique index on case_views.query_code, before case_codes
@@ -120,7 +120,7 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
             text=f"已转送{event.organ['name']}办理，该机关将在规定期限内告知是否受理"))
     elif isinstance(event, Case.NoticeDelivered):
         said = "已在查询页面公布" if event.channel == PUBLISHED_ON_STATUS_PAGE else \
-            f"已送达（{CHANNEL_TEXT.get(event.channel, event.channel)}）"
+            f"已送达（{NOTICE_CHANNELS.get(event.channel, event.channel)}）"
         view.timeline.append(TimelineEntry(at=datetime.fromisoformat(event.at), step="notice_delivered",
                                            text=f"《{event.title}》{said}"))
     view.version = event.originator_version

@@ -1,6 +1,7 @@
 """The deadline sweep: finalize cases whose review (re-review) window passed unused (终结; 2022 Regulations
-Arts. 35-36) — never one whose opinion still awaits the post (`opinions_awaiting_post`) — and recount provisional
-deadlines once the holiday table covers their year.
+Arts. 35-36) — one whose answer goes to the petitioner by e-mail, SMS or post only once its window counts from the
+answer's receipt (`answers_to_receive`) — and recount provisional deadlines once the holiday table covers their
+year.
 
 Candidates come from supervision's own read model (cases with an opinion out, or with a provisional deadline);
 the decision is the aggregate's, on its own history, so a stale read model can only delay a step, never make a
@@ -19,6 +20,7 @@ from prometheus_client import Counter
 from services.supervision.application import SupervisionApplication
 from services.supervision.case.receipt import WINDOWS
 from shared.language.contracts.lifecycle import AWAITING_REVIEW_REQUEST, TERMINAL
+from shared.language.contracts.notices import RECEIPT_CHANNELS
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +37,28 @@ def sweep_candidates(limit: int = 10_000) -> list[str]:
     return [view.petition_id for view in found.order_by("registered_at").limit(limit)]  # oldest first
 
 
-def opinions_awaiting_post() -> frozenset[str]:
-    """The cases with an opinion (处理意见书, 复查意见书) still awaiting the post, as notification's notice records
-    say: they are not finalized. The window counts provisionally from the issuing day until the opinion is posted
-    (then from its presumed receipt) or received, but a petitioner reached only by post has not had it yet, so it
-    cannot pass unused (docs/domain.md §"Deadlines"). Read-model lag cannot matter: a notice record is written
-    seconds after the opinion is issued, 30 days before its window can pass."""
-    from shared.language.readmodels import NoticeRecord  # noqa: PLC0415 - no Mongo at import
+RECORDS = "notice_records"  # notification's notice-record projection (services/notification/records.py)
 
-    kinds = list(WINDOWS)  # the written answers a window counts from
-    return frozenset(NoticeRecord.objects(awaiting_post=True, kind__in=kinds).distinct("petition_id"))
+
+def answers_to_receive() -> frozenset[str] | None:
+    """The cases whose written answer (处理意见书, 复查意见书) goes to the petitioner by e-mail, SMS or post, as
+    notification's notice records say: such a case is finalized only once its window counts from the answer's
+    receipt — delivered, or presumed after posting (Case.finalize_if_window_passed `needs_receipt`) — never on the
+    provisional count from the issuing day: a letter not yet posted, an SMS that failed and waits to be re-sent,
+    have not reached the petitioner, so the window cannot pass unused (Arts. 35, 36: 自收到之日起). An anonymous
+    report's answer (the status page only) is finalized on the provisional count. Which channels an answer goes on
+    is fixed when its notice is requested, seconds after it is issued, 30 days before its window can pass; None
+    while the records are being rebuilt (their projection has no position yet): then no case is finalized."""
+    from shared.language.readmodels import MongoPosition, NoticeRecord  # noqa: PLC0415 - no Mongo at import
+
+    if MongoPosition(RECORDS).get() == 0:
+        return None
+    return frozenset(NoticeRecord.objects(kind__in=list(WINDOWS), channels__in=list(RECEIPT_CHANNELS))
+                     .distinct("petition_id"))
 
 
 def run_sweep(app: SupervisionApplication) -> dict[str, int]:
-    done = app.sweep(sweep_candidates(), awaiting_post=opinions_awaiting_post())
+    done = app.sweep(sweep_candidates(), to_receive=answers_to_receive())
     for change, count in done.items():
         SWEPT.labels(change).inc(count)
     if any(done.values()):

@@ -198,7 +198,8 @@ class CaseCount(me.Document):
 
 
 class InboxMessage(me.Document):
-    """A notice as it appears in the petitioner's in-app inbox."""
+    """A notice as the petitioner's status page lists it (read with the query code): every notice to the petitioner
+    is published there (the `inbox` channel), which is not a receipt."""
 
     notice_id = me.StringField(primary_key=True)
     petition_id = me.StringField(required=True)

@@ -12,6 +12,9 @@ import pytest
 from services.gateway.security import Role
 from services.gateway.users import add_user
 from tests.support.platform import TestPlatform, running_platform
+from tests.support.sms_provider import ACCOUNT as SMS_ACCOUNT
+from tests.support.sms_provider import SECRET as SMS_SECRET
+from tests.support.sms_provider import SmsProvider
 
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = {
@@ -33,10 +36,19 @@ def write_users(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory, secantus, smtp_sink) -> Iterator[TestPlatform]:
+def sms_provider() -> Iterator[SmsProvider]:
+    """A real HTTP server standing in for the SMS provider (tests/support/sms_provider.py), one per module."""
+    provider = SmsProvider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, secantus, smtp_sink, sms_provider) -> Iterator[TestPlatform]:
     folder = tmp_path_factory.mktemp("platform")
     with running_platform(folder, secantus, smtp_sink.port,
-                          GATEWAY_USERS_FILE=str(write_users(folder / "users.json"))) as running:
+                          GATEWAY_USERS_FILE=str(write_users(folder / "users.json")),
+                          SMS_URL=sms_provider.url, SMS_ACCOUNT=SMS_ACCOUNT, SMS_SECRET=SMS_SECRET) as running:
         yield running
 
 

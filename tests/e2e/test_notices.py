@@ -118,3 +118,31 @@ def test_a_letter_goes_by_post_and_the_review_window_counts_from_its_recorded_re
     again = gateway.post(f"/api/v1/notices/{opinion['notice_id']}/posting", headers=clerk,
                          json={"posted_on": posted_on.isoformat(), "registered_mail_number": "XA000000000CN"})
     assert again.status_code == 409 and "已登记邮寄" in again.json()["message"]
+
+
+def test_a_petitioner_with_a_mobile_gets_each_notice_by_sms_once_and_the_window_counts_from_its_delivery(
+        platform, gateway, sms_provider):
+    petition = samples.petition(place_code="330106001", topic="urban_management")
+    petition["petitioner"]["email"] = None  # the mobile only: the window can count from the SMS alone
+    answer = gateway.post("/api/v1/petitions", json=petition)
+    assert answer.status_code == 201, answer.text
+    pid, code, mobile = answer.json()["id"], answer.json()["query_code"], petition["petitioner"]["phone"]
+    wait_for(lambda: status(gateway, code)["organ"], what="routing")
+
+    act(gateway, "chengguan", pid, "acceptance", {"procedure": "ordinary"})
+    act(gateway, "chengguan", pid, "reply", {"outcome": "explain", "opinion": "已作解释说明。"})
+
+    # The receipt, the transfer, the acceptance, the opinion and the invitation to rate: each once by SMS (the
+    # provider saw one message per idempotency key), the long ones shortened to their title and the status page.
+    texts = wait_for(lambda: len(m := sms_provider.received(to=mobile)) >= 5 and [x["text"] for x in m],
+                     what="five SMS to the petitioner")
+    assert any("信访事项处理意见书" in t for t in texts) and all(t.startswith("【") for t in texts)
+    assert len({m["idempotency_key"] for m in sms_provider.received(to=mobile)}) == len(texts)
+    listed = wait_for(lambda: (n := notices(gateway, pid)).get("opinion") and
+                      channel(n["opinion"], "sms")["outcome"] == "delivered" and n, what="the SMS recorded")
+    assert channel(listed["opinion"], "sms")["detail"].startswith("已发送")
+    assert mobile not in channel(listed["opinion"], "sms")["detail"]  # masked
+
+    counted = wait_for(lambda: "短信送达" in (w := review_window(gateway, code))["basis"] and w,
+                       what="the review window counted from the SMS")
+    assert "第三十五条" in counted["basis"]

@@ -84,7 +84,9 @@ def test_the_bureau_sees_each_notice_of_a_case_with_each_channels_delivery(clien
     post = listed[1]["deliveries"][1]
     assert (post["outcome_label"], post["posted_on"], post["registered_mail_number"]) == (
         "已邮寄", "2026-12-04", "XA123456789CN")
-    assert listed[1]["pdf"] == f"/api/v1/notices/{second}/pdf"
+    assert listed[1]["pdf"] is None  # the notice holds the query code: printed at the counter only
+    by_clerk = client.get(f"/api/v1/petitions/{pid}/notices", headers=headers(client, "clerk")).json()["notices"]
+    assert by_clerk[1]["pdf"] == f"/api/v1/notices/{second}/pdf"
     organ_officer = client.get(f"/api/v1/petitions/{pid}/notices", headers=headers(client, "town"))
     assert organ_officer.status_code == 403
 
@@ -116,7 +118,9 @@ def test_the_pdf_holds_the_notice_and_its_view_is_recorded(client, tmp_path):
     text = subprocess.run(["pdftotext", str(tmp_path / "notice.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert code in text and "特此答复" in text
-    assert [v["fields"] for v in views_of(client, pid)] == [["notices.body"]]
+    assert [v["fields"] for v in views_of(client, pid)] == [["notices.body", "query_code", "petitioner.name"]]
+    for role in ("supervisor", "auditor", "town"):  # no query code for them: no printed notice either
+        assert client.get(f"/api/v1/notices/{notice_id}/pdf", headers=headers(client, role)).status_code == 403
 
 
 def test_the_petitioner_prints_their_own_notice_by_query_code_and_no_one_elses(client):

@@ -110,19 +110,37 @@ def test_a_letter_petitioners_window_runs_from_the_presumed_then_the_recorded_re
     assert supervision.sweep([petition_id]) == {"finalized": 1, "recomputed": 0}
 
 
-def test_the_sweep_waits_while_the_opinion_awaits_the_post(settings_for, closing, clock, read_models):
-    from services.supervision.sweep import opinions_awaiting_post
-    from shared.language.readmodels import NoticeRecord
+def test_an_answer_sent_to_the_petitioner_is_final_only_once_its_window_counts_from_its_receipt(
+        settings_for, closing, clock, read_models):
+    """An answer the petitioner has not had — a letter not yet posted, an SMS not delivered — cannot have let its
+    window pass: the sweep finalizes such a case only on a window counted from the receipt (delivered, or presumed
+    7 days after posting), never on the provisional count from the issuing day; an anonymous report's answer (the
+    status page only) is finalized on it as before; while the notice records are being rebuilt (no position),
+    nothing is finalized."""
+    from services.supervision.sweep import RECORDS, answers_to_receive
+    from shared.language.readmodels import MongoPosition, NoticeRecord
 
     supervision = closing(build_application(settings_for(SupervisionSettings, store="sqlite"), clock=clock))
-    waiting, sent = replied_case(supervision, clock, 1), replied_case(supervision, clock, 2)
-    for petition_id, awaiting in ((waiting, True), (sent, False)):
-        NoticeRecord(notice_id=str(uuid.uuid4()), petition_id=petition_id, kind="opinion", title="信访事项处理意见书",
-                     requested_at=datetime.now(UTC), channels=["inbox", "post"], awaiting_post=awaiting).save()
-    assert opinions_awaiting_post() == {waiting}
+    unposted, posted, undelivered, delivered, anonymous = (replied_case(supervision, clock, n) for n in range(1, 6))
+    channels = {unposted: ["inbox", "post"], posted: ["inbox", "post"], undelivered: ["inbox", "sms"],
+                delivered: ["inbox", "sms"], anonymous: ["inbox"]}
+    notices = {}
+    for petition_id, on in channels.items():
+        notices[petition_id] = str(uuid.uuid4())
+        NoticeRecord(notice_id=notices[petition_id], petition_id=petition_id, kind="opinion", title="信访事项处理意见书",
+                     requested_at=datetime.now(UTC), channels=on, awaiting_post="post" in on).save()
+    supervision.record_posting(notification_event(NOTICE_POSTED, 1, posted, notice_id=notices[posted],
+                                                  posted_on="2026-11-03"))  # presumed received 11-10
+    supervision.record_notice(notification_event(NOTICE_DELIVERED, 2, delivered, notice_id=notices[delivered],
+                                                 channel="sms", delivered_at="2026-11-02T10:00:00+08:00"))
+    assert review_window(supervision, posted)["due"] == "2026-12-10"
 
-    clock.set("2026-12-20")  # the provisional count (to 12-02) passed long ago
-    assert supervision.sweep([waiting, sent], awaiting_post=opinions_awaiting_post()) == {"finalized": 1,
-                                                                                          "recomputed": 0}
-    assert supervision.get_case(waiting)["status"] == "replied"
-    assert supervision.get_case(sent)["status"] == "final"
+    everyone = list(channels)
+    MongoPosition(RECORDS).reset()
+    assert answers_to_receive() is None  # being rebuilt: where each answer went is not known now
+    clock.set("2026-12-20")  # every provisional count (to 12-02) and the presumed one (to 12-10) passed
+    assert supervision.sweep(everyone, to_receive=answers_to_receive()) == {"finalized": 0, "recomputed": 0}
+    MongoPosition(RECORDS).set(42)
+    assert answers_to_receive() == {unposted, posted, undelivered, delivered}
+    assert supervision.sweep(everyone, to_receive=answers_to_receive()) == {"finalized": 3, "recomputed": 0}
+    assert [supervision.get_case(p)["status"] for p in everyone] == ["replied", "final", "replied", "final", "final"]

@@ -18,7 +18,7 @@ from shared.language.contracts.actor import DEADLINE_SWEEP, NOTICE_RECEIPT, REPE
 from shared.language.contracts.deadlines import DEADLINE_LABELS
 from shared.language.contracts.errors import FIELD_LABELS
 from shared.language.contracts.lifecycle import HANDLING_STEPS, RETURN_VISIT_CHANNELS, STATUS_TEXT, STEPS
-from shared.language.contracts.notices import NOTICES
+from shared.language.contracts.notices import NOTICE_CHANNELS, NOTICES
 from shared.language.contracts.reference import (
     CATEGORY_LABELS,
     DECLINE_AGAIN_REASONS,
@@ -150,12 +150,18 @@ EVENT_NAMES = {
     "Case.Opened": "开始督办",
     "Case.OrganAssigned": "转送",  # recorded before the lifecycle steps were
 }
-NOTICE_EVENTS = frozenset({"Notice.Requested", "Delivery.Concluded", "Case.NoticeDelivered"})
+NOTICE_EVENTS = frozenset({"Notice.Requested", "Delivery.Concluded", "Case.NoticeDelivered", "Delivery.ResendRequested",
+                           "Delivery.Attempted", "PostalDelivery.Posted", "PostalDelivery.ReceiptRecorded"})
+# A notice's events that are not a delivery's outcome, by what they record.
+NOTICE_EVENT_NAMES = {"Delivery.ResendRequested": "{title}重新发送", "PostalDelivery.Posted": "{title}已挂号邮寄",
+                      "PostalDelivery.ReceiptRecorded": "{title}已签收（登记）"}
 NOTICE_TITLES = {str(kind): spec.title for kind, spec in NOTICES.items()}
-DELIVERY_CHANNELS = {"inbox": "查询页面", "email": "电子邮件", "sms": "短信", "post": "邮寄"}
+DELIVERY_CHANNELS = NOTICE_CHANNELS
 DELIVERY_OUTCOMES = {"delivered": "已送达", "refused": "无法送达", "failed": "发送失败"}
 # A notice's record: its kind, the channels it goes on and how it went on one.
-NOTICE_LABELS = {"kind": "告知书", "channel": "送达渠道", "channels": "送达渠道", "outcome": "送达结果"}
+NOTICE_LABELS = {"kind": "告知书", "channel": "送达渠道", "channels": "送达渠道", "outcome": "送达结果",
+                 "by": "登记人", "posted_on": "邮寄日期", "registered_mail_number": "挂号信号码",
+                 "received_on": "签收日期"}
 NOTICE_WORDS = {"kind": NOTICE_TITLES, "channel": DELIVERY_CHANNELS, "channels": DELIVERY_CHANNELS,
                 "outcome": DELIVERY_OUTCOMES}
 # What one step's record means by a name that means something else elsewhere.
@@ -254,6 +260,8 @@ def event_name(event: Mapping[str, Any]) -> str:
             return f"生成{title}"
         if name == "Case.NoticeDelivered":
             return f"{title}已送达（记入案卷）"
+        if name in NOTICE_EVENT_NAMES:
+            return NOTICE_EVENT_NAMES[name].format(title=title)
         return f"{title}{DELIVERY_OUTCOMES.get(str(event.get('outcome')), '送达结果')}"
     return EVENT_NAMES.get(name, name)
 
@@ -284,6 +292,9 @@ def recorded(key: str, value: object, context: Recorded | None = None) -> str:
     if isinstance(value, dict):
         if "name" in value:
             return said(key, value)
+        if key == "by" and "role" in value:  # the officer who recorded it (a posting, a re-send)
+            organ = value.get("organ")
+            return actor_words(value) + (f"，{context.organ(str(organ))}" if organ else "")
         shown = {k: v for k, v in value.items() if not _empty(v)}
         if key in BY_DEADLINE:
             return "；".join(f"{context.deadline(str(k))}：{DEADLINE_STATUS.get(str(v)) or said('due', v)}"

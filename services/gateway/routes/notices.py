@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from services.gateway import access_records
 from services.gateway.deps import CorrelationIdDep, GatewayDep, client_address, public_rate_limit, require_roles
@@ -24,21 +25,24 @@ from services.gateway.errors import ApiError
 from services.gateway.notice_pdf import render_notice_pdf
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
+from services.gateway.views import SEES_QUERY_CODE
 from shared.language.contracts import querycode
-from shared.language.contracts.notices import NOTICES, NoticeKind
+from shared.language.contracts.notices import NOTICE_CHANNELS, NOTICES, NoticeKind
 from shared.language.readmodels import InboxMessage, NoticeRecord
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
 
 RESPONSES: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 422, 503)}
 READING = (Role.CLERK, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+# A notice names the petitioner and holds the query code: printed by those who may see the query code (the counter,
+# which posts it), never by supervisors or auditors (docs/security.md §"What each role sees").
+PRINTING = tuple(SEES_QUERY_CODE)
 POSTING = (Role.CLERK, Role.ADMIN)  # the counter posts letters and records their receipt
 RESENDING = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 
-CHANNEL_LABELS = {"inbox": "查询页面", "email": "电子邮件", "sms": "短信", "post": "邮寄"}
 OUTCOME_LABELS = {"pending": "待发送", "delivered": "已送达", "refused": "无法送达", "failed": "发送失败",
-                  "posted": "已邮寄", "received": "已签收", "resend_requested": "已要求重发"}
-PDF_FIELDS = ["notices.body"]  # a notice names the petitioner and holds the query code
+                  "posted": "已邮寄", "received": "已签收"}
+PDF_FIELDS = ["notices.body", "query_code", "petitioner.name"]  # what a printed notice shows of the petitioner
 
 
 class ChannelDelivery(BaseModel):
@@ -72,7 +76,7 @@ class CaseNotices(BaseModel):
 
 
 class DeliveryList(BaseModel):
-    notices: list[NoticeEntry]  # newest first
+    notices: list[NoticeEntry]  # oldest first: the longest waiting
     next_offset: int | None = None
 
 
@@ -100,13 +104,13 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _entry(record: NoticeRecord) -> NoticeEntry:
+def _entry(record: NoticeRecord, principal: Principal) -> NoticeEntry:
     deliveries = []
     for channel in record.channels:
         d = record.deliveries.get(channel) or {"outcome": "pending"}
         outcome = d.get("outcome", "pending")
         deliveries.append(ChannelDelivery(
-            channel=channel, channel_label=CHANNEL_LABELS.get(channel, channel), outcome=outcome,
+            channel=channel, channel_label=NOTICE_CHANNELS.get(channel, channel), outcome=outcome,
             outcome_label=OUTCOME_LABELS.get(outcome, outcome), at=d.get("at"), detail=d.get("detail") or "",
             attempts=d.get("attempts") or 0, posted_on=_day(d.get("posted_on")),
             registered_mail_number=d.get("registered_mail_number"), received_on=_day(d.get("received_on")),
@@ -114,7 +118,8 @@ def _entry(record: NoticeRecord) -> NoticeEntry:
     return NoticeEntry(notice_id=record.notice_id, petition_id=record.petition_id, kind=record.kind,
                        kind_label=_kind_label(record.kind), title=record.title, step=record.step,
                        requested_at=record.requested_at, deliveries=deliveries,
-                       pdf=f"/api/v1/notices/{record.notice_id}/pdf" if "inbox" in record.channels else None)
+                       pdf=f"/api/v1/notices/{record.notice_id}/pdf" if "inbox" in record.channels
+                       and principal.role in SEES_QUERY_CODE else None)
 
 
 def _uuid(text: str, what: str) -> str:
@@ -133,16 +138,16 @@ def _record(notice_id: str) -> NoticeRecord:
 
 @router.get("/petitions/{petition_id}/notices", response_model=CaseNotices, responses=RESPONSES)
 def case_notices(petition_id: str,
-                 _principal: Annotated[Principal, Depends(require_roles(*READING))]) -> CaseNotices:
+                 principal: Annotated[Principal, Depends(require_roles(*READING))]) -> CaseNotices:
     """Every notice of a petition, oldest first, with how it went on each channel (no address, no text): the
     bureau and auditors."""
     records = NoticeRecord.objects(petition_id=_uuid(petition_id, "信访事项")).order_by("requested_at")
-    return CaseNotices(notices=[_entry(r) for r in records])
+    return CaseNotices(notices=[_entry(r, principal) for r in records])
 
 
 @router.get("/notices", response_model=DeliveryList, responses=RESPONSES)
 def notices_needing_work(
-    _principal: Annotated[Principal, Depends(require_roles(*READING))],
+    principal: Annotated[Principal, Depends(require_roles(*READING))],
     state: Annotated[str, Query(pattern="^(failed|awaiting_post)$",
                                 description="failed: a delivery failed after its retries (to re-send); "
                                             "awaiting_post: a notice to post that is not recorded as posted")],
@@ -154,8 +159,18 @@ def notices_needing_work(
     query = NoticeRecord.objects(failed__exists=True, failed__ne=[]) if state == "failed" else \
         NoticeRecord.objects(awaiting_post=True)
     found = list(query.order_by("requested_at").skip(offset).limit(limit + 1))
-    return DeliveryList(notices=[_entry(r) for r in found[:limit]],
+    return DeliveryList(notices=[_entry(r, principal) for r in found[:limit]],
                         next_offset=offset + limit if len(found) > limit else None)
+
+
+# WeasyPrint blocks in C (so never on the event loop) and renders one notice at a time (services/gateway/
+# notice_pdf.py). Its own thread, with its own limit: prints waiting for it wait on the event loop, not in the
+# thread pool every other request needs (a burst of petitioners' prints must not stall registrations).
+PRINTER = anyio.CapacityLimiter(1)
+
+
+async def _rendering(answer: Callable[[], Response]) -> Response:
+    return await anyio.to_thread.run_sync(answer, limiter=PRINTER)
 
 
 def _pdf(message: InboxMessage) -> Response:
@@ -165,8 +180,10 @@ def _pdf(message: InboxMessage) -> Response:
         "Cache-Control": "no-store"})  # it names the petitioner
 
 
-def _text(notice_id: str) -> InboxMessage:
-    message = InboxMessage.objects(notice_id=notice_id).first()
+def _text(record: NoticeRecord) -> InboxMessage:
+    if "inbox" not in record.channels:  # to an organ: its e-mail is the notice, nothing to print
+        raise ApiError(404, "not_found", "该告知不提供打印")
+    message = InboxMessage.objects(notice_id=record.notice_id).first()
     if message is None:  # not on the status page yet: the inbox dispatcher publishes it within a second
         raise ApiError(409, "notice_not_ready", "告知正在生成，请稍后再试")
     return message
@@ -174,17 +191,17 @@ def _text(notice_id: str) -> InboxMessage:
 
 @router.get("/notices/{notice_id}/pdf", responses={**RESPONSES, 200: {"content": {"application/pdf": {}}}})
 async def notice_pdf(notice_id: str, request: Request, correlation: CorrelationIdDep,
-                     principal: Annotated[Principal, Depends(require_roles(*READING))]) -> Response:
-    """The notice as an A4 PDF to print and post (Chinese fonts embedded). It names the petitioner: recorded as a
-    view of personal data before it is answered."""
+                     principal: Annotated[Principal, Depends(require_roles(*PRINTING))]) -> Response:
+    """The notice as an A4 PDF to print and post (Chinese fonts embedded): the counter (clerk, admin). It names the
+    petitioner and holds the query code: recorded as a view of personal data before it is answered."""
 
     def answer() -> Response:
         record = _record(notice_id)
-        message = _text(record.notice_id)
+        message = _text(record)
         access_records.record(principal, record.petition_id, PDF_FIELDS, client_address(request), correlation)
         return _pdf(message)
 
-    return await run_in_threadpool(answer)  # WeasyPrint blocks (C); the event loop must not
+    return await _rendering(answer)
 
 
 @router.get("/status/{query_code}/notices/{notice_id}/pdf", dependencies=[Depends(public_rate_limit)],
@@ -200,7 +217,7 @@ async def own_notice_pdf(query_code: str, notice_id: str) -> Response:
             raise ApiError(404, "not_found", "未找到该告知")
         return _pdf(message)
 
-    return await run_in_threadpool(answer)
+    return await _rendering(answer)
 
 
 # notification's projection follows its store within moments: the answer waits that long for the record to show
@@ -217,8 +234,8 @@ def _write(gw: Any, method: str, principal: Principal, record: NoticeRecord, *ar
         time.sleep(wait)
         current = _record(record.notice_id)
         if current.version != record.version:
-            return _entry(current)
-    return _entry(_record(record.notice_id))
+            return _entry(current, principal)
+    return _entry(_record(record.notice_id), principal)
 
 
 @router.post("/notices/{notice_id}/posting", response_model=NoticeEntry, responses=RESPONSES)

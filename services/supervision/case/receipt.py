@@ -28,10 +28,10 @@ from services.supervision.deadlines import Deadline, DeadlineRules
 from shared.language.chinatime import chinese_day
 from shared.language.contracts.actor import NOTICE_RECEIPT
 from shared.language.contracts.lifecycle import Status
-from shared.language.contracts.notices import NoticeKind
+from shared.language.contracts.notices import NOTICE_CHANNELS, RECEIPT_CHANNELS, NoticeKind
 
 # The channels a receipt counts from, as the timeline and the basis say them (never `inbox`: the status page).
-RECEIPT_CHANNELS = {"email": "电子邮件", "sms": "短信", "post": "邮寄"}
+
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def receipt_basis(rules: DeadlineRules, w: ReceiptWindow, counted: dict[str, Any
         return (f"自{chinese_day(counted['posted_on'])}挂号邮寄{w.document}，推定{received}送达（邮寄后第"
                 f"{counted['presumed_days']}日，本县规定），自该日起{days}日内可请求{w.request}；登记实际收到日期后按"
                 f"收到之日重新计算（{citation}）")
-    how = RECEIPT_CHANNELS[counted["channel"]]
+    how = NOTICE_CHANNELS[counted["channel"]]
     return f"自{received}收到{w.document}（{how}送达）起{days}日内可请求{w.request}（{citation}）"
 
 

@@ -161,13 +161,17 @@ class Review(CaseBase):
                             "opinion": opinion, "on": today.isoformat()},
                    closed=self._close_open("met", "re_review"), correlation_id=correlation_id)
 
-    def finalize_if_window_passed(self, *, at: datetime, correlation_id: str) -> bool:
-        """Final once the review (or re-review) request window passed unused; True if it did."""
+    def finalize_if_window_passed(self, *, at: datetime, correlation_id: str, needs_receipt: bool = False) -> bool:
+        """Final once the review (or re-review) request window passed unused; True if it did. `needs_receipt`: the
+        answer goes to the petitioner (e-mail, SMS, post), so its window passes only once counted from its receipt
+        (delivered, or presumed after posting), never on the count from the issuing day (Arts. 35, 36: 自收到之日起)."""
         if not self.can("finalize", DEADLINE_SWEEP):
             return False
         window = "re_review_request" if self.status == Status.REVIEWED else "review_request"
         deadline = self._deadline(window)
         if deadline is None or local_date(at) <= date.fromisoformat(deadline["due"]):
+            return False
+        if needs_receipt and not deadline.get("counted_from"):
             return False
         self._step(self.Finalized, "finalize", Status.FINAL, actor=DEADLINE_SWEEP, at=at, basis=FINAL_BASIS,
                    details={"window": window, "window_due": deadline["due"]},

@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from shared.language.chinatime import chinese_day
 from shared.language.contracts.actor import Role
-from shared.language.contracts.notices import NoticeKind, StepNotice, depending, sends, silent
+from shared.language.contracts.notices import NOTICE_CHANNELS, NoticeKind, StepNotice, depending, sends, silent
 from shared.language.contracts.text import FreeText, Line
 
 
@@ -381,7 +381,6 @@ def _review_decided(f: StepFacts) -> str:
 
 # A review (re-review) window counted again from the receipt of the written answer that opened it.
 _ANSWERS = {"review_request": ("处理意见书", "复查"), "re_review_request": ("复查意见书", "复核")}
-_RECEIVED_BY = {"email": "电子邮件", "sms": "短信", "post": "邮寄"}
 
 
 def _counted_from_receipt(f: StepFacts) -> str:
@@ -390,7 +389,7 @@ def _counted_from_receipt(f: StepFacts) -> str:
     if f.details.get("presumed"):
         said = f"{document}已于{chinese_day(f.details['posted_on'])}挂号邮寄，推定{received}送达"
     else:
-        said = f"{document}已于{received}{_RECEIVED_BY.get(f.details.get('delivered_by'), '')}送达"
+        said = f"{document}已于{received}{NOTICE_CHANNELS.get(f.details.get('delivered_by'), '')}送达"
     until = f"，可于{f.due_day}前请求{request}" if f.due else ""
     return f"{said}，{request}请求期限自该日起计算{until}"
 

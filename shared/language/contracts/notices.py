@@ -169,6 +169,12 @@ NOTICES: dict[NoticeKind, NoticeSpec] = {spec.kind: spec for spec in (
 if set(NOTICES) != set(NoticeKind):
     raise ImportError("notices: a kind of notice is not declared")
 
+# The channels a notice goes on, in words. Every notice to the petitioner is published on the status page
+# (`inbox`), which is not a receipt; the clocks that run from the petitioner's receipt count from the others.
+NOTICE_CHANNELS: Mapping[str, str] = MappingProxyType({"inbox": "查询页面", "email": "电子邮件", "sms": "短信",
+                                                       "post": "邮寄"})
+RECEIPT_CHANNELS = ("email", "sms", "post")
+
 # The notices to the petitioner (every kind but those to organs).
 PETITIONER_NOTICES = tuple(kind for kind, spec in NOTICES.items() if not spec.to_organ)
 

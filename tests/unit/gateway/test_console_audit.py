@@ -80,7 +80,7 @@ def test_the_history_names_each_event_and_service_in_chinese():
     rows = officers.history_rows(HISTORY, REFERENCE)
     assert [(row["name"], row["service"]) for row in rows] == [
         ("登记信访事项", "受理登记"), ("按规则分流", "分流"), ("开始督办", "督办"),
-        ("生成信访事项登记回执", "告知"), ("信访事项登记回执已送达", "告知"), ("信访事项登记回执发送失败", "告知"),
+        ("生成信访事项登记回执", "告知"), ("信访事项登记回执已送达", "告知"), ("信访事项登记回执无法送达", "告知"),
         (STEPS["route"].text, "督办"), ("信访事项登记回执已送达（记入案卷）", "督办"), (STEPS["accept"].text, "督办"),
         (STEPS["reply"].text, "督办"), (STEPS["evaluate"].text, "督办")]
     assert labels.event_name({"event": "Notice.Requested", "kind": "a_new_kind"}) == "生成告知书"
@@ -97,11 +97,11 @@ def test_what_each_event_said_reads_in_chinese_without_empty_keys():
     assert registered["问题发生地"] == "城关镇" and registered["标记"] == "集体访" and registered["信访渠道"] == "来信"
     assert rows[("Assignment.Routed", None)]["分流依据的事实"] == "信访类别：申诉求决类；问题发生地：城关镇"
     assert rows[("Notice.Requested", None)] == {"标题": "信访事项登记回执", "告知书": "信访事项登记回执",
-                                                "送达渠道": "站内信、电子邮件"}
+                                                "送达渠道": "查询页面、电子邮件"}
     delivered = rows[("Delivery.Concluded", "inbox")]
-    assert (delivered["告知书"], delivered["送达渠道"], delivered["送达结果"]) == ("信访事项登记回执", "站内信", "已送达")
+    assert (delivered["告知书"], delivered["送达渠道"], delivered["送达结果"]) == ("信访事项登记回执", "查询页面", "已送达")
     assert "办理方式" not in delivered and "信访渠道" not in delivered and "处理结论" not in delivered
-    assert rows[("Delivery.Concluded", "email")]["送达结果"] == "发送失败"
+    assert rows[("Delivery.Concluded", "email")]["送达结果"] == "无法送达"  # refused for good (the address); "failed" is 发送失败
     transferred = rows[("Case.Transferred", None)]
     assert transferred["结束的期限"] == "转送交办期限：已按期完成"
     assert transferred["开始计算的期限"].startswith("受理告知期限（至")

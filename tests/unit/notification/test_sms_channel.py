@@ -91,7 +91,17 @@ def test_5xx_408_and_429_are_tried_again(status: int) -> None:
     assert str(status) in raised.value.reason
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 422, 301])
+@pytest.mark.parametrize("status", [401, 403, 407])
+def test_a_refusal_of_our_credentials_is_tried_again_and_logged_for_ops(status: int, caplog) -> None:
+    """Wrong credentials or a skewed clock fail every message alike: each ends failed (listed, re-sendable once
+    ops fixed it), never refused for good."""
+    with pytest.raises(TransientDeliveryFailure) as raised:
+        sms_outcome(status)
+    assert raised.value.reason == f"短信服务商认证失败（HTTP {status}）"
+    assert any(r.levelname == "ERROR" and "SMS_SECRET" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("status", [400, 404, 413, 422, 301])
 def test_other_answers_are_refusals_for_good_naming_no_number(status: int) -> None:
     with pytest.raises(PermanentDeliveryFailure) as raised:
         sms_outcome(status)
@@ -111,3 +121,15 @@ def test_a_recipient_without_a_mainland_mobile_is_refused_before_any_request() -
 def test_an_account_that_cannot_stand_in_a_header_is_refused_at_start(account: str) -> None:
     with pytest.raises(ValueError, match="SMS_ACCOUNT"):
         SmsChannel(settings(SMS_ACCOUNT=account))
+
+
+@pytest.mark.parametrize(("values", "refused"), [
+    ({"SMS_URL": "not a url"}, r"http\(s\)"),
+    ({"XINFANG_ENV": "production", "EVENT_STORE": "postgres"}, "https"),  # http in production
+    ({"XINFANG_ENV": "production", "EVENT_STORE": "postgres", "SMS_URL": "https://sms.example.cn/send",
+      "SMS_SECRET": ""}, "SMS_SECRET"),
+])
+def test_a_provider_address_or_secret_that_cannot_be_right_stops_the_channel_at_start(values, refused) -> None:
+    with pytest.raises(ValueError, match=refused):
+        SmsChannel(settings(**values))
+    SmsChannel(settings(XINFANG_ENV="production", EVENT_STORE="postgres", SMS_URL="https://sms.example.cn/send"))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.notification.compose import UnknownStep, notice_kinds, notice_values
+from services.notification.compose import UnknownStep, notice_kinds, notice_values, organs_told
 from services.notification.domainmodel import NOTICE_NAMESPACE, Notice, notice_id
 from services.notification.templates import render
 from services.notification.translate import CaseStep, Recipient
@@ -103,6 +103,23 @@ def test_the_opinion_states_the_basis_the_organ_gave_and_names_its_superior_for_
     assert given["basis"] == "《城镇排水与污水处理条例》第三十二条" and given["review_organ"] == "示例县人民政府"
     body = render("opinion", **given).body
     assert "四、处理依据" in body and "向示例县人民政府请求复查" in body
+
+
+def test_the_organs_told_are_those_the_step_put_the_case_before_and_never_one_that_objected() -> None:
+    joining = {"code": "330106-ZJJ", "name": "示例县住房和城乡建设局"}
+    routed = step("route", {"disposition": "assign"}, case={"organ": TOWN, "joining_organs": [joining]})
+    assert organs_told(routed) == [(TOWN, "assign"), (joining, "join")]
+    review = step("open_review", {}, case={"organ": TOWN, "review_organ": COUNTY})
+    assert organs_told(review) == [(COUNTY, "review")]
+    # Upheld without a new organ: the rules route it again (and that routing tells the organ they choose); the case
+    # still names the organ that objected, which must not be told to accept it.
+    upheld = step("decide_objection", {"upheld": True, "excluded_organs": [TOWN["code"]]}, case={"organ": TOWN})
+    assert organs_told(upheld) == []
+    named = step("decide_objection", {"upheld": True, "organ": COUNTY}, case={"organ": COUNTY})
+    assert organs_told(named) == [(COUNTY, "transfer")]
+    rejected = step("decide_objection", {"upheld": False}, case={"organ": TOWN})
+    assert organs_told(rejected) == []
+    assert organs_told(step("accept", {"procedure": "ordinary"})) == []
 
 
 def test_routing_notices_are_the_bureaus_and_name_every_organ() -> None:
