@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.platform import delete_topology, drop_schemas, unique_name
 from tests.support.servers import SecantusServer, SmtpSink
+from tests.support.sms_provider import SmsProvider
 
 RUN = unique_name("t")  # prefix of every namespace and schema this session creates
 _namespaces: list[str] = []
@@ -41,6 +42,14 @@ def smtp_sink() -> Iterator[SmtpSink]:
 def smtp(smtp_sink: SmtpSink) -> SmtpSink:
     smtp_sink.clear()
     return smtp_sink
+
+
+@pytest.fixture(scope="module")
+def sms_provider() -> Iterator[SmsProvider]:
+    """A real HTTP server standing in for the SMS provider (tests/support/sms_provider.py), one per module."""
+    provider = SmsProvider()
+    yield provider
+    provider.stop()
 
 
 def reserve_namespace() -> str:

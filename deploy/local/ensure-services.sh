@@ -31,6 +31,14 @@ if ! port_open 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start || true
   wait_port 5432 || { echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }
 fi
+# One platform holds about 80 PostgreSQL connections (every relay, follower, lock and pool: docs/operations.md);
+# the tests run a platform per module beside the CLIs and the harness's own, past Debian's default of 100.
+if command -v psql >/dev/null && [ "$(psql -h 127.0.0.1 -U postgres -Atc 'show max_connections' 2>/dev/null || echo 0)" -lt 300 ] 2>/dev/null; then
+  echo "raising PostgreSQL's max_connections to 300 (restarts it) ..."
+  psql -h 127.0.0.1 -U postgres -qc "alter system set max_connections = 300" >/dev/null
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main restart
+  wait_port 5432 || { echo "PostgreSQL did not come back on 127.0.0.1:5432" >&2; exit 1; }
+fi
 if ! port_open 5672; then
   echo "starting RabbitMQ ..."
   rabbitmq-server -detached || true

@@ -14,7 +14,6 @@ from services.gateway.users import add_user
 from tests.support.platform import TestPlatform, running_platform
 from tests.support.sms_provider import ACCOUNT as SMS_ACCOUNT
 from tests.support.sms_provider import SECRET as SMS_SECRET
-from tests.support.sms_provider import SmsProvider
 
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = {
@@ -33,14 +32,6 @@ def write_users(path: Path) -> Path:
     for username, (role, organ) in ACCOUNTS.items():
         add_user(path, username, role, organ, username, PASSWORD)
     return path
-
-
-@pytest.fixture(scope="module")
-def sms_provider() -> Iterator[SmsProvider]:
-    """A real HTTP server standing in for the SMS provider (tests/support/sms_provider.py), one per module."""
-    provider = SmsProvider()
-    yield provider
-    provider.stop()
 
 
 @pytest.fixture(scope="module")

@@ -244,3 +244,39 @@ def test_an_address_with_a_chinese_local_part_is_delivered_with_smtputf8(notific
 
     assert notification.deliver(requested(notification, event), EmailChannel(settings), may_repeat=False) == 1
     assert smtp.recipients == [["王秀兰@example.cn"]]
+
+
+def test_a_crash_between_sending_and_recording_sends_the_same_message_again_which_mail_systems_recognise(
+        notification, settings, smtp):
+    """SMTP offers no exactly-once: a dispatcher that dies after the server accepted an e-mail and before it recorded
+    the delivery sends that one e-mail again on restart — the same message, under the same Message-ID, so the
+    petitioner's mail system shows it once (RFC 5322 §3.6.4). (SMS has the provider's idempotency key instead:
+    tests/integration/test_sms_delivery.py.)"""
+    event = samples.registered_event(40)
+    notification.request_registration_receipt(event,
+        notice_translate.RegisteredPetition.of(event, samples.particulars(event, "notice")))
+    batch = requested(notification, event)
+    email = EmailChannel(settings)
+
+    class Crash(BaseException):
+        """The process dies between the server's acceptance and the record."""
+
+    recording = notification._save_deliveries
+
+    def die_before_recording(deliveries):
+        if deliveries:
+            raise Crash
+        recording(deliveries)
+
+    notification._save_deliveries = die_before_recording  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        notification.deliver(batch, email, may_repeat=False)
+    notification._save_deliveries = recording  # type: ignore[method-assign]
+    assert notification.deliver(batch, email, may_repeat=True) == 1  # on restart: nothing recorded, sent again
+    assert notification.deliver(batch, email, may_repeat=True) == 0  # and recorded now
+    email.close()
+
+    first, again = smtp.received()
+    assert first["Message-ID"] == again["Message-ID"] == f"<{batch[0].originator_id}.email@example.gov.cn>"
+    assert first.get_payload(decode=True) == again.get_payload(decode=True)
+    assert first["Subject"] == again["Subject"]

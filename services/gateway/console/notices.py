@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.console import api
-from services.gateway.console.officers import NOTICE_DONE, NOTICE_READERS, officer, page, posted
+from services.gateway.console.officers import NOTICE_DONE, NOTICE_READERS, console_page, officer, page, posted
 from services.gateway.console.web import ConsoleRoute, see_other
 from services.gateway.errors import ApiError
 
@@ -26,12 +26,6 @@ def _uuid(text: str) -> str:
         return str(uuid.UUID(text))
     except ValueError:
         raise ApiError(404, "not_found", "未找到该告知") from None
-
-
-def _back(form: dict, fallback: str) -> str:
-    """Where the form came from: a console page of this site only (a case page or a list)."""
-    target = str(form.get("back") or "")
-    return target if target.startswith("/console/") and not target.startswith("//") else fallback
 
 
 @router.get("/notices", response_class=HTMLResponse)
@@ -58,7 +52,7 @@ async def _write(request: Request, notice_id: str, path: str, action: str, field
     principal, token = await officer(request)
     form = await posted(request, principal)
     notice_id = _uuid(notice_id)
-    back = _back(form, "/console/notices")
+    back = console_page(str(form.get("back") or "/console/notices"))  # where the form was: a case page or a list
     body = {name: str(form.get(name, "")).strip() or None for name in fields}
     answer = await api.call(request, "POST", f"/api/v1/notices/{notice_id}/{path}", token=token, json_body=body)
     if not answer.ok:  # the API's refusal, in Chinese, with the way back to the page the form was on

@@ -63,8 +63,8 @@ def page(request: Request, template: str, principal: Principal, status: int = 20
 
 
 # --- signing in and out -------------------------------------------------------------------------------------------
-def _next(target: str | None) -> str:
-    """Only a page of the console itself (no open redirect)."""
+def console_page(target: str | None) -> str:
+    """`target` if it is a page of the console itself, else the console's home (no open redirect)."""
     target = target or ""
     return target if target.startswith("/console/") and not target.startswith("//") and "\\" not in target \
         else "/console/"
@@ -72,7 +72,7 @@ def _next(target: str | None) -> str:
 
 def _login_page(request: Request, error: str = "", status: int = 200, username: str = "") -> HTMLResponse:
     return console_of(request).render(request, gateway_of(request), "login.html", status=status, error=error,
-                                      username=username, next=_next(request.query_params.get("next")))
+                                      username=username, next=console_page(request.query_params.get("next")))
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -94,7 +94,7 @@ async def login(request: Request) -> Response:
         response = _login_page(request, message, answer.status, username)
         response.headers.update(problem.headers or {})
         return response
-    response = see_other(_next(str(form.get("next", ""))))
+    response = see_other(console_page(str(form.get("next", ""))))
     console_of(request).sessions.open(response, request, gateway_of(request), answer.body["access_token"])
     return response
 
