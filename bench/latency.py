@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import statistics
 import threading
 import time
@@ -206,10 +207,13 @@ def measure(platform: TestPlatform, mongodb_uri: str, rate: float, seconds: floa
 def run(namespace: str, mongodb_uri: str, smtp_port: int, folder: Path, rate: float = 50.0,
         seconds: float = 20.0, fallback_rates: tuple[float, ...] = (40, 30, 20, 10)) -> dict[str, object]:
     """The target rate, then lower rates until p99 is under a second: the rate this machine sustains."""
-    # Every notice on: the status page, e-mail (the SMTP sink) and SMS (a stand-in provider, as in the tests).
+    # Every notice on: the status page, e-mail (the SMTP sink) and SMS (a stand-in provider, as in the tests);
+    # BENCH_NO_SMS=1 leaves SMS out, to see what it costs.
     sms = SmsProvider()
+    sms_settings = {} if os.environ.get("BENCH_NO_SMS") else {
+        "SMS_URL": sms.url, "SMS_ACCOUNT": SMS_ACCOUNT, "SMS_SECRET": SMS_SECRET}
     env = platform_env(namespace=namespace, mongodb_uri=mongodb_uri, smtp_port=smtp_port, data_dir=folder / "data",
-                       LOG_LEVEL="WARNING", SMS_URL=sms.url, SMS_ACCOUNT=SMS_ACCOUNT, SMS_SECRET=SMS_SECRET)
+                       LOG_LEVEL="WARNING", **sms_settings)
     platform = TestPlatform(env, folder / "logs")
     try:
         platform.start()
