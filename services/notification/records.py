@@ -30,7 +30,7 @@ from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from services.notification import domainmodel
-from services.notification.domainmodel import FAILED, POST, POSTED, RECEIVED
+from services.notification.domainmodel import FAILED, POST, POSTED, RECEIVED, REFUSED
 from shared.language.readmodels import DUPLICATE_KEY, NoticeRecord
 from shared.runtime.recentaggregates import RecentItems
 
@@ -88,7 +88,9 @@ def fold(record: dict[str, Any] | None, position: int, event: Any, channel: str 
         record["awaiting_post"] = False
     elif name == RECEIPT_RECORDED:
         delivery.update(outcome=RECEIVED, at=event.at, received_on=event.received_on)
-    record["failed"] = [c for c, d in record["deliveries"].items() if d.get("outcome") == FAILED]
+    # Listed for the bureau: what did not reach the petitioner — failed through its retries (re-send it) or refused
+    # for good (the address or number: print and post it instead).
+    record["failed"] = [c for c, d in record["deliveries"].items() if d.get("outcome") in (FAILED, REFUSED)]
     record["version"] = position
     return record
 

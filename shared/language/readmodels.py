@@ -229,7 +229,7 @@ class NoticeRecord(me.Document):
     # last outcome, "detail": masked, "attempts": int, and for post: "posted_on", "registered_mail_number",
     # "received_on", "recorded_by" (the clerk's account)}
     deliveries = me.DictField()
-    failed = me.ListField(me.StringField())  # the channels whose delivery failed after its retries: to re-send
+    failed = me.ListField(me.StringField())  # channels that did not reach: failed (re-send) or refused (post it)
     awaiting_post = me.BooleanField(default=False)  # a post notice not yet recorded as posted
     version = me.IntField(default=0)  # the notification store's position it reflects (a replay writes nothing)
 

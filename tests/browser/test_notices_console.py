@@ -101,7 +101,7 @@ def test_a_clerk_prints_a_receipt_for_the_post_records_its_posting_and_receipt(v
 
     # --- the county's list of letters to post holds it --------------------------------------------------------------
     page.get_by_role("link", name="告知送达").click()
-    page.get_by_role("heading", name="发送失败的告知").wait_for()
+    page.get_by_role("heading", name="未能送达的告知").wait_for()
     page.get_by_role("link", name="待邮寄的告知").click()
     page.get_by_role("heading", name="待邮寄的告知").wait_for()
     assert "尚未登记邮寄" in page.locator("p.lead").inner_text()
@@ -170,10 +170,10 @@ def test_a_supervisor_opens_the_failed_deliveries(visit):
     page = supervisor.page
     page.get_by_role("navigation", name="工作台菜单").get_by_role("link", name="告知送达").click()
     page.wait_for_url(re.compile(r"/console/notices"))
-    page.get_by_role("heading", name="发送失败的告知", level=1).wait_for()
-    assert "多次重试后仍未送达的短信和电子邮件" in page.locator("p.lead").inner_text()
+    page.get_by_role("heading", name="未能送达的告知", level=1).wait_for()
+    assert "未能送达信访人的短信和电子邮件" in page.locator("p.lead").inner_text()
     tabs = page.get_by_role("navigation", name="告知清单")
-    assert tabs.get_by_role("link", name="发送失败的告知").get_attribute("aria-current") == "page"
+    assert tabs.get_by_role("link", name="未能送达的告知").get_attribute("aria-current") == "page"
     failed = page.locator("ul.notices.records > li")
     assert failed.count() > 0 or "暂无告知书" in _text(page)
     assert page.get_by_role("button", name="登记邮寄").count() == 0, "posting is the counter's"

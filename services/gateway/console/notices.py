@@ -18,7 +18,7 @@ from services.gateway.errors import ApiError
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
 
-STATES = {"failed": "发送失败的告知", "awaiting_post": "待邮寄的告知"}
+STATES = {"failed": "未能送达的告知", "awaiting_post": "待邮寄的告知"}
 
 
 def _uuid(text: str) -> str:

@@ -149,7 +149,8 @@ def case_notices(petition_id: str,
 def notices_needing_work(
     principal: Annotated[Principal, Depends(require_roles(*READING))],
     state: Annotated[str, Query(pattern="^(failed|awaiting_post)$",
-                                description="failed: a delivery failed after its retries (to re-send); "
+                                description="failed: a delivery that did not reach the petitioner — failed "
+                                            "after its retries (to re-send) or refused (to post instead); "
                                             "awaiting_post: a notice to post that is not recorded as posted")],
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
