@@ -60,8 +60,6 @@ def test_each_channel_shows_how_it_went_and_a_failed_one_is_listed_until_it_is_s
     assert record["deliveries"]["email"]["outcome"] == "refused"
     assert record["failed"] == ["email", "sms"] and record["version"] == 4  # refused (post it), failed (re-send)
 
-    if not hasattr(sms_delivery, "request_resend"):
-        pytest.skip("re-sends are not there yet")
     sms_delivery.request_resend(by=SUPERVISOR, at="2026-12-05T10:00:00+00:00")
     [resend] = sms_delivery.collect_events()
     record = fold(record, 5, resend, "sms")  # a re-send's request does not say its channel
