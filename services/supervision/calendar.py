@@ -5,9 +5,13 @@ adjusted working days, 调休) for the years it covers, and from a holiday table
 years it does not cover yet (HOLIDAY_TABLE_FILE; the bundled rules/holidays.yaml). A year in the table overrides
 the package's year, so a late correction needs no release.
 
-For a year in neither, days are counted on weekends only and every deadline that touched such a day is marked
-*provisional*: never a crash, never silently wrong. Provisional deadlines are recomputed once the table covers
-their year (SupervisionApplication.recompute_provisional_deadlines).
+For a year in neither, days are counted with the statutory holidays *by rule* (the `holidays` package): the
+holidays of 《全国年节及纪念日放假办法》 (with a make-up day for one that falls on a weekend) that fall on
+Monday to Friday are days off. The rule gives the holidays but not the adjusted working days (调休) that string
+them into a week off: those only the State Council's notice for the year (published each autumn) gives, and it is
+the authority. So every deadline that touched such a day is still marked *provisional*: never a crash, never
+silently wrong. Provisional deadlines are recomputed once the table covers their year
+(SupervisionApplication.recompute_provisional_deadlines).
 
 Counting (docs/domain.md §"Day counting"): the day of the trigger is not counted; the count starts the next day.
 A period in calendar days (the regulations' "日") that ends on a non-working day ends on the next working day
@@ -22,6 +26,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import chinese_calendar
+from holidays import PUBLIC, country_holidays
 
 from shared.language.datafiles import DataFileError, read_yaml
 
@@ -45,6 +50,7 @@ class Counted:
 class StatutoryCalendar:
     def __init__(self, years: dict[int, YearDays]) -> None:
         self._years = years
+        self._by_rule: dict[int, frozenset[date]] = {}  # holidays by rule of the years not covered, on first use
 
     @classmethod
     def load(cls, table: Path | None = None) -> StatutoryCalendar:
@@ -61,10 +67,14 @@ class StatutoryCalendar:
         return sorted(self._years)
 
     def is_working_day(self, day: date) -> bool:
-        """Whether `day` is a working day; for a year not covered, Monday to Friday (see `covers`)."""
+        """Whether `day` is a working day; for a year not covered, Monday to Friday but for the holidays by rule
+        (provisional: see `covers`)."""
         year = self._years.get(day.year)
         if year is None:
-            return day.weekday() < 5
+            by_rule = self._by_rule.get(day.year)
+            if by_rule is None:
+                by_rule = self._by_rule[day.year] = holidays_by_rule(day.year)
+            return day.weekday() < 5 and day not in by_rule
         if day in year.workdays:
             return True
         return day.weekday() < 5 and day not in year.holidays
@@ -95,6 +105,13 @@ class StatutoryCalendar:
             day += timedelta(days=1)
             count += self.is_working_day(day)
         return count
+
+
+def holidays_by_rule(year: int) -> frozenset[date]:
+    """The public holidays of `year` by rule that fall on Monday to Friday (make-up days included); no adjusted
+    working days. Public only: the half days (三八妇女节, 五四青年节, …) are for some groups of people."""
+    return frozenset(d for d in country_holidays("CN", years=year, categories=PUBLIC)
+                     if d.year == year and d.weekday() < 5)
 
 
 def _package_years() -> dict[int, YearDays]:

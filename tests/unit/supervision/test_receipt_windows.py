@@ -281,7 +281,7 @@ def test_a_recounted_window_survives_the_calendar_recount(tmp_path) -> None:
 
     case = reviewed()
     delivered(case, "2026-12-03", "sms", kind="review_opinion", notice_id=REVIEW_OPINION)
-    assert window(case, "re_review_request")["provisional"] is True  # 2027-01-04, counted on weekends only
+    assert window(case, "re_review_request")["provisional"] is True  # 2027-01-04, counted by rule only
     table = tmp_path / "holidays.yaml"
     table.write_text("years:\n  2027:\n    holidays: [2027-01-04]\n", encoding="utf-8")
     covered = DeadlineRules(RULES.table, StatutoryCalendar.load(table))
