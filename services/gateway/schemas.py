@@ -26,7 +26,9 @@ class DeadlinePublic(BaseModel):
     due: str  # YYYY-MM-DD
     basis: str
     provisional: bool = False  # 暂定: the holiday table does not cover the year yet; recounted when it does
-    status: str = "open"  # open | met | stopped
+    status: str = "open"  # open | met | late | stopped (open past its day: overdue)
+    late_days: int | None = None  # late: done this many calendar days after its day
+    breached_on: str | None = None  # still open: recorded overdue from this day (the deadline watch)
 
 
 class TimelineStep(BaseModel):

@@ -34,7 +34,7 @@ def _notices(query_code: str) -> list[NoticePublic]:
 
 def _deadline(d: Any) -> DeadlinePublic:
     return DeadlinePublic(kind=d.kind, label=d.label, due=d.due, basis=d.basis, provisional=d.provisional,
-                          status=d.status or "open")
+                          status=d.status or "open", late_days=d.late_days, breached_on=d.breached_on)
 
 
 def _organ(organ: Any) -> OrganPublic | None:

@@ -14,8 +14,9 @@ from typing import Any
 
 from services.notification.translate import CaseStep
 from shared.language.chinatime import chinese_date, chinese_day
+from shared.language.contracts.deadlines import DEADLINE_LABELS
 from shared.language.contracts.lifecycle import STEPS
-from shared.language.contracts.notices import NOTICES, TELLS_ORGANS, Issuer, NoticeKind
+from shared.language.contracts.notices import HOLDER, NOTICES, TELLS_ORGANS, Issuer, NoticeKind
 
 N = NoticeKind
 ORGAN_LIST_SEPARATOR = "、"
@@ -145,7 +146,7 @@ def organs_told(step: CaseStep) -> list[tuple[dict[str, str], str]]:
         return []
     told: list[tuple[dict[str, str], str]] = []
     for key, duty in TELLS_ORGANS.get(step.action, ()):
-        named = step.case.get(key)
+        named = step.details.get("holder") if key == HOLDER else step.case.get(key)
         organs = named if isinstance(named, list) else [named] if named else []
         if key == "organ" and step.details.get("disposition") == "assign":
             duty = "assign"
@@ -158,8 +159,12 @@ def organ_notice_values(step: CaseStep, organ: Mapping[str, str], duty: str, *, 
     """The values of the notice telling `organ` of the case `step` put before it: the case by its number, the day,
     the duty and the deadline the step opened (no query code, title or personal data: ORGAN_COMMON)."""
     due = _due(step, "review") if duty == "review" else _due(step, "re_review") if duty == "re_review" else \
-        _due(step, "acceptance", "assignment_report") if duty in ("transfer", "assign") else ""
+        _due(step, "acceptance", "assignment_report") if duty in ("transfer", "assign") else \
+        _day(step.details.get("due")) if duty in ("reminder", "overdue") else ""
+    watched = duty in ("reminder", "overdue")
     return {"organ_name": str(organ.get("name") or organ.get("code")), "issuer_name": bureau_name,
+            "deadline_label": DEADLINE_LABELS.get(str(step.details.get("kind")), "办理期限") if watched else "",
+            "days_left": str(step.details.get("days_left", "")) if duty == "reminder" else "",
             "issued_on": issued_on, "duty": duty, "petition_ref": str(step.petition_id),
             "sent_on": chinese_date(step.at),
             "due": due, "case_url": f"{console_url.rstrip('/')}/console/cases/{step.petition_id}" if console_url

@@ -353,3 +353,28 @@ class SupervisionApplication(ServiceApplication):
                     break
         return {"finalized": finalized, "recomputed": recomputed}
 
+    def watch(self, petition_ids: list[str], reminders: tuple[int, ...]) -> int:
+        """Remind the holders of the deadlines of `petition_ids` before their day and record each breach after it
+        (Case.watch_deadlines), as of this application's clock; how many facts were recorded. Exactly once however
+        many watchers run: a lost version race is reloaded, and the reloaded case finds the fact recorded."""
+        recorded = 0
+        for petition_id in petition_ids:
+            with self._turns.hold(petition_id):
+                self._forget(petition_id)
+                for _attempt in range(3):
+                    try:
+                        case = self._case(petition_id)
+                    except CaseNotFound:  # a read model ahead of a restored store: nothing to watch here
+                        log.warning("deadline watch: case %s not found", petition_id)
+                        break
+                    done = case.watch_deadlines(rules=self.rules, reminders=reminders, at=self.clock(),
+                                                correlation_id=str(uuid.uuid4()))
+                    if not done:
+                        break
+                    try:
+                        self.save(case)
+                    except IntegrityError:
+                        continue
+                    recorded += done
+                    break
+        return recorded

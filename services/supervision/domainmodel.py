@@ -123,6 +123,7 @@ class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Aggregate):
         self.requested_on: str | None = None  # of the pending review or re-review request
         self.last_step_on = local_date(datetime.fromisoformat(at)).isoformat()
         self.notices: list[dict[str, str]] = []
+        self.watched: dict[str, dict[str, Any]] = {}  # reminders and breaches recorded, by deadline (Oversight)
 
     # --- legacy and notices -------------------------------------------------------------------------------------
     @event("OrganAssigned")

@@ -46,11 +46,21 @@ def _deadline(d: dict[str, Any]) -> Deadline:
                     provisional=d.get("provisional", False), status=d.get("status", "open"), start=d.get("start"))
 
 
-def _set_deadlines(view: CaseView, opened: list[dict[str, Any]], closed: dict[str, str]) -> None:
+def _set_deadlines(view: CaseView, opened: list[dict[str, Any]], closed: dict[str, str],
+                   details: dict[str, Any] | None = None) -> None:
+    """The view's deadlines after a step: closed (met, late with by how many days, stopped), opened, and — for the
+    deadline watch's breach (`details` of record_breach) — marked overdue."""
+    details = details or {}
     by_kind = {d.kind: d for d in view.deadlines}
+    late = details.get("late_days") or {}
     for kind, outcome in closed.items():
         if kind in by_kind:
             by_kind[kind].status = outcome
+            if kind in late:
+                by_kind[kind].late_days = late[kind]
+    breached = by_kind.get(details.get("kind", "")) if details.get("on") and details.get("due") else None
+    if breached is not None and breached.due == details["due"]:
+        breached.breached_on = details["on"]
     for d in opened:
         by_kind[d["kind"]] = _deadline({**d, "status": "open"})
     view.deadlines = list(by_kind.values())
@@ -105,7 +115,8 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
         for organ in (d.get("organ"), d.get("review_organ"), d.get("re_review_organ"), *d.get("joining_organs", [])):
             if organ and organ["code"] not in view.involved_organs:
                 view.involved_organs.append(organ["code"])
-        _set_deadlines(view, event.opened, event.closed)
+        _set_deadlines(view, event.opened, event.closed,
+                       event.details if event.action == "record_breach" else {"late_days": event.details.get("late_days")})
         text = step_text(view, event)
         if text:
             view.timeline.append(TimelineEntry(at=datetime.fromisoformat(event.at), step=event.action, text=text))

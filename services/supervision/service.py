@@ -14,6 +14,8 @@ from services.supervision.bootstrap import build_application
 from services.supervision.history import case_as_of, step_particulars
 from services.supervision.lifecycle import CaseError
 from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
+from services.supervision.watch import DEFAULT_INTERVAL as WATCH_INTERVAL
+from services.supervision.watch import DeadlineWatch
 from shared.language.integration.envelope import IntegrationEvent
 from shared.language.readmodels import connect_read_models
 from shared.runtime.callers import AUDIT, GATEWAY, NOTIFICATION, CallerRefused
@@ -78,6 +80,17 @@ class SupervisionService:
     def sweep_deadlines(self) -> None:
         connect_read_models(self.supervision.settings.mongodb_uri)
         run_sweep(self.supervision)
+
+    # --- the deadline watch (services/supervision/watch.py): one instance acts, the others stand by ------------
+    @timer(interval=float(os.environ.get("DEADLINE_WATCH_INTERVAL", WATCH_INTERVAL)))
+    def watch_deadlines(self) -> None:
+        connect_read_models(self.supervision.settings.mongodb_uri)
+        if SupervisionService.deadline_watch is None:
+            SupervisionService.deadline_watch = DeadlineWatch(self.supervision,
+                                                              self.supervision.settings.deadline_reminders)
+        SupervisionService.deadline_watch.tick()
+
+    deadline_watch: DeadlineWatch | None = None  # the process's one watch, holding its lock across ticks
 
     # --- integration events ------------------------------------------------------------------------------------
     @integration_event_handler

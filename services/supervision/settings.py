@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.runtime.settings import PlatformSettings
 
@@ -21,3 +21,20 @@ class SupervisionSettings(PlatformSettings):
     # date of receipt says otherwise: no statute fixes a presumed date for petition documents sent by post; this is
     # the county's rule (docs/domain.md §"Deadlines"). The review and re-review windows count from that day.
     postal_receipt_presumed_days: int = Field(7, alias="POSTAL_RECEIPT_PRESUMED_DAYS", ge=0, le=60)
+    # The deadline watch (services/supervision/watch.py): reminders to the holder of a duty this many working days
+    # before its due day (comma-separated; the nearest only when several fall due at once), and how often each
+    # instance looks (seconds; one instance acts, the others stand by).
+    deadline_reminders: tuple[int, ...] = Field((3, 1), alias="DEADLINE_REMINDERS")
+    deadline_watch_interval: float = Field(60.0, alias="DEADLINE_WATCH_INTERVAL", gt=0, le=3600)
+
+    @field_validator("deadline_reminders", mode="before")
+    @classmethod
+    def _reminder_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = tuple(int(part) for part in value.split(",") if part.strip())
+            except ValueError:
+                raise ValueError("DEADLINE_REMINDERS: working days before the due day, e.g. 3,1") from None
+        if isinstance(value, tuple | list) and any(not 0 <= int(n) <= 30 for n in value):
+            raise ValueError("DEADLINE_REMINDERS: each between 0 and 30 working days")
+        return value

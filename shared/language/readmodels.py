@@ -2,7 +2,8 @@
 
 Each collection is written by exactly one service: `case_views` and `case_codes` by supervision's projector (a
 projection: it can be dropped and rebuilt from supervision's store at any time), `case_rows` (the work lists) and
-`case_counts` (their counts) by its work-list projection, rebuildable the same way; `inbox_messages` by
+`case_counts` (their counts) by its work-list projection, `assessment_cases` (the assessment rates' facts) by its
+assessment projection, rebuildable the same way; `inbox_messages` by
 notification's dispatcher (a delivery channel, not a projection: the Delivery events in notification's store
 record what reached it).
 """
@@ -49,9 +50,12 @@ class Deadline(me.EmbeddedDocument):
     label = me.StringField(required=True)  # Chinese, for people
     due = me.StringField(required=True)  # YYYY-MM-DD (Asia/Shanghai)
     basis = me.StringField(required=True)  # the statute it comes from
-    provisional = me.BooleanField(default=False)  # counted on weekends only: the holiday table lacks the year
-    status = me.StringField(default="open")  # open | met | stopped
+    # Counted before the State Council's holiday notice for its year: holidays by rule, no adjusted working days
+    provisional = me.BooleanField(default=False)
+    status = me.StringField(default="open")  # open | met | late | stopped (open after its day: overdue)
     start = me.StringField(null=True)  # the trigger date; counting starts the day after
+    late_days = me.IntField()  # closed late: by how many calendar days (absent otherwise)
+    breached_on = me.StringField()  # YYYY-MM-DD: overdue from that day, as the watch recorded (absent otherwise)
 
 
 class TimelineEntry(me.EmbeddedDocument):
@@ -234,6 +238,36 @@ class NoticeRecord(me.Document):
     version = me.IntField(default=0)  # the notification store's position it reflects (a replay writes nothing)
 
     meta = {"collection": "notice_records", "indexes": ["petition_id", "failed", "awaiting_post"]}
+
+
+# --- assessment (supervision's assessment projection, services/supervision/assessment.py; docs/assessment.md) ---
+class AssessmentCase(me.Document):
+    """One case's dated facts for the assessment rates (及时受理率, 按期答复率, 参评率, 满意率): counts only, no personal
+    data and no free text. Each entry of `holders`, `acceptance`, `handling` and `ratings` carries `on`, the day in
+    China it happened, so a period is counted as of its last day by leaving out what came later
+    (services/gateway/assessment.py)."""
+
+    petition_id = me.StringField(primary_key=True)
+    version = me.IntField(required=True)  # the Case version these facts reflect (written when they change)
+    registered_on = me.StringField(required=True)  # YYYY-MM-DD (Asia/Shanghai): the period a case belongs to
+    registered_at = me.DateTimeField()
+    town = me.StringField(null=True)  # the 9-digit town code the place lies in
+    channel = me.StringField()
+    category = me.StringField()
+    repeat_of = me.StringField(null=True)  # a repeat (重复信访) is not a first-time item
+    flags = me.ListField(me.StringField())
+    organs = me.ListField(me.StringField())  # every organ that held it (the query's filter)
+    holders = me.ListField(me.DictField())  # [{on, organ}]: who held it from which day (None: the bureau)
+    acceptance = me.ListField(me.DictField())  # [{on, clock, due} | {on, decided, procedure?} | {on, stopped}]
+    handling = me.ListField(me.DictField())  # up to the first opinion: [{on, clock, due} | {on, replied} | {on, stopped}]
+    ratings = me.ListField(me.DictField())  # [{on, level, rating, taken_by, channel}] of the first opinion
+    updated_at = me.DateTimeField()
+
+    # A report reads one period's cases, the county's or an organ's (organs: multikey).
+    meta = {"collection": "assessment_cases", "indexes": [
+        {"fields": ["registered_on"], "name": "registered_on"},
+        {"fields": ["organs", "registered_on"], "name": "organs_registered_on"},
+    ]}
 
 
 class ProjectionPosition(me.Document):

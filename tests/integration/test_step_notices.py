@@ -6,7 +6,7 @@ the exchange never carries (the opinion, the reasons, the petitioner's words) co
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from services.routing.settings import RoutingSettings
 from services.supervision.bootstrap import build_application as build_supervision
 from services.supervision.history import step_particulars
 from services.supervision.settings import SupervisionSettings
+from shared.language.chinatime import chinese_day
 from shared.runtime.eventstore import DUPLICATE, PROCESSED
 from tests.support import samples
 from tests.support.clock import MovableClock
@@ -219,3 +220,30 @@ def test_supervision_answers_a_steps_particulars_only_for_its_own_published_even
     assert found is not None and found["action"] == "accept" and found["decider"]["name"] == TOWN_NAME
     assert step_particulars(platform.supervision, str(petition_id), "not-an-event-id") is None
     assert step_particulars(platform.supervision, "not-a-uuid", replied.id) is None
+
+
+def test_the_deadline_watch_reminds_the_organ_and_tells_it_of_the_breach_by_e_mail_once(platform: Platform) -> None:
+    petition_id = platform.petition()
+    due = platform.supervision.get_case(str(petition_id))["deadlines"]
+    acceptance = next(d["due"] for d in due if d["kind"] == "acceptance")
+    clock = platform.supervision.clock
+
+    clock.set(acceptance)  # the due day itself: the nearest reminder (1 working day) goes out
+    assert platform.supervision.watch([str(petition_id)], (3, 1)) == 1
+    clock.set((date.fromisoformat(acceptance) + timedelta(days=3)).isoformat())
+    assert platform.supervision.watch([str(petition_id)], (3, 1)) == 1
+    assert platform.supervision.watch([str(petition_id)], (3, 1)) == 0
+    reminded, breached = published_steps(platform.supervision, petition_id)[-2:]
+    assert (reminded.data["action"], breached.data["action"]) == ("remind_deadline", "record_breach")
+    assert breached.data["details"]["holder"]["code"] == "330106001-ZF"  # published: the organ, the kind, the days
+    assert breached.data["details"]["due"] == acceptance and "late_days" not in breached.data["details"]
+
+    for event, said in ((reminded, "今日届满"), (breached, "已记录超期")):
+        assert platform.notify(event) == PROCESSED
+        told = platform.notification.repository.get(organ_notice_id(petition_id, "330106001-ZF", event.id))
+        assert told.channels == ["email"] and told.recipient["email"] == "330106001.zf@example.gov.cn"
+        assert f"受理告知期限{'将' if event is reminded else '已'}于{chinese_day(acceptance)}届满" in told.body
+        assert said in told.body and f"编号：{petition_id}" in told.body
+        assert "王秀兰" not in told.body and REQUEST not in told.body
+        assert platform.notices(petition_id, event) == {}  # nothing to the petitioner
+        assert platform.notify(event) == DUPLICATE

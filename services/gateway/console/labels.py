@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.language.chinatime import chinese_day
-from shared.language.contracts.actor import DEADLINE_SWEEP, NOTICE_RECEIPT, REPEAT_CHECK, ROUTING_RULES
+from shared.language.contracts.actor import DEADLINE_SWEEP, DEADLINE_WATCH, NOTICE_RECEIPT, REPEAT_CHECK, ROUTING_RULES
 from shared.language.contracts.deadlines import DEADLINE_LABELS
 from shared.language.contracts.errors import FIELD_LABELS
 from shared.language.contracts.lifecycle import HANDLING_STEPS, RETURN_VISIT_CHANNELS, STATUS_TEXT, STEPS
@@ -47,11 +47,11 @@ ROLES = {"clerk": "登记人员", "organ_officer": "承办机关工作人员", "
          "admin": "管理员", "petitioner": "信访人", "system": "系统"}
 # The platform's own actors (shared/language/contracts/actor.py), by what they do.
 SYSTEM_ACTORS = {ROUTING_RULES.user: "分流规则", REPEAT_CHECK.user: "重复信访核查", DEADLINE_SWEEP.user: "期限巡查",
-                 NOTICE_RECEIPT.user: "送达登记"}
+                 NOTICE_RECEIPT.user: "送达登记", DEADLINE_WATCH.user: "期限监控"}
 FLAGS = dict(FLAG_TEXT)
 LIST_GROUPS = {str(group): text for group, text in LIST_GROUP_TEXT.items()}
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-DEADLINE_STATUS = {"met": "已按期完成", "stopped": "已停止计算"}
+DEADLINE_STATUS = {"met": "已按期完成", "late": "逾期完成", "stopped": "已停止计算"}
 
 # The options of the lifecycle commands' choice fields, by field name (and by step where one name means two lists).
 OPTIONS: dict[str, dict[str, str]] = {
@@ -75,7 +75,7 @@ RECORD_LABELS = {
     "rating_text": "评价", "opened": "开始计算的期限", "closed": "结束的期限", "accepted_on": "受理日期",
     "channels": "送达渠道", "organ": "机关", "reason": "理由", "again": "不再受理", "review_organ": "复查机关",
     "re_review_organ": "复核机关", "joining_organs": "配合办理机关", "approved_by": "批准人", "query_code": "查询码",
-    "outcome": "处理结论", "status_text": "状态",
+    "outcome": "处理结论", "status_text": "状态", "late_days": "逾期天数", "due": "截止日期", "days_left": "剩余工作日",
 }
 VALUE_WORDS = {"category": CATEGORIES, "topic": TOPICS, "channel": {**CHANNELS, "online": "网上"},
                "procedure": OPTIONS["procedure"], "rating": RATINGS,
@@ -169,11 +169,15 @@ STEP_LABELS = {("evaluate", "channel"): "评价渠道", ("finalize", "window"): 
                ("finalize", "window_due"): "请求期限届满日", ("object", "organ_code"): "提出异议的机关",
                ("count_from_receipt", "window"): "重新计算的请求期限", ("count_from_receipt", "kind"): "送达的文书",
                ("count_from_receipt", "delivered_by"): "送达方式", ("count_from_receipt", "presumed"): "推定送达",
-               ("count_from_receipt", "posted_on"): "邮寄日期", ("count_from_receipt", "received_on"): "送达日期"}
+               ("count_from_receipt", "posted_on"): "邮寄日期", ("count_from_receipt", "received_on"): "送达日期",
+               ("remind_deadline", "kind"): "提醒的期限", ("remind_deadline", "days"): "提前提醒（工作日）",
+               ("remind_deadline", "holder"): "提醒的机关", ("record_breach", "kind"): "超期的期限",
+               ("record_breach", "on"): "超期之日", ("record_breach", "holder"): "超期的机关"}
 STEP_WORDS = {("evaluate", "channel"): {"online": "网上", **RETURN_VISIT_CHANNELS},
               ("count_from_receipt", "delivered_by"): DELIVERY_CHANNELS,
               ("count_from_receipt", "kind"): NOTICE_TITLES,
-              ("count_from_receipt", "presumed"): {"true": "是（邮寄后推定）", "false": "否（已登记实际送达）"}}
+              ("count_from_receipt", "presumed"): {"true": "是（邮寄后推定）", "false": "否（已登记实际送达）"},
+              ("remind_deadline", "kind"): DEADLINE_LABELS, ("record_breach", "kind"): DEADLINE_LABELS}
 # Names a record uses that no request field names, or that read otherwise once the value is in words.
 RECORDED_LABELS = {
     "place_code": "问题发生地", "flags": "标记", "accused_organs": "被检举控告的机关", "excluded_organs": "不再分流给的机关",
@@ -188,7 +192,7 @@ RECORDED_WORDS: dict[str, Mapping[Any, str]] = {
 }
 ORGAN_CODES = frozenset({"organ_code", "suggested_organ_code", "joining_organ_codes", "accused_organs",
                          "excluded_organs"})  # organs named by their codes: shown by name
-BY_DEADLINE = frozenset({"closed", "previous"})  # {deadline kind: status or due day}
+BY_DEADLINE = frozenset({"closed", "previous", "late_days"})  # {deadline kind: status, due day or days late}
 # A recorded text that says again what its code says: left out when the code is in words.
 SAID_TWICE = {"outcome_text": "outcome", "rating_text": "rating"}
 
@@ -297,8 +301,9 @@ def recorded(key: str, value: object, context: Recorded | None = None) -> str:
             return actor_words(value) + (f"，{context.organ(str(organ))}" if organ else "")
         shown = {k: v for k, v in value.items() if not _empty(v)}
         if key in BY_DEADLINE:
-            return "；".join(f"{context.deadline(str(k))}：{DEADLINE_STATUS.get(str(v)) or said('due', v)}"
-                            for k, v in shown.items())
+            return "；".join(f"{context.deadline(str(k))}：" + (
+                f"逾期{v}日" if key == "late_days" else DEADLINE_STATUS.get(str(v)) or said("due", v))
+                for k, v in shown.items())
         return "；".join(f"{context.label(str(k))}：{recorded(str(k), v, context)}" for k, v in shown.items())
     if isinstance(value, list):
         shown = [v for v in value if not _empty(v)]

@@ -59,6 +59,8 @@ def deadline_words(deadline: Any) -> str:
     """A deadline in plain words: 'by 11 December (5 days left)', 'overdue by 3 days', 'met'."""
     get = deadline.get if isinstance(deadline, dict) else lambda k, d=None: getattr(deadline, k, d)
     state = get("status") or "open"
+    if state == "late" and get("late_days"):
+        return f"{labels.DEADLINE_STATUS[state]}（逾期{get('late_days')}天）"
     if state in labels.DEADLINE_STATUS:
         return labels.DEADLINE_STATUS[state]
     due = str(get("due"))

@@ -94,9 +94,9 @@ class Acceptance(CaseBase):
     @takes("accept", lambda c, s: {"procedure": c.procedure, "notes": c.notes, "rules": s.rules})
     def accept(self, *, procedure: str, rules: DeadlineRules, at: datetime, actor: Actor,
                correlation_id: str, notes: str = "") -> None:
+        """After the 15 days too: the organ must still decide, and the acceptance is recorded late (Case._step)."""
         self._check("accept", actor)
         today = self._today(at)
-        self._within("acceptance", today, "acceptance_window_passed", "受理")
         if procedure == "simplified":
             reason = self.simplified_ineligibility()
             if reason:

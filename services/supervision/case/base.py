@@ -28,6 +28,7 @@ from services.supervision.lifecycle import (
 )
 from shared.language.chinatime import local_date
 from shared.language.contracts.actor import Actor
+from shared.language.contracts.deadlines import DEADLINE_HOLDERS
 from shared.language.contracts.lifecycle import CASE_BOUND, PARTY_ROLES, TERMINAL, Party, Status
 
 DIRECT = "direct_receipt"  # the disposition of an item an organ received itself (S2')
@@ -40,7 +41,7 @@ class Transitioned(Aggregate.Event):
     status: str  # after the step
     details: dict[str, Any]
     opened: list[dict[str, Any]]  # deadlines started (or restarted) by this step
-    closed: dict[str, str]  # deadline kind -> "met" | "stopped"
+    closed: dict[str, str]  # deadline kind -> "met" | "late" | "stopped" (DEADLINE_OUTCOMES); late: details.late_days
     actor: dict[str, Any]  # stored as a plain record (Actor.model_dump())
     at: str  # ISO 8601
     basis: str
@@ -171,8 +172,21 @@ class CaseBase:
                                 due=deadline["due"])
 
     def _close_open(self, outcome: str, *kinds: str) -> dict[str, str]:
+        """The open deadlines of `kinds` (all, if none named), each closed `outcome`: "met" for a duty done — which
+        `_step` records as "late" when done after its day — or "stopped"."""
         wanted = kinds or tuple(self.deadlines)
         return {k: outcome for k in wanted if self._deadline(k)}
+
+    def _late_days(self, closed: Mapping[str, str], today: date) -> dict[str, int]:
+        """The duties (DEADLINE_HOLDERS) `closed` says were done, but after their day: by how many calendar days."""
+        late = {}
+        for kind, outcome in closed.items():
+            deadline = self.deadlines.get(kind)
+            if outcome == "met" and kind in DEADLINE_HOLDERS and deadline:
+                days = (today - date.fromisoformat(deadline["due"])).days
+                if days > 0:
+                    late[kind] = days
+        return late
 
     def _today(self, at: datetime) -> date:
         today = local_date(at)
@@ -185,17 +199,24 @@ class CaseBase:
               at: datetime, basis: str, details: dict[str, Any] | None = None,
               opened: list[Deadline] | None = None, closed: dict[str, str] | None = None,
               correlation_id: str, causation_id: str | None = None) -> None:
+        closed = dict(closed or {})
+        late = self._late_days(closed, local_date(at))
+        if late:  # a duty done after its day: recorded as late, with by how many days, never refused
+            closed |= dict.fromkeys(late, "late")
+            details = {**(details or {}), "late_days": late}
         self.trigger_event(  # type: ignore[attr-defined]  # the Aggregate's, in Case
             event_class, action=action, status=status.value, details=details or {},
-            opened=[d.as_dict() for d in opened or []], closed=closed or {}, actor=actor.model_dump(),
+            opened=[d.as_dict() for d in opened or []], closed=closed, actor=actor.model_dump(),
             at=at.isoformat(), basis=basis, correlation_id=correlation_id, causation_id=causation_id)
 
     def _apply_transition(self, e: Transitioned) -> None:
         """Status, deadlines and the day of the last step, for every step; the rest is the event's `keep`."""
         self.status = Status(e.status)
+        late = e.details.get("late_days") or {}
         for kind, outcome in e.closed.items():
             if kind in self.deadlines:
-                self.deadlines[kind] = {**self.deadlines[kind], "status": outcome}
+                self.deadlines[kind] = {**self.deadlines[kind], "status": outcome,
+                                        **({"late_days": late[kind]} if kind in late else {})}
         for deadline in e.opened:
             self.deadlines[deadline["kind"]] = deadline
         self.last_step_on = max(self.last_step_on, local_date(datetime.fromisoformat(e.at)).isoformat())

@@ -44,5 +44,7 @@ PETITIONER = Actor(role="petitioner")
 ROUTING_RULES = Actor(role=Role.SYSTEM, user="routing-rules")
 REPEAT_CHECK = Actor(role=Role.SYSTEM, user="repeat-check")
 DEADLINE_SWEEP = Actor(role=Role.SYSTEM, user="deadline-sweep")
+# Reminds the holder of a duty before its day and records the breach after it (services/supervision/watch.py).
+DEADLINE_WATCH = Actor(role=Role.SYSTEM, user="deadline-watch")
 # Counts a window again from the petitioner's receipt of a written answer, as notification reported it.
 NOTICE_RECEIPT = Actor(role=Role.SYSTEM, user="notice-receipt")

@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from shared.language.chinatime import chinese_day
 from shared.language.contracts.actor import Role
+from shared.language.contracts.deadlines import DEADLINE_LABELS
 from shared.language.contracts.notices import NOTICE_CHANNELS, NoticeKind, StepNotice, depending, sends, silent
 from shared.language.contracts.text import FreeText, Line
 
@@ -333,6 +334,13 @@ class StepFacts:
 Timeline = Callable[[StepFacts], str | None]  # None: nothing public to say
 
 
+def _breached(f: StepFacts) -> str:
+    kind = str(f.details.get("kind", ""))
+    due = chinese_day(f.details["due"]) if f.details.get("due") else ""
+    holder = (f.details.get("holder") or {}).get("name") or "信访部门"
+    return f"{DEADLINE_LABELS.get(kind, '办理期限')}已于{due}届满，已记录超期并督促{holder}办理"
+
+
 def _reported_up(f: StepFacts) -> str:
     return "属于重大紧急事项，已报请本级党委和政府研究决定"
 
@@ -560,6 +568,12 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     _step("recompute_deadlines", "重新计算期限", set(), frozenset(Status), ("deadlines_recomputed",),
           lambda f: "节假日安排公布后，期限已重新计算",
           notice=silent("provisional deadlines counted again on the published holiday calendar, not a decision")),
+    # --- the deadline watch (services/supervision/watch.py): reminders before a duty's day, the breach after it ---
+    _step("remind_deadline", "期限提醒", set(), NOT_TERMINAL, ("deadline_reminded",), lambda f: None,
+          notice=silent("a reminder to the organ that holds the duty (TELLS_ORGANS), not a decision on the matter")),
+    _step("record_breach", "记录超期", set(), NOT_TERMINAL, ("deadline_breached",), _breached,
+          notice=silent("the overdue notice goes to the organ that holds the duty (TELLS_ORGANS); the petitioner "
+                        "reads the breach on the status page")),
     # The review (re-review) window counted from the petitioner's receipt of the written answer (Arts. 35, 36):
     # recorded when notification reports a delivery or a posting (services/supervision/case/receipt.py).
     _step("count_from_receipt", "按送达之日计算请求期限", set(), AWAITING_REVIEW_REQUEST,

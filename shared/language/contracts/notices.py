@@ -113,8 +113,9 @@ class NoticeSpec:
         object.__setattr__(self, "values", MappingProxyType(values))
 
 
-# What a notice to an organ asks of it (ORGAN_CASE_NOTICE's `duty`), by the case's key that names the organ.
-ORGAN_DUTIES = ("transfer", "assign", "join", "review", "re_review")
+# What a notice to an organ asks of it (ORGAN_CASE_NOTICE's `duty`), by the case's key that names the organ; a
+# reminder of a deadline it holds, or its breach (the deadline watch), names the deadline (`deadline_label`).
+ORGAN_DUTIES = ("transfer", "assign", "join", "review", "re_review", "reminder", "overdue")
 _ROUTED = (_line("organ_name"), _line("joining_organ_names", optional=True), _text("basis"))
 _DECLINED = (_line("reason"), _line("basis"), _text("explanation", optional=True))
 
@@ -161,10 +162,12 @@ NOTICES: dict[NoticeKind, NoticeSpec] = {spec.kind: spec for spec in (
                "《信访事项办理群众满意度评价工作办法》；《信访事项网上办理工作规程》", 2,
                (_choice("level", "reply", "review", "re_review"), _line("organ_name"), _line("status_url", optional=True),
                 _line("rating_due", optional=True))),
+    # v2: the deadline watch's reminder and overdue notice (`reminder`, `overdue`: `deadline_label`, `days_left`).
     NoticeSpec(NoticeKind.ORGAN_CASE_NOTICE, "信访事项办理通知", Issuer.BUREAU,
-               "《信访工作条例》第二十二条、第二十三条、第三十五条、第三十六条", 1,
+               "《信访工作条例》第二十二条、第二十三条、第三十五条至第三十八条", 2,
                (_choice("duty", *ORGAN_DUTIES), _line("petition_ref"), _line("sent_on"), _line("due", optional=True),
-                _line("case_url", optional=True)), to_organ=True),
+                _line("case_url", optional=True), _line("deadline_label", optional=True),
+                _line("days_left", optional=True)), to_organ=True),
 )}
 if set(NOTICES) != set(NoticeKind):
     raise ImportError("notices: a kind of notice is not declared")
@@ -262,6 +265,7 @@ def depending(on: str, cases: Mapping[str, Sends | Silent], otherwise: Sends | S
 # The steps that put a case before organs, and which: (the key of the case just after the step that names the organ
 # or organs, the duty asked of them). A routing by the rules tells its organ it was assigned or transferred by the
 # disposition it recorded; an upheld objection re-routes the case to the organ the bureau named.
+HOLDER = "details.holder"  # not a key of the case: the organ the step itself names
 TELLS_ORGANS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType({
     "route": (("organ", "transfer"), ("joining_organs", "join")),
     "transfer": (("organ", "transfer"), ("joining_organs", "join")),
@@ -269,4 +273,7 @@ TELLS_ORGANS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType({
     "decide_objection": (("organ", "transfer"),),
     "open_review": (("review_organ", "review"),),
     "open_re_review": (("re_review_organ", "re_review"),),
+    # The deadline watch: the organ holding the deadline, as the step recorded it (`details.holder`).
+    "remind_deadline": ((HOLDER, "reminder"),),
+    "record_breach": ((HOLDER, "overdue"),),
 })

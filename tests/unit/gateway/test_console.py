@@ -154,6 +154,7 @@ def test_deadlines_in_plain_words():
     assert web.deadline_words({"due": today.isoformat()}).endswith("（今天到期）")
     assert web.deadline_words({"due": (today - timedelta(days=3)).isoformat()}).startswith("已超过期限3天")
     assert web.deadline_words({"due": today.isoformat(), "status": "met"}) == "已按期完成"
+    assert web.deadline_words({"due": today.isoformat(), "status": "late", "late_days": 5}) == "逾期完成（逾期5天）"
     assert "暂定" in web.deadline_words({"due": today.isoformat(), "provisional": True})
 
 

@@ -57,7 +57,8 @@ SAMPLES: dict[NoticeKind, dict[str, str]] = {
     N.ORGAN_CASE_NOTICE: {"organ_name": TOWN, "issuer_name": BUREAU, "issued_on": "2026年11月27日",
                           "duty": "transfer", "petition_ref": "0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b",
                           "sent_on": "2026年11月27日", "due": "2026年12月12日",
-                          "case_url": "https://xinfang.example.gov.cn/console/cases/0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b"},
+                          "case_url": "https://xinfang.example.gov.cn/console/cases/0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b",
+                          "deadline_label": "", "days_left": ""},
 }
 
 
@@ -137,6 +138,21 @@ def test_the_organ_notice_says_what_is_asked_and_nothing_of_the_petitioner(duty:
     for words in said:
         assert words in rendered.body
     assert "查询码" not in rendered.body and "请勿转发" in rendered.body
+
+
+@pytest.mark.parametrize(("duty", "days_left", "said"), [
+    ("reminder", "3", ["受理告知期限将于2026年12月12日届满（尚余3个工作日）", "按期办理"]),
+    ("reminder", "0", ["受理告知期限将于2026年12月12日届满（今日届满）"]),
+    ("overdue", "", ["受理告知期限已于2026年12月12日届满，至今未办理，已记录超期", "第三十八条、第四十四条"]),
+])
+def test_the_deadline_watchs_notices_name_the_deadline_and_its_day(duty: str, days_left: str,
+                                                                    said: list[str]) -> None:
+    rendered = render(N.ORGAN_CASE_NOTICE, **values(N.ORGAN_CASE_NOTICE, duty=duty, deadline_label="受理告知期限",
+                                                    days_left=days_left))
+    for words in said:
+        assert words in rendered.body
+    assert "当前办理期限" not in rendered.body  # the day is in the sentence
+    assert "编号：0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b" in rendered.body and "查询码" not in rendered.body
 
 
 def test_the_transfer_and_assignment_notices_say_where_it_went_and_why() -> None:
@@ -332,7 +348,10 @@ def text_cases() -> list[tuple[NoticeKind, str]]:
 
 @pytest.mark.parametrize(("kind", "name"), line_cases())
 def test_a_one_line_value_cannot_add_lines_or_run_as_template_code(kind: NoticeKind, name: str) -> None:
-    benign, hostile = body(kind), body(kind, **{name: HOSTILE})
+    # The values only the deadline watch's organ notice shows, on the duty that shows them.
+    shown_by = {"duty": "reminder", "deadline_label": "受理告知期限", "days_left": "3"} \
+        if kind == N.ORGAN_CASE_NOTICE and name in ("deadline_label", "days_left") else {}
+    benign, hostile = body(kind, **shown_by), body(kind, **{**shown_by, name: HOSTILE})
 
     assert hostile.count("\n") == benign.count("\n")
     assert "{{ 7 * 7 }}{% if true %}真{% endif %}{# c #}" in hostile and "49" not in hostile
@@ -385,7 +404,7 @@ WORDING: dict[NoticeKind, tuple[int, str]] = {
     N.REVIEW_OPINION: (2, "2cd96d3c56a8"),
     N.RE_REVIEW_OPINION: (1, "f8b462379b63"),
     N.RATING_INVITATION: (2, "dffaa9d42fb0"),
-    N.ORGAN_CASE_NOTICE: (1, "5cad65a91d55"),
+    N.ORGAN_CASE_NOTICE: (2, "24eabaa61a43"),
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from services.routing.rules import Disposition
 from services.supervision.domainmodel import Case
+from shared.language.contracts.deadlines import DEADLINE_HOLDERS
 from shared.language.contracts.lifecycle import (
     PROCEDURES,
     RE_REVIEW_OUTCOMES,
@@ -21,6 +22,7 @@ from shared.language.contracts.lifecycle import (
     Step,
 )
 from shared.language.contracts.notices import (
+    HOLDER,
     NOTICES,
     ON_REGISTRATION,
     PETITIONER_NOTICES,
@@ -143,13 +145,18 @@ def test_every_kind_of_notice_is_sent_by_some_step_or_on_registration() -> None:
 
 def test_the_steps_that_tell_organs_are_steps_and_name_the_cases_organ_keys() -> None:
     """A step that puts a case before an organ tells it (TELLS_ORGANS): the routing steps and the openings of a
-    review and a re-review; each names a key of the case that holds an organ, and a duty the notice words."""
+    review and a re-review; each names a key of the case that holds an organ, and a duty the notice words. The
+    deadline watch's reminder and breach tell the organ holding the deadline, which the step itself names (HOLDER),
+    from the case's keys that hold an organ (DEADLINE_HOLDERS)."""
     assert set(TELLS_ORGANS) <= set(STEPS)
-    assert {"route", "transfer", "assign", "decide_objection", "open_review", "open_re_review"} == set(TELLS_ORGANS)
+    assert {"route", "transfer", "assign", "decide_objection", "open_review", "open_re_review", "remind_deadline",
+            "record_breach"} == set(TELLS_ORGANS)
+    case_keys = ("organ", "joining_organs", "review_organ", "re_review_organ")
     for told in TELLS_ORGANS.values():
         for key, duty in told:
-            assert key in ("organ", "joining_organs", "review_organ", "re_review_organ")
+            assert key in (*case_keys, HOLDER)
             assert duty in NOTICES[N.ORGAN_CASE_NOTICE].values["duty"].choices
+    assert {key for key in DEADLINE_HOLDERS.values() if key} <= set(case_keys)
 
 
 def test_the_choices_of_the_templates_are_the_lifecycles() -> None:

@@ -1,0 +1,96 @@
+"""The deadline watch: remind the holder of a duty before its day, record the breach after it
+(services/supervision/case/oversight.py; docs/domain.md §"Supervision").
+
+Every supervision instance runs it on a nameko timer (DEADLINE_WATCH_INTERVAL), but only one at a time acts: the
+one holding the watch's lock (a PostgreSQL advisory lock on its own connection, released by the database when the
+holder dies; a file lock with SQLite stores). The others stand by and take over on their next tick. The case
+itself makes each reminder and breach exactly once, even if two watchers ever ran at once (a lost version race),
+and a breach is recorded at its true time however long no watcher ran: catching up after downtime needs nothing
+more than the next tick.
+
+Candidates come from supervision's read model (open duties due by the farthest reminder day, not yet recorded
+overdue); the decision is the case's own, on its history, so a stale read model only delays a fact.
+Run once from the command line for ops: `python -m services.supervision.watch`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date
+
+from prometheus_client import Counter, Gauge
+
+from services.supervision.application import SupervisionApplication
+from shared.language.chinatime import local_date
+from shared.language.contracts.deadlines import DEADLINE_HOLDERS
+from shared.language.contracts.lifecycle import TERMINAL
+from shared.runtime.follower import SingleActiveLock, single_active_lock
+
+log = logging.getLogger(__name__)
+
+WATCHED = Counter("xinfang_deadline_watch_total", "Reminders and breaches the deadline watch recorded", ["fact"])
+WATCH_ACTIVE = Gauge("xinfang_deadline_watch_active", "1 if this instance is the active deadline watch")
+DEFAULT_INTERVAL = 60.0  # seconds: a breach is recorded at its true time whenever it is noticed
+LOCK_NAME = "deadline-watch"
+
+
+def watch_candidates(horizon: date, limit: int = 10_000) -> list[str]:
+    """Open cases with a duty (DEADLINE_HOLDERS) still open and due by `horizon`, not yet recorded overdue."""
+    from shared.language.readmodels import CaseView  # noqa: PLC0415 - the read side where it is used (no Mongo at import)
+
+    due = {"$elemMatch": {"status": "open", "kind": {"$in": list(DEADLINE_HOLDERS)}, "due": {"$lte": horizon.isoformat()},
+                          "breached_on": None}}
+    found = CaseView.objects(__raw__={"status": {"$nin": [s.value for s in TERMINAL]}, "deadlines": due})
+    return [view.petition_id for view in found.only("petition_id").order_by("registered_at").limit(limit)]
+
+
+class DeadlineWatch:
+    """One instance's watch: acts while it holds the lock, stands by otherwise."""
+
+    def __init__(self, application: SupervisionApplication, reminders: tuple[int, ...],
+                 lock: SingleActiveLock | None = None,
+                 candidates: Callable[[date], list[str]] = watch_candidates) -> None:
+        self.application = application
+        self.reminders = reminders
+        self.lock = lock or single_active_lock(application.settings, "supervision", LOCK_NAME)
+        self.candidates = candidates  # the cases to look at, given the farthest day a reminder may be due
+        self.active = False
+
+    def tick(self) -> int | None:
+        """Remind and record what is due now; how many facts were recorded, or None while standing by."""
+        self.active = self.lock.still_held() if self.active else self.lock.try_acquire()
+        WATCH_ACTIVE.set(int(self.active))
+        if not self.active:
+            return None
+        today = local_date(self.application.clock())
+        horizon = self.application.rules.calendar.add_working_days(today, max(self.reminders, default=0)).day
+        recorded = self.application.watch(self.candidates(horizon), self.reminders)
+        if recorded:
+            WATCHED.labels("recorded").inc(recorded)
+            log.info("deadline watch: %d reminders and breaches recorded", recorded)
+        return recorded
+
+    def close(self) -> None:
+        self.lock.release()
+        self.active = False
+        WATCH_ACTIVE.set(0)
+
+
+if __name__ == "__main__":
+    from services.supervision.bootstrap import build_application
+    from services.supervision.settings import SupervisionSettings
+    from shared.language.readmodels import connect_read_models
+    from shared.runtime.observability import configure_logging
+
+    configure_logging("supervision-watch")
+    settings = SupervisionSettings()
+    connect_read_models(settings.mongodb_uri)
+    application = build_application(settings)
+    watch = DeadlineWatch(application, settings.deadline_reminders)
+    try:
+        print(json.dumps({"recorded": watch.tick()}))
+    finally:
+        watch.close()
+        application.close()
