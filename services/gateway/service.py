@@ -17,6 +17,7 @@ from services.gateway.headlimit import RequestHeadLimit
 from services.gateway.jsonbody import UniqueJsonKeys
 from services.gateway.metrics import MetricsMiddleware
 from services.gateway.routes import (
+    assessment,
     attachments,
     audit,
     auth,
@@ -88,6 +89,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(reference.router)
     app.include_router(attachments.router)
     app.include_router(notices.router)  # the bureau's notices: print, post, receipt, re-send (docs/api.md)
+    app.include_router(assessment.router)  # the assessment rates (docs/api.md §"Assessment rates")
     if settings.api_docs_enabled:
         docs.install(app)
     console.install(app)  # the web pages (/, /petition/new, /status, /console/): docs/console.md

@@ -62,6 +62,16 @@ class GatewaySettings(PlatformSettings):
     # One uploaded attachment (POST /api/v1/attachments, routes/attachments.py); that route's body may be this much
     # plus the multipart framing, instead of GATEWAY_MAX_BODY_BYTES. At most the registration's per-file limit.
     attachment_max_bytes: int = Field(10_485_760, ge=1, le=MAX_ATTACHMENT_BYTES, alias="GATEWAY_ATTACHMENT_MAX_BYTES")
+    # The assessment rates (GET /api/v1/assessment/rates; docs/assessment.md), where the definitions leave a choice;
+    # every report shows them in its `settings`. Items whose deadline had not passed by the cut-off count in the
+    # timely-acceptance and on-time-reply denominators (not by default: they could still be met).
+    assessment_not_yet_due_counts: bool = Field(False, alias="ASSESSMENT_NOT_YET_DUE_COUNTS")
+    # 基本满意 counts as satisfied in the satisfaction rate's numerator (the common local rule).
+    assessment_basically_satisfied_counts: bool = Field(True, alias="ASSESSMENT_BASICALLY_SATISFIED_COUNTS")
+    # A rating a clerk took on a return visit (回访) counts as a rating, as the petitioner's own online one does.
+    assessment_return_visits_count: bool = Field(True, alias="ASSESSMENT_RETURN_VISITS_COUNT")
+    # The longest period one report may cover (days, both ends included): about three years.
+    assessment_max_period_days: int = Field(1096, ge=1, le=3660, alias="ASSESSMENT_MAX_PERIOD_DAYS")
 
     @field_validator("trusted_proxies")
     @classmethod

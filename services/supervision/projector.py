@@ -1,11 +1,13 @@
 """supervision's read-model projector process: `python -m services.supervision.projector [--rebuild]`.
 
-Two projections, each a worker with its own position: the case views (the status and officer views) and the work
-lists' rows (services/supervision/worklists.py). `--rebuild` drops and replays both.
+Three projections, each a worker with its own position: the case views (the status and officer views), the work
+lists' rows (services/supervision/worklists.py) and the assessment facts (services/supervision/assessment.py).
+`--rebuild` drops and replays them all.
 """
 
 from __future__ import annotations
 
+from services.supervision.assessment import AssessmentProjection
 from services.supervision.bootstrap import build_application
 from services.supervision.projections import CaseViewProjection
 from services.supervision.settings import SupervisionSettings
@@ -16,4 +18,5 @@ if __name__ == "__main__":
     settings = SupervisionSettings().for_follower()
     main("supervision-projector", settings, "supervision", build_application,
          lambda application: [CaseViewProjection(application, recent_views=settings.recent_cases),
-                              CaseRowProjection(application, recent_cases=settings.recent_cases)])
+                              CaseRowProjection(application, recent_cases=settings.recent_cases),
+                              AssessmentProjection(application, recent_cases=settings.recent_cases)])

@@ -1,0 +1,152 @@
+"""The assessment rates (GET /api/v1/assessment/rates; docs/api.md §"Assessment rates", docs/assessment.md): the
+bureau's and each organ's 及时受理率, 按期答复率, 参评率 and 满意率 over a period of registration days.
+
+Counts only: no case is named and no personal data is shown, so nothing is recorded as a view of personal data
+(unlike the work lists)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.gateway import assessment, worklists
+from services.gateway.deps import GatewayDep, require_roles
+from services.gateway.errors import ApiError
+from services.gateway.schemas import Problem
+from services.gateway.security import Principal, Role
+
+router = APIRouter(prefix="/api/v1", tags=["assessment"])
+# The bureau sees any organ's rates and the county's, and so do auditors (they check the figures against the record);
+# an organ officer its own organ's only; petitioners never.
+READING = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR, Role.ORGAN_OFFICER)
+RESPONSES: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem},
+                                              422: {"model": Problem}, 503: {"model": Problem}}
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+LABELS = {"from": "统计期间起", "to": "统计期间止", "organ": "机关代码", "town": "乡镇（街道）代码"}
+
+
+def _error(field: str, code: str, message: str) -> dict[str, str]:
+    return {"field": f"query.{field}", "label": LABELS[field], "code": code, "message": message}
+
+
+def _day(field: str, value: str | None, errors: list[dict[str, str]]) -> date | None:
+    if value is None:
+        errors.append(_error(field, "required", f"请填写{LABELS[field]}（YYYY-MM-DD，如2026-01-01）"))
+        return None
+    try:
+        if not DAY.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(_error(field, "invalid_date", f"{LABELS[field]}不是有效的日期，请按YYYY-MM-DD填写，如2026-01-01"))
+        return None
+
+
+def check(principal: Principal, first_day: str | None, last_day: str | None, organ: str | None, town: str | None,
+          gw: Any) -> tuple[date, date, str | None]:
+    """The period and the organ the report is for; 422 naming each bad parameter, 403 for another organ's."""
+    errors: list[dict[str, str]] = []
+    first, last = _day("from", first_day, errors), _day("to", last_day, errors)
+    longest = gw.settings.assessment_max_period_days
+    if first and last and first > last:
+        errors.append(_error("to", "invalid_range", "统计期间止不能早于统计期间起"))
+    elif first and last and (last - first).days + 1 > longest:
+        errors.append(_error("to", "period_too_long", f"统计期间不能超过{longest}日，请分段统计"))
+    if organ is not None and organ not in worklists.organs(gw.settings.routing_rules_file):
+        errors.append(_error("organ", "unknown_organ",
+                             f"机关代码“{organ}”不在本县机关名录中，可选值见 /api/v1/reference/organs"))
+    if town is not None and not worklists.places().is_town(town):
+        errors.append(_error("town", "unknown_town",
+                             f"乡镇（街道）代码“{town}”不是本县的乡镇，可选值见 /api/v1/reference/places"))
+    if errors:
+        raise ApiError(422, "validation_failed", "提交的信息有误，请按提示修改后重新提交。", extra={"errors": errors})
+    if principal.role is Role.ORGAN_OFFICER:
+        if principal.organ_code is None or (organ is not None and organ != principal.organ_code):
+            raise ApiError(403, "not_your_organ", "您只能查看本机关的考核指标")
+        organ = principal.organ_code
+    assert first is not None and last is not None  # noqa: S101 - checked above
+    return first, last, organ
+
+
+class Rate(BaseModel):
+    """numerator ÷ denominator; the further keys say what they are made of."""
+
+    model_config = ConfigDict(extra="allow")
+
+    numerator: int
+    denominator: int
+    rate: float | None  # rounded to 4 decimals; None when the denominator is 0
+
+
+class Rates(BaseModel):
+    timely_acceptance: Rate  # 及时受理率
+    on_time_reply: Rate  # 按期答复率
+    participation: Rate  # 参评率
+    satisfaction: Rate  # 满意率
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    first: str = Field(alias="from")  # YYYY-MM-DD (China)
+    last: str = Field(alias="to")
+    time_zone: str
+    counted_as_of: datetime  # the end of `to` in China: nothing later is counted
+    closed: bool  # the period is over: its figures will not change
+
+
+class Settings(BaseModel):
+    not_yet_due_in_denominator: bool
+    basically_satisfied_counts_as_satisfied: bool
+    return_visit_ratings_count: bool
+    counted_as_of: datetime
+    overdue_if_due_before: str  # an open item due before this day (China) is overdue
+
+
+class Named(BaseModel):
+    code: str
+    name: str | None = None
+
+
+class Scope(BaseModel):
+    organ: Named | None = None  # None: the county (the bureau's figures)
+    town: Named | None = None
+
+
+class AssessmentReport(BaseModel):
+    period: Period
+    settings: Settings
+    cases: int  # registered in the period (and held by the organ at the cut-off)
+    rates: Rates
+    scope: Scope
+
+
+@router.get("/assessment/rates", response_model=AssessmentReport, response_model_by_alias=True, responses=RESPONSES)
+def assessment_rates(
+    gw: GatewayDep,
+    principal: Annotated[Principal, Depends(require_roles(*READING))],
+    first_day: Annotated[str | None, Query(alias="from", max_length=32,
+                                           description="the first registration day, YYYY-MM-DD (China)")] = None,
+    last_day: Annotated[str | None, Query(alias="to", max_length=32,
+                                          description="the last registration day, YYYY-MM-DD (China), included")] = None,
+    organ: Annotated[str | None, Query(min_length=1, max_length=64, description="an organ's code: its rates")] = None,
+    town: Annotated[str | None, Query(min_length=1, max_length=32,
+                                      description="a town's 9-digit code: matters that arose in it")] = None,
+) -> dict[str, Any]:
+    """及时受理率, 按期答复率, 参评率 and 满意率 of the cases registered in the period, for the county (信访部门) or
+    one organ (the organ that held each case at the cut-off), optionally one town: each a numerator, a denominator
+    and their rate (null when the denominator is 0), counted as of the end of the period's last day in China, so a
+    closed period's figures never change. The bureau (clerk, supervisor, admin) sees any organ's; an organ officer
+    only their own organ's (given or not). Counts only: nothing is recorded as a view of personal data."""
+    first, last, organ = check(principal, first_day, last_day, organ, town, gw)
+    # Counts only: no case is named and no personal data is read or shown, so no access record is written.
+    answer = assessment.report(first, last, worklists.today_in_china(), assessment.Choices.of(gw.settings),
+                               organ=organ, town=town)
+    found = worklists.organs(gw.settings.routing_rules_file).get(organ) if organ else None
+    answer["scope"] = {"organ": {"code": organ, "name": found.name if found else organ} if organ else None,
+                       "town": {"code": town, "name": worklists.places().name_of(town)} if town else None}
+    return answer
