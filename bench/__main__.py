@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import audit, latency, registration, worklists
+from bench import assessment, audit, latency, registration, worklists
 from tests.support.platform import delete_topology, drop_schemas, unique_name
 from tests.support.servers import MailServerProcess, SecantusServer
 
@@ -22,7 +22,7 @@ CPU_BEFORE_NOTICES = 48.0  # ms of CPU per petition in (b), measured on 2026-12-
 
 
 def main() -> None:
-    only = set(sys.argv[1:]) or {"registration", "latency", "audit", "worklists"}
+    only = set(sys.argv[1:]) or {"registration", "latency", "audit", "worklists", "assessment"}
     run = unique_name("bench")
     results: dict[str, object] = {"at": datetime.now(UTC).isoformat(timespec="seconds")}
     try:
@@ -107,6 +107,24 @@ def main() -> None:
                 print(f"    {label:52s} p50 {m['p50_ms']:6.1f} ms  p95 {m['p95_ms']:6.1f} ms   plain fetch by id "
                       f"p50 {b['p50_ms']:5.1f} ms  p95 {b['p95_ms']:5.1f} ms   ratio p95 "
                       f"{m['p95_ms'] / b['p95_ms']:.1f}x{verdict}")
+        if "assessment" in only:
+            print(f"(e) the assessment rates with {assessment.CASES:,} cases' facts, SecantusDB on disk (the embedded "
+                  "default) ...", flush=True)
+            e = assessment.run(Path(tempfile.mkdtemp()))
+            results["assessment"] = e
+            county, organ, scan = (e[k]["median_s"] * 1000 for k in ("county", "one_organ", "scan"))
+            per_case = e["per_case_query"]["median_s"] * 1000
+            print(f"    seeded in {e['seed_s']:.0f} s; {e['cases_in_year']:,} cases registered in {e['year']} "
+                  f"({e['organ_cases']:,} of them held by {e['organ']} at the cut-off), {e['days']:,} day documents")
+            for label, ms in ((f"the county's four rates, {e['year']} (GET /api/v1/assessment/rates)", county),
+                              (f"one organ's ({e['organ']}), {e['year']}", organ)):
+                print(f"    {label:62s} median {ms:6.0f} ms   (target: under 2000 ms: "
+                      f"{'met' if ms < 2000 else 'NOT met'})")
+            print(f"    {'plain scan of the same facts as flat event rows':62s} median {scan:6.0f} ms   "
+                  f"({e['scan_rows']:,} rows of the year's cases, one per dated fact, in SQLite on disk, each "
+                  "decoded, not folded)")
+            print(f"    ratio county / plain scan {county / scan:.1f}x;   the first version's query (one document per "
+                  f"case) and fold {per_case:.0f} ms -> {per_case / county:.1f}x slower")
     finally:
         with contextlib.suppress(Exception):
             drop_schemas(run)

@@ -2,25 +2,29 @@
 满意率 (satisfaction) — for the county or one organ, optionally one town, over a period of registration days
 (docs/assessment.md; GET /api/v1/assessment/rates in docs/api.md).
 
-Computed from `assessment_cases` (shared/language/readmodels.py AssessmentCase), the facts supervision's assessment
-projection keeps per case, each dated with the day (China) it happened: one query for the period's cases (by
-registration day, organ and town, only the fields needed), then a fold of each case's facts **as of the cut-off**,
-the end of the period's last day in China. A fact dated after it is left out, so a closed period's report is the
-same whenever it is recomputed. A deadline is met when the step's day is on or before the clock's due day; an item
-still open at the cut-off is overdue when its due day is before the first day not yet over (`overdue_before`: the
-day after the period for a closed period, today for the running one), and otherwise not yet due.
+Computed from the facts supervision's assessment projection keeps per case, each dated with the day (China) it
+happened, folded **as of the cut-off**, the end of the period's last day in China: a fact dated after it is left
+out, so a closed period's report is the same whenever it is recomputed. The facts are read as one document per
+registration day of the period (`assessment_days`, AssessmentDay: each day's cases' entries; the organ and town
+filtered here). The same facts are in `assessment_cases` (AssessmentCase), one document per case; `plain=True`
+reads those instead (one query by registration day, organ and town, only the fields needed): the same figures from
+about seventy times as many documents (docs/assessment.md §"Performance"). A deadline is met when the step's day is
+on or before the clock's due day; an item still open at the cut-off is overdue when its due day is before the first
+day not yet over (`overdue_before`: the day after the period for a closed period, today for the running one), and
+otherwise not yet due.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from shared.language.chinatime import CHINA
-from shared.language.readmodels import AssessmentCase
+from shared.language.readmodels import AssessmentCase, AssessmentDay
 
 # Only these fields are read: the rest of a document (its time of registration, flags) is not needed here.
 FIELDS = {"registered_on": 1, "repeat_of": 1, "holders": 1, "acceptance": 1, "handling": 1, "ratings": 1}
@@ -80,7 +84,28 @@ def mongo_filter(first: date, last: date, organ: str | None, town: str | None) -
 
 
 def load(first: date, last: date, organ: str | None, town: str | None) -> list[dict[str, Any]]:
+    """The period's facts, one document per case (the plain path)."""
     return list(AssessmentCase._get_collection().find(mongo_filter(first, last, organ, town), FIELDS))
+
+
+DAYS_PER_QUERY = 32  # a month's day documents per query: a long period is not answered in one piece
+
+
+def days(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def load_days(first: date, last: date, organ: str | None, town: str | None) -> Iterator[dict[str, Any]]:
+    """The period's facts from its day documents (looked up by id): each case's entry (`facts`, a JSON text of the
+    fields the fold reads), filtered as `mongo_filter` filters the documents — with an organ, the cases it ever
+    held (`organs`); with a town, those that arose in it (`town`)."""
+    collection = AssessmentDay._get_collection()
+    wanted = days(first, last)
+    for start in range(0, len(wanted), DAYS_PER_QUERY):
+        for day in collection.find({"_id": {"$in": wanted[start:start + DAYS_PER_QUERY]}}):
+            for entry in day.get("cases", {}).values():
+                if (organ is None or organ in entry["organs"]) and (town is None or entry["town"] == town):
+                    yield json.loads(entry["facts"])
 
 
 # --- one case as of the cut-off -----------------------------------------------------------------------------------
@@ -178,10 +203,12 @@ def compute(cases: Iterable[Mapping[str, Any]], cut: CutOff, choices: Choices,
 
 
 def report(first: date, last: date, today: date, choices: Choices, *, organ: str | None = None,
-           town: str | None = None) -> dict[str, Any]:
-    """The answer of GET /api/v1/assessment/rates (without the names of the organ and town)."""
+           town: str | None = None, plain: bool = False) -> dict[str, Any]:
+    """The answer of GET /api/v1/assessment/rates (without the names of the organ and town); `plain`: read one
+    document per case (the same figures, slower: for checking the day documents)."""
     cut = CutOff.of(last, today)
-    figures = compute(load(first, last, organ, town), cut, choices, organ)
+    facts = load(first, last, organ, town) if plain else load_days(first, last, organ, town)
+    figures = compute(facts, cut, choices, organ)
     return {
         "period": {"from": first.isoformat(), "to": last.isoformat(), "time_zone": "Asia/Shanghai",
                    "counted_as_of": cut.instant.isoformat(), "closed": cut.closed},

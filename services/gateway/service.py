@@ -23,11 +23,14 @@ from services.gateway.routes import (
     auth,
     cases,
     docs,
+    hotspots,
     lifecycle,
     notices,
     petitions,
     reference,
+    supervision,
     system,
+    warnings,
 )
 from services.gateway.security import TokenService, UserDirectory
 from services.gateway.settings import GatewaySettings
@@ -90,6 +93,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(attachments.router)
     app.include_router(notices.router)  # the bureau's notices: print, post, receipt, re-send (docs/api.md)
     app.include_router(assessment.router)  # the assessment rates (docs/api.md §"Assessment rates")
+    app.include_router(warnings.router)  # early warnings (docs/api.md §"Early warning and hot spots")
+    app.include_router(hotspots.router)  # hot spots and the monthly report (same section)
+    app.include_router(supervision.router)  # supervision orders and the backlog ledger (§"Supervision lists")
     if settings.api_docs_enabled:
         docs.install(app)
     console.install(app)  # the web pages (/, /petition/new, /status, /console/): docs/console.md

@@ -44,6 +44,7 @@ from shared.language.contracts.worklists import (
     FLAG_TEXT,
     GROUP_OF,
     GROUP_TEXT,
+    HOLDER_DUE_COUNT,
     NO_DEADLINE,
     NO_HOLDER,
     OPEN,
@@ -285,6 +286,8 @@ def counts(today: date, within_days: int, organ_file: Path | None) -> dict[str, 
     many cases there are; shared/language/contracts/worklists.py count_keys)."""
     by_holder: Counter[str] = Counter()
     by_status: Counter[str] = Counter()
+    holder_overdue: Counter[str] = Counter()
+    holder_soon: Counter[str] = Counter()
     overdue = due_soon = 0
     last_soon = (today + timedelta(days=within_days)).isoformat()
     for counter in CaseCount._get_collection().find({"count": {"$gt": 0}}):
@@ -296,6 +299,10 @@ def counts(today: date, within_days: int, organ_file: Path | None) -> dict[str, 
         elif kind == DUE_COUNT:
             overdue += counter["count"] if key < today.isoformat() else 0
             due_soon += counter["count"] if today.isoformat() <= key <= last_soon else 0
+        elif kind == HOLDER_DUE_COUNT:
+            organ, _, day = key.partition("|")
+            holder_overdue[organ] += counter["count"] if day < today.isoformat() else 0
+            holder_soon[organ] += counter["count"] if today.isoformat() <= day <= last_soon else 0
     directory = organs(organ_file)
     counted = [status for status in Status if by_status[status.value]]  # in the lifecycle's order
     return {
@@ -303,7 +310,8 @@ def counts(today: date, within_days: int, organ_file: Path | None) -> dict[str, 
         "due_soon": due_soon,
         "by_organ": [{"code": None if code == NO_HOLDER else code,
                       "name": BUREAU_TRIAGE if code == NO_HOLDER else (o.name if (o := directory.get(code)) else code),
-                      "count": n} for code, n in by_holder.most_common()],
+                      "count": n, "overdue": holder_overdue[code], "due_soon": holder_soon[code]}
+                     for code, n in by_holder.most_common()],
         "by_status": [{"status": s.value, "status_text": STATUS_TEXT[s], "status_group": GROUP_OF[s].value,
                        "status_group_text": GROUP_TEXT[GROUP_OF[s]], "count": by_status[s.value]}
                       for s in counted],

@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -38,14 +39,16 @@ from services.notification.domainmodel import (
 from services.notification.errors import NoticeError, UnknownNotice
 from services.notification.settings import NotificationSettings
 from services.notification.templates import render
-from services.notification.translate import CaseStep, Recipient, RegisteredPetition
-from shared.language.chinatime import chinese_date, chinese_day, local_date
+from services.notification.translate import CaseStep, IssuedCircular, RaisedWarning, Recipient, RegisteredPetition
+from shared.language.chinatime import CHINA, chinese_date, chinese_day, local_date
 from shared.language.contracts.identity import mobile_or_none
 from shared.language.contracts.notices import NoticeKind
+from shared.language.contracts.reference import TOPIC_LABELS
 from shared.language.contracts.registration import CHANNEL_LABELS
 from shared.language.contracts.registration import Channel as PetitionChannel
 from shared.language.integration.envelope import IntegrationEvent
 from shared.language.organs import OrganDirectory
+from shared.language.places import PlaceDirectory
 from shared.runtime.eventstore import IntegrityError, ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,8 @@ REGISTRATION_RECEIPT = NoticeKind.REGISTRATION_RECEIPT.value
 # notices derive theirs from the step's event too (compose.py, request_step_notices).
 NOTICE_KINDS = (REGISTRATION_RECEIPT,)
 STEP_NOTICE_KINDS = tuple(kind for kind in NoticeKind
-                          if kind not in (NoticeKind.REGISTRATION_RECEIPT, NoticeKind.ORGAN_CASE_NOTICE))
+                          if kind not in (NoticeKind.REGISTRATION_RECEIPT, NoticeKind.ORGAN_CASE_NOTICE,
+                                          NoticeKind.WARNING_NOTICE, NoticeKind.CIRCULAR_NOTICE))
 # The steps' notices to organs: one per organ and step (domainmodel.organ_notice_id), by e-mail to its mailbox.
 ORGAN_CHANNELS = ["email"]
 # Every channel a notice may go on (services/notification/channels.py). `post` has no dispatcher: a clerk prints the
@@ -491,3 +495,120 @@ class NotificationApplication(ServiceApplication):
             return self.repository.get(PostalDelivery.create_id(notice_id))
         except AggregateNotFoundError:
             return None
+
+    # --- early warnings (supervision's case.warning_raised): the supervisors' notice -------------------------------
+    def request_warning_notice(self, event: IntegrationEvent, warning: RaisedWarning) -> str:
+        """The notice telling the bureau's supervisors (督查督办) of an early warning, exactly once: its id derives from
+        the warning's (`notice_id(warning, kind)`; the notice keeps the warning's id where a petition's would be), so
+        a redelivered event, or the same warning published again, requests nothing new. By e-mail to
+        NOTICE_SUPERVISORS_EMAIL; none set: the notice is recorded on no channel (listed, not sent). Codes, counts,
+        dates and case numbers only: no query code, no title, no personal data."""
+        kind = NoticeKind.WARNING_NOTICE
+        requested = notice_id(warning.warning_id, kind.value)
+        settings = self.notice_settings
+        attempts = 0
+
+        def decide() -> list[Notice]:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and self._exists(requested):
+                return []
+            rendered = render(kind.value, **warning_notice_values(
+                warning, addressee=settings.supervisors_name, bureau_name=settings.bureau_name,
+                issued_on=chinese_date(datetime.now(UTC)), console_url=settings.console_url))
+            email = settings.supervisors_email.strip() or None
+            return [Notice(  # its id: notice_id(the warning's id, kind)
+                petition_id=warning.warning_id, kind=kind.value, query_code="",
+                recipient={"name": settings.supervisors_name, "email": email, "phone": None},
+                title=rendered.title, body=rendered.body, channels=list(ORGAN_CHANNELS) if email else [],
+                correlation_id=event.correlation_id, causation_id=event.id, template=str(rendered.template),
+                step=None,
+            )]
+
+        return self.process(event.tracking, decide, key=event.subject)
+
+
+    # --- circulars (supervision's case.circular_issued): each organ's notice -----------------------------------------
+    def request_circular_notices(self, event: IntegrationEvent, circular: IssuedCircular) -> str:
+        """The notice telling each organ a circular names of it (信访工作通报), each exactly once: its id derives from
+        the circular's and the organ's (`circular_notice_id`; the notice keeps the circular's id where a petition's
+        would be), so a redelivered event, or one processed again, requests nothing new. By e-mail to the organ's
+        mailbox (the organ table's `email`); an organ without one has its notice recorded on no channel (listed, not
+        sent: it reads the circular in the console). Its title, number, kind, the problems and demands (the bureau's
+        own text, from supervision's private RPC), the day to report by and a link to the console: no query code,
+        no petitioner's words or data."""
+        kind = NoticeKind.CIRCULAR_NOTICE
+        settings = self.notice_settings
+        attempts = 0
+
+        def decide() -> list[Notice]:
+            nonlocal attempts
+            attempts += 1
+            issued_on = chinese_date(datetime.now(UTC))
+            notices = []
+            for code in circular.organs:
+                listed = self.organs.get(code)
+                if listed is None:  # checked by supervision against the same table: a table changed since
+                    log.warning("circular %s: organ %s is not in the organ table; not told", circular.circular_id,
+                                code)
+                    continue
+                requested = circular_notice_id(circular.circular_id, listed.code)
+                if attempts > 1 and self._exists(requested):
+                    continue
+                rendered = render(kind.value, **circular_notice_values(
+                    circular, organ_name=listed.name, bureau_name=settings.bureau_name, issued_on=issued_on,
+                    console_url=settings.console_url))
+                # Its id is given, not derived from the Requested event as Notice.create_id derives the others':
+                # one circular tells several organs, each once.
+                notices.append(Notice._create(  # noqa: SLF001 - eventsourcing's constructor with a given id
+                    Notice.Requested, id=requested, petition_id=circular.circular_id, kind=kind.value,
+                    query_code="", recipient={"name": listed.name, "email": listed.email, "phone": None,
+                                              "organ": listed.code},
+                    title=rendered.title, body=rendered.body, channels=list(ORGAN_CHANNELS) if listed.email else [],
+                    correlation_id=event.correlation_id, causation_id=event.id, template=str(rendered.template),
+                    step=None))
+            return notices
+
+        return self.process(event.tracking, decide, key=event.subject)
+
+@cache
+def _places() -> PlaceDirectory:
+    return PlaceDirectory.load()
+
+
+def _window_text(start: datetime, end: datetime) -> str:
+    """e.g. 2026年11月2日0时至2026年11月3日0时 (China time)."""
+    start, end = start.astimezone(CHINA), end.astimezone(CHINA)
+    return f"{chinese_date(start)}{start.hour}时至{chinese_date(end)}{end.hour}时"
+
+
+def warning_notice_values(warning: RaisedWarning, *, addressee: str, bureau_name: str, issued_on: str,
+                          console_url: str) -> dict[str, str]:
+    """The values of the supervisors' notice of `warning` (NoticeKind.WARNING_NOTICE): the topic's Chinese label and
+    the town's name from the reference data, the window and the day in Chinese, the petitions by their ids."""
+    window = _window_text(warning.window_start, warning.window_end) if warning.window_start and warning.window_end \
+        else ""
+    return {"organ_name": addressee, "issuer_name": bureau_name, "issued_on": issued_on,
+            "warning_kind": warning.kind,
+            "topic_label": TOPIC_LABELS.get(warning.topic, warning.topic) if warning.topic else "",  # type: ignore[call-overload]
+            "place_name": (_places().name_of(warning.town) or warning.town) if warning.town else "",
+            "window": window, "count": str(warning.count),
+            "threshold": str(warning.threshold) if warning.threshold else "",
+            "petition_refs": "\n".join(warning.petitions), "warning_ref": str(warning.warning_id),
+            "raised_on": chinese_date(warning.raised_at), "console_url": console_url}
+
+
+def circular_notice_id(circular_id: UUID, organ_code: str) -> UUID:
+    """The id of the notice telling organ `organ_code` of circular `circular_id`: one per organ and circular."""
+    return notice_id(circular_id, NoticeKind.CIRCULAR_NOTICE.value, organ_code)
+
+
+def circular_notice_values(circular: IssuedCircular, *, organ_name: str, bureau_name: str, issued_on: str,
+                           console_url: str) -> dict[str, str]:
+    """The values of an organ's notice of `circular` (NoticeKind.CIRCULAR_NOTICE): the day to report by in Chinese,
+    the cases by their count (the organ reads their numbers in the console)."""
+    return {"organ_name": organ_name, "issuer_name": bureau_name, "issued_on": issued_on,
+            "circular_kind": circular.kind, "circular_title": circular.title, "circular_number": circular.number,
+            "problems": circular.problems, "demands": circular.demands,
+            "report_due": chinese_day(circular.report_due.isoformat()) if circular.report_due else "",
+            "case_count": str(len(circular.petitions)) if circular.petitions else "", "console_url": console_url}

@@ -15,7 +15,7 @@ from typing import Any
 from services.notification.translate import CaseStep
 from shared.language.chinatime import chinese_date, chinese_day
 from shared.language.contracts.deadlines import DEADLINE_LABELS
-from shared.language.contracts.lifecycle import STEPS
+from shared.language.contracts.lifecycle import STEPS, SUPERVISION_LEVELS
 from shared.language.contracts.notices import HOLDER, NOTICES, TELLS_ORGANS, Issuer, NoticeKind
 
 N = NoticeKind
@@ -144,6 +144,8 @@ def organs_told(step: CaseStep) -> list[tuple[dict[str, str], str]]:
         # Rejected: nothing moves. Upheld without a new organ: the case goes back to the rules, whose routing
         # tells the organ they choose (the case's organ is still the one that objected).
         return []
+    if step.action == "review_order_answer" and step.details.get("accepted"):
+        return []  # the answer accepted closes the order: nothing more is asked of the organ
     told: list[tuple[dict[str, str], str]] = []
     for key, duty in TELLS_ORGANS.get(step.action, ()):
         named = step.details.get("holder") if key == HOLDER else step.case.get(key)
@@ -160,11 +162,13 @@ def organ_notice_values(step: CaseStep, organ: Mapping[str, str], duty: str, *, 
     the duty and the deadline the step opened (no query code, title or personal data: ORGAN_COMMON)."""
     due = _due(step, "review") if duty == "review" else _due(step, "re_review") if duty == "re_review" else \
         _due(step, "acceptance", "assignment_report") if duty in ("transfer", "assign") else \
-        _day(step.details.get("due")) if duty in ("reminder", "overdue") else ""
+        _day(step.details.get("due")) if duty in ("reminder", "overdue", "supervision", "answer_rejected") else ""
     watched = duty in ("reminder", "overdue")
     return {"organ_name": str(organ.get("name") or organ.get("code")), "issuer_name": bureau_name,
             "deadline_label": DEADLINE_LABELS.get(str(step.details.get("kind")), "办理期限") if watched else "",
             "days_left": str(step.details.get("days_left", "")) if duty == "reminder" else "",
+            "order_level": SUPERVISION_LEVELS.get(str(step.details.get("order_level")), "督办") if duty == "supervision"
+            else "",
             "issued_on": issued_on, "duty": duty, "petition_ref": str(step.petition_id),
             "sent_on": chinese_date(step.at),
             "due": due, "case_url": f"{console_url.rstrip('/')}/console/cases/{step.petition_id}" if console_url

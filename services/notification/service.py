@@ -15,7 +15,7 @@ from services.notification.bootstrap import build_application
 from services.notification.compose import notice_kinds
 from services.notification.domainmodel import PostalDelivery
 from services.notification.errors import NoticeError, UnknownNotice
-from services.notification.translate import CaseStep, RegisteredPetition
+from services.notification.translate import CaseStep, IssuedCircular, RaisedWarning, RegisteredPetition
 from shared.language.contracts.actor import Role
 from shared.language.contracts.notices import TELLS_ORGANS
 from shared.language.integration.envelope import IntegrationEvent
@@ -60,6 +60,23 @@ class NotificationService:
             raise LookupError(f"supervision does not know step event {event.id} of petition {event.subject}")
         particulars = petition_particulars(self.intake, self.callers, event.subject, "notice")
         return self.notification.request_step_notices(event, CaseStep.of(event, step, particulars))
+
+    @integration_event_handler
+    def handle_warning_raised(self, event: IntegrationEvent) -> str:
+        """A `case.warning_raised` (supervision's early warning): the notice telling the bureau's supervisors of it,
+        exactly once (its id derives from the warning's). The event carries all it says: no RPC, no personal data."""
+        return self.notification.request_warning_notice(event, RaisedWarning.of(event))
+
+    @integration_event_handler
+    def handle_circular_issued(self, event: IntegrationEvent) -> str:
+        """A `case.circular_issued` (supervision's circular to organs): the notice telling each organ it names, each
+        exactly once. The circular's text (title, problems, demands) comes from supervision's private RPC: the
+        exchange does not carry it."""
+        found = self.supervision.circular_particulars(event.subject,
+                                                      self.callers.assertion("supervision", "circular_particulars"))
+        if found is None:  # published only once stored: supervision must know it
+            raise LookupError(f"supervision does not know circular {event.subject}")
+        return self.notification.request_circular_notices(event, IssuedCircular.of(event, found))
 
     @rpc(expected_exceptions=CallerRefused)
     def case_aggregates(self, petition_id: str, caller: str | None = None,

@@ -22,6 +22,10 @@ class NotificationSettings(PlatformSettings):
     # The console's address as organs reach it (e.g. https://xinfang.example.gov.cn): a notice to an organ links to
     # the case's page there; empty: it tells the organ to sign in to the platform.
     console_url: str = Field("", alias="NOTICE_CONSOLE_URL")
+    # The bureau's supervisors (督查督办): each early warning is sent to their mailbox as an official notice (预警通知),
+    # addressed by this name; empty mailbox: the notice is recorded, not sent (the warnings are listed in the console).
+    supervisors_email: str = Field("", alias="NOTICE_SUPERVISORS_EMAIL")
+    supervisors_name: str = Field("示例县信访局督查督办科", alias="NOTICE_SUPERVISORS_NAME")
     # SMS through an HTTP provider (services/notification/channels.py SmsChannel). Empty URL: SMS is not sent (the
     # notices wait, visibly, in the dispatcher's SMS lag).
     sms_url: str = Field("", alias="SMS_URL")

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from services.notification.domainmodel import DELIVERED, ORGAN_CASE_NOTICE, POST, Delivery, PostalDelivery
 from shared.language.chinatime import CHINA, chinese_date, chinese_day
+from shared.language.contracts.notices import NoticeKind
 from shared.language.integration.catalog import NOTICE_DELIVERED, NOTICE_POSTED
 from shared.language.integration.envelope import IntegrationEvent, event_id
 
@@ -109,7 +110,8 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
     # one is the notice delivered on that channel.
     if not isinstance(domain_event, Delivery.Concluded | Delivery.Attempted) or domain_event.outcome != DELIVERED:
         return None
-    if domain_event.kind == ORGAN_CASE_NOTICE:  # to an organ, not the petitioner: no petitioner's receipt to tell
+    # To an organ or the bureau's supervisors, not the petitioner: no petitioner's receipt to tell.
+    if domain_event.kind in (ORGAN_CASE_NOTICE, NoticeKind.WARNING_NOTICE.value, NoticeKind.CIRCULAR_NOTICE.value):
         return None
     return IntegrationEvent(
         id=event_id(source, domain_event.originator_id, domain_event.originator_version),
@@ -154,3 +156,56 @@ def postal_event(domain_event: Any, sequence: int, source: str) -> IntegrationEv
         causation_id=event_id(source, domain_event.notice_id, 1),  # the notice's request, as for every delivery
         sequence=sequence,
     )
+
+
+@dataclass(frozen=True)
+class RaisedWarning:
+    """A `case.warning_raised` (supervision's early warning): codes, counts, dates and petition ids only."""
+
+    warning_id: UUID
+    kind: str  # topic_spike | place_spike | group | sensitive | repeat
+    topic: str | None
+    town: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    count: int
+    threshold: int | None
+    petitions: tuple[str, ...]
+    raised_at: datetime
+
+    @classmethod
+    def of(cls, event: IntegrationEvent) -> RaisedWarning:
+        data = event.data
+        window = data.get("window") or {}
+        return cls(warning_id=UUID(data["warning_id"]), kind=data["kind"], topic=data.get("topic"),
+                   town=data.get("town"),
+                   window_start=datetime.fromisoformat(window["start"]) if window.get("start") else None,
+                   window_end=datetime.fromisoformat(window["end"]) if window.get("end") else None,
+                   count=int(data["count"]), threshold=data.get("threshold"), petitions=tuple(data["petitions"]),
+                   raised_at=datetime.fromisoformat(data["raised_at"]))
+
+
+@dataclass(frozen=True)
+class IssuedCircular:
+    """A `case.circular_issued` (codes, dates, organ codes, case ids) with what supervision's private RPC
+    `circular_particulars` adds: the circular's title, problems and demands (the bureau's own text, no petitioner's)."""
+
+    circular_id: UUID
+    number: str  # 督通〔YYYY〕xxxxxx号
+    kind: str  # typical_problem | criticism
+    issued_on: date
+    report_due: date | None
+    organs: tuple[str, ...]  # the organs' codes, each told once
+    petitions: tuple[str, ...]
+    title: str
+    problems: str
+    demands: str
+
+    @classmethod
+    def of(cls, event: IntegrationEvent, particulars: Mapping[str, Any]) -> IssuedCircular:
+        data = event.data
+        return cls(circular_id=UUID(data["circular_id"]), number=data["number"], kind=data["kind"],
+                   issued_on=date.fromisoformat(data["issued_on"]),
+                   report_due=date.fromisoformat(data["report_due"]) if data.get("report_due") else None,
+                   organs=tuple(dict.fromkeys(data["organs"])), petitions=tuple(data["petitions"]),
+                   title=particulars["title"], problems=particulars["problems"], demands=particulars["demands"])

@@ -26,7 +26,7 @@ from services.supervision.translate import (
     RegisteredPetition,
     RoutingDecision,
 )
-from shared.language.contracts.actor import ROUTING_RULES, Actor, Role
+from shared.language.contracts.actor import DEADLINE_WATCH, ROUTING_RULES, Actor, Role
 from shared.language.contracts.errors import validation_problem
 from shared.language.contracts.lifecycle import STEPS
 from shared.language.integration.envelope import IntegrationEvent
@@ -38,6 +38,10 @@ from shared.runtime.settings import PlatformSettings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+OWNERSHIP_GROUP = 30  # people: a group petition this large is proposed for leader ownership (§6.3, §8)
+OWNERSHIP_REPEATS = 3  # earlier petitions of the same person on the same matter: a third repeat is proposed too
 
 
 class CaseNotOpenedYet(NotYet):
@@ -114,6 +118,12 @@ class SupervisionApplication(ServiceApplication):
             finalized = [c for c in earlier if c.finalize_if_window_passed(at=at, correlation_id=received.correlation_id)]
             if earlier:
                 case.decide_on_repeat(earlier, at=at, correlation_id=received.correlation_id, causation_id=received.id)
+            # Leader ownership (领导包案) is proposed for a group of 30 or more, or a third repeat (docs/domain.md
+            # §"Supervision"); a supervisor confirms it.
+            triggers = [*(["group_of_30"] if petition.people_count >= OWNERSHIP_GROUP else []),
+                        *(["repeat_visits"] if len(petition.similar_petitions) >= OWNERSHIP_REPEATS else [])]
+            if triggers:
+                case.propose_ownership(triggers, at=at, actor=DEADLINE_WATCH, correlation_id=received.correlation_id)
             receiving_organ = self._receiving_organ(petition.registered_by)
             if receiving_organ and petition.registered_by and not case.is_closed:
                 case.receive_directly(organ=receiving_organ, rules=self.rules, at=at, actor=petition.registered_by,
@@ -311,7 +321,7 @@ class SupervisionApplication(ServiceApplication):
     @staticmethod
     def summary(case: Case, actor: Actor | None = None) -> dict[str, Any]:
         """The case as it stands: status, organ, open deadlines and the actions open now."""
-        actions = allowed_actions(case.status)
+        actions = [a for a in allowed_actions(case.status) if case.open_to(a)]
         if actor is not None:
             actions = [a for a in actions if case.can(a, actor)]
         return {
@@ -353,7 +363,7 @@ class SupervisionApplication(ServiceApplication):
                     break
         return {"finalized": finalized, "recomputed": recomputed}
 
-    def watch(self, petition_ids: list[str], reminders: tuple[int, ...]) -> int:
+    def watch(self, petition_ids: list[str], reminders: tuple[int, ...], ownership_after_days: int | None = None) -> int:
         """Remind the holders of the deadlines of `petition_ids` before their day and record each breach after it
         (Case.watch_deadlines), as of this application's clock; how many facts were recorded. Exactly once however
         many watchers run: a lost version race is reloaded, and the reloaded case finds the fact recorded."""
@@ -368,7 +378,8 @@ class SupervisionApplication(ServiceApplication):
                         log.warning("deadline watch: case %s not found", petition_id)
                         break
                     done = case.watch_deadlines(rules=self.rules, reminders=reminders, at=self.clock(),
-                                                correlation_id=str(uuid.uuid4()))
+                                                correlation_id=str(uuid.uuid4()),
+                                                ownership_after_days=ownership_after_days)
                     if not done:
                         break
                     try:

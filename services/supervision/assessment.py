@@ -24,10 +24,21 @@ opens a case is folded from the batch, any other case from the store; a document
 guarded by its version (`{_id, version < v}` with an upsert: a replayed or older document never overwrites a newer
 one, the duplicate key such an upsert meets is a replay). Dropped and rebuilt with the other read models
 (`python -m services.supervision.projector --rebuild`).
+
+The same facts are kept a second time, packed by registration day: `assessment_days` (AssessmentDay) holds one
+document per day (China) whose `cases` map each case registered that day to its entry — its version, town and
+organs, and the fields the rates read as one compact JSON text. A report reads a period as one document per day
+instead of one per case (a read-model server pays per document and per value: docs/assessment.md
+§"Performance"). Each entry is written beside its document, in the same batch, guarded by its own version (an
+update pipeline: an entry is replaced only by a newer one), so a replay, a batch retried after a failure half-way
+or a second projector process never puts an older entry back.
+`prepare` fills the day documents from `assessment_cases` once when a deployment that wrote only those starts this
+version (the marker document `filled` says it is done; a drop sets it, since the projection then writes both).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,14 +46,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pymongo import ReplaceOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from services.supervision.domainmodel import Case
 from services.supervision.projections import PROJECTION_FAILURES
 from shared.language.chinatime import local_date
 from shared.language.contracts.lifecycle import TRIAGE, Status
-from shared.language.readmodels import DUPLICATE_KEY, AssessmentCase
+from shared.language.readmodels import DUPLICATE_KEY, AssessmentCase, AssessmentDay
 from shared.runtime.recentaggregates import RecentItems
 
 log = logging.getLogger(__name__)
@@ -53,6 +64,14 @@ ACCEPTANCE_CLOCKS = ("triage", "acceptance", "simplified_acceptance")
 HANDLING_CLOCKS = ("handling", "simplified_handling")
 # A decision on acceptance, by the step that takes it (a redirection is told by its status: `route` redirects too).
 DECISIONS = {"accept": "accepted", "decline": "declined", "decline_again": "declined_again", "divert": "diverted"}
+# A case's entry in its registration day's document: the version it reflects, what a report filters by (`town`,
+# `organs`) and, as one compact JSON text (`facts`), what the rates read (services/gateway/assessment.py). One text
+# rather than nested documents: the read-model server decodes and encodes one string per case, not some twenty
+# values (docs/assessment.md §"Performance"). `registered_on` is the day document's id.
+FACT_FIELDS = ("repeat_of", "holders", "acceptance", "handling", "ratings")
+ENTRY_FIELDS = ("version", "town", "organs", *FACT_FIELDS)
+FILLED = "filled"  # the marker in `assessment_days`: every document of `assessment_cases` has its entry
+FILL_BATCH = 1_000
 
 
 @dataclass
@@ -168,10 +187,16 @@ class AssessmentProjection:
         self._recent.clear()
         AssessmentCase.drop_collection()
         AssessmentCase.ensure_indexes()
+        AssessmentDay.drop_collection()
+        _mark_filled()  # from now on every document is written with its entry
 
     def prepare(self) -> None:
-        """Nothing to bring up to date: a new deployment's position starts at zero, so the facts are filled in from
-        the whole store as the projector catches up."""
+        """A new deployment's position starts at zero, so the facts are filled in from the whole store as the
+        projector catches up. A deployment whose `assessment_cases` were written before the day documents existed
+        gets them filled in from those documents, once (each entry guarded by its version, so a projector following
+        meanwhile loses nothing)."""
+        if AssessmentDay._get_collection().find_one({"_id": FILLED}, {"_id": 1}) is None:
+            fill_days()
 
     def _facts(self, case_id: UUID, events: list[Any]) -> Facts | None:
         """The case's facts after the batch's `events`; None when the documents already show them (a replay)."""
@@ -214,21 +239,75 @@ class AssessmentProjection:
                 changed.append((facts, {**facts.document, "version": facts.version, "updated_at": now}))
             followed.append(facts)
         if changed:
-            self._bulk_write([ReplaceOne({"_id": doc["_id"], "version": {"$lt": doc["version"]}}, doc, upsert=True)
-                              for _, doc in changed])
+            write_facts([doc for _, doc in changed])
             for facts, _ in changed:
                 facts.written = _copy(facts.document)
         for facts in followed:  # only once written: a failed batch is folded again from the store
             self._recent.put(facts.document["_id"], facts)
 
-    @staticmethod
-    def _bulk_write(writes: list[ReplaceOne]) -> None:
-        try:
-            AssessmentCase._get_collection().bulk_write(writes, ordered=False)
-        except BulkWriteError as error:
-            # A duplicate key: the document is there at this version or a later one (a replay), left alone.
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
-                raise
+
+def write_facts(documents: Sequence[dict[str, Any]]) -> None:
+    """Write cases' documents (each with its `version`) and their entries in the day documents, each guarded by the
+    version: what is there at the same or a later version stays. The entries are written even where the document
+    was refused as a replay: a batch that failed between the two writes leaves an entry behind its document, and
+    its retry (refused for the document, newer for the entry) brings the entry up to it."""
+    if not documents:
+        return
+    try:
+        AssessmentCase._get_collection().bulk_write(
+            [ReplaceOne({"_id": d["_id"], "version": {"$lt": d["version"]}}, d, upsert=True) for d in documents],
+            ordered=False)
+    except BulkWriteError as error:
+        # A duplicate key: the document is there at this version or a later one (a replay), left alone.
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
+    AssessmentDay._get_collection().bulk_write(day_writes(documents), ordered=False)
+
+
+def entry_of(document: dict[str, Any]) -> dict[str, Any]:
+    """A case's entry in its registration day's document."""
+    facts = json.dumps({name: document.get(name) for name in FACT_FIELDS}, ensure_ascii=False, separators=(",", ":"))
+    return {"version": document["version"], "town": document.get("town"), "organs": document.get("organs") or [],
+            "facts": facts}
+
+
+def _newer(case_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The expression of an update pipeline that sets a case's entry unless one as new or newer is there."""
+    path = f"$cases.{case_id}"
+    return {"$cond": [{"$lt": [{"$ifNull": [f"{path}.version", -1]}, entry["version"]]}, {"$literal": entry}, path]}
+
+
+def day_writes(documents: Iterable[dict[str, Any]]) -> list[UpdateOne]:
+    """One update per registration day of `documents`, each entry guarded by its version."""
+    by_day: dict[str, dict[str, dict[str, Any]]] = {}
+    for document in documents:
+        by_day.setdefault(document["registered_on"], {})[str(document["_id"])] = entry_of(document)
+    return [UpdateOne({"_id": day}, [{"$set": {f"cases.{case_id}": _newer(case_id, entry)
+                                               for case_id, entry in entries.items()}}], upsert=True)
+            for day, entries in sorted(by_day.items())]
+
+
+def fill_days() -> int:
+    """Every document of `assessment_cases` into its day's document (guarded as always), then the marker; how
+    many. Interrupted, it is done again from the start at the next start of the projector."""
+    days = AssessmentDay._get_collection()
+    filled = 0
+    batch: list[dict[str, Any]] = []
+    for document in AssessmentCase._get_collection().find({}, {"registered_on": 1, **dict.fromkeys(ENTRY_FIELDS, 1)}):
+        batch.append(document)
+        if len(batch) == FILL_BATCH:
+            days.bulk_write(day_writes(batch), ordered=False)
+            filled, batch = filled + len(batch), []
+    if batch:
+        days.bulk_write(day_writes(batch), ordered=False)
+        filled += len(batch)
+    _mark_filled()
+    log.info("assessment_days filled in from %d documents of assessment_cases", filled)
+    return filled
+
+
+def _mark_filled() -> None:
+    AssessmentDay._get_collection().update_one({"_id": FILLED}, {"$set": {"cases": {}}}, upsert=True)
 
 
 def _copy(document: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class DeadlineRulesTable(BaseModel):
 
 REQUIRED_RULES = ("triage", "major_report", "acceptance", "objection", "handling", "extension", "simplified_acceptance",
                   "simplified_handling", "assignment_report", "review_request", "review", "re_review_request",
-                  "re_review")
+                  "re_review", "supervision_response", "leader_ownership")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """supervision's aggregate: the case, i.e. the statutory handling lifecycle of one petition.
 
 The Case is composed of its phases (services/supervision/case/: triage, acceptance, handling, review, receipt,
-oversight), each with its events and methods; this module adds its opening and the notices delivered to the
+oversight, supervising), each with its events and methods; this module adds its opening and the notices delivered to the
 petitioner. Its events keep the topics they were stored under (`services.supervision.domainmodel:Case.<Event>`):
 the phases' events are redefined here as the Case's own (eventsourcing does this for the events of an aggregate's
 bases).
@@ -20,12 +20,13 @@ from services.supervision.case.handling import Handling
 from services.supervision.case.oversight import Oversight
 from services.supervision.case.receipt import Receipt
 from services.supervision.case.review import Review
+from services.supervision.case.supervising import Supervising
 from services.supervision.case.triage import Triage
 from shared.language.chinatime import local_date
 from shared.language.contracts.lifecycle import Status
 
 
-class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Aggregate):
+class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising, Aggregate):
     """One petition under supervision (its id is the petition's id)."""
 
     @staticmethod
@@ -122,8 +123,13 @@ class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Aggregate):
         self.hearing_started_on: str | None = None
         self.requested_on: str | None = None  # of the pending review or re-review request
         self.last_step_on = local_date(datetime.fromisoformat(at)).isoformat()
+        self.opened_on = self.last_step_on
         self.notices: list[dict[str, str]] = []
         self.watched: dict[str, dict[str, Any]] = {}  # reminders and breaches recorded, by deadline (Oversight)
+        self.supervision_order: dict[str, Any] | None = None  # the latest supervision order (Supervising)
+        self.supervised_organ: dict[str, str] | None = None  # the organ it is addressed to
+        self.leader: dict[str, Any] | None = None  # the leader who owns the case (领导包案)
+        self.ownership_proposed: list[str] = []  # the triggers of leader ownership proposed already
 
     # --- legacy and notices -------------------------------------------------------------------------------------
     @event("OrganAssigned")

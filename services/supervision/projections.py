@@ -112,7 +112,10 @@ def apply(view: CaseView | None, event: Any) -> CaseView:
             view.procedure = d["procedure"]
         elif event.action == "convert_to_ordinary" or (event.action == "decide_review" and d["outcome"] == "rehandle"):
             view.procedure = "ordinary"
-        for organ in (d.get("organ"), d.get("review_organ"), d.get("re_review_organ"), *d.get("joining_organs", [])):
+        # Every organ that handled, reviewed, was supervised or is to act on a recommendation may open the case.
+        holder = d.get("holder") if event.action in ("supervise", "recommend_accountability") else None
+        for organ in (d.get("organ"), d.get("review_organ"), d.get("re_review_organ"), *d.get("joining_organs", []),
+                      holder):
             if organ and organ["code"] not in view.involved_organs:
                 view.involved_organs.append(organ["code"])
         _set_deadlines(view, event.opened, event.closed,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from services.supervision.assessment import AssessmentProjection
 from services.supervision.bootstrap import build_application
+from services.supervision.circulars import CircularProjection
 from services.supervision.projections import CaseViewProjection
 from services.supervision.settings import SupervisionSettings
+from services.supervision.warnings import WarningProjection
 from services.supervision.worklists import CaseRowProjection
 from shared.runtime.projector import main
 
@@ -19,4 +21,5 @@ if __name__ == "__main__":
     main("supervision-projector", settings, "supervision", build_application,
          lambda application: [CaseViewProjection(application, recent_views=settings.recent_cases),
                               CaseRowProjection(application, recent_cases=settings.recent_cases),
-                              AssessmentProjection(application, recent_cases=settings.recent_cases)])
+                              AssessmentProjection(application, recent_cases=settings.recent_cases),
+                              WarningProjection(application), CircularProjection(application)])

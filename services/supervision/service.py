@@ -11,9 +11,12 @@ from nameko.timer import timer
 
 from services.supervision.application import SupervisionApplication
 from services.supervision.bootstrap import build_application
+from services.supervision.circulars import issue_circular, particulars
 from services.supervision.history import case_as_of, step_particulars
 from services.supervision.lifecycle import CaseError
 from services.supervision.sweep import DEFAULT_INTERVAL, run_sweep
+from services.supervision.warnings import DEFAULT_INTERVAL as WARNING_INTERVAL
+from services.supervision.warnings import WarningRules, WarningWatch
 from services.supervision.watch import DEFAULT_INTERVAL as WATCH_INTERVAL
 from services.supervision.watch import DeadlineWatch
 from shared.language.integration.envelope import IntegrationEvent
@@ -52,6 +55,28 @@ class SupervisionService:
             return {"ok": False, "http_status": refused.http_status, "problem": refused.as_problem()}
         return {"ok": True, "case": case}
 
+    # --- RPC: circulars (services/supervision/circulars.py): issued by a supervisor, read by notification --------
+    @rpc(expected_exceptions=CallerRefused)
+    def issue_circular(self, payload: dict[str, Any], caller: str | None, correlation_id: str | None = None,
+                       idempotency_key: str | None = None) -> dict[str, Any]:
+        """{"ok": true, "circular": ..., "created": bool} (False: this Idempotency-Key issued it before) or {"ok":
+        false, "http_status": 4xx, "problem": {...}}, as `perform` answers; the issuer is the gateway's signed
+        assertion of the supervisor (or admin)."""
+        actor = self.callers.require(caller, {GATEWAY}, "issue_circular").actor
+        try:
+            circular, created = issue_circular(self.supervision, payload, actor, correlation_id=correlation_id,
+                                               idempotency_key=idempotency_key)
+        except CaseError as refused:
+            return {"ok": False, "http_status": refused.http_status, "problem": refused.as_problem()}
+        return {"ok": True, "circular": circular, "created": created}
+
+    @rpc(expected_exceptions=CallerRefused)
+    def circular_particulars(self, circular_id: str, caller: str | None = None) -> dict[str, Any] | None:
+        """A circular's title, problems and demands (the bureau's own text) with its codes: for notification only, to
+        compose each organ's notice of it. The exchange never carries the text."""
+        self.callers.require(caller, {NOTIFICATION}, "circular_particulars")
+        return particulars(self.supervision, circular_id)
+
     @rpc(expected_exceptions=CallerRefused)
     def get_case(self, petition_id: str, caller: str | None = None) -> dict[str, Any] | None:
         actor = self.callers.require(caller, {GATEWAY}, "get_case").actor
@@ -86,11 +111,24 @@ class SupervisionService:
     def watch_deadlines(self) -> None:
         connect_read_models(self.supervision.settings.mongodb_uri)
         if SupervisionService.deadline_watch is None:
-            SupervisionService.deadline_watch = DeadlineWatch(self.supervision,
-                                                              self.supervision.settings.deadline_reminders)
+            settings = self.supervision.settings
+            SupervisionService.deadline_watch = DeadlineWatch(
+                self.supervision, settings.deadline_reminders,
+                ownership_after_days=settings.leader_ownership_after_days)
         SupervisionService.deadline_watch.tick()
 
     deadline_watch: DeadlineWatch | None = None  # the process's one watch, holding its lock across ticks
+
+    # --- early warning (services/supervision/warnings.py): one instance detects, the others stand by ------------
+    @timer(interval=float(os.environ.get("WARNING_WATCH_INTERVAL", WARNING_INTERVAL)))
+    def watch_warnings(self) -> None:
+        connect_read_models(self.supervision.settings.mongodb_uri)
+        if SupervisionService.warning_watch is None:
+            SupervisionService.warning_watch = WarningWatch(self.supervision,
+                                                            WarningRules.of(self.supervision.settings))
+        SupervisionService.warning_watch.tick()
+
+    warning_watch: WarningWatch | None = None  # the process's one detector, holding its lock across ticks
 
     # --- integration events ------------------------------------------------------------------------------------
     @integration_event_handler

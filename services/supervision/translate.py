@@ -13,12 +13,14 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from services.supervision.case.base import Transitioned
+from services.supervision.circulars import Circular
 from services.supervision.domainmodel import Case
+from services.supervision.warnings import EarlyWarning
 from shared.language.chinatime import local_date
 from shared.language.contracts.actor import Actor, Role
 from shared.language.contracts.lifecycle import STATUS_TEXT, Status
 from shared.language.contracts.registration import received_day
-from shared.language.integration.catalog import CASE_OPENED, CASE_STEP_TYPES
+from shared.language.integration.catalog import CASE_OPENED, CASE_STEP_TYPES, CIRCULAR_ISSUED, WARNING_RAISED
 from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
 
 
@@ -180,10 +182,14 @@ if set(STEP_CLASSES) != set(CASE_STEP_TYPES):
 PUBLISHED_DETAILS = frozenset(next(iter(CASE_STEP_TYPES.values())).schema["properties"]["details"]["properties"])
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
-TRANSLATED = (Case.Opened, *STEP_CLASSES.values())
+TRANSLATED = (Case.Opened, *STEP_CLASSES.values(), EarlyWarning.Raised, Circular.Issued)
 
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
+    if isinstance(domain_event, EarlyWarning.Raised):
+        return warning_raised(domain_event, sequence, source)
+    if isinstance(domain_event, Circular.Issued):
+        return circular_issued(domain_event, sequence, source)
     if isinstance(domain_event, Case.Transitioned):
         return _step(domain_event, sequence, source)
     if not isinstance(domain_event, Case.Opened):
@@ -238,3 +244,40 @@ def _published_basis(e: Transitioned) -> str:
     if e.published_basis is None or e.actor.get("role") == Role.SYSTEM:
         return e.basis
     return e.published_basis
+
+
+def warning_raised(e: EarlyWarning.Raised, sequence: int, source: str) -> IntegrationEvent:
+    """An early warning (services/supervision/warnings.py) as `case.warning_raised`: codes, counts, dates and case ids
+    (the closed schema warning.raised.v1 admits nothing else); its subject is the warning."""
+    warning = str(e.originator_id)
+    return IntegrationEvent(
+        id=event_id(source, e.originator_id, e.originator_version),
+        source=source,
+        event_type=WARNING_RAISED,
+        subject=warning,
+        time=e.timestamp,
+        data={"warning_id": warning, "kind": e.kind, "key": e.key, "topic": e.topic, "town": e.town,
+              "window": {"start": e.window_start, "end": e.window_end} if e.window_start else None,
+              "count": e.count, "threshold": e.threshold, "petitions": list(e.petitions), "raised_at": e.at},
+        correlation_id=e.correlation_id,
+        sequence=sequence,
+    )
+
+
+def circular_issued(e: Circular.Issued, sequence: int, source: str) -> IntegrationEvent:
+    """A circular (services/supervision/circulars.py) as `case.circular_issued`: its number, kind and dates, the
+    organs' codes and the cases' ids (the closed schema circular.issued.v1 admits nothing else: the title, problems
+    and demands stay in supervision); its subject is the circular."""
+    circular = str(e.originator_id)
+    return IntegrationEvent(
+        id=event_id(source, e.originator_id, e.originator_version),
+        source=source,
+        event_type=CIRCULAR_ISSUED,
+        subject=circular,
+        time=e.timestamp,
+        data={"circular_id": circular, "number": e.number, "kind": e.kind, "issued_at": e.at,
+              "issued_on": e.issued_on, "report_due": e.report_due, "organs": [o["code"] for o in e.organs],
+              "petitions": list(e.petitions)},
+        correlation_id=e.correlation_id,
+        sequence=sequence,
+    )

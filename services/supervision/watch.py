@@ -9,7 +9,8 @@ and a breach is recorded at its true time however long no watcher ran: catching 
 more than the next tick.
 
 Candidates come from supervision's read model (open duties due by the farthest reminder day, not yet recorded
-overdue); the decision is the case's own, on its history, so a stale read model only delays a fact.
+overdue; once a day, the cases open LEADER_OWNERSHIP_AFTER_DAYS or longer, proposed for leader ownership); the
+decision is the case's own, on its history, so a stale read model only delays a fact.
 Run once from the command line for ops: `python -m services.supervision.watch`.
 """
 
@@ -18,12 +19,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from prometheus_client import Counter, Gauge
 
 from services.supervision.application import SupervisionApplication
-from shared.language.chinatime import local_date
+from shared.language.chinatime import CHINA, local_date
 from shared.language.contracts.deadlines import DEADLINE_HOLDERS
 from shared.language.contracts.lifecycle import TERMINAL
 from shared.runtime.follower import SingleActiveLock, single_active_lock
@@ -46,16 +47,30 @@ def watch_candidates(horizon: date, limit: int = 10_000) -> list[str]:
     return [view.petition_id for view in found.only("petition_id").order_by("registered_at").limit(limit)]
 
 
+def long_open_candidates(opened_before: date, limit: int = 10_000) -> list[str]:
+    """Open cases registered before `opened_before` (China time): leader ownership is proposed for them once."""
+    from shared.language.readmodels import CaseView  # noqa: PLC0415 - the read side where it is used (no Mongo at import)
+
+    cutoff = datetime.combine(opened_before, time.min, tzinfo=CHINA)
+    found = CaseView.objects(status__nin=[s.value for s in TERMINAL], registered_at__lt=cutoff)
+    return [view.petition_id for view in found.only("petition_id").order_by("registered_at").limit(limit)]
+
+
 class DeadlineWatch:
     """One instance's watch: acts while it holds the lock, stands by otherwise."""
 
     def __init__(self, application: SupervisionApplication, reminders: tuple[int, ...],
                  lock: SingleActiveLock | None = None,
-                 candidates: Callable[[date], list[str]] = watch_candidates) -> None:
+                 candidates: Callable[[date], list[str]] = watch_candidates,
+                 ownership_after_days: int | None = None,
+                 long_open: Callable[[date], list[str]] = long_open_candidates) -> None:
         self.application = application
         self.reminders = reminders
         self.lock = lock or single_active_lock(application.settings, "supervision", LOCK_NAME)
         self.candidates = candidates  # the cases to look at, given the farthest day a reminder may be due
+        self.ownership_after_days = ownership_after_days  # LEADER_OWNERSHIP_AFTER_DAYS
+        self.long_open = long_open  # the open cases registered before a day
+        self.ownership_checked_on: date | None = None  # once a day is enough: the trigger counts days
         self.active = False
 
     def tick(self) -> int | None:
@@ -67,6 +82,11 @@ class DeadlineWatch:
         today = local_date(self.application.clock())
         horizon = self.application.rules.calendar.add_working_days(today, max(self.reminders, default=0)).day
         recorded = self.application.watch(self.candidates(horizon), self.reminders)
+        if self.ownership_after_days is not None and self.ownership_checked_on != today:
+            opened_before = today - timedelta(days=self.ownership_after_days - 1)
+            recorded += self.application.watch(self.long_open(opened_before), self.reminders,
+                                               ownership_after_days=self.ownership_after_days)
+            self.ownership_checked_on = today
         if recorded:
             WATCHED.labels("recorded").inc(recorded)
             log.info("deadline watch: %d reminders and breaches recorded", recorded)
@@ -88,7 +108,8 @@ if __name__ == "__main__":
     settings = SupervisionSettings()
     connect_read_models(settings.mongodb_uri)
     application = build_application(settings)
-    watch = DeadlineWatch(application, settings.deadline_reminders)
+    watch = DeadlineWatch(application, settings.deadline_reminders,
+                          ownership_after_days=settings.leader_ownership_after_days)
     try:
         print(json.dumps({"recorded": watch.tick()}))
     finally:

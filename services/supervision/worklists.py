@@ -35,11 +35,13 @@ from services.supervision.domainmodel import Case
 from services.supervision.projections import PROJECTION_FAILURES, apply
 from shared.language.contracts.lifecycle import TRIAGE, Status
 from shared.language.contracts.worklists import (
+    BACKLOG_LANE,
     COUNTY,
     GROUP_OF,
     NO_DEADLINE,
     OPEN,
     OPTION_WINDOWS,
+    SUPERVISION_LANE,
     StatusGroup,
     count_keys,
     lane,
@@ -61,6 +63,9 @@ class Tracked:
     joining: list[str] = field(default_factory=list)  # the organs joining the lead organ (配合机关) now
     review_organ: str | None = None
     re_review_organ: str | None = None
+    supervised: str | None = None  # the organ an open supervision order is addressed to: the case is in its list
+    order: dict[str, Any] | None = None  # the latest supervision order (RowOrder)
+    ownership: dict[str, Any] | None = None  # leader ownership, or its proposal (RowOwnership)
     written: dict[str, Any] | None = None  # the row as last written, without its version
 
 
@@ -78,9 +83,50 @@ def advance(tracked: Tracked | None, event: Any) -> Tracked:
             tracked.review_organ = details["review_organ"]["code"]
         if details.get("re_review_organ"):
             tracked.re_review_organ = details["re_review_organ"]["code"]
+        follow_supervision(tracked, event)
     elif isinstance(event, Case.OrganAssigned):  # histories recorded before the lifecycle
         tracked.joining = []
     return tracked
+
+
+def follow_supervision(tracked: Tracked, event: Any) -> None:
+    """The supervision a case is under (orders, leader ownership), from its supervision steps."""
+    details, action = event.details, event.action
+    if action == "supervise":
+        tracked.supervised = details["holder"]["code"]
+        tracked.order = {"order_level": details["order_level"], "trigger": details["trigger"],
+                         "holder": details["holder"], "issued_on": details["on"], "due": details["due"],
+                         "state": "open", "answered_on": None}
+    elif action == "answer_order" and tracked.order:
+        tracked.order = {**tracked.order, "state": "answered", "answered_on": details["on"]}
+    elif action == "review_order_answer" and tracked.order:
+        accepted = bool(details.get("accepted"))
+        tracked.order = {**tracked.order, "state": "closed" if accepted else "open",
+                         "due": None if accepted else details.get("due")}
+        tracked.supervised = None if accepted else tracked.supervised
+    elif action == "assign_leader":
+        tracked.ownership = {**(tracked.ownership or {"proposed": []}), "leader": details["leader"],
+                             "leader_title": details["leader_title"], "since": details["on"],
+                             "due": event.opened[0]["due"] if event.opened else None, "resolved_on": None}
+    elif action == "record_ownership_progress" and details.get("resolved") and tracked.ownership:
+        tracked.ownership = {**tracked.ownership, "resolved_on": details["on"]}
+    elif action == "propose_leader_ownership":
+        known = (tracked.ownership or {}).get("proposed", [])
+        tracked.ownership = {**(tracked.ownership or {}), "proposed": [*known, *details["triggers"]]}
+
+
+def supervision_lanes(tracked: Tracked, group: StatusGroup) -> list[str]:
+    """The supervisors' lanes a case is filed under: an order open or answered; leader ownership (owned, resolved)
+    or, for an open case, its proposal."""
+    filed = []
+    if tracked.order and tracked.order["state"] != "closed":
+        filed.append(f"{SUPERVISION_LANE}|{tracked.order['state']}")
+    ownership = tracked.ownership or {}
+    if ownership.get("leader"):
+        filed += [f"{BACKLOG_LANE}|owned", *([f"{BACKLOG_LANE}|resolved"] if ownership.get("resolved_on") else [])]
+    elif ownership.get("proposed") and group is not StatusGroup.CONCLUDED:
+        filed.append(f"{BACKLOG_LANE}|proposed")
+    return filed
 
 
 def track(events: Iterable[Any]) -> Tracked:
@@ -106,7 +152,8 @@ def row_of(tracked: Tracked) -> dict[str, Any]:
     lead = view.organ.code if view.organ and status not in TRIAGE else None
     reviewer = (tracked.review_organ if status is Status.UNDER_REVIEW
                 else tracked.re_review_organ if status is Status.UNDER_RE_REVIEW else None)
-    organs = list(dict.fromkeys(o for o in (lead, *(tracked.joining if lead else []), reviewer) if o))
+    organs = list(dict.fromkeys(o for o in (lead, *(tracked.joining if lead else []), reviewer, tracked.supervised)
+                                if o))
     duties = [d for d in view.deadlines if d.status == "open" and d.kind not in OPTION_WINDOWS]
     deadline = min(duties, key=lambda d: d.due) if duties and group is not StatusGroup.CONCLUDED else None
     petition_id = view.petition_id
@@ -121,9 +168,10 @@ def row_of(tracked: Tracked) -> dict[str, Any]:
         "deadline": None if deadline is None else {"kind": deadline.kind, "label": deadline.label,
                                                    "due": deadline.due, "provisional": bool(deadline.provisional)},
         "flags": [*view.flags, *(["repeat"] if view.repeat_of else [])],
-        "lanes": lanes(organs, group),
+        "lanes": [*lanes(organs, group), *supervision_lanes(tracked, group)],
         "by_due": f"{deadline.due if deadline else NO_DEADLINE}|{petition_id}",
         "by_registered": f"{_sortable(view.registered_at)}|{petition_id}",
+        "order": tracked.order, "ownership": tracked.ownership,
     }
 
 

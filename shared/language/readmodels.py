@@ -155,6 +155,29 @@ class RowDeadline(me.EmbeddedDocument):
     provisional = me.BooleanField(default=False)
 
 
+class RowOrder(me.EmbeddedDocument):
+    """A case's latest supervision order (督办单; services/supervision/case/supervising.py)."""
+
+    order_level = me.StringField(required=True)  # urge | letter | interview | circular | listed
+    trigger = me.StringField(required=True)
+    holder = me.EmbeddedDocumentField(Organ, required=True)  # the organ it is addressed to
+    issued_on = me.StringField(required=True)  # YYYY-MM-DD
+    due = me.StringField(null=True)  # the day to answer by (None once closed)
+    state = me.StringField(required=True)  # open | answered | closed
+    answered_on = me.StringField(null=True)
+
+
+class RowOwnership(me.EmbeddedDocument):
+    """Leader ownership (领导包案) of a case, or only its proposal: the backlog ledger's line (积案台账)."""
+
+    leader = me.StringField(null=True)  # None: proposed only
+    leader_title = me.StringField(null=True)
+    since = me.StringField(null=True)
+    due = me.StringField(null=True)
+    resolved_on = me.StringField(null=True)
+    proposed = me.ListField(me.StringField())  # the triggers the platform proposed it for
+
+
 class CaseRow(me.Document):
     """One case as a work list shows it: small (no timeline, no deadlines' history), filed under the lanes it is
     listed in (shared/language/contracts/worklists.py) and sortable by one string key per order, so that a page is
@@ -181,6 +204,8 @@ class CaseRow(me.Document):
     lanes = me.ListField(me.StringField())  # "<scope>|<group>": where it is listed
     by_due = me.StringField(required=True)  # "<due or 9999-12-31>|<id>": the order by next deadline
     by_registered = me.StringField(required=True)  # "<registered_at, UTC, fixed width>|<id>"
+    order = me.EmbeddedDocumentField(RowOrder, null=True)  # filed under lane supervision|<state> while not closed
+    ownership = me.EmbeddedDocumentField(RowOwnership, null=True)  # filed under backlog|owned, |resolved, |proposed
     updated_at = me.DateTimeField()
 
     # Every list is one lane and a range of one sort key: (lanes, by_due) and (lanes, by_registered) serve each of
@@ -297,3 +322,73 @@ class MongoPosition:
 
     def close(self) -> None:
         pass
+
+
+class AssessmentDay(me.Document):
+    """The assessment facts of the cases registered on one day (China), packed: `cases` maps each case's id to its
+    entry — `version`, `town`, `organs` and `facts`, a compact JSON text of its AssessmentCase document's
+    `repeat_of`, `holders`, `acceptance`, `handling` and `ratings`. Written beside those documents by the same
+    projection, each entry guarded by its version (services/supervision/assessment.py); a report reads its period as
+    one document per day (services/gateway/assessment.py). One document `filled` marks that every case's entry is
+    there."""
+
+    day = me.StringField(primary_key=True)  # YYYY-MM-DD (Asia/Shanghai), or "filled"
+    cases = me.DictField()
+
+    meta = {"collection": "assessment_days", "indexes": []}  # read by id only
+
+
+# --- early warning (supervision's warning projection, services/supervision/warnings.py; docs/domain.md) -----------
+# The kinds of warning, with their Chinese names (the detector raises them, the gateway lists them).
+WARNING_KINDS = {
+    "topic_spike": "同类事项集中信访",  # one topic: WARNING_SPIKE_THRESHOLD or more in a window
+    "place_spike": "同一地区集中信访",  # one town: as many in a window
+    "group": "规模性集体访",  # WARNING_GROUP_SIZE people or more
+    "sensitive": "敏感事项信访",  # a topic of WARNING_SENSITIVE_TOPICS
+    "repeat": "重复信访",  # a matter petitioned WARNING_REPEAT_OCCURRENCES times or more
+}
+
+
+class WarningRecord(me.Document):
+    """One early warning (预警) as the bureau lists it: codes, counts, dates and petition ids only — no personal data,
+    no free text. Written once per warning by supervision's warning projection (rebuildable from its store)."""
+
+    warning_id = me.StringField(primary_key=True)
+    kind = me.StringField(required=True)  # WARNING_KINDS
+    key = me.StringField(required=True)  # topic code, town code, or petition id (a repeat: the matter's first)
+    topic = me.StringField(null=True)
+    town = me.StringField(null=True)  # 9-digit town code
+    window_start = me.StringField(null=True)  # ISO instant (China) of a spike's window; the end excluded
+    window_end = me.StringField(null=True)
+    count = me.IntField(required=True)
+    threshold = me.IntField(null=True)
+    petitions = me.ListField(me.StringField())
+    raised_at = me.DateTimeField(required=True)
+    raised_on = me.StringField(required=True)  # YYYY-MM-DD (Asia/Shanghai): the lists' period
+
+    meta = {"collection": "warnings", "indexes": [{"fields": ["raised_on"], "name": "raised_on"}]}
+
+
+# --- typical-problem circulars (supervision's circular projection, services/supervision/circulars.py) -------------
+class CircularRecord(me.Document):
+    """One circular (通报) as issued: the document itself — its number, kind, title, the problems and demands (the
+    bureau's own text, not a petitioner's), the day to report the rectification by, the organs it is addressed to and
+    the cases it cites (by id). Written once per circular by supervision's circular projection (rebuildable from its
+    store); the gateway lists them newest first, to an organ officer those addressed to their organ only."""
+
+    circular_id = me.StringField(primary_key=True)
+    number = me.StringField(required=True)  # 督通〔YYYY〕xxxxxx号 (shared/language/contracts/circulars.py)
+    kind = me.StringField(required=True)  # CIRCULAR_KINDS
+    title = me.StringField(required=True)
+    problems = me.StringField(required=True)
+    demands = me.StringField(required=True)
+    report_due = me.StringField(null=True)  # YYYY-MM-DD; None: no written report asked by a day
+    organs = me.ListField(me.EmbeddedDocumentField(Organ))
+    organ_codes = me.ListField(me.StringField())  # the organs' codes, for an organ officer's filter
+    petitions = me.ListField(me.StringField())
+    issued_by = me.DictField()  # the supervisor's (or admin's) actor: role, user, organ
+    issued_at = me.DateTimeField(required=True)
+    issued_on = me.StringField(required=True)  # YYYY-MM-DD (Asia/Shanghai)
+
+    meta = {"collection": "circulars", "indexes": [{"fields": ["-issued_at"], "name": "issued_at"},
+                                                   {"fields": ["organ_codes", "-issued_at"], "name": "organ_issued_at"}]}

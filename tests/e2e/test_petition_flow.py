@@ -144,11 +144,11 @@ def test_every_process_reports_its_metrics(platform, gateway):
         text = platform.metrics(relay)
         assert "xinfang_outbox_lag_events" in text and metric_value(text, "xinfang_outbox_published_total") >= 1
         assert metric_value(text, "xinfang_follower_active", follower=f"{relay.removesuffix('-relay')}.outbox") == 1
-    # The projector keeps three read models (case views, the work lists' rows, the assessment facts), each with its
-    # active follower.
+    # The projector keeps five read models (case views, the work lists' rows, the assessment facts, the early
+    # warnings, the circulars), each with its active follower.
     projector = platform.metrics("supervision-projector")
     followers = [line for line in projector.splitlines() if line.startswith("xinfang_follower_active{")]
-    assert len(followers) == 3 and metric_value(projector, "xinfang_follower_active") == 3, followers
+    assert len(followers) == 5 and metric_value(projector, "xinfang_follower_active") == 5, followers
     assert metric_value(platform.metrics("notification-dispatcher"), "xinfang_notices_delivered_total") >= 1
 
 

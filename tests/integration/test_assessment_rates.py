@@ -20,17 +20,21 @@ Later, in December: c declined (12-02), d accepted (12-03), a rated (12-02), a n
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import itertools
 from datetime import date
 from typing import Any
 
+import openpyxl
 import pytest
 
 from services.gateway import assessment
-from services.supervision.assessment import AssessmentProjection
+from services.supervision.assessment import FILLED, AssessmentProjection, entry_of
 from services.supervision.bootstrap import build_application
 from services.supervision.settings import SupervisionSettings
-from shared.language.readmodels import AssessmentCase
+from shared.language.readmodels import AssessmentCase, AssessmentDay
 from shared.runtime.projector import Projector, rebuild
 from tests.support import samples
 from tests.support.clock import MovableClock
@@ -242,3 +246,86 @@ def test_bad_input_is_a_422_naming_the_parameter(client, params, field, code):
     assert body["error"] == "validation_failed"
     assert [(e["field"], e["code"]) for e in body["errors"]] == [(field, code)]
     assert all(e["message"] and e["label"] for e in body["errors"])
+
+
+def days_match_documents() -> bool:
+    """Every case's entry in its registration day's document is its document's (services/supervision/assessment.py)."""
+    documents = {d["_id"]: d for d in AssessmentCase._get_collection().find()}
+    entries = {case_id: (day["_id"], entry) for day in AssessmentDay._get_collection().find({"_id": {"$ne": FILLED}})
+               for case_id, entry in day["cases"].items()}
+    return entries == {case_id: (d["registered_on"], entry_of(d)) for case_id, d in documents.items()}
+
+
+def test_the_day_documents_follow_the_case_documents(county):
+    assert days_match_documents()
+    assert report(plain=True) == report()
+    later_events(county)
+    assert days_match_documents()
+    county.close()
+    rebuild(county.settings, "supervision", county.supervision, AssessmentProjection(county.supervision))
+    assert days_match_documents()
+    assert report(plain=True) == report()
+
+
+# --- exports (docs/api.md §"Exports") ------------------------------------------------------------------------------
+FIGURES = ["指标", "代码", "分子", "分母", "比率"]
+
+
+def exported(rows: list[list[Any]]) -> tuple[dict[str, str], dict[str, tuple[int, int, float | None]]]:
+    """The header block (label: value) and the figures (code: numerator, denominator, rate) of a rates export."""
+    cells = [[c for c in row if c not in ("", None)] for row in rows]
+    start = cells.index(FIGURES)
+    labels = {row[0]: row[1] for row in cells[1:start] if len(row) == 2}
+    figures = {}
+    for row in rows[start + 1:]:
+        if row[1] in ("cases", "", None):
+            break
+        figures[row[1]] = (int(row[2]), int(row[3]), None if row[4] in ("", None) else float(row[4]))
+    return labels, figures
+
+
+def csv_rows(answer: Any) -> list[list[Any]]:
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8" and answer.content.startswith(codecs.BOM_UTF8)
+    return list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+
+
+def xlsx_rows(answer: Any) -> list[list[Any]]:
+    assert answer.status_code == 200, answer.text
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize(("who", "params"), [("supervisor", NOVEMBER), ("clerk", {**NOVEMBER, "organ": LABOUR}),
+                                             ("town", NOVEMBER), ("auditor", {**NOVEMBER, "town": "330106002"})])
+def test_the_rates_export_as_csv_and_xlsx_with_the_figures_of_the_json(client, county, who, params):
+    body = client.get("/api/v1/assessment/rates", params=params, headers=headers(client, who)).json()
+    for kind, read in (("csv", csv_rows), ("xlsx", xlsx_rows)):
+        answer = client.get(f"/api/v1/assessment/rates.{kind}", params=params, headers=headers(client, who))
+        rows = read(answer)
+        assert rows[0][0] == "信访工作考核指标（及时受理率、按期答复率、参评率、满意率）"
+        labels, figures = exported(rows)
+        assert figures == rates(body), kind
+        assert labels["统计期间"] == "2026-11-01 至 2026-11-30（登记日期，北京时间）"
+        assert "统计期间已结束" in labels["统计截至"]
+        assert labels["设置：基本满意计为满意"] == "是" and labels["设置：未到期事项计入及时受理率、按期答复率的分母"] == "否"
+        assert labels["生成时间"].endswith("（北京时间）")
+        organ = body["scope"]["organ"]
+        assert labels["统计范围"].startswith(f"{organ['name']}（{organ['code']}）" if organ else "全县")
+        disposition = answer.headers["content-disposition"]
+        stem = "assessment-rates_2026-11-01_2026-11-30" + (f"_{organ['code']}" if organ else "")
+        assert disposition.startswith(f'attachment; filename="{stem}.{kind}"; filename*=UTF-8\'\''), disposition
+        assert disposition.isascii()
+
+
+def test_the_rates_exports_check_as_the_json_does(client, county):
+    for kind in ("csv", "xlsx"):
+        other = client.get(f"/api/v1/assessment/rates.{kind}", params={**NOVEMBER, "organ": LABOUR},
+                           headers=headers(client, "town"))
+        assert other.status_code == 403 and other.json()["error"] == "not_your_organ"
+        bad = client.get(f"/api/v1/assessment/rates.{kind}", params={"from": "2026-12-01", "to": "2026-11-01"},
+                         headers=headers(client, "supervisor"))
+        assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "invalid_range"
+        assert client.get(f"/api/v1/assessment/rates.{kind}", params=NOVEMBER).status_code == 401
+    settings = client.get("/api/v1/assessment/rates.csv", params=NOVEMBER, headers=headers(client, "supervisor"))
+    assert exported(csv_rows(settings))[0]["设置：回访评价计入"] == "是"

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from services.gateway.console import notices, officers, public
+from services.gateway.console import notices, officers, public, supervision
 from services.gateway.console.web import STATIC_URL, Console, error_page, file_size
 from services.gateway.settings import GatewaySettings
 from shared.language.contracts.registration import MAX_ATTACHMENTS
@@ -30,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.include_router(public.router)
     app.include_router(officers.router)
     app.include_router(notices.router)
+    app.include_router(supervision.router)  # the supervisor's pages (督查督办)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="console-assets")
 
 

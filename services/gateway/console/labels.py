@@ -17,7 +17,18 @@ from shared.language.chinatime import chinese_day
 from shared.language.contracts.actor import DEADLINE_SWEEP, DEADLINE_WATCH, NOTICE_RECEIPT, REPEAT_CHECK, ROUTING_RULES
 from shared.language.contracts.deadlines import DEADLINE_LABELS
 from shared.language.contracts.errors import FIELD_LABELS
-from shared.language.contracts.lifecycle import HANDLING_STEPS, RETURN_VISIT_CHANNELS, STATUS_TEXT, STEPS
+from shared.language.contracts.lifecycle import (
+    ACCOUNTABILITY_FAILINGS,
+    HANDLING_STEPS,
+    OWNERSHIP_TRIGGERS,
+    RETURN_VISIT_CHANNELS,
+    STATUS_TEXT,
+    STEPS,
+    SUPERVISION_LEVELS,
+    SUPERVISION_METHODS,
+    SUPERVISION_SCOPES,
+    SUPERVISION_TRIGGERS,
+)
 from shared.language.contracts.notices import NOTICE_CHANNELS, NOTICES
 from shared.language.contracts.reference import (
     CATEGORY_LABELS,
@@ -61,10 +72,15 @@ OPTIONS: dict[str, dict[str, str]] = {
     "rating": RATINGS,
     "return_visit_channel": dict(RETURN_VISIT_CHANNELS),
     "upheld": {"true": "异议成立", "false": "异议不成立"},
+    "trigger": dict(SUPERVISION_TRIGGERS), "scope": dict(SUPERVISION_SCOPES), "method": dict(SUPERVISION_METHODS),
+    "failing": dict(ACCOUNTABILITY_FAILINGS),
+    "accepted": {"true": "认可，督办办结", "false": "不认可，限期重新报告"},
+    "resolved": {"true": "已化解", "false": "尚未化解"},
 }
 STEP_OPTIONS: dict[tuple[str, str], dict[str, str]] = {
     ("decide_review", "outcome"): {"uphold": "维持", "change": "变更", "rehandle": "撤销并责令重新办理"},
     ("decide_re_review", "outcome"): {"uphold": "维持", "change": "变更"},
+    ("supervise", "order_level"): dict(SUPERVISION_LEVELS),
 }
 
 
@@ -172,12 +188,19 @@ STEP_LABELS = {("evaluate", "channel"): "评价渠道", ("finalize", "window"): 
                ("count_from_receipt", "posted_on"): "邮寄日期", ("count_from_receipt", "received_on"): "送达日期",
                ("remind_deadline", "kind"): "提醒的期限", ("remind_deadline", "days"): "提前提醒（工作日）",
                ("remind_deadline", "holder"): "提醒的机关", ("record_breach", "kind"): "超期的期限",
-               ("record_breach", "on"): "超期之日", ("record_breach", "holder"): "超期的机关"}
+               ("record_breach", "on"): "超期之日", ("record_breach", "holder"): "超期的机关",
+               ("supervise", "order_level"): "督办方式", ("supervise", "holder"): "督办对象", ("supervise", "due"): "书面答复期限",
+               ("supervise", "previous_order_level"): "升级前的督办方式", ("answer_order", "holder"): "督办对象",
+               ("review_order_answer", "holder"): "督办对象", ("review_order_answer", "due"): "重新答复期限",
+               ("recommend_accountability", "holder"): "有管理权限的机关",
+               ("propose_leader_ownership", "triggers"): "建议包案的情形"}
 STEP_WORDS = {("evaluate", "channel"): {"online": "网上", **RETURN_VISIT_CHANNELS},
               ("count_from_receipt", "delivered_by"): DELIVERY_CHANNELS,
               ("count_from_receipt", "kind"): NOTICE_TITLES,
               ("count_from_receipt", "presumed"): {"true": "是（邮寄后推定）", "false": "否（已登记实际送达）"},
-              ("remind_deadline", "kind"): DEADLINE_LABELS, ("record_breach", "kind"): DEADLINE_LABELS}
+              ("remind_deadline", "kind"): DEADLINE_LABELS, ("record_breach", "kind"): DEADLINE_LABELS,
+              ("supervise", "order_level"): SUPERVISION_LEVELS, ("supervise", "previous_order_level"): SUPERVISION_LEVELS,
+              ("propose_leader_ownership", "triggers"): OWNERSHIP_TRIGGERS}
 # Names a record uses that no request field names, or that read otherwise once the value is in words.
 RECORDED_LABELS = {
     "place_code": "问题发生地", "flags": "标记", "accused_organs": "被检举控告的机关", "excluded_organs": "不再分流给的机关",
@@ -189,6 +212,8 @@ RECORDED_WORDS: dict[str, Mapping[Any, str]] = {
     "reason_code": {code: label for code, (label, _basis) in (DECLINE_REASONS | DECLINE_AGAIN_REASONS).items()},
     "item": {item: f"第三十一条第{ITEM_NUMERALS[item]}项" for item in STATUTORY_PROCEDURES},
     "disposition": {**VALUE_WORDS["disposition"], "direct_receipt": "直接收到"},
+    "trigger": SUPERVISION_TRIGGERS, "scope": SUPERVISION_SCOPES, "method": SUPERVISION_METHODS,
+    "failing": ACCOUNTABILITY_FAILINGS,
 }
 ORGAN_CODES = frozenset({"organ_code", "suggested_organ_code", "joining_organ_codes", "accused_organs",
                          "excluded_organs"})  # organs named by their codes: shown by name

@@ -1,8 +1,10 @@
 """The assessment rates (GET /api/v1/assessment/rates; docs/api.md §"Assessment rates", docs/assessment.md): the
-bureau's and each organ's 及时受理率, 按期答复率, 参评率 and 满意率 over a period of registration days.
+bureau's and each organ's 及时受理率, 按期答复率, 参评率 and 满意率 over a period of registration days; and their
+exports with the overdue list's (docs/api.md §"Exports": CSV and Excel, services/gateway/exports.py).
 
 Counts only: no case is named and no personal data is shown, so nothing is recorded as a view of personal data
-(unlike the work lists)."""
+(unlike the work lists). The overdue list's export names cases, by number and title only: no petitioner's name and
+no query code, so nothing there is recorded either."""
 
 from __future__ import annotations
 
@@ -10,14 +12,15 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.gateway import assessment, worklists
-from services.gateway.deps import GatewayDep, require_roles
+from services.gateway import assessment, exports, worklists
+from services.gateway.deps import OFFICER_ROLES, GatewayDep, require_roles
 from services.gateway.errors import ApiError
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
+from shared.language.contracts.worklists import ListGroup
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"])
 # The bureau sees any organ's rates and the county's, and so do auditors (they check the figures against the record);
@@ -125,23 +128,30 @@ class AssessmentReport(BaseModel):
     scope: Scope
 
 
+FirstDay = Annotated[str | None, Query(alias="from", max_length=32,
+                                       description="the first registration day, YYYY-MM-DD (China)")]
+LastDay = Annotated[str | None, Query(alias="to", max_length=32,
+                                      description="the last registration day, YYYY-MM-DD (China), included")]
+OrganCode = Annotated[str | None, Query(min_length=1, max_length=64, description="an organ's code: its rates")]
+TownCode = Annotated[str | None, Query(min_length=1, max_length=32,
+                                       description="a town's 9-digit code: matters that arose in it")]
+Reader = Annotated[Principal, Depends(require_roles(*READING))]
+
+
 @router.get("/assessment/rates", response_model=AssessmentReport, response_model_by_alias=True, responses=RESPONSES)
-def assessment_rates(
-    gw: GatewayDep,
-    principal: Annotated[Principal, Depends(require_roles(*READING))],
-    first_day: Annotated[str | None, Query(alias="from", max_length=32,
-                                           description="the first registration day, YYYY-MM-DD (China)")] = None,
-    last_day: Annotated[str | None, Query(alias="to", max_length=32,
-                                          description="the last registration day, YYYY-MM-DD (China), included")] = None,
-    organ: Annotated[str | None, Query(min_length=1, max_length=64, description="an organ's code: its rates")] = None,
-    town: Annotated[str | None, Query(min_length=1, max_length=32,
-                                      description="a town's 9-digit code: matters that arose in it")] = None,
-) -> dict[str, Any]:
+def assessment_rates(gw: GatewayDep, principal: Reader, first_day: FirstDay = None, last_day: LastDay = None,
+                     organ: OrganCode = None, town: TownCode = None) -> dict[str, Any]:
     """及时受理率, 按期答复率, 参评率 and 满意率 of the cases registered in the period, for the county (信访部门) or
     one organ (the organ that held each case at the cut-off), optionally one town: each a numerator, a denominator
     and their rate (null when the denominator is 0), counted as of the end of the period's last day in China, so a
     closed period's figures never change. The bureau (clerk, supervisor, admin) sees any organ's; an organ officer
     only their own organ's (given or not). Counts only: nothing is recorded as a view of personal data."""
+    return rates(gw, principal, first_day, last_day, organ, town)
+
+
+def rates(gw: Any, principal: Principal, first_day: str | None, last_day: str | None, organ: str | None,
+          town: str | None) -> dict[str, Any]:
+    """The report the JSON and the exports show."""
     first, last, organ = check(principal, first_day, last_day, organ, town, gw)
     # Counts only: no case is named and no personal data is read or shown, so no access record is written.
     answer = assessment.report(first, last, worklists.today_in_china(), assessment.Choices.of(gw.settings),
@@ -150,3 +160,71 @@ def assessment_rates(
     answer["scope"] = {"organ": {"code": organ, "name": found.name if found else organ} if organ else None,
                        "town": {"code": town, "name": worklists.places().name_of(town)} if town else None}
     return answer
+
+
+# --- exports (docs/api.md §"Exports") ------------------------------------------------------------------------------
+DOWNLOADS: dict[int | str, dict[str, Any]] = {
+    **RESPONSES, 200: {"content": {exports.CSV_TYPE: {}, exports.XLSX_TYPE: {}}, "description": "the file"}}
+
+
+def download(table: exports.Table, kind: str) -> Response:
+    body, media_type = ((exports.to_csv(table), exports.CSV_TYPE) if kind == "csv"
+                        else (exports.to_xlsx(table), exports.XLSX_TYPE))
+    return Response(body, media_type=media_type, headers={
+        "Content-Disposition": exports.content_disposition(table.file_stem, table.file_title, kind),
+        "Cache-Control": "no-store"})
+
+
+@router.get("/assessment/rates.csv", response_class=Response, responses=DOWNLOADS)
+def assessment_rates_csv(gw: GatewayDep, principal: Reader, first_day: FirstDay = None, last_day: LastDay = None,
+                         organ: OrganCode = None, town: TownCode = None) -> Response:
+    """The rates of GET /api/v1/assessment/rates (same parameters, same roles) as CSV (UTF-8 with a BOM): the
+    title, the scope, the period, the settings used and the time generated (China), then each rate."""
+    return download(exports.rates_table(rates(gw, principal, first_day, last_day, organ, town)), "csv")
+
+
+@router.get("/assessment/rates.xlsx", response_class=Response, responses=DOWNLOADS)
+def assessment_rates_xlsx(gw: GatewayDep, principal: Reader, first_day: FirstDay = None, last_day: LastDay = None,
+                          organ: OrganCode = None, town: TownCode = None) -> Response:
+    """The rates as an Excel workbook: the same table as the CSV."""
+    return download(exports.rates_table(rates(gw, principal, first_day, last_day, organ, town)), "xlsx")
+
+
+Officer = Annotated[Principal, Depends(require_roles(*OFFICER_ROLES))]
+ListOrgan = Annotated[str | None, Query(min_length=1, max_length=64,
+                                        description="an organ's code: its overdue cases (an organ officer: their own)")]
+
+
+def overdue(gw: Any, principal: Principal, organ: str | None) -> exports.Table:
+    """The overdue work list (the group `overdue` of GET /api/v1/cases: open cases whose next duty deadline has
+    passed), whole, the most overdue first: the county's for the bureau and auditors, an organ's with `organ`; an
+    organ officer's organ's only (another organ is 403, as in the work lists)."""
+    query = worklists.ListQuery(group=ListGroup.OVERDUE, organ=organ)
+    worklists.check(query, principal, gw.settings.routing_rules_file)
+    today = worklists.today_in_china()
+    rows: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        page, after = worklists.page(query, principal, after, 500, today)
+        rows += page
+        if after is None or len(rows) >= exports.MAX_OVERDUE_ROWS:
+            break
+    code = principal.organ_code if principal.role is Role.ORGAN_OFFICER else organ
+    found = worklists.organs(gw.settings.routing_rules_file).get(code) if code else None
+    scope = {"code": code, "name": found.name if found else code} if code else None
+    # No petitioner's name and no query code is read or written: nothing to record as a view of personal data.
+    return exports.overdue_table(rows[:exports.MAX_OVERDUE_ROWS], today, scope,
+                                 truncated=after is not None or len(rows) > exports.MAX_OVERDUE_ROWS)
+
+
+@router.get("/assessment/overdue.csv", response_class=Response, responses=DOWNLOADS)
+def overdue_csv(gw: GatewayDep, principal: Officer, organ: ListOrgan = None) -> Response:
+    """The overdue list as CSV (UTF-8 with a BOM): case number, title, organ, deadline, due day, days overdue and
+    status of each open case past its next duty deadline; no petitioner's name, no query code."""
+    return download(overdue(gw, principal, organ), "csv")
+
+
+@router.get("/assessment/overdue.xlsx", response_class=Response, responses=DOWNLOADS)
+def overdue_xlsx(gw: GatewayDep, principal: Officer, organ: ListOrgan = None) -> Response:
+    """The overdue list as an Excel workbook: the same table as the CSV."""
+    return download(overdue(gw, principal, organ), "xlsx")

@@ -152,6 +152,8 @@ class CountedOrgan(BaseModel):
     code: str | None = None  # None: no organ holds them yet (the bureau triages them)
     name: str
     count: int
+    overdue: int = 0  # of which past their next duty deadline
+    due_soon: int = 0  # of which due within `within_days`
 
 
 class CountedStatus(BaseModel):

@@ -115,6 +115,7 @@ class CaseBase:
     received_on: str | None  # when the organ received the transfer or assignment
     review_organ: dict[str, str] | None
     re_review_organ: dict[str, str] | None
+    supervised_organ: dict[str, str] | None  # the organ the latest supervision order is addressed to (Supervising)
     last_step_on: str
 
     # --- queries -----------------------------------------------------------------------------------------------
@@ -136,11 +137,18 @@ class CaseBase:
             reviewer = self.re_review_organ if self.status == Status.UNDER_RE_REVIEW else self.review_organ
             if reviewer and actor.organ == reviewer["code"]:
                 found.add(Party.REVIEWER)
+            if self.supervised_organ and actor.organ == self.supervised_organ["code"]:
+                found.add(Party.SUPERVISED)
         return found
 
     def can(self, action: str, actor: Actor) -> bool:
         spec = ACTIONS[action]
-        return self.status in spec.allowed_from and bool(spec.parties & self.parties(actor))
+        return self.status in spec.allowed_from and bool(spec.parties & self.parties(actor)) and self.open_to(action)
+
+    def open_to(self, action: str) -> bool:
+        """Whether the case's own state (besides its status) admits `action` now: a phase whose steps depend on
+        more than the status says so (Supervising: an answer only to an open order)."""
+        return True
 
     # --- taking a command ----------------------------------------------------------------------------------------
     def take(self, step: str, command: BaseModel, context: StepContext) -> None:

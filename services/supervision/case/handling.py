@@ -85,6 +85,7 @@ class Handling(CaseBase):
             raise RuleViolation("extension_too_long", f"延长办理期限不得超过{limit}日", max_days=limit)
         if not approved_by.strip():
             raise InvalidCommand("approval_required", "延期须经本机关负责人批准，请填写批准人")
+        self._leader_approval(approved_by)  # type: ignore[attr-defined]  # Supervising's: a leader owns the case
         self._within("handling", today, "handling_deadline_passed", "延期（延期须在办理期限届满前批准）")
         current = Deadline.from_dict(self.deadlines["handling"])
         extended = rules.recompute(Deadline(**{**current.as_dict(), "extra_days": days, "label": "办理期限（已延期）",

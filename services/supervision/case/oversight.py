@@ -49,6 +49,7 @@ class Oversight(CaseBase):
             case.deadlines[self.details["kind"]]["breached_on"] = self.details["on"]
 
     watched: dict[str, dict[str, Any]]
+    opened_on: str  # the day the case was opened (registered), county time
 
     def recompute_deadlines(self, *, rules: DeadlineRules, at: datetime, correlation_id: str) -> bool:
         """Count provisional deadlines again (the calendar now covers their year); True if any changed."""
@@ -68,12 +69,17 @@ class Oversight(CaseBase):
         return True
 
     def watch_deadlines(self, *, rules: DeadlineRules, reminders: Sequence[int], at: datetime,
-                        correlation_id: str) -> int:
+                        correlation_id: str, ownership_after_days: int | None = None) -> int:
         """Remind and record breaches as of `at`; how many facts were recorded. `reminders`: working days before
-        the due day (e.g. 3 and 1), each sent once, the nearest only when several fall due at once."""
+        the due day (e.g. 3 and 1), each sent once, the nearest only when several fall due at once. A case open
+        `ownership_after_days` days or more is proposed for leader ownership (once)."""
         if self.is_closed:
             return 0
         today, recorded = local_date(at), 0
+        if ownership_after_days is not None and (today - date.fromisoformat(self.opened_on)).days >= \
+                ownership_after_days:
+            recorded += self.propose_ownership(["long_open"], at=at, actor=DEADLINE_WATCH,  # type: ignore[attr-defined]
+                                               correlation_id=correlation_id)
         for deadline in self.open_deadlines():
             if deadline["kind"] not in DEADLINE_HOLDERS:
                 continue

@@ -24,6 +24,8 @@ DEADLINE_LABELS: dict[str, str] = {
     "review": "复查期限",
     "re_review_request": "申请复核期限",
     "re_review": "复核期限",
+    "supervision_response": "督办答复期限",
+    "leader_ownership": "包案化解期限",
 }
 
 # How a deadline ended. A duty done after its day is recorded `late` (with by how many days, the step's
@@ -45,4 +47,6 @@ DEADLINE_HOLDERS: dict[str, str | None] = {
     "assignment_report": "organ",
     "review": "review_organ",
     "re_review": "re_review_organ",
+    "supervision_response": "supervised_organ",  # the organ a supervision order is addressed to
+    "leader_ownership": None,  # the bureau watches the leader's own day
 }

@@ -105,6 +105,11 @@ FIELD_LABELS = {
     "rating": "满意度评价",
     "comment": "评价意见",
     "return_visit_channel": "回访方式",
+    # supervision (督查督办)
+    "order_level": "督办方式", "trigger": "督办事由", "demand": "督办要求", "respond_by": "答复期限", "scope": "督办类型",
+    "method": "督查方式", "answer": "办理情况报告", "accepted": "是否认可", "failing": "追责事由",
+    "responsible": "责任单位或者责任人", "grounds": "事实和依据", "leader": "包案领导", "leader_title": "包案领导职务",
+    "team": "工作专班成员", "plan": "化解方案", "due": "期限", "progress": "化解进展", "resolved": "是否已化解",
     # The petitioner's second factor at the public lifecycle endpoints (docs/security.md)
     "id_number_tail": "身份证号码后六位",
     # Work lists (GET /api/v1/cases, query parameters) and the bureau's search (POST /api/v1/cases/search)

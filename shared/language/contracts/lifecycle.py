@@ -100,6 +100,8 @@ class Party(StrEnum):
     REVIEWER = "reviewer"  # an officer of the reviewing / re-reviewing organ (or admin)
     PETITIONER = "petitioner"  # by query code and the ID number's last six characters (docs/security.md)
     SYSTEM = "system"  # routing rules, the repeat check, the deadline sweep
+    SUPERVISOR = "supervisor"  # the bureau's supervision (督查督办): a supervisor (or admin)
+    SUPERVISED = "supervised"  # an officer of the organ a supervision order is addressed to (or admin)
 
 
 # Which roles may be each party. An organ officer is the organ or the reviewer only for the case routed to (or under
@@ -110,6 +112,8 @@ PARTY_ROLES: dict[Party, frozenset[Role]] = {
     Party.REVIEWER: frozenset({Role.ORGAN_OFFICER, Role.ADMIN}),
     Party.PETITIONER: frozenset({Role.PETITIONER}),
     Party.SYSTEM: frozenset({Role.SYSTEM}),
+    Party.SUPERVISOR: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    Party.SUPERVISED: frozenset({Role.ORGAN_OFFICER, Role.ADMIN}),
 }
 CASE_BOUND = frozenset({Role.ORGAN_OFFICER})
 
@@ -131,6 +135,32 @@ RE_REVIEW_OUTCOMES = {"uphold": "维持", "change": "变更"}
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 # How the bureau reached the petitioner on a return visit (回访), by ReturnVisitChannel.
 RETURN_VISIT_CHANNELS = {"phone": "电话回访", "visit": "走访回访", "letter": "信函回访"}
+# Supervision (docs/domain.md §"Supervision"): the ladder, lowest first (Arts. 38-40; 约谈, 通报 and 挂牌督办: Art. 39),
+# what sets an order off (Art. 40 and practice), its kind and how it is checked.
+SUPERVISION_LEVELS = {"urge": "催办", "letter": "督办函", "interview": "约谈", "circular": "通报", "listed": "挂牌督办"}
+SUPERVISION_TRIGGERS = {
+    "overdue": "超期未受理、未告知或者未办结", "improper": "违反规定受理、交办、转送或者办理", "shirking": "推诿",
+    "perfunctory": "敷衍", "delay": "拖延", "falsification": "弄虚作假", "not_carried_out": "拒不执行信访处理意见",
+    "dissatisfied_confirmed": "群众不满意经回访核实", "leader_instruction": "领导批示或者上级交办"}
+SUPERVISION_SCOPES = {"daily": "日常督办", "special": "专项督办"}
+SUPERVISION_METHODS = {"online": "网上督办", "on_site": "实地督查"}
+# What a recommendation of accountability cites (Arts. 44-46; docs/domain.md §"Supervision").
+ACCOUNTABILITY_FAILINGS = {
+    "not_handled": "未按规定登记、受理、转送、交办或者办理信访事项（第四十四条）",
+    "no_written_answer": "未按规定书面告知或者出具处理意见（第四十四条）",
+    "shirking_delay_falsification": "推诿、敷衍、拖延或者弄虚作假（第四十条、第四十五条）",
+    "not_carried_out": "拒不执行信访处理意见（第四十条）",
+    "caused_by_misconduct": "滥用职权、不作为等导致信访事项发生（第四十五条）",
+    "rude_treatment": "对待信访人态度恶劣、作风粗暴（第四十六条第一项）",
+    "group_visit_mishandled": "处置规模性集体访、负面舆情不力，导致事态扩大（第四十六条第三项）",
+    "major_item_concealed": "对重大、紧急信访事项和信访信息隐瞒、谎报、缓报（第四十六条第四项）",
+    "materials_disclosed": "将信访人的检举、揭发材料或者有关情况透露、转给被检举、揭发的人员或者单位（第四十六条第五项）",
+    "retaliation": "打击报复信访人（第四十六条第六项）",
+    "other": "其他违规违纪违法行为（第四十六条第七项）",
+}
+# Why the platform proposes leader ownership (§6.3, §8 of the rules; docs/domain.md §"Supervision").
+OWNERSHIP_TRIGGERS = {"group_of_30": "30人以上的集体信访", "repeat_visits": "同一信访人就同一事项三次以上重复信访",
+                      "long_open": "信访事项长期未办结"}
 
 
 def label(title: str, choices: Mapping[str, str] | None = None) -> Any:
@@ -299,6 +329,55 @@ class ReviewRequest(_Command):
     reasons: Annotated[Text, label("请求复查或者复核的理由")]
 
 
+class SupervisionOrder(_Command):
+    """督办单: one organ, one demand, a day to answer by in writing (the rule's 5 working days when left out)."""
+
+    order_level: Annotated[Literal["urge", "letter", "interview", "circular", "listed"],
+                           label("督办方式", SUPERVISION_LEVELS)] = "letter"
+    trigger: Annotated[Literal["overdue", "improper", "shirking", "perfunctory", "delay", "falsification",
+                               "not_carried_out", "dissatisfied_confirmed", "leader_instruction"],
+                       label("督办事由", SUPERVISION_TRIGGERS)]
+    demand: Annotated[Text, label("督办要求")]
+    respond_by: Annotated[date | None, label("书面答复期限")] = None
+    scope: Annotated[Literal["daily", "special"], label("督办类型", SUPERVISION_SCOPES)] = "daily"
+    method: Annotated[Literal["online", "on_site"], label("督查方式", SUPERVISION_METHODS)] = "online"
+    organ_code: Annotated[OrganCode | None, label("督办对象")] = None  # the case's organ when left out
+
+
+class OrderAnswer(_Command):
+    answer: Annotated[Text, label("办理情况报告")]
+
+
+class OrderAnswerReview(_Command):
+    accepted: Annotated[bool, label("是否认可办理情况报告")]
+    reasons: Annotated[Text, label("审核意见")]
+    respond_by: Annotated[date | None, label("重新答复期限")] = None
+
+
+class AccountabilityRecommendation(_Command):
+    failing: Annotated[Literal["not_handled", "no_written_answer", "shirking_delay_falsification",
+                               "not_carried_out", "caused_by_misconduct", "rude_treatment",
+                               "group_visit_mishandled", "major_item_concealed", "materials_disclosed",
+                               "retaliation", "other"], label("追责事由", ACCOUNTABILITY_FAILINGS)]
+    responsible: Annotated[Line, Field(min_length=1, max_length=200), label("责任单位或者责任人")]
+    grounds: Annotated[Text, label("事实和依据")]
+    organ_code: Annotated[OrganCode, label("有管理权限的机关")]
+
+
+class LeaderOwnership(_Command):
+    leader: Annotated[Line, Field(min_length=1, max_length=50), label("包案领导")]
+    leader_title: Annotated[Line, Field(min_length=1, max_length=100), label("包案领导职务")]
+    team: Annotated[list[Annotated[Line, Field(min_length=1, max_length=50)]], Field(max_length=20),
+                    label("工作专班成员")] = []
+    plan: Annotated[Text, label("化解方案")]
+    due: Annotated[date | None, label("化解期限")] = None
+
+
+class OwnershipProgress(_Command):
+    progress: Annotated[Text, label("化解进展")]
+    resolved: Annotated[bool, label("是否已化解")] = False
+
+
 class _SecondFactor(_Command):
     """What the petitioner adds to the query code at the public endpoints (docs/security.md): the last six
     characters of the ID number on file. The gateway checks it with intake and does not pass it on."""
@@ -450,7 +529,7 @@ _HEARING = silent("internal to the re-review: the clock pauses or resumes (heari
                   "the new due date is on the status page")
 
 
-BUREAU, ORGAN, REVIEWER, PETITIONER, SYSTEM = Party
+BUREAU, ORGAN, REVIEWER, PETITIONER, SYSTEM, SUPERVISOR, SUPERVISED = Party
 STEPS: dict[str, Step] = {s.name: s for s in (
     # --- triage (docs/domain.md §"Routing") ---
     _step("route", "按规则转送", {SYSTEM}, TRIAGE, ("transferred", "assigned", "reported_up", "redirected"), _routed,
@@ -564,6 +643,34 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     _step("withdraw", "撤回", {BUREAU}, NOT_TERMINAL, ("withdrawn",), lambda f: "信访人申请撤回，信访部门已同意",
           Withdraw, Endpoint("withdrawal", "信访人申请撤回，经同意（信访部门）"),
           notice=silent("the petitioner asked for it herself; the bureau's approval is published on the status page")),
+    # --- supervision (docs/domain.md §"Supervision"): orders, accountability, leader ownership ---
+    _step("supervise", "下达督办", {SUPERVISOR}, NOT_TERMINAL | AWAITING_REVIEW_REQUEST | {Status.FINAL},
+          ("supervised",), lambda f: None, SupervisionOrder,
+          Endpoint("supervision-orders", "下达督办单：督办方式、事由、要求和书面答复期限（督查督办人员）"),
+          notice=silent("between the bureau and the organ (TELLS_ORGANS tells the organ); the petitioner sees the "
+                        "outcome of the handling, not the supervision")),
+    _step("answer_order", "报告督办落实情况", {SUPERVISED}, frozenset(Status), ("order_answered",), lambda f: None,
+          OrderAnswer, Endpoint("supervision-orders/answer", "书面报告督办事项的办理情况（督办对象）"),
+          notice=silent("the organ's answer to the bureau, not a decision on the matter")),
+    _step("review_order_answer", "审核督办报告", {SUPERVISOR}, frozenset(Status), ("order_answer_reviewed",),
+          lambda f: None, OrderAnswerReview,
+          Endpoint("supervision-orders/review", "审核督办对象的办理情况报告：认可办结，或者不认可并限期重新报告（督查督办人员）"),
+          notice=silent("between the bureau and the organ (a rejected answer tells the organ: compose.organs_told)")),
+    _step("recommend_accountability", "提出责任追究建议", {SUPERVISOR}, frozenset(Status),
+          ("accountability_recommended",), lambda f: None, AccountabilityRecommendation,
+          Endpoint("accountability", "提出责任追究建议：事由、责任单位或者责任人、事实和依据（督查督办人员）"),
+          notice=silent("to the organ with management authority (TELLS_ORGANS), never to the petitioner")),
+    _step("assign_leader", "领导包案", {SUPERVISOR}, NOT_TERMINAL | AWAITING_REVIEW_REQUEST | {Status.FINAL},
+          ("leader_assigned",), lambda f: "该信访事项已确定由领导包案化解", LeaderOwnership,
+          Endpoint("leader-ownership", "确定包案领导、工作专班、化解方案和化解期限（督查督办人员）"),
+          notice=silent("the status page says a leader owns the case; the leader's team contacts the petitioner")),
+    _step("record_ownership_progress", "记录包案化解进展", {SUPERVISOR, ORGAN}, frozenset(Status),
+          ("ownership_progress_recorded",), lambda f: "包案化解工作已办结" if f.details.get("resolved") else None,
+          OwnershipProgress, Endpoint("leader-ownership/progress", "记录包案化解进展，或者确认已化解（督查督办人员、承办机关）"),
+          notice=silent("a record of the leader's work; the opinion or the resolution itself tells the petitioner")),
+    _step("propose_leader_ownership", "建议领导包案", set(), NOT_TERMINAL | AWAITING_REVIEW_REQUEST,
+          ("leader_ownership_proposed",), lambda f: None,
+          notice=silent("a proposal for a supervisor to confirm (assign_leader), not a decision")),
     # --- oversight: provisional deadlines counted again once the calendar covers their year ---
     _step("recompute_deadlines", "重新计算期限", set(), frozenset(Status), ("deadlines_recomputed",),
           lambda f: "节假日安排公布后，期限已重新计算",

@@ -35,6 +35,12 @@ class NoticeKind(StrEnum):
     # To an organ, not the petitioner: a case now before it (transferred, assigned, joined, to review or re-review),
     # by e-mail to its official mailbox (the organ table's `email`); its inbox is the work list.
     ORGAN_CASE_NOTICE = "organ_case_notice"
+    # To the bureau's supervisors (督查督办), not the petitioner: an early warning (services/supervision/warnings.py),
+    # by e-mail to their mailbox (NOTICE_SUPERVISORS_EMAIL); codes, counts and case numbers only.
+    WARNING_NOTICE = "warning_notice"
+    # To an organ, not the petitioner: a circular (通报) the bureau issued to it (services/supervision/circulars.py), by
+    # e-mail to its official mailbox; one per organ and circular.
+    CIRCULAR_NOTICE = "circular_notice"
 
 
 class Issuer(StrEnum):
@@ -115,7 +121,8 @@ class NoticeSpec:
 
 # What a notice to an organ asks of it (ORGAN_CASE_NOTICE's `duty`), by the case's key that names the organ; a
 # reminder of a deadline it holds, or its breach (the deadline watch), names the deadline (`deadline_label`).
-ORGAN_DUTIES = ("transfer", "assign", "join", "review", "re_review", "reminder", "overdue")
+ORGAN_DUTIES = ("transfer", "assign", "join", "review", "re_review", "reminder", "overdue", "supervision",
+                "answer_rejected", "accountability")
 _ROUTED = (_line("organ_name"), _line("joining_organ_names", optional=True), _text("basis"))
 _DECLINED = (_line("reason"), _line("basis"), _text("explanation", optional=True))
 
@@ -162,12 +169,27 @@ NOTICES: dict[NoticeKind, NoticeSpec] = {spec.kind: spec for spec in (
                "《信访事项办理群众满意度评价工作办法》；《信访事项网上办理工作规程》", 2,
                (_choice("level", "reply", "review", "re_review"), _line("organ_name"), _line("status_url", optional=True),
                 _line("rating_due", optional=True))),
-    # v2: the deadline watch's reminder and overdue notice (`reminder`, `overdue`: `deadline_label`, `days_left`).
+    # v2: the deadline watch's reminder and overdue notice (`reminder`, `overdue`: `deadline_label`, `days_left`);
+    # supervision: an order (`supervision`, its `order_level`), an answer not accepted, an accountability
+    # recommendation to the organ with management authority.
     NoticeSpec(NoticeKind.ORGAN_CASE_NOTICE, "信访事项办理通知", Issuer.BUREAU,
-               "《信访工作条例》第二十二条、第二十三条、第三十五条至第三十八条", 2,
+               "《信访工作条例》第二十二条、第二十三条、第三十五条至第四十条", 2,
                (_choice("duty", *ORGAN_DUTIES), _line("petition_ref"), _line("sent_on"), _line("due", optional=True),
                 _line("case_url", optional=True), _line("deadline_label", optional=True),
-                _line("days_left", optional=True)), to_organ=True),
+                _line("days_left", optional=True), _line("order_level", optional=True)), to_organ=True),
+    # Addressed like a notice to an organ (ORGAN_COMMON: `organ_name` is the supervisors' office): what the warning
+    # counted, the topic's label and the town's name, the window (a spike's), the threshold, the cases by number.
+    NoticeSpec(NoticeKind.WARNING_NOTICE, "信访信息预警通知", Issuer.BUREAU, "《信访工作条例》第二十五条、第四十六条", 1,
+               (_choice("warning_kind", "topic_spike", "place_spike", "group", "sensitive", "repeat"),
+                _line("topic_label", optional=True), _line("place_name", optional=True), _line("window", optional=True),
+                _line("count"), _line("threshold", optional=True), _text("petition_refs"), _line("warning_ref"),
+                _line("raised_on"), _line("console_url", optional=True)), to_organ=True),
+    # Addressed to each organ a circular names (ORGAN_COMMON): its kind, title and number, the problems and demands
+    # (the bureau's own text, as `text` values), the day to report the rectification by, how many cases it cites.
+    NoticeSpec(NoticeKind.CIRCULAR_NOTICE, "信访工作通报", Issuer.BUREAU, "《信访工作条例》第三十九条、第四十条", 1,
+               (_choice("circular_kind", "typical_problem", "criticism"), _line("circular_title"),
+                _line("circular_number"), _text("problems"), _text("demands"), _line("report_due", optional=True),
+                _line("case_count", optional=True), _line("console_url", optional=True)), to_organ=True),
 )}
 if set(NOTICES) != set(NoticeKind):
     raise ImportError("notices: a kind of notice is not declared")
@@ -276,4 +298,8 @@ TELLS_ORGANS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType({
     # The deadline watch: the organ holding the deadline, as the step recorded it (`details.holder`).
     "remind_deadline": ((HOLDER, "reminder"),),
     "record_breach": ((HOLDER, "overdue"),),
+    # Supervision: the organ an order, a rejected answer or a recommendation is addressed to (`details.holder`).
+    "supervise": ((HOLDER, "supervision"),),
+    "review_order_answer": ((HOLDER, "answer_rejected"),),  # only when not accepted (compose.organs_told)
+    "recommend_accountability": ((HOLDER, "accountability"),),
 })

@@ -81,6 +81,12 @@ def lane(scope: str, group: str) -> str:
     return f"{scope}|{group}"
 
 
+# The supervisors' lanes (services/supervision/worklists.py supervision_lanes): "supervision|open" and
+# "supervision|answered" (a supervision order not yet closed), "backlog|owned", "backlog|resolved" (leader ownership,
+# 领导包案) and "backlog|proposed" (proposed, not yet assigned) — listed from the same index as the work lists.
+SUPERVISION_LANE, BACKLOG_LANE = "supervision", "backlog"
+
+
 def lanes(organs: list[str], group: StatusGroup) -> list[str]:
     """Every lane a case in `group` is filed under, for the county and for each of `organs`."""
     groups = [ALL, group.value] + ([OPEN] if group is not StatusGroup.CONCLUDED else [])
@@ -91,9 +97,10 @@ def lanes(organs: list[str], group: StatusGroup) -> list[str]:
 # work-list projection keeps one counter per key below, so an overview reads a few hundred small documents instead
 # of counting the rows. A row counts under "status|<holder>|<status>" (holder: the organ whose work it is now — the
 # reviewing organ, else the lead organ — or NO_HOLDER while the bureau triages it) and, while it has an open duty
-# deadline, under "due|<YYYY-MM-DD>" (so overdue and due soon are sums over days).
+# deadline, under "due|<YYYY-MM-DD>" (so overdue and due soon are sums over days) and "holder_due|<holder>|<day>"
+# (the same, by organ: the supervisors' due soon and overdue by organ).
 NO_HOLDER = "-"
-STATUS_COUNT, DUE_COUNT = "status", "due"
+STATUS_COUNT, DUE_COUNT, HOLDER_DUE_COUNT = "status", "due", "holder_due"
 
 
 def holder(row: dict[str, Any]) -> str:
@@ -106,4 +113,5 @@ def count_keys(row: dict[str, Any]) -> list[str]:
     if row["group"] == StatusGroup.CONCLUDED.value:
         return []
     deadline = row.get("deadline")
-    return [f"{STATUS_COUNT}|{holder(row)}|{row['status']}", *([f"{DUE_COUNT}|{deadline['due']}"] if deadline else [])]
+    due = [f"{DUE_COUNT}|{deadline['due']}", f"{HOLDER_DUE_COUNT}|{holder(row)}|{deadline['due']}"] if deadline else []
+    return [f"{STATUS_COUNT}|{holder(row)}|{row['status']}", *due]

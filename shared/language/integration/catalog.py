@@ -65,6 +65,12 @@ CASE_OPENED = EventType("case.opened", 1)
 NOTICE_DELIVERED = EventType("notice.delivered", 1)
 # A notice posted by registered mail (挂号信): from then its receipt may be presumed (supervision's clocks).
 NOTICE_POSTED = EventType("notice.posted", 1)
+# An early warning (信访信息预警) supervision raised (services/supervision/warnings.py): codes, counts, dates and case ids.
+# Published under `case.`, supervision's own prefix (on the broker too: shared/runtime/messaging/permissions.py).
+WARNING_RAISED = EventType("case.warning_raised", 1, "warning.raised")
+# A typical-problem circular (通报) a supervisor issued to organs (services/supervision/circulars.py): codes, dates,
+# organ codes and case ids; the title, problems and demands stay in supervision (notification asks for them by RPC).
+CIRCULAR_ISSUED = EventType("case.circular_issued", 1, "circular.issued")
 
 # One type per step of the statutory lifecycle (the case.step schema), so an integrator binds exactly the steps it
 # needs, e.g. `cn.xinfang.case.accepted.v2` or `cn.xinfang.case.#`. Each step declares the types it publishes
@@ -80,7 +86,8 @@ WITHDRAWN: frozenset[EventType] = frozenset({PETITION_REGISTERED_V1, PETITION_RO
 
 EVENT_TYPES: dict[str, EventType] = {
     t.type: t for t in (PETITION_REGISTERED_V1, PETITION_REGISTERED, PETITION_ROUTED_V1, PETITION_ROUTED,
-                        CASE_OPENED, NOTICE_DELIVERED, NOTICE_POSTED, *CASE_STEP_TYPES_V1.values(),
+                        CASE_OPENED, NOTICE_DELIVERED, NOTICE_POSTED, WARNING_RAISED, CIRCULAR_ISSUED,
+                        *CASE_STEP_TYPES_V1.values(),
                         *CASE_STEP_TYPES.values())
 }
 

@@ -44,18 +44,19 @@ PUBLISHES: dict[str, str] = {
 RPC_SERVES: dict[str, tuple[str, ...]] = {
     "intake": ("register_petition", "get_petition", "petition_particulars", "find_by_query_code",
                "petitioner_names", "search_petitions"),
-    "supervision": ("perform", "get_case", "case_as_of", "step_particulars"),
+    "supervision": ("perform", "get_case", "case_as_of", "step_particulars", "issue_circular", "circular_particulars"),
     "notification": ("case_aggregates", "record_posting", "record_postal_receipt", "resend"),
     "audit": ("history", "state_as_of", "case_bundle"),
 }
 RPC_CALLS: dict[str, tuple[str, ...]] = {
     "routing": ("intake.petition_particulars",),
     "supervision": ("intake.petition_particulars",),
-    "notification": ("intake.petition_particulars", "supervision.step_particulars"),
+    "notification": ("intake.petition_particulars", "supervision.step_particulars", "supervision.circular_particulars"),
     "audit": ("notification.case_aggregates", "supervision.case_as_of"),
     "gateway": ("intake.get_petition", "supervision.get_case", "supervision.perform", "audit.history",
                 "audit.state_as_of", "audit.case_bundle", "intake.petitioner_names", "intake.search_petitions",
-                "notification.record_posting", "notification.record_postal_receipt", "notification.resend"),
+                "notification.record_posting", "notification.record_postal_receipt", "notification.resend",
+                "supervision.issue_circular"),
 }
 # Callers whose calls go through nameko's standalone proxy (reply queue `rpc.reply-standalone_rpc_proxy-<uuid>`)
 # rather than a service's RpcProxy (`rpc.reply-<service>-<uuid>`): the gateway; and the audit service's commands

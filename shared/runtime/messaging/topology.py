@@ -21,10 +21,12 @@ from shared.language.contracts.notices import TELLS_ORGANS
 from shared.language.integration.catalog import (
     CASE_OBJECTION_UPHELD,
     CASE_STEP_TYPES,
+    CIRCULAR_ISSUED,
     NOTICE_DELIVERED,
     NOTICE_POSTED,
     PETITION_REGISTERED,
     PETITION_ROUTED,
+    WARNING_RAISED,
     EventType,
 )
 
@@ -61,6 +63,10 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("supervision", "handle_notice_posted", NOTICE_POSTED, "notification"),
     Subscription("notification", "handle_petition_registered", PETITION_REGISTERED, "intake"),
     Subscription("notification", "handle_case_step", NOTICE_STEP_TYPES[0], "supervision", NOTICE_STEP_TYPES[1:]),
+    # An early warning: the supervisors' notice of it (shared/language/contracts/notices.py WARNING_NOTICE).
+    Subscription("notification", "handle_warning_raised", WARNING_RAISED, "supervision"),
+    # A circular to organs: each organ's notice of it (shared/language/contracts/notices.py CIRCULAR_NOTICE).
+    Subscription("notification", "handle_circular_issued", CIRCULAR_ISSUED, "supervision"),
 )
 
 

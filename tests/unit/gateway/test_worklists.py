@@ -175,7 +175,11 @@ def test_counts_sum_the_counters_by_organ_status_and_day(monkeypatch) -> None:
     counters = [("status|330106001-ZF|handling", 5), ("status|330106001-ZF|awaiting_acceptance", 2),
                 ("status|-|registered", 3), ("status|330106-RSJ|handling", 1), ("status|330106-RSJ|extended", 0),
                 ("due|" + (TODAY - timedelta(days=1)).isoformat(), 4), ("due|" + TODAY.isoformat(), 2),
-                ("due|" + (TODAY + timedelta(days=7)).isoformat(), 3), ("due|" + (TODAY + timedelta(days=8)).isoformat(), 2)]
+                ("due|" + (TODAY + timedelta(days=7)).isoformat(), 3), ("due|" + (TODAY + timedelta(days=8)).isoformat(), 2),
+                ("holder_due|330106001-ZF|" + (TODAY - timedelta(days=1)).isoformat(), 3),
+                ("holder_due|-|" + (TODAY - timedelta(days=1)).isoformat(), 1),
+                ("holder_due|330106001-ZF|" + TODAY.isoformat(), 2),
+                ("holder_due|330106001-ZF|" + (TODAY + timedelta(days=8)).isoformat(), 2)]
 
     class Counters:
         def find(self, query: dict) -> list[dict]:
@@ -187,6 +191,8 @@ def test_counts_sum_the_counters_by_organ_status_and_day(monkeypatch) -> None:
     assert (counted["open"], counted["overdue"], counted["due_soon"]) == (11, 4, 5)
     assert [(o["code"], o["count"]) for o in counted["by_organ"]] == [("330106001-ZF", 7), (None, 3),
                                                                       ("330106-RSJ", 1)]
+    assert [(o["code"], o["overdue"], o["due_soon"]) for o in counted["by_organ"]] == [
+        ("330106001-ZF", 3, 2), (None, 1, 0), ("330106-RSJ", 0, 0)]  # by organ: the holder's counters
     assert counted["by_organ"][1]["name"] == "信访部门（待转送、交办）"
     assert counted["by_organ"][0]["name"] == "示例县城关镇人民政府"
     assert [(s["status"], s["count"]) for s in counted["by_status"]] == [

@@ -58,7 +58,21 @@ SAMPLES: dict[NoticeKind, dict[str, str]] = {
                           "duty": "transfer", "petition_ref": "0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b",
                           "sent_on": "2026年11月27日", "due": "2026年12月12日",
                           "case_url": "https://xinfang.example.gov.cn/console/cases/0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b",
-                          "deadline_label": "", "days_left": ""},
+                          "deadline_label": "", "days_left": "", "order_level": ""},
+    # To the bureau's supervisors: an early warning, the cases by their numbers only (ORGAN_COMMON).
+    N.WARNING_NOTICE: {"organ_name": "示例县信访局督查督办科", "issuer_name": BUREAU, "issued_on": "2026年11月27日",
+                       "warning_kind": "topic_spike", "topic_label": "征地拆迁", "place_name": "城关镇",
+                       "window": "2026年11月26日0时至2026年11月27日0时", "count": "12", "threshold": "10",
+                       "petition_refs": "0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b\n1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                       "warning_ref": "7d1e0c3a-9b8f-5e4d-a3c2-b1f0e9d8c7b6", "raised_on": "2026年11月27日",
+                       "console_url": "https://xinfang.example.gov.cn"},
+    # To each organ a circular names: the bureau's own text (problems, demands), the cases by their count only.
+    N.CIRCULAR_NOTICE: {"organ_name": TOWN, "issuer_name": BUREAU, "issued_on": "2026年12月5日",
+                        "circular_kind": "typical_problem", "circular_title": "关于11月份重复信访问题的通报",
+                        "circular_number": "督通〔2026〕3f9a1c号",
+                        "problems": "一是答复意见未载明复查权利。\n二是办结报告超期报送。",
+                        "demands": "对照检查，逐件整改。", "report_due": "2026年12月31日", "case_count": "3",
+                        "console_url": "https://xinfang.example.gov.cn"},
 }
 
 
@@ -116,7 +130,8 @@ def test_there_is_one_template_file_per_kind_and_no_other() -> None:
 
 def test_opinions_are_issued_by_the_organ_that_decided_and_routing_notices_by_the_bureau() -> None:
     assert {k for k, spec in NOTICES.items() if spec.issuer == Issuer.BUREAU} == {
-        N.REGISTRATION_RECEIPT, N.TRANSFER_NOTICE, N.ASSIGNMENT_NOTICE, N.RATING_INVITATION, N.ORGAN_CASE_NOTICE}
+        N.REGISTRATION_RECEIPT, N.TRANSFER_NOTICE, N.ASSIGNMENT_NOTICE, N.RATING_INVITATION, N.ORGAN_CASE_NOTICE,
+        N.WARNING_NOTICE, N.CIRCULAR_NOTICE}
     for kind in (N.ACCEPTANCE_NOTICE, N.EXTENSION_NOTICE, N.OPINION, N.REVIEW_OPINION, N.RE_REVIEW_OPINION):
         assert NOTICES[kind].issuer == Issuer.DECIDER
 
@@ -143,7 +158,7 @@ def test_the_organ_notice_says_what_is_asked_and_nothing_of_the_petitioner(duty:
 @pytest.mark.parametrize(("duty", "days_left", "said"), [
     ("reminder", "3", ["受理告知期限将于2026年12月12日届满（尚余3个工作日）", "按期办理"]),
     ("reminder", "0", ["受理告知期限将于2026年12月12日届满（今日届满）"]),
-    ("overdue", "", ["受理告知期限已于2026年12月12日届满，至今未办理，已记录超期", "第三十八条、第四十四条"]),
+    ("overdue", "", ["受理告知期限已于2026年12月12日届满，至今未办理，已记录超期。现予催办", "第三十八条、第四十四条"]),
 ])
 def test_the_deadline_watchs_notices_name_the_deadline_and_its_day(duty: str, days_left: str,
                                                                     said: list[str]) -> None:
@@ -153,6 +168,19 @@ def test_the_deadline_watchs_notices_name_the_deadline_and_its_day(duty: str, da
         assert words in rendered.body
     assert "当前办理期限" not in rendered.body  # the day is in the sentence
     assert "编号：0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b" in rendered.body and "查询码" not in rendered.body
+
+
+@pytest.mark.parametrize(("duty", "said"), [
+    ("supervision", ["对贵单位办理的信访事项（编号：0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b）下达督办函",
+                     "于2026年12月12日前书面报告办理情况"]),
+    ("answer_rejected", ["审核未予认可", "于2026年12月12日前重新书面报告办理情况"]),
+    ("accountability", ["提出责任追究建议", "第四十四条至第四十六条"]),
+])
+def test_the_supervision_notices_say_what_is_asked_by_when_and_no_more(duty: str, said: list[str]) -> None:
+    rendered = render(N.ORGAN_CASE_NOTICE, **values(N.ORGAN_CASE_NOTICE, duty=duty, order_level="督办函"))
+    for words in said:
+        assert words in rendered.body
+    assert "当前办理期限" not in rendered.body and "查询码" not in rendered.body
 
 
 def test_the_transfer_and_assignment_notices_say_where_it_went_and_why() -> None:
@@ -299,6 +327,56 @@ def test_the_registration_receipt_is_unchanged_by_the_move_to_jinja() -> None:
         "\n\n示例县信访局\n2026年11月27日\n\n（本回执由信访信息系统自动发送，请勿直接回复。）\n")
 
 
+@pytest.mark.parametrize(("kind", "said", "unsaid"), [
+    ("topic_spike", ["同类事项集中信访", "事项类别：征地拆迁", "统计时段：2026年11月26日0时至2026年11月27日0时",
+                     "信访事项数：12（预警阈值：10）。"], []),
+    ("group", ["规模性集体访", "信访人数：35（预警阈值：30）。"], ["统计时段"]),
+    ("sensitive", ["敏感事项信访", "信访事项数：1。"], ["预警阈值", "统计时段"]),
+    ("repeat", ["重复信访", "信访次数：3（预警阈值：3）。"], ["统计时段"]),
+])
+def test_the_warning_notice_says_what_was_counted_and_names_the_cases_by_number_only(kind: str, said: list[str],
+                                                                                     unsaid: list[str]) -> None:
+    changed = {"topic_spike": {}, "group": {"count": "35", "threshold": "30", "window": ""},
+               "sensitive": {"count": "1", "threshold": "", "window": ""},
+               "repeat": {"count": "3", "threshold": "3", "window": "", "place_name": ""}}[kind]
+    rendered = render(N.WARNING_NOTICE, **values(N.WARNING_NOTICE, warning_kind=kind, **changed))
+    lines = rendered.body.rstrip("\n").split("\n")
+
+    assert rendered.title == "信访信息预警通知"
+    assert lines[0] == "示例县信访局督查督办科：" and lines[-2:] == [BUREAU, "2026年11月27日"]
+    assert "预警编号：7d1e0c3a-9b8f-5e4d-a3c2-b1f0e9d8c7b6" in rendered.body
+    assert INDENT + "0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b" in lines and INDENT + "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d" in lines
+    for words in said:
+        assert words in rendered.body
+    for words in unsaid:
+        assert words not in rendered.body
+    assert "查询码" not in rendered.body and "请勿转发" in rendered.body
+
+
+@pytest.mark.parametrize(("kind", "report_due", "said", "unsaid"), [
+    ("typical_problem", "2026年12月31日", ["现将示例县信访局典型问题通报《关于11月份重复信访问题的通报》（督通〔2026〕3f9a1c号）印发贵单位",
+                                         "第三十九条、第四十条", "并于2026年12月31日前将整改情况书面报告示例县信访局。"], ["通报批评"]),
+    ("criticism", "", ["现将示例县信访局通报批评《关于11月份重复信访问题的通报》"], ["典型问题通报", "书面报告"]),
+])
+def test_the_circular_notice_says_the_circular_its_problems_demands_and_day_and_nothing_of_petitioners(
+        kind: str, report_due: str, said: list[str], unsaid: list[str]) -> None:
+    rendered = render(N.CIRCULAR_NOTICE, **values(N.CIRCULAR_NOTICE, circular_kind=kind, report_due=report_due))
+    lines = rendered.body.rstrip("\n").split("\n")
+
+    assert rendered.title == "信访工作通报"
+    assert lines[0] == f"{TOWN}：" and lines[-2:] == [BUREAU, "2026年12月5日"]
+    assert "一、存在的问题\n" + INDENT + "一是答复意见未载明复查权利。\n" + INDENT + "二是办结报告超期报送。" in rendered.body
+    assert "二、整改要求\n" + INDENT + "对照检查，逐件整改。" in rendered.body
+    assert "本通报涉及信访事项3件" in rendered.body and "https://xinfang.example.gov.cn" in rendered.body
+    for words in said:
+        assert words in rendered.body
+    for words in unsaid:
+        assert words not in rendered.body
+    assert "查询码" not in rendered.body and "请勿转发" in rendered.body
+    without = render(N.CIRCULAR_NOTICE, **values(N.CIRCULAR_NOTICE, case_count="", console_url="")).body
+    assert "本通报涉及" not in without and "请登录信访工作平台查阅通报全文。" in without
+
+
 # --- missing and wrong values --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("kind", "missing"), [(kind, name) for kind in NoticeKind for name in NOTICES[kind].values])
 def test_a_missing_value_is_an_error_never_a_blank_in_a_legal_notice(kind: NoticeKind, missing: str) -> None:
@@ -350,7 +428,8 @@ def text_cases() -> list[tuple[NoticeKind, str]]:
 def test_a_one_line_value_cannot_add_lines_or_run_as_template_code(kind: NoticeKind, name: str) -> None:
     # The values only the deadline watch's organ notice shows, on the duty that shows them.
     shown_by = {"duty": "reminder", "deadline_label": "受理告知期限", "days_left": "3"} \
-        if kind == N.ORGAN_CASE_NOTICE and name in ("deadline_label", "days_left") else {}
+        if kind == N.ORGAN_CASE_NOTICE and name in ("deadline_label", "days_left") else \
+        {"duty": "supervision", "order_level": "督办函"} if kind == N.ORGAN_CASE_NOTICE and name == "order_level" else {}
     benign, hostile = body(kind, **shown_by), body(kind, **{**shown_by, name: HOSTILE})
 
     assert hostile.count("\n") == benign.count("\n")
@@ -404,7 +483,9 @@ WORDING: dict[NoticeKind, tuple[int, str]] = {
     N.REVIEW_OPINION: (2, "2cd96d3c56a8"),
     N.RE_REVIEW_OPINION: (1, "f8b462379b63"),
     N.RATING_INVITATION: (2, "dffaa9d42fb0"),
-    N.ORGAN_CASE_NOTICE: (2, "24eabaa61a43"),
+    N.ORGAN_CASE_NOTICE: (2, "d68599b98781"),
+    N.WARNING_NOTICE: (1, "a40f696a7344"),
+    N.CIRCULAR_NOTICE: (1, "87f36c30b5c6"),
 }
 
 

@@ -140,7 +140,10 @@ def test_internal_steps_and_the_petitioners_own_send_nothing(step: str, details:
 def test_every_kind_of_notice_is_sent_by_some_step_or_on_registration() -> None:
     named = {ON_REGISTRATION}.union(*(step.notice.named() for step in STEPS.values()))
 
-    assert named == set(PETITIONER_NOTICES) == set(NoticeKind) - {N.ORGAN_CASE_NOTICE}
+    # Not the petitioner's: the organs' notice, the early warning to the supervisors (sent on warning.raised) and a
+    # circular to organs (sent on circular_issued).
+    assert named == set(PETITIONER_NOTICES) == set(NoticeKind) - {N.ORGAN_CASE_NOTICE, N.WARNING_NOTICE,
+                                                                  N.CIRCULAR_NOTICE}
 
 
 def test_the_steps_that_tell_organs_are_steps_and_name_the_cases_organ_keys() -> None:
@@ -150,8 +153,8 @@ def test_the_steps_that_tell_organs_are_steps_and_name_the_cases_organ_keys() ->
     from the case's keys that hold an organ (DEADLINE_HOLDERS)."""
     assert set(TELLS_ORGANS) <= set(STEPS)
     assert {"route", "transfer", "assign", "decide_objection", "open_review", "open_re_review", "remind_deadline",
-            "record_breach"} == set(TELLS_ORGANS)
-    case_keys = ("organ", "joining_organs", "review_organ", "re_review_organ")
+            "record_breach", "supervise", "review_order_answer", "recommend_accountability"} == set(TELLS_ORGANS)
+    case_keys = ("organ", "joining_organs", "review_organ", "re_review_organ", "supervised_organ")
     for told in TELLS_ORGANS.values():
         for key, duty in told:
             assert key in (*case_keys, HOLDER)

@@ -122,9 +122,11 @@ def test_an_open_case_counts_under_the_organ_whose_work_it_is_and_its_next_duty_
     from shared.language.contracts.worklists import count_keys
 
     new = row([])
-    assert count_keys(new) == ["status|-|registered", f"due|{new['deadline']['due']}"]  # the bureau triages it
+    assert count_keys(new) == ["status|-|registered", f"due|{new['deadline']['due']}",
+                               f"holder_due|-|{new['deadline']['due']}"]  # the bureau triages it
     assert count_keys(row(ORDINARY, 1))[0] == f"status|{A['code']}|awaiting_acceptance"
     assert count_keys(row(REVIEW_TO_FINAL, 4)) == [f"status|{A['code']}|replied"]  # a window is no duty
     under_review = row(REVIEW_TO_FINAL, 7)
-    assert count_keys(under_review) == [f"status|{UP['code']}|under_review", "due|2026-12-10"]  # the reviewer's
+    assert count_keys(under_review) == [f"status|{UP['code']}|under_review", "due|2026-12-10",
+                                        f"holder_due|{UP['code']}|2026-12-10"]  # the reviewer's
     assert count_keys(row(REVIEW_TO_FINAL)) == [] and count_keys(row(DECLINED)) == []
