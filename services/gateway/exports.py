@@ -9,9 +9,8 @@ overdue list carries each case's title, which is free text the petitioner wrote:
 `-`, `@`, a tab or a carriage return would be read as a formula by a spreadsheet (CSV injection), so every text
 cell that does is written with a leading `'` (`neutral`), in both formats.
 
-Extension point: the backlog ledger (积案台账) does not exist yet. When it does, a `ledger_table(...)` that builds
-a `Table` from it, and a pair of routes like the overdue list's (services/gateway/routes/assessment.py), are all
-it takes: the formats, the header block and the download headers are here.
+The backlog ledger (积案台账, services/gateway/supervision.py `backlog`) is exported the same way (`ledger_table`;
+its routes beside the ledger's own, services/gateway/routes/supervision.py).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from fastapi import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -121,6 +121,13 @@ def to_xlsx(table: Table) -> bytes:
     return out.getvalue()
 
 
+def download(table: Table, kind: str) -> Response:
+    """The answer carrying `table` as a file: `kind` csv or xlsx, named in ASCII and in Chinese, never cached."""
+    body, media_type = (to_csv(table), CSV_TYPE) if kind == "csv" else (to_xlsx(table), XLSX_TYPE)
+    return Response(body, media_type=media_type, headers={
+        "Content-Disposition": content_disposition(table.file_stem, table.file_title, kind), "Cache-Control": "no-store"})
+
+
 def content_disposition(stem: str, title: str, extension: str) -> str:
     """`attachment` with an ASCII `filename` for every client and the Chinese name as RFC 5987's `filename*`."""
     return (f"attachment; filename=\"{stem}.{extension}\"; "
@@ -194,3 +201,29 @@ def overdue_table(rows: Sequence[dict[str, Any]], today: date, scope: dict[str, 
                  sections=[Section(columns=OVERDUE_COLUMNS, rows=listed)],
                  file_stem=f"overdue_{today.isoformat()}" + (f"_{scope['code']}" if scope else ""),
                  file_title=f"超期信访事项清单_{today.isoformat()}")
+
+
+# --- the backlog ledger (积案台账) -----------------------------------------------------------------------------------
+LEDGER_COLUMNS = ["信访事项编号", "标题", "办理机关", "办理状态", "登记日期", "包案领导", "职务", "包案日期", "化解期限",
+                  "化解日期", "建议包案的情形"]
+
+
+def ledger_table(ledger: dict[str, Any], today: date, resolved: bool | None, now: datetime | None = None) -> Table:
+    """The backlog ledger (GET /api/v1/supervision/backlog) as a table: each owned or proposed case with its leader,
+    the days set and resolved, with the leader-ownership resolution rate in the header. Titles are free text
+    (neutralized); no petitioner's name, no query code."""
+    rate = ledger["resolution_rate"]
+    header = [
+        ("统计日", f"{today.isoformat()}（北京时间）"),
+        ("范围", {True: "已化解的包案事项", False: "尚未化解的包案事项和建议包案的事项", None: "全部包案事项和建议包案的事项"}[resolved]),
+        ("领导包案化解率", f"{rate:.1%}（{ledger['resolved']}/{ledger['owned']}）" if rate is not None else "—（无包案事项）"),
+        ("说明", "不含信访人姓名和查询码；标题为信访人填写的内容"),
+        ("件数", str(len(ledger["rows"]))),
+        ("生成时间", generated_at(now)),
+    ]
+    listed = [[row["petition_id"], row.get("title") or "", (row.get("organ") or {}).get("name") or "信访部门",
+               row.get("status_text") or "", row.get("registered_on") or "", row.get("leader") or "（建议包案）",
+               row.get("leader_title") or "", row.get("since") or "", row.get("due") or "", row.get("resolved_on") or "",
+               "、".join(p["text"] for p in row.get("proposed") or [])] for row in ledger["rows"]]
+    return Table(title="信访积案台账", sheet="积案台账", header=header, sections=[Section(LEDGER_COLUMNS, listed)],
+                 file_stem=f"backlog_{today.isoformat()}", file_title=f"信访积案台账_{today.isoformat()}")

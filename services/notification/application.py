@@ -32,6 +32,7 @@ from services.notification.domainmodel import (
     OutgoingNotice,
     PostalDelivery,
     calendar_day,
+    circular_notice_id,
     mail_number,
     notice_id,
     organ_notice_id,
@@ -558,10 +559,8 @@ class NotificationApplication(ServiceApplication):
                 rendered = render(kind.value, **circular_notice_values(
                     circular, organ_name=listed.name, bureau_name=settings.bureau_name, issued_on=issued_on,
                     console_url=settings.console_url))
-                # Its id is given, not derived from the Requested event as Notice.create_id derives the others':
-                # one circular tells several organs, each once.
-                notices.append(Notice._create(  # noqa: SLF001 - eventsourcing's constructor with a given id
-                    Notice.Requested, id=requested, petition_id=circular.circular_id, kind=kind.value,
+                notices.append(Notice(  # its id: circular_notice_id(circular, organ), as `requested`
+                    petition_id=circular.circular_id, kind=kind.value,
                     query_code="", recipient={"name": listed.name, "email": listed.email, "phone": None,
                                               "organ": listed.code},
                     title=rendered.title, body=rendered.body, channels=list(ORGAN_CHANNELS) if listed.email else [],
@@ -596,11 +595,6 @@ def warning_notice_values(warning: RaisedWarning, *, addressee: str, bureau_name
             "threshold": str(warning.threshold) if warning.threshold else "",
             "petition_refs": "\n".join(warning.petitions), "warning_ref": str(warning.warning_id),
             "raised_on": chinese_date(warning.raised_at), "console_url": console_url}
-
-
-def circular_notice_id(circular_id: UUID, organ_code: str) -> UUID:
-    """The id of the notice telling organ `organ_code` of circular `circular_id`: one per organ and circular."""
-    return notice_id(circular_id, NoticeKind.CIRCULAR_NOTICE.value, organ_code)
 
 
 def circular_notice_values(circular: IssuedCircular, *, organ_name: str, bureau_name: str, issued_on: str,

@@ -39,6 +39,15 @@ def organ_notice_id(petition_id: UUID, organ_code: str, step_event_id: str) -> U
     return uuid5(NOTICE_NAMESPACE, f"{petition_id}/{ORGAN_CASE_NOTICE}/{organ_code}/{step_event_id}")
 
 
+CIRCULAR_NOTICE = "circular_notice"  # shared/language/contracts/notices.py NoticeKind.CIRCULAR_NOTICE
+
+
+def circular_notice_id(circular_id: UUID, organ_code: str) -> UUID:
+    """The id of the notice telling organ `organ_code` of circular `circular_id`: one per organ and circular (the
+    notice keeps the circular's id where a petition's notice keeps the petition's)."""
+    return notice_id(circular_id, CIRCULAR_NOTICE, organ_code)
+
+
 class Notice(Aggregate):
     """A notice (回执/告知书), composed once. Its id is derived from the petition, the kind of notice and, for a
     lifecycle step's notice, the id of the step's integration event, so the same notice can be requested only once
@@ -51,6 +60,8 @@ class Notice(Aggregate):
         a notice to an organ is also the organ's (`recipient["organ"]`)."""
         if kind == ORGAN_CASE_NOTICE and recipient is not None and causation_id is not None:
             return organ_notice_id(petition_id, str(recipient["organ"]), causation_id)
+        if kind == CIRCULAR_NOTICE and recipient is not None:  # one circular tells several organs, each once
+            return circular_notice_id(petition_id, str(recipient["organ"]))
         return notice_id(petition_id, kind, causation_id if step is not None else None)
 
     class Requested(Aggregate.Created):

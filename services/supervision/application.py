@@ -29,6 +29,7 @@ from services.supervision.translate import (
 from shared.language.contracts.actor import DEADLINE_WATCH, ROUTING_RULES, Actor, Role
 from shared.language.contracts.errors import validation_problem
 from shared.language.contracts.lifecycle import STEPS
+from shared.language.contracts.registration import Channel
 from shared.language.integration.envelope import IntegrationEvent
 from shared.language.organs import OrganDirectory
 from shared.runtime.eventstore import IntegrityError, NotYet, ServiceApplication
@@ -118,10 +119,11 @@ class SupervisionApplication(ServiceApplication):
             finalized = [c for c in earlier if c.finalize_if_window_passed(at=at, correlation_id=received.correlation_id)]
             if earlier:
                 case.decide_on_repeat(earlier, at=at, correlation_id=received.correlation_id, causation_id=received.id)
-            # Leader ownership (领导包案) is proposed for a group of 30 or more, or a third repeat (docs/domain.md
-            # §"Supervision"); a supervisor confirms it.
+            # Leader ownership (领导包案) is proposed for a group of 30 or more, a third repeat, or a matter that came
+            # from above (docs/domain.md §"Supervision"); a supervisor confirms it.
             triggers = [*(["group_of_30"] if petition.people_count >= OWNERSHIP_GROUP else []),
-                        *(["repeat_visits"] if len(petition.similar_petitions) >= OWNERSHIP_REPEATS else [])]
+                        *(["repeat_visits"] if len(petition.similar_petitions) >= OWNERSHIP_REPEATS else []),
+                        *(["from_above"] if petition.channel == Channel.PROVINCIAL_TRANSFER else [])]
             if triggers:
                 case.propose_ownership(triggers, at=at, actor=DEADLINE_WATCH, correlation_id=received.correlation_id)
             receiving_organ = self._receiving_organ(petition.registered_by)
@@ -338,54 +340,45 @@ class SupervisionApplication(ServiceApplication):
         covers. Safe to run from several instances at once (a lost race is a version conflict, retried). The cases
         in `to_receive` send their written answer to the petitioner (e-mail, SMS, post): finalized only once the
         window counts from its receipt (sweep.py); None: not known now, so none is finalized."""
-        finalized = recomputed = 0
-        for petition_id in petition_ids:
-            with self._turns.hold(petition_id):
-                self._forget(petition_id)
-                for _attempt in range(3):
-                    try:
-                        case = self._case(petition_id)
-                    except CaseNotFound:  # a read model ahead of a restored store: nothing to sweep here
-                        log.warning("deadline sweep: case %s not found", petition_id)
-                        break
-                    did_finalize = to_receive is not None and case.finalize_if_window_passed(
-                        at=self.clock(), correlation_id=str(uuid.uuid4()), needs_receipt=petition_id in to_receive)
-                    did_recompute = case.recompute_deadlines(rules=self.rules, at=self.clock(),
-                                                             correlation_id=str(uuid.uuid4()))
-                    if not (did_finalize or did_recompute):
-                        break
-                    try:
-                        self.save(case)
-                    except IntegrityError:
-                        continue
-                    finalized += did_finalize
-                    recomputed += did_recompute
-                    break
-        return {"finalized": finalized, "recomputed": recomputed}
+
+        def decide(case: Case) -> tuple[bool, bool]:
+            did_finalize = to_receive is not None and case.finalize_if_window_passed(
+                at=self.clock(), correlation_id=str(uuid.uuid4()), needs_receipt=str(case.id) in to_receive)
+            return did_finalize, case.recompute_deadlines(rules=self.rules, at=self.clock(),
+                                                          correlation_id=str(uuid.uuid4()))
+
+        done = self._on_each(petition_ids, "deadline sweep", decide)
+        return {"finalized": sum(f for f, _ in done), "recomputed": sum(r for _, r in done)}
 
     def watch(self, petition_ids: list[str], reminders: tuple[int, ...], ownership_after_days: int | None = None) -> int:
         """Remind the holders of the deadlines of `petition_ids` before their day and record each breach after it
         (Case.watch_deadlines), as of this application's clock; how many facts were recorded. Exactly once however
         many watchers run: a lost version race is reloaded, and the reloaded case finds the fact recorded."""
-        recorded = 0
+        return sum(self._on_each(petition_ids, "deadline watch", lambda case: case.watch_deadlines(
+            rules=self.rules, reminders=reminders, at=self.clock(), correlation_id=str(uuid.uuid4()),
+            ownership_after_days=ownership_after_days)))
+
+    def _on_each(self, petition_ids: list[str], what: str, decide: Callable[[Case], Any]) -> list[Any]:
+        """`decide` on each case in turn and save what it recorded: what each decision answered, for the cases where
+        it recorded something (a truthy answer, or one with a truthy part). A lost version race (another instance
+        saved first) is decided again on the reloaded case, up to three times."""
+        done = []
         for petition_id in petition_ids:
             with self._turns.hold(petition_id):
                 self._forget(petition_id)
                 for _attempt in range(3):
                     try:
                         case = self._case(petition_id)
-                    except CaseNotFound:  # a read model ahead of a restored store: nothing to watch here
-                        log.warning("deadline watch: case %s not found", petition_id)
+                    except CaseNotFound:  # a read model ahead of a restored store: nothing to do here
+                        log.warning("%s: case %s not found", what, petition_id)
                         break
-                    done = case.watch_deadlines(rules=self.rules, reminders=reminders, at=self.clock(),
-                                                correlation_id=str(uuid.uuid4()),
-                                                ownership_after_days=ownership_after_days)
-                    if not done:
+                    answer = decide(case)
+                    if not (any(answer) if isinstance(answer, tuple) else answer):
                         break
                     try:
                         self.save(case)
                     except IntegrityError:
                         continue
-                    recorded += done
+                    done.append(answer)
                     break
-        return recorded
+        return done

@@ -50,7 +50,7 @@ from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from services.supervision.domainmodel import Case
-from services.supervision.projections import PROJECTION_FAILURES
+from services.supervision.projections import PROJECTION_FAILURES, followed
 from shared.language.chinatime import local_date
 from shared.language.contracts.lifecycle import TRIAGE, Status
 from shared.language.readmodels import DUPLICATE_KEY, AssessmentCase, AssessmentDay
@@ -200,21 +200,8 @@ class AssessmentProjection:
 
     def _facts(self, case_id: UUID, events: list[Any]) -> Facts | None:
         """The case's facts after the batch's `events`; None when the documents already show them (a replay)."""
-        facts = self._recent.take(str(case_id))
-        last = events[-1].originator_version
-        if facts is not None:
-            newer = [e for e in events if e.originator_version > facts.version]
-            if not newer:
-                self._recent.put(str(case_id), facts)
-                return None
-            if newer[0].originator_version == facts.version + 1:
-                for event in newer:
-                    facts = advance(facts, event)
-                return facts
-        elif events[0].originator_version == 1:  # the batch opens the case: it holds the whole history
-            return facts_of(events)
-        # Not followed here (a restart, or forgotten) or an event missing in between: from the store.
-        return facts_of(self._application.events.get(case_id, lte=last))
+        return followed(self._recent, case_id, events, version=lambda facts: facts.version, advance=advance,
+                        fold=facts_of, history=lambda case, last: self._application.events.get(case, lte=last))
 
     def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None:
         batch: dict[UUID, list[Any]] = {}

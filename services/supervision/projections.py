@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from prometheus_client import Counter
@@ -39,6 +39,33 @@ PARALLEL_WRITERS = 3  # connections a large batch of view writes is spread over
 SPLIT_FROM = 12  # writes per connection before a batch is split
 log = logging.getLogger(__name__)
 PROJECTION_FAILURES = Counter("xinfang_projection_failures_total", "Cases a projection could not update", ["projection"])
+
+
+State = TypeVar("State")
+
+
+def followed(recent: RecentItems[str, State], case_id: UUID, events: list[Any], *, version: Callable[[State], int],
+             advance: Callable[[State, Any], State], fold: Callable[[Iterable[Any]], State],
+             history: Callable[[UUID, int], Iterable[Any]]) -> State | None:
+    """A case's projected state after a batch's `events` (the case's, in order): advanced from the state this
+    process remembers when the batch follows on from it, folded from the batch when it opens the case, else from the
+    store's `history` up to the batch's last event; None when the remembered state shows them already (a replay).
+    What the projections of supervision's work lists and assessment facts share."""
+    state = recent.take(str(case_id))
+    last = events[-1].originator_version
+    if state is not None:
+        newer = [e for e in events if e.originator_version > version(state)]
+        if not newer:
+            recent.put(str(case_id), state)
+            return None
+        if newer[0].originator_version == version(state) + 1:
+            for event in newer:
+                state = advance(state, event)
+            return state
+    elif events[0].originator_version == 1:  # the batch opens the case: it holds the whole history
+        return fold(events)
+    # Not followed here (a restart, or forgotten) or an event missing in between: from the store.
+    return fold(history(case_id, last))
 
 
 def _deadline(d: dict[str, Any]) -> Deadline:

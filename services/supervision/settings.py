@@ -50,7 +50,8 @@ class SupervisionSettings(PlatformSettings):
     warning_spike_window_hours: int = Field(24, alias="WARNING_SPIKE_WINDOW_HOURS", ge=1, le=24 * 31)
     warning_spike_threshold: int = Field(10, alias="WARNING_SPIKE_THRESHOLD", ge=2)
     warning_group_size: int = Field(30, alias="WARNING_GROUP_SIZE", ge=5)
-    warning_sensitive_topics: str = Field("land_requisition,labour_wages,social_security,environment",
+    warning_sensitive_topics: str = Field("land_requisition,labour_wages,social_security,fundraising,environment,"
+                                          "veterans",
                                           alias="WARNING_SENSITIVE_TOPICS")
     warning_repeat_occurrences: int = Field(3, alias="WARNING_REPEAT_OCCURRENCES", ge=2, le=100)
     warning_lookback_days: int = Field(7, alias="WARNING_LOOKBACK_DAYS", ge=1, le=90)

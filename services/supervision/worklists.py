@@ -32,7 +32,7 @@ from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from services.supervision.domainmodel import Case
-from services.supervision.projections import PROJECTION_FAILURES, apply
+from services.supervision.projections import PROJECTION_FAILURES, apply, followed
 from shared.language.contracts.lifecycle import TRIAGE, Status
 from shared.language.contracts.worklists import (
     BACKLOG_LANE,
@@ -195,21 +195,8 @@ class CaseRowProjection:
 
     def _tracked(self, case_id: UUID, events: list[Any]) -> Tracked | None:
         """The case after the batch's `events`; None when the rows already show them (a replay)."""
-        tracked = self._recent.take(str(case_id))
-        last = events[-1].originator_version
-        if tracked is not None:
-            newer = [e for e in events if e.originator_version > tracked.view.version]
-            if not newer:
-                self._recent.put(str(case_id), tracked)
-                return None
-            if newer[0].originator_version == tracked.view.version + 1:
-                for event in newer:
-                    tracked = advance(tracked, event)
-                return tracked
-        elif events[0].originator_version == 1:  # the batch opens the case: it holds the whole history
-            return track(events)
-        # Not tracked here (a restart, or forgotten) or an event missing in between: from the store.
-        return track(self._application.events.get(case_id, lte=last))
+        return followed(self._recent, case_id, events, version=lambda tracked: tracked.view.version, advance=advance,
+                        fold=track, history=lambda case, last: self._application.events.get(case, lte=last))
 
     def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None:
         batch: dict[UUID, list[Any]] = {}

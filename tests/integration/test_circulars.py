@@ -18,8 +18,8 @@ import pytest
 from eventsourcing.utils import get_topic
 from kombu import Connection
 
-from services.notification.application import circular_notice_id
 from services.notification.bootstrap import build_application as build_notification
+from services.notification.domainmodel import circular_notice_id
 from services.notification.service import NotificationService
 from services.notification.settings import NotificationSettings
 from services.supervision import translate

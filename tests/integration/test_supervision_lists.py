@@ -103,6 +103,7 @@ def test_the_backlog_ledger_lists_owned_and_proposed_cases_with_the_resolution_r
     supervision, rows, clock = county
     owned, resolved = routed(supervision, TOWN), routed(supervision, TOWN)
     group = routed(supervision, COUNTY, people_count=35)  # proposed at registration: 30 or more people
+    above = routed(supervision, COUNTY, channel="provincial_transfer")  # and a matter from above
     for pid in (owned, resolved):
         supervision.perform(pid, "assign_leader", {"leader": "李县长", "leader_title": "副县长", "team": ["王主任"],
                                                    "plan": "联合调查，限期化解"}, SUPERVISOR)
@@ -113,16 +114,25 @@ def test_the_backlog_ledger_lists_owned_and_proposed_cases_with_the_resolution_r
     ledger = client.get("/api/v1/supervision/backlog", headers=headers(client, "supervisor")).json()
     assert (ledger["owned"], ledger["resolved"], ledger["resolution_rate"]) == (2, 1, 0.5)
     by_id = {row["petition_id"]: row for row in ledger["rows"]}
-    assert set(by_id) == {owned, resolved, group}
+    assert set(by_id) == {owned, resolved, group, above}
     assert by_id[owned]["leader"] == "李县长" and by_id[owned]["resolved_on"] is None and by_id[owned]["due"]
     assert by_id[resolved]["resolved_on"] is not None
     assert by_id[group]["leader"] is None
     assert by_id[group]["proposed"] == [{"trigger": "group_of_30", "text": "30人以上的集体信访"}]
+    assert by_id[above]["proposed"] == [{"trigger": "from_above", "text": "上级转送、交办的信访事项"}]
     pending = client.get("/api/v1/supervision/backlog", params={"resolved": "false"},
                          headers=headers(client, "supervisor")).json()
-    assert {row["petition_id"] for row in pending["rows"]} == {owned, group}
+    assert {row["petition_id"] for row in pending["rows"]} == {owned, group, above}
     assert client.get("/api/v1/supervision/backlog", headers=headers(client, "town")).status_code == 403
 
     archive = client.get("/api/v1/supervision/leaders", headers=headers(client, "auditor")).json()["leaders"]
     assert [(e["leader"], e["owned"], e["resolved"], e["resolution_rate"]) for e in archive] == [("李县长", 2, 1, 0.5)]
     assert {c["petition_id"] for c in archive[0]["cases"]} == {owned, resolved}
+
+    exported = client.get("/api/v1/supervision/backlog.csv", headers=headers(client, "supervisor"))
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    text = exported.content.decode("utf-8-sig")
+    assert "信访积案台账" in text and "50.0%（1/2）" in text and "30人以上的集体信访" in text and "李县长" in text
+    workbook = client.get("/api/v1/supervision/backlog.xlsx", headers=headers(client, "clerk"))
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    assert client.get("/api/v1/supervision/backlog.csv", headers=headers(client, "town")).status_code == 403

@@ -8,7 +8,6 @@ no query code, so nothing there is recorded either."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.gateway import assessment, exports, worklists
 from services.gateway.deps import OFFICER_ROLES, GatewayDep, require_roles
 from services.gateway.errors import ApiError
+from services.gateway.queryparams import QueryChecks
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
 from shared.language.contracts.worklists import ListGroup
@@ -28,45 +28,24 @@ router = APIRouter(prefix="/api/v1", tags=["assessment"])
 READING = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR, Role.ORGAN_OFFICER)
 RESPONSES: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem},
                                               422: {"model": Problem}, 503: {"model": Problem}}
-DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 LABELS = {"from": "统计期间起", "to": "统计期间止", "organ": "机关代码", "town": "乡镇（街道）代码"}
-
-
-def _error(field: str, code: str, message: str) -> dict[str, str]:
-    return {"field": f"query.{field}", "label": LABELS[field], "code": code, "message": message}
-
-
-def _day(field: str, value: str | None, errors: list[dict[str, str]]) -> date | None:
-    if value is None:
-        errors.append(_error(field, "required", f"请填写{LABELS[field]}（YYYY-MM-DD，如2026-01-01）"))
-        return None
-    try:
-        if not DAY.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.append(_error(field, "invalid_date", f"{LABELS[field]}不是有效的日期，请按YYYY-MM-DD填写，如2026-01-01"))
-        return None
 
 
 def check(principal: Principal, first_day: str | None, last_day: str | None, organ: str | None, town: str | None,
           gw: Any) -> tuple[date, date, str | None]:
     """The period and the organ the report is for; 422 naming each bad parameter, 403 for another organ's."""
-    errors: list[dict[str, str]] = []
-    first, last = _day("from", first_day, errors), _day("to", last_day, errors)
+    checks = QueryChecks(LABELS)
+    first, last = checks.day("from", first_day, required=True), checks.day("to", last_day, required=True)
     longest = gw.settings.assessment_max_period_days
     if first and last and first > last:
-        errors.append(_error("to", "invalid_range", "统计期间止不能早于统计期间起"))
+        checks.error("to", "invalid_range", "统计期间止不能早于统计期间起")
     elif first and last and (last - first).days + 1 > longest:
-        errors.append(_error("to", "period_too_long", f"统计期间不能超过{longest}日，请分段统计"))
+        checks.error("to", "period_too_long", f"统计期间不能超过{longest}日，请分段统计")
     if organ is not None and organ not in worklists.organs(gw.settings.routing_rules_file):
-        errors.append(_error("organ", "unknown_organ",
-                             f"机关代码“{organ}”不在本县机关名录中，可选值见 /api/v1/reference/organs"))
+        checks.error("organ", "unknown_organ", f"机关代码“{organ}”不在本县机关名录中，可选值见 /api/v1/reference/organs")
     if town is not None and not worklists.places().is_town(town):
-        errors.append(_error("town", "unknown_town",
-                             f"乡镇（街道）代码“{town}”不是本县的乡镇，可选值见 /api/v1/reference/places"))
-    if errors:
-        raise ApiError(422, "validation_failed", "提交的信息有误，请按提示修改后重新提交。", extra={"errors": errors})
+        checks.error("town", "unknown_town", f"乡镇（街道）代码“{town}”不是本县的乡镇，可选值见 /api/v1/reference/places")
+    checks.refuse()
     if principal.role is Role.ORGAN_OFFICER:
         if principal.organ_code is None or (organ is not None and organ != principal.organ_code):
             raise ApiError(403, "not_your_organ", "您只能查看本机关的考核指标")
@@ -167,27 +146,19 @@ DOWNLOADS: dict[int | str, dict[str, Any]] = {
     **RESPONSES, 200: {"content": {exports.CSV_TYPE: {}, exports.XLSX_TYPE: {}}, "description": "the file"}}
 
 
-def download(table: exports.Table, kind: str) -> Response:
-    body, media_type = ((exports.to_csv(table), exports.CSV_TYPE) if kind == "csv"
-                        else (exports.to_xlsx(table), exports.XLSX_TYPE))
-    return Response(body, media_type=media_type, headers={
-        "Content-Disposition": exports.content_disposition(table.file_stem, table.file_title, kind),
-        "Cache-Control": "no-store"})
-
-
 @router.get("/assessment/rates.csv", response_class=Response, responses=DOWNLOADS)
 def assessment_rates_csv(gw: GatewayDep, principal: Reader, first_day: FirstDay = None, last_day: LastDay = None,
                          organ: OrganCode = None, town: TownCode = None) -> Response:
     """The rates of GET /api/v1/assessment/rates (same parameters, same roles) as CSV (UTF-8 with a BOM): the
     title, the scope, the period, the settings used and the time generated (China), then each rate."""
-    return download(exports.rates_table(rates(gw, principal, first_day, last_day, organ, town)), "csv")
+    return exports.download(exports.rates_table(rates(gw, principal, first_day, last_day, organ, town)), "csv")
 
 
 @router.get("/assessment/rates.xlsx", response_class=Response, responses=DOWNLOADS)
 def assessment_rates_xlsx(gw: GatewayDep, principal: Reader, first_day: FirstDay = None, last_day: LastDay = None,
                           organ: OrganCode = None, town: TownCode = None) -> Response:
     """The rates as an Excel workbook: the same table as the CSV."""
-    return download(exports.rates_table(rates(gw, principal, first_day, last_day, organ, town)), "xlsx")
+    return exports.download(exports.rates_table(rates(gw, principal, first_day, last_day, organ, town)), "xlsx")
 
 
 Officer = Annotated[Principal, Depends(require_roles(*OFFICER_ROLES))]
@@ -221,10 +192,10 @@ def overdue(gw: Any, principal: Principal, organ: str | None) -> exports.Table:
 def overdue_csv(gw: GatewayDep, principal: Officer, organ: ListOrgan = None) -> Response:
     """The overdue list as CSV (UTF-8 with a BOM): case number, title, organ, deadline, due day, days overdue and
     status of each open case past its next duty deadline; no petitioner's name, no query code."""
-    return download(overdue(gw, principal, organ), "csv")
+    return exports.download(overdue(gw, principal, organ), "csv")
 
 
 @router.get("/assessment/overdue.xlsx", response_class=Response, responses=DOWNLOADS)
 def overdue_xlsx(gw: GatewayDep, principal: Officer, organ: ListOrgan = None) -> Response:
     """The overdue list as an Excel workbook: the same table as the CSV."""
-    return download(overdue(gw, principal, organ), "xlsx")
+    return exports.download(overdue(gw, principal, organ), "xlsx")

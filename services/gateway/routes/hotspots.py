@@ -8,14 +8,13 @@ so nothing is recorded as a view of personal data."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from services.gateway import hotspots, worklists
 from services.gateway.deps import GatewayDep, require_roles
-from services.gateway.errors import ApiError
+from services.gateway.queryparams import QueryChecks
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
 
@@ -23,28 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["hotspots"])
 READING = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 RESPONSES: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem},
                                               422: {"model": Problem}, 503: {"model": Problem}}
-MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 24
 LABELS = {"from": "统计起始月份", "to": "统计截止月份", "by": "统计维度", "month": "报告月份"}
-
-
-def _error(field: str, code: str, message: str) -> dict[str, str]:
-    return {"field": f"query.{field}", "label": LABELS[field], "code": code, "message": message}
-
-
-def _refuse(errors: list[dict[str, str]]) -> None:
-    if errors:
-        raise ApiError(422, "validation_failed", "提交的信息有误，请按提示修改后重新提交。", extra={"errors": errors})
-
-
-def _month(field: str, value: str | None, errors: list[dict[str, str]]) -> str | None:
-    if value is None:
-        errors.append(_error(field, "required", f"请填写{LABELS[field]}（YYYY-MM，如2026-01）"))
-        return None
-    if not MONTH.fullmatch(value) or value < "2000-01":
-        errors.append(_error(field, "invalid_month", f"{LABELS[field]}不是有效的月份，请按YYYY-MM填写，如2026-01"))
-        return None
-    return value
 
 
 @router.get("/hotspots", responses=RESPONSES)
@@ -59,15 +38,15 @@ def hotspot_counts(
     the busiest first; each month with the month before (环比: `previous_month`, `change`, `change_rate`) and the
     same month a year before (同比: `same_month_last_year`, `year_change`, `year_change_rate`); a rate is null when
     the earlier count is 0. `total` is the county's. Counts only."""
-    errors: list[dict[str, str]] = []
-    first_month, last_month = _month("from", first, errors), _month("to", last, errors)
+    checks = QueryChecks(LABELS)
+    first_month, last_month = checks.month("from", first), checks.month("to", last)
     if by not in hotspots.BY:
-        errors.append(_error("by", "invalid_choice", "统计维度只能是 town（乡镇）、village（村、社区）或 topic（事项类别）"))
+        checks.error("by", "invalid_choice", "统计维度只能是 town（乡镇）、village（村、社区）或 topic（事项类别）")
     if first_month and last_month and first_month > last_month:
-        errors.append(_error("to", "invalid_range", "统计截止月份不能早于统计起始月份"))
+        checks.error("to", "invalid_range", "统计截止月份不能早于统计起始月份")
     elif first_month and last_month and len(hotspots.months(first_month, last_month)) > MAX_MONTHS:
-        errors.append(_error("to", "period_too_long", f"统计期间不能超过{MAX_MONTHS}个月，请分段统计"))
-    _refuse(errors)
+        checks.error("to", "period_too_long", f"统计期间不能超过{MAX_MONTHS}个月，请分段统计")
+    checks.refuse()
     assert first_month is not None and last_month is not None  # noqa: S101 - checked above
     return hotspots.hotspots(first_month, last_month, by)
 
@@ -81,11 +60,11 @@ def monthly_report(
     """The month's report for the county's leadership: the registrations and their trend, the topics and towns
     that rose most from the month before, the warnings raised in the month, and the organs holding the most
     overdue cases (as of today: an open case whose next duty deadline has passed)."""
-    errors: list[dict[str, str]] = []
-    chosen = _month("month", month, errors)
+    checks = QueryChecks(LABELS)
+    chosen = checks.month("month", month)
     today = worklists.today_in_china()
     if chosen and chosen > f"{today.year:04d}-{today.month:02d}":
-        errors.append(_error("month", "future_month", "报告月份不能晚于本月"))
-    _refuse(errors)
+        checks.error("month", "future_month", "报告月份不能晚于本月")
+    checks.refuse()
     assert chosen is not None  # noqa: S101 - checked above
     return hotspots.monthly_report(chosen, today, gw.settings.routing_rules_file)

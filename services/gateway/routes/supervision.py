@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from services.gateway import supervision, worklists
+from services.gateway import exports, supervision, worklists
 from services.gateway.deps import CorrelationIdDep, GatewayDep, require_roles
 from services.gateway.errors import ApiError
 from services.gateway.routes.petitions import idempotency_key
@@ -128,6 +128,21 @@ class LeaderRecord(BaseModel):
 
 class Leaders(BaseModel):
     leaders: list[LeaderRecord]
+
+
+@router.get("/backlog.csv", response_class=Response, responses=RESPONSES)
+def backlog_csv(principal: Annotated[Principal, Depends(require_roles(*BACKLOG_READERS))],
+                resolved: Annotated[bool | None, Query()] = None) -> Response:
+    """The backlog ledger as CSV (UTF-8 with a BOM), with the resolution rate, the time generated and no
+    petitioner's name or query code."""
+    return exports.download(exports.ledger_table(supervision.backlog(resolved), worklists.today_in_china(), resolved), "csv")
+
+
+@router.get("/backlog.xlsx", response_class=Response, responses=RESPONSES)
+def backlog_xlsx(principal: Annotated[Principal, Depends(require_roles(*BACKLOG_READERS))],
+                 resolved: Annotated[bool | None, Query()] = None) -> Response:
+    """The backlog ledger as an Excel workbook: the same table as the CSV."""
+    return exports.download(exports.ledger_table(supervision.backlog(resolved), worklists.today_in_china(), resolved), "xlsx")
 
 
 @router.get("/leaders", response_model=Leaders, responses=RESPONSES)

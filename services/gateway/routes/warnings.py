@@ -7,15 +7,14 @@ is recorded as a view of personal data."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from services.gateway import hotspots, worklists
 from services.gateway.deps import GatewayDep, require_roles
-from services.gateway.errors import ApiError
+from services.gateway.queryparams import QueryChecks
 from services.gateway.schemas import Problem
 from services.gateway.security import Principal, Role
 from shared.language.readmodels import WARNING_KINDS
@@ -24,27 +23,10 @@ router = APIRouter(prefix="/api/v1", tags=["warnings"])
 READING = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 RESPONSES: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem},
                                               422: {"model": Problem}, 503: {"model": Problem}}
-DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 LABELS = {"from": "预警日期起", "to": "预警日期止", "kind": "预警类型"}
 DEFAULT_DAYS = 30  # without `from`: the last 30 days to `to`
 MAX_DAYS = 366
 LIMIT = 1000  # the most warnings one answer lists (the latest); `truncated` says when there were more
-
-
-def _error(field: str, code: str, message: str) -> dict[str, str]:
-    return {"field": f"query.{field}", "label": LABELS[field], "code": code, "message": message}
-
-
-def _day(field: str, value: str | None, errors: list[dict[str, str]]) -> date | None:
-    if value is None:
-        return None
-    try:
-        if not DAY.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.append(_error(field, "invalid_date", f"{LABELS[field]}不是有效的日期，请按YYYY-MM-DD填写，如2026-01-01"))
-        return None
 
 
 @router.get("/warnings", responses=RESPONSES)
@@ -61,20 +43,18 @@ def list_warnings(
     """The warnings raised from `from` to `to` (days in China, both included; by default the 30 days to today),
     optionally of one kind, the latest first: each with its kind, what it is about (topic, town), its window (a
     spike's), the count and the threshold it reached, and the ids of the petitions counted."""
-    errors: list[dict[str, str]] = []
-    last = _day("to", last_day, errors)
-    first = _day("from", first_day, errors)
+    checks = QueryChecks(LABELS)
+    last, first = checks.day("to", last_day), checks.day("from", first_day)
     if kind is not None and kind not in WARNING_KINDS:
-        errors.append(_error("kind", "invalid_choice", f"预警类型只能是{'、'.join(WARNING_KINDS)}之一"))
-    if not errors:
+        checks.error("kind", "invalid_choice", f"预警类型只能是{'、'.join(WARNING_KINDS)}之一")
+    if not checks.errors:
         last = last or worklists.today_in_china()
         first = first or last - timedelta(days=DEFAULT_DAYS - 1)
         if first > last:
-            errors.append(_error("to", "invalid_range", "预警日期止不能早于预警日期起"))
+            checks.error("to", "invalid_range", "预警日期止不能早于预警日期起")
         elif (last - first).days + 1 > MAX_DAYS:
-            errors.append(_error("to", "period_too_long", f"查询期间不能超过{MAX_DAYS}日，请分段查询"))
-    if errors:
-        raise ApiError(422, "validation_failed", "提交的信息有误，请按提示修改后重新提交。", extra={"errors": errors})
+            checks.error("to", "period_too_long", f"查询期间不能超过{MAX_DAYS}日，请分段查询")
+    checks.refuse()
     assert first is not None and last is not None  # noqa: S101 - checked above
     found = [w for w in hotspots.warnings_in(first, last) if kind is None or w["kind"] == kind]
     return {"from": first.isoformat(), "to": last.isoformat(), "kind": kind, "count": len(found),

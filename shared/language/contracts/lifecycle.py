@@ -160,7 +160,7 @@ ACCOUNTABILITY_FAILINGS = {
 }
 # Why the platform proposes leader ownership (§6.3, §8 of the rules; docs/domain.md §"Supervision").
 OWNERSHIP_TRIGGERS = {"group_of_30": "30人以上的集体信访", "repeat_visits": "同一信访人就同一事项三次以上重复信访",
-                      "long_open": "信访事项长期未办结"}
+                      "long_open": "信访事项长期未办结", "from_above": "上级转送、交办的信访事项"}
 
 
 def label(title: str, choices: Mapping[str, str] | None = None) -> Any:

@@ -54,6 +54,8 @@ TOPIC_LABELS = {
     Topic.CIVIL_AFFAIRS: "民政",
     Topic.URBAN_MANAGEMENT: "城市管理",
     Topic.LITIGATION: "涉法涉诉",
+    Topic.FUNDRAISING: "集资融资",
+    Topic.VETERANS: "退役军人事务",
     Topic.OTHER: "其他",
 }
 CATEGORY_LABELS = {

@@ -70,6 +70,8 @@ class Topic(StrEnum):
     CIVIL_AFFAIRS = "civil_affairs"  # 民政
     URBAN_MANAGEMENT = "urban_management"  # 城市管理
     LITIGATION = "litigation"  # 涉法涉诉
+    FUNDRAISING = "fundraising"  # 涉众型集资（非法集资）
+    VETERANS = "veterans"  # 退役军人事务
     OTHER = "other"  # 其他
 
 

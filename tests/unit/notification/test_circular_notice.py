@@ -8,8 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from services.notification.application import STEP_NOTICE_KINDS, circular_notice_id, circular_notice_values
-from services.notification.domainmodel import Delivery
+from services.notification.application import STEP_NOTICE_KINDS, circular_notice_values
+from services.notification.domainmodel import Delivery, circular_notice_id
 from services.notification.service import NotificationService
 from services.notification.templates import render
 from services.notification.translate import IssuedCircular, to_integration_event

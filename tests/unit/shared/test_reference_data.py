@@ -26,7 +26,7 @@ def test_reference_lists_carry_codes_and_chinese_labels() -> None:
     assert reference.diversions()[0] == {"item": 1, "label": "诉讼、仲裁、行政复议等法定途径",
                                          "basis": "《信访工作条例》第三十一条第一项"}
     assert {"code": "labour_wages", "label": "劳动工资"} in reference.topics()
-    assert len(reference.topics()) == 14 and len(reference.categories()) == 3 and len(reference.channels()) == 5
+    assert len(reference.topics()) == 16 and len(reference.categories()) == 3 and len(reference.channels()) == 5
 
 
 def test_the_demonstration_countys_places() -> None:
