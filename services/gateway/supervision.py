@@ -21,13 +21,16 @@ def _organ(organ: Any) -> dict[str, str] | None:
     return {"code": organ.code, "name": organ.name} if organ else None
 
 
-def orders(states: list[str], organ: str | None, today: date) -> list[dict[str, Any]]:
-    """The supervision orders in `states` (open, answered), the earliest due first; one organ's when named."""
+def orders(states: list[str], organ: str | None, today: date) -> dict[str, Any]:
+    """The supervision orders in `states` (open, answered), answered ones first, then the earliest due; one organ's
+    when named; `truncated` when there were more than LIMIT."""
     found = CaseRow.objects(lanes__in=[f"{SUPERVISION_LANE}|{state}" for state in states])
     if organ:
         found = found.filter(order__holder__code=organ)
     listed = []
-    for row in found.only("petition_id", "title", "status_text", "order").limit(LIMIT):
+    # The earliest day to answer by first, so that a county past LIMIT open orders drops the latest, never the most
+    # urgent (`truncated` says so).
+    for row in found.only("petition_id", "title", "status_text", "order").order_by("order.due").limit(LIMIT + 1):
         order = row.order
         left = (date.fromisoformat(order.due) - today).days if order.due else None
         listed.append({
@@ -39,7 +42,8 @@ def orders(states: list[str], organ: str | None, today: date) -> list[dict[str, 
             "overdue": order.state == "open" and left is not None and left < 0,
             "state": order.state, "state_text": ORDER_STATES.get(order.state, order.state),
             "answered_on": order.answered_on})
-    return sorted(listed, key=lambda o: (o["state"] != "answered", o["due"] or "9999-12-31", o["petition_id"]))
+    shown = sorted(listed[:LIMIT], key=lambda o: (o["state"] != "answered", o["due"] or "9999-12-31", o["petition_id"]))
+    return {"orders": shown, "truncated": len(listed) > LIMIT}
 
 
 def backlog(resolved: bool | None) -> dict[str, Any]:
@@ -48,7 +52,8 @@ def backlog(resolved: bool | None) -> dict[str, Any]:
     wanted = {True: ["resolved"], False: ["owned", "proposed"], None: ["owned", "proposed"]}[resolved]
     found = CaseRow.objects(lanes__in=[f"{BACKLOG_LANE}|{lane}" for lane in wanted])
     rows = []
-    for row in found.only("petition_id", "title", "status_text", "organ", "registered_at", "ownership").limit(LIMIT):
+    picked = found.only("petition_id", "title", "status_text", "organ", "registered_at", "ownership")
+    for row in picked.order_by("ownership.due").limit(LIMIT + 1):
         owned = row.ownership
         if resolved is False and owned.resolved_on:
             continue
@@ -61,8 +66,9 @@ def backlog(resolved: bool | None) -> dict[str, Any]:
             "proposed": [{"trigger": t, "text": OWNERSHIP_TRIGGERS.get(t, t)} for t in owned.proposed]})
     owned_count = CaseRow.objects(lanes=f"{BACKLOG_LANE}|owned").count()
     resolved_count = CaseRow.objects(lanes=f"{BACKLOG_LANE}|resolved").count()
+    truncated, rows = len(rows) > LIMIT, rows[:LIMIT]
     rows.sort(key=lambda r: (r["leader"] is None, r["resolved_on"] is not None, r["due"] or "", r["petition_id"]))
-    return {"rows": rows, "owned": owned_count, "resolved": resolved_count,
+    return {"rows": rows, "truncated": truncated, "owned": owned_count, "resolved": resolved_count,
             "resolution_rate": round(resolved_count / owned_count, 4) if owned_count else None}
 
 

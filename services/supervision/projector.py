@@ -1,7 +1,8 @@
 """supervision's read-model projector process: `python -m services.supervision.projector [--rebuild]`.
 
-Three projections, each a worker with its own position: the case views (the status and officer views), the work
-lists' rows (services/supervision/worklists.py) and the assessment facts (services/supervision/assessment.py).
+Five projections, each a worker with its own position: the case views (the status and officer views), the work
+lists' rows (services/supervision/worklists.py), the assessment facts (services/supervision/assessment.py), the
+early warnings (services/supervision/warnings.py) and the circulars (services/supervision/circulars.py).
 `--rebuild` drops and replays them all.
 """
 

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from services.gateway.console import api, charts, petitionform
 from services.gateway.console.officers import officer, page
 from services.gateway.console.web import ConsoleRoute, console_of, see_other, today
+from services.gateway.hotspots import shift
 from services.gateway.security import Role
 from shared.language.readmodels import WARNING_KINDS
 
@@ -95,7 +96,7 @@ async def backlog(request: Request) -> HTMLResponse:
     ledger = (await api.call(request, "GET", "/api/v1/supervision/backlog", token=token,
                              params=_params(resolved=resolved))).result()
     return page(request, "supervision_backlog.html", principal, pages=PAGES, current="backlog", ledger=ledger,
-                resolved=resolved, filters=BACKLOG_FILTERS)
+                resolved=resolved, filters=BACKLOG_FILTERS, percent=charts.percent)
 
 
 # --- 预警信息 ---------------------------------------------------------------------------------------------------
@@ -119,11 +120,6 @@ async def warnings(request: Request) -> HTMLResponse:
 # --- 热点分析 ---------------------------------------------------------------------------------------------------
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
-
-
-def shift(month: str, by: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + by
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def month_words(month: str) -> str:

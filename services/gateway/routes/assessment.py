@@ -41,8 +41,7 @@ def check(principal: Principal, first_day: str | None, last_day: str | None, org
         checks.error("to", "invalid_range", "统计期间止不能早于统计期间起")
     elif first and last and (last - first).days + 1 > longest:
         checks.error("to", "period_too_long", f"统计期间不能超过{longest}日，请分段统计")
-    if organ is not None and organ not in worklists.organs(gw.settings.routing_rules_file):
-        checks.error("organ", "unknown_organ", f"机关代码“{organ}”不在本县机关名录中，可选值见 /api/v1/reference/organs")
+    checks.organ(organ, worklists.organs(gw.settings.routing_rules_file))
     if town is not None and not worklists.places().is_town(town):
         checks.error("town", "unknown_town", f"乡镇（街道）代码“{town}”不是本县的乡镇，可选值见 /api/v1/reference/places")
     checks.refuse()

@@ -61,10 +61,8 @@ def monthly_report(
     that rose most from the month before, the warnings raised in the month, and the organs holding the most
     overdue cases (as of today: an open case whose next duty deadline has passed)."""
     checks = QueryChecks(LABELS)
-    chosen = checks.month("month", month)
     today = worklists.today_in_china()
-    if chosen and chosen > f"{today.year:04d}-{today.month:02d}":
-        checks.error("month", "future_month", "报告月份不能晚于本月")
+    chosen = checks.month("month", month, latest=f"{today.year:04d}-{today.month:02d}")
     checks.refuse()
     assert chosen is not None  # noqa: S101 - checked above
     return hotspots.monthly_report(chosen, today, gw.settings.routing_rules_file)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from services.gateway import exports, supervision, worklists
 from services.gateway.deps import CorrelationIdDep, GatewayDep, require_roles
 from services.gateway.errors import ApiError
+from services.gateway.queryparams import QueryChecks
 from services.gateway.routes.petitions import idempotency_key
 from services.gateway.schemas import OrganPublic, Problem
 from services.gateway.security import Principal, Role
@@ -49,6 +50,7 @@ class OrderRow(BaseModel):
 
 class Orders(BaseModel):
     orders: list[OrderRow]
+    truncated: bool = False  # more than the list shows (1,000): the latest days to answer by are left out
 
 
 class Proposed(BaseModel):
@@ -72,6 +74,7 @@ class BacklogRow(BaseModel):
 
 class Backlog(BaseModel):
     rows: list[BacklogRow]
+    truncated: bool = False  # more than the list shows (1,000): the latest days are left out
     owned: int  # cases a leader owns or owned
     resolved: int  # of which resolved (化解)
     resolution_rate: float | None  # 领导包案化解率: resolved ÷ owned; None when none is owned
@@ -89,12 +92,12 @@ def supervision_orders(
         if organ is not None and organ != principal.organ_code:
             raise ApiError(403, "not_your_organ", "您只能查看对本机关的督办")
         organ = principal.organ_code
-    elif organ is not None and organ not in worklists.organs(gw.settings.routing_rules_file):
-        raise ApiError(422, "validation_failed", "提交的信息有误，请按提示修改后重新提交。", extra={"errors": [
-            {"field": "query.organ", "label": "机关代码", "code": "unknown_organ",
-             "message": f"机关代码“{organ}”不在本县机关名录中，可选值见 /api/v1/reference/organs"}]})
+    else:
+        checks = QueryChecks({"organ": "机关代码"})
+        checks.organ(organ, worklists.organs(gw.settings.routing_rules_file))
+        checks.refuse()
     states = ["open", "answered"] if state == "all" else [state]
-    return {"orders": supervision.orders(states, organ, worklists.today_in_china())}
+    return supervision.orders(states, organ, worklists.today_in_china())
 
 
 @router.get("/backlog", response_model=Backlog, responses=RESPONSES)

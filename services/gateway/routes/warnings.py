@@ -46,7 +46,8 @@ def list_warnings(
     checks = QueryChecks(LABELS)
     last, first = checks.day("to", last_day), checks.day("from", first_day)
     if kind is not None and kind not in WARNING_KINDS:
-        checks.error("kind", "invalid_choice", f"预警类型只能是{'、'.join(WARNING_KINDS)}之一")
+        checks.error("kind", "invalid_choice",
+                     f"预警类型只能是{'、'.join(f'{code}（{text}）' for code, text in WARNING_KINDS.items())}之一")
     if not checks.errors:
         last = last or worklists.today_in_china()
         first = first or last - timedelta(days=DEFAULT_DAYS - 1)

@@ -102,9 +102,10 @@ class Supervising(CaseBase):
         current = self.supervision_order if (self.supervision_order or {}).get("state") in ("open", "answered") \
             else None
         if current and LADDER.index(order_level) <= LADDER.index(current["order_level"]):
+            level_text = SUPERVISION_LEVELS[current["order_level"]]
             higher = "、".join(SUPERVISION_LEVELS[x] for x in LADDER[LADDER.index(current["order_level"]) + 1:])
-            raise RuleViolation("order_open", f"已有未办结的{SUPERVISION_LEVELS[current['order_level']]}，再次督办须升级"
-                                              f"（{higher or '已是最高级别，请先审核督办对象的报告'}）")
+            raise RuleViolation("order_open", f"已有未办结的{level_text}，再次督办须升级为{higher}" if higher else
+                                f"已有未办结的{level_text}，请先审核督办对象的报告后再督办")
         response = _due_by(rules, "supervision_response", today, respond_by, "书面答复期限")
         self._step(self.Supervised, "supervise", self.status, actor=actor, at=at, basis=SUPERVISE_BASIS,
                    details={"order_level": order_level, "trigger": trigger, "demand": demand, "scope": scope, "method": method,

@@ -110,6 +110,8 @@ FIELD_LABELS = {
     "method": "督查方式", "answer": "办理情况报告", "accepted": "是否认可", "failing": "追责事由",
     "responsible": "责任单位或者责任人", "grounds": "事实和依据", "leader": "包案领导", "leader_title": "包案领导职务",
     "team": "工作专班成员", "plan": "化解方案", "due": "期限", "progress": "化解进展", "resolved": "是否已化解",
+    "query.state": "督办状态", "query.resolved": "是否已化解", "query.kind": "预警类型", "query.by": "统计维度",
+    "query.month": "报告月份",
     # The petitioner's second factor at the public lifecycle endpoints (docs/security.md)
     "id_number_tail": "身份证号码后六位",
     # Work lists (GET /api/v1/cases, query parameters) and the bureau's search (POST /api/v1/cases/search)

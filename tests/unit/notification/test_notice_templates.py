@@ -171,7 +171,7 @@ def test_the_deadline_watchs_notices_name_the_deadline_and_its_day(duty: str, da
 
 
 @pytest.mark.parametrize(("duty", "said"), [
-    ("supervision", ["对贵单位办理的信访事项（编号：0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b）下达督办函",
+    ("supervision", ["以督办函方式对贵单位办理的信访事项（编号：0f8e4c1a-3b2d-4e5f-8a9b-1c2d3e4f5a6b）进行督办",
                      "于2026年12月12日前书面报告办理情况"]),
     ("answer_rejected", ["审核未予认可", "于2026年12月12日前重新书面报告办理情况"]),
     ("accountability", ["提出责任追究建议", "第四十四条至第四十六条"]),
@@ -483,7 +483,7 @@ WORDING: dict[NoticeKind, tuple[int, str]] = {
     N.REVIEW_OPINION: (2, "2cd96d3c56a8"),
     N.RE_REVIEW_OPINION: (1, "f8b462379b63"),
     N.RATING_INVITATION: (2, "dffaa9d42fb0"),
-    N.ORGAN_CASE_NOTICE: (2, "d68599b98781"),
+    N.ORGAN_CASE_NOTICE: (2, "e9f6bbd4e1c1"),
     N.WARNING_NOTICE: (1, "a40f696a7344"),
     N.CIRCULAR_NOTICE: (1, "87f36c30b5c6"),
 }
