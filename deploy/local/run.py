@@ -87,6 +87,9 @@ def environment(data_dir: Path, amqp_uri: str) -> dict[str, str]:
         "SMS_SECRET": development_secret(data_dir / "sms-secret"),
         "GATEWAY_HOST": os.environ.get("GATEWAY_HOST", "127.0.0.1"),
         "GATEWAY_PORT": os.environ.get("GATEWAY_PORT", "8000"),
+        # Where integrators fetch the event schemas (each event's `dataschema`): this gateway's own route.
+        "XINFANG_SCHEMA_BASE_URL": os.environ.get("XINFANG_SCHEMA_BASE_URL") or
+        f"http://{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}/api/v1/schemas",
         "GATEWAY_JWT_SECRET": development_secret(gateway_dir / "jwt-secret"),
         "INTAKE_INTERNAL_TOKEN": development_secret(gateway_dir / "intake-token"),
         # Kept with the data: a new key would start every petitioner file afresh (services/intake/repeats.py).

@@ -1,8 +1,9 @@
 """Create or update the broker users of shared/runtime/messaging/permissions.py on a RabbitMQ node with rabbitmqctl.
 
-    python -m deploy.rabbitmq.users apply  [--namespace xinfang] [--vhost /] [--integrator NAME ...] [--node NODE]
+    python -m deploy.rabbitmq.users apply  [--namespace xinfang] [--vhost /] [--integrator NAME ...] [--province NAME ...]
+                                           [--node NODE]
                                            [--passwords-from FOLDER]
-    python -m deploy.rabbitmq.users script [--namespace xinfang] [--vhost /] [--integrator NAME ...]
+    python -m deploy.rabbitmq.users script [--namespace xinfang] [--vhost /] [--integrator NAME ...] [--province NAME ...]
     python -m deploy.rabbitmq.users uris --amqp-uri amqp://host:5672/vhost     # each service's AMQP_URI
 
 Passwords come from the environment: AMQP_PASSWORD_<SERVICE> (AMQP_PASSWORD_INTAKE, ..._GATEWAY) and
@@ -153,8 +154,11 @@ def service_uris(amqp_uri: str, namespace: str, passwords: dict[str, str]) -> di
             for service in permissions.SERVICES}
 
 
-def _users(namespace: str, integrators: list[str]) -> list[BrokerUser]:
-    return [*permissions.service_users(namespace), *(permissions.integrator_user(namespace, i) for i in integrators)]
+def platform_users(namespace: str, integrators: list[str], provinces: list[str] = ()) -> list[BrokerUser]:
+    """The services' users, and an integrator user for each integrator and province (a province also sends the county
+    its matters and reads the answers: permissions.integrator_user)."""
+    return [*permissions.service_users(namespace), *(permissions.integrator_user(namespace, i) for i in integrators),
+            *(permissions.integrator_user(namespace, p, province=True) for p in provinces)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -163,12 +167,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--namespace", default=os.environ.get("XINFANG_NAMESPACE", "xinfang"))
     parser.add_argument("--vhost", default="/")
     parser.add_argument("--integrator", action="append", default=[], help="an integrator's name (repeatable)")
+    parser.add_argument("--province", action="append", default=[],
+                        help="a province's integrator name: it may also send matters and read the answers (repeatable)")
     parser.add_argument("--node", help="rabbitmqctl's -n (default: the local node)")
     parser.add_argument("--amqp-uri", help="for `uris`: the broker's address and vhost")
     parser.add_argument("--passwords-from", type=Path, help="a folder of password files named after the users "
                         "(what `make run` generates under its data folder) instead of AMQP_PASSWORD_*")
     args = parser.parse_args(argv)
-    users = _users(args.namespace, args.integrator)
+    users = platform_users(args.namespace, args.integrator, args.province)
     try:
         if args.command == "script":
             sys.stdout.write(script(users, args.vhost, args.node))

@@ -112,7 +112,16 @@ async def login_rate_limit(request: Request, gw: GatewayDep) -> None:
 
 
 async def optional_principal(gw: GatewayDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal | None:
-    """The signed-in officer, or None for an anonymous petitioner. A bad token is refused, not ignored."""
+    """The signed-in officer, or None for an anonymous petitioner. A bad token is refused, not ignored; so is an
+    integrator's (403): it reads the integration feed alone, and never acts as an officer or a petitioner."""
+    principal = await account_principal(gw, token)
+    if principal is not None and principal.role is Role.INTEGRATOR:
+        raise ApiError(403, "integrator_account", "集成方账号只能用于集成事件订阅源（/api/v1/integration/feed）")
+    return principal
+
+
+async def account_principal(gw: GatewayDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal | None:
+    """The signed-in account, officer or integrator, or None without a token. A bad token is refused."""
     if token is None:
         return None
     try:

@@ -25,7 +25,8 @@ DOCS_PATHS = ("/docs", "/redoc", "/static/docs/")
 CONSOLE_POLICY = (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
                   b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 CONSOLE_PAGES = ("/petition/", "/status", "/console/")
-PUBLIC_STATIC = ("/api/v1/schemas",)  # published JSON Schemas: no personal data, cacheable
+# The published JSON Schemas and the AsyncAPI document (routes/contract.py): no personal data, cacheable.
+PUBLIC_STATIC = ("/api/v1/schemas", "/api/v1/asyncapi.json")
 
 COMMON = [
     (b"x-content-type-options", b"nosniff"),

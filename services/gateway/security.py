@@ -26,6 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.language.contracts.actor import OFFICER_ROLES, Actor, Role
 
+# Who may have an account: officers, and integrators (the integration feed alone: services/gateway/deps.py).
+ACCOUNT_ROLES = (*OFFICER_ROLES, Role.INTEGRATOR)
+
 log = logging.getLogger(__name__)
 
 ISSUER = "xinfang-gateway"
@@ -42,12 +45,15 @@ class UserRecord(BaseModel):
     role: Role
     organ_code: str | None = None
     password_hash: str = Field(min_length=20)
+    # An integrator's only: the provinces (CloudEvents sources, e.g. urn:xinfang:province:330000) whose answers from
+    # the county it may read in the integration feed, besides the events exchange's (services/gateway/routes/feed.py).
+    sources: list[str] = []
 
     @field_validator("role")
     @classmethod
     def _an_officer(cls, role: Role) -> Role:
-        if role not in OFFICER_ROLES:
-            raise ValueError(f"an account's role is one of {', '.join(OFFICER_ROLES)}")
+        if role not in ACCOUNT_ROLES:
+            raise ValueError(f"an account's role is one of {', '.join(ACCOUNT_ROLES)}")
         return role
 
 
@@ -64,6 +70,7 @@ class Principal:
     username: str
     role: Role
     organ_code: str | None
+    sources: tuple[str, ...] = ()  # an integrator's provinces (UserRecord.sources)
     # Not part of who the officer is (equality): which password the token was issued under, and the token itself.
     credential: str | None = field(default=None, compare=False)
     token_id: str | None = field(default=None, compare=False)
@@ -88,6 +95,8 @@ def _index(users: list[UserRecord]) -> dict[str, UserRecord]:
     for user in users:
         if user.role is Role.ORGAN_OFFICER and not user.organ_code:
             raise UsersFileError(f"organ officer {user.username!r} needs an organ_code")
+        if user.sources and user.role is not Role.INTEGRATOR:
+            raise UsersFileError(f"only an integrator has sources, not {user.username!r}")
     return {u.username: u for u in users}
 
 
@@ -158,6 +167,7 @@ class UserDirectory:
         """The account still exists with the role and organ the token was issued for, and the same password."""
         user = self._current().get(principal.username)
         return (user is not None and user.role is principal.role and user.organ_code == principal.organ_code
+                and tuple(user.sources) == principal.sources
                 and principal.credential == credential_tag(user.password_hash))
 
     def authenticate(self, username: str, password: str) -> Principal | None:
@@ -168,7 +178,8 @@ class UserDirectory:
             return None
         if user is None:
             return None
-        return Principal(user.username, user.role, user.organ_code, credential=credential_tag(user.password_hash))
+        return Principal(user.username, user.role, user.organ_code, tuple(user.sources),
+                         credential=credential_tag(user.password_hash))
 
 
 class TokenError(ValueError):
@@ -190,6 +201,8 @@ class TokenService:
         claims = {"sub": principal.username, "role": principal.role.value, "organ": principal.organ_code,
                   "cred": principal.credential, "jti": uuid.uuid4().hex, "iss": ISSUER, "iat": now,
                   "exp": now + self._ttl}
+        if principal.sources:
+            claims["src"] = list(principal.sources)
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
@@ -198,7 +211,11 @@ class TokenService:
                                 options={"require": ["exp", "iat", "sub", "iss", "jti"]})
             if not isinstance(claims["jti"], str) or not claims["jti"]:
                 raise ValueError("jti must be a non-empty string")
-            return Principal(claims["sub"], Role(claims["role"]), claims.get("organ"), credential=claims.get("cred"),
+            sources = claims.get("src", [])
+            if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+                raise ValueError("src must be a list of strings")
+            return Principal(claims["sub"], Role(claims["role"]), claims.get("organ"), tuple(sources),
+                             credential=claims.get("cred"),
                              token_id=claims["jti"],
                              token_expires=datetime.fromtimestamp(claims["exp"], UTC))
         except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError) as error:

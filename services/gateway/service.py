@@ -22,7 +22,9 @@ from services.gateway.routes import (
     audit,
     auth,
     cases,
+    contract,
     docs,
+    feed,
     hotspots,
     lifecycle,
     notices,
@@ -87,6 +89,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(lifecycle.router)
     app.include_router(auth.router)
     app.include_router(system.router)
+    app.include_router(contract.router)  # the AsyncAPI document of the integration events (docs/integration-events.md)
     app.include_router(audit.router)
     app.include_router(cases.router)  # work lists and the bureau's search (docs/api.md §"Work lists and search")
     app.include_router(reference.router)
@@ -96,6 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(warnings.router)  # early warnings (docs/api.md §"Early warning and hot spots")
     app.include_router(hotspots.router)  # hot spots and the monthly report (same section)
     app.include_router(supervision.router)  # supervision orders and the backlog ledger (§"Supervision lists")
+    app.include_router(feed.router)  # integrators catching up (docs/integration-events.md §"Catching up")
     if settings.api_docs_enabled:
         docs.install(app)
     console.install(app)  # the web pages (/, /petition/new, /status, /console/): docs/console.md

@@ -1,6 +1,8 @@
 """Managing officer accounts (the GATEWAY_USERS_FILE): `python -m services.gateway.users --help`.
 
     add       --file users.json --username zhangsan --role clerk --organ 330106-XFJ (password read from stdin)
+    add       --file users.json --username zj-province --role integrator --source urn:xinfang:province:330000
+              (an integrator: the integration feed alone; each --source a province whose answers it may read)
     password  --file users.json --username zhangsan                                  (new password from stdin)
     remove    --file users.json --username zhangsan
     demo      --file users.json --credentials demo-accounts.json                     (development only)
@@ -20,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from services.gateway.security import UserRecord, UsersFile, hash_password
-from shared.language.contracts.actor import OFFICER_ROLES, Role
+from services.gateway.security import ACCOUNT_ROLES, UserRecord, UsersFile, hash_password
+from shared.language.contracts.actor import Role
 
 DEMO_ACCOUNTS = [
     ("clerk", "登记员（县信访局）", Role.CLERK, "330106-XFJ"),
@@ -55,11 +57,12 @@ def _write(path: Path, users: UsersFile) -> None:
         raise
 
 
-def add_user(path: Path, username: str, role: Role, organ: str | None, display_name: str, password: str) -> None:
+def add_user(path: Path, username: str, role: Role, organ: str | None, display_name: str, password: str, *,
+             sources: list[str] | None = None) -> None:
     users = _read(path)
     records = [u for u in users.users if u.username != username]
     records.append(UserRecord(username=username, display_name=display_name, role=role, organ_code=organ,
-                              password_hash=hash_password(password)))
+                              password_hash=hash_password(password), sources=sources or []))
     _write(path, UsersFile(users=records))
 
 
@@ -107,8 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     add = commands.add_parser("add", help="add or replace an account")
     add.add_argument("--file", type=Path, required=True)
     add.add_argument("--username", required=True)
-    add.add_argument("--role", choices=[r.value for r in OFFICER_ROLES], required=True)
+    add.add_argument("--role", choices=[r.value for r in ACCOUNT_ROLES], required=True)
     add.add_argument("--organ", help="organ code (required for organ_officer)")
+    add.add_argument("--source", action="append", default=[],
+                     help="integrator only, repeatable: a province (CloudEvents source) whose answers it may read")
     add.add_argument("--display-name", default="")
     change = commands.add_parser("password", help="give an account a new password (ends its tokens)")
     change.add_argument("--file", type=Path, required=True)
@@ -123,8 +128,10 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "add":
         if arguments.role == Role.ORGAN_OFFICER.value and not arguments.organ:
             parser.error("--organ is required for organ_officer")
+        if arguments.source and arguments.role != Role.INTEGRATOR.value:
+            parser.error("--source is for integrator accounts only")
         add_user(arguments.file, arguments.username, Role(arguments.role), arguments.organ,
-                 arguments.display_name, _new_password(parser))
+                 arguments.display_name, _new_password(parser), sources=arguments.source)
         print(f"saved {arguments.username} to {arguments.file}")
     elif arguments.command in ("password", "remove"):
         try:

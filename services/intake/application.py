@@ -84,6 +84,7 @@ class IntakeApplication(ServiceApplication):
         actor: Actor = PETITIONER,
         correlation_id: str | None = None,
         idempotency_key: str | None = None,
+        provincial: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Register a validated petition and issue its query code; returns once it is durably stored.
 
@@ -109,7 +110,7 @@ class IntakeApplication(ServiceApplication):
             turns.enter_context(self._committer.working())  # paces the group commit (shared/runtime/groupcommit.py)
             for identity in sorted(keys):
                 turns.enter_context(self._turns.hold(identity))
-            petition, new = self._register(command, keys, actor, correlation_id, claim)
+            petition, new = self._register(command, keys, actor, correlation_id, claim, provincial)
         if not new:
             return self.receipt(petition)
         REGISTERED.labels(petition.channel, petition.category).inc()
@@ -118,8 +119,9 @@ class IntakeApplication(ServiceApplication):
         self._recent.put(petition.id, petition)
         return self.receipt(petition)
 
-    def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: Actor,
-                  correlation_id: str, claim: tuple[UUID, str, str, str] | None) -> tuple[Petition, bool]:
+    def _register(self, command: RegisterPetition, keys: dict[UUID, str], actor: Actor, correlation_id: str,
+                  claim: tuple[UUID, str, str, str] | None,
+                  provincial: dict[str, Any] | None = None) -> tuple[Petition, bool]:
         """The petition registered, and whether this call registered it (False: its idempotency key had)."""
         text = matter_text(command.request, command.facts_and_reasons)
         # Each round at least one of the competing registrations of a person goes through, so this bounds how many
@@ -130,7 +132,8 @@ class IntakeApplication(ServiceApplication):
             files = self._files.get(keys)
             petition = Petition.register(command, query_code=querycode.issue(),
                                          actor=actor, correlation_id=correlation_id,
-                                         similar_petitions=self._same_matter(files, keys, text))
+                                         similar_petitions=self._same_matter(files, keys, text),
+                                         provincial=provincial)
             for identity, file in files.items():
                 if file is None:
                     files[identity] = PetitionerFile(file_id=identity, petition_id=str(petition.id))
@@ -250,6 +253,8 @@ class IntakeApplication(ServiceApplication):
             shown["accused_organs"] = accused
             shown["received_at"] = petition.received_at  # the triage clock runs from receipt, when it is given
             shown["registered_by"] = petition.registered_by  # the officer, by name: not on the exchange
+            # A province's matter: supervision answers the province (its reference number; an assignment's day)
+            shown["provincial"] = petition.provincial
         if purpose == "notice":
             petitioner = petition.petitioner
             shown["recipient"] = None if petitioner is None else {

@@ -29,8 +29,9 @@ class Petition(Aggregate):
     class Registered(Aggregate.Created):
         # v2 (the lifecycle) added anonymous reports, the accused party, representatives, joint signers, flags and
         # the repeat link; v3 the counter's fields (when it was received, the window, the clerk's note; a landline
-        # in `petitioner` needs no version: older petitioners simply have none). Older histories are upcast on load.
-        class_version = 3
+        # in `petitioner` needs no version: older petitioners simply have none); v4 the matter a province sent
+        # (`provincial`: services/intake/provincial.py). Older histories are upcast on load.
+        class_version = 4
 
         query_code: str
         channel: str
@@ -53,6 +54,8 @@ class Petition(Aggregate):
         received_at: str | None  # ISO 8601: a date (a letter), or a date and time with its offset (a visit, a call)
         window: str | None  # 接待窗口
         note: str | None  # the clerk's note
+        # A province's matter (上级转送 / 交办): its source, event id, reference number, mode, sent_on, report_by
+        provincial: dict[str, Any] | None
         actor: dict[str, Any]
         correlation_id: str
         causation_id: str | None
@@ -66,9 +69,14 @@ class Petition(Aggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state.update(received_at=None, window=None, note=None)
 
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state.update(provincial=None)
+
     @classmethod
     def register(cls, command: RegisterPetition, *, query_code: str, actor: Actor,
-                 correlation_id: str, similar_petitions: list[dict[str, Any]] | None = None) -> Petition:
+                 correlation_id: str, similar_petitions: list[dict[str, Any]] | None = None,
+                 provincial: dict[str, Any] | None = None) -> Petition:
         """A petition registered from a validated registration command. `similar_petitions`: earlier petitions
         of the same person on the same matter, most recent first (the first is the one this repeats)."""
         similar = similar_petitions or []
@@ -94,6 +102,7 @@ class Petition(Aggregate):
             received_at=command.model_dump(mode="json", include={"received_at"})["received_at"],
             window=command.window,
             note=command.note,
+            provincial=provincial,
             actor=actor.model_dump(),  # stored as a plain record
             correlation_id=correlation_id,
             causation_id=None,
@@ -127,6 +136,7 @@ class Petition(Aggregate):
         received_at: str | None = None,
         window: str | None = None,
         note: str | None = None,
+        provincial: dict[str, Any] | None = None,
     ) -> None:
         self.query_code = query_code
         self.channel = channel
@@ -149,6 +159,7 @@ class Petition(Aggregate):
         self.received_at = received_at  # when a letter arrived or a visit or call took place; None: when registered
         self.window = window
         self.note = note
+        self.provincial = provincial  # the province's matter it answers (reference number, mode, report_by)
         self.registered_by = actor
         self.correlation_id = correlation_id
         self.status = "registered"

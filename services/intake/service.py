@@ -1,5 +1,6 @@
 """intake's nameko service: `nameko run --config deploy/nameko.yml services.intake.service`.
 
+A province's matters arrive as events (`handle_matter_sent`, services/intake/provincial.py).
 RPC (`register_petition`, `get_petition`, `find_by_query_code`, and for the work lists `petitioner_names` and
 `search_petitions` (services/intake/search.py), for the gateway; `petition_particulars` for supervision,
 notification and routing). Every RPC requires a signed caller assertion (shared/runtime/callers.py): the
@@ -20,7 +21,7 @@ from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.intake import search
+from services.intake import provincial, search
 from services.intake.application import (
     PARTICULARS_PURPOSES,
     CounterFieldsRefused,
@@ -34,7 +35,10 @@ from shared.language.contracts.errors import validation_problem
 from shared.language.contracts.jsonkeys import DuplicateKey, check_unique_keys
 from shared.language.contracts.lifecycle import IdNumberTail
 from shared.language.contracts.registration import RegisterPetition
+from shared.language.integration.envelope import IntegrationEvent, InvalidIntegrationEvent
 from shared.runtime.callers import GATEWAY, CallerRefused
+from shared.runtime.eventstore import PROCESSED
+from shared.runtime.messaging.consumer import integration_event_handler
 from shared.runtime.nameko_support import ApplicationProvider, CallerCheck, MetricsEndpoint, ServiceCallers
 
 log = logging.getLogger(__name__)
@@ -141,6 +145,14 @@ class IntakeService:
         actor = self.callers.require(caller, {GATEWAY}, "search_petitions").actor or {}
         search.connected(self.intake.settings.mongodb_uri)
         return search.search(self.intake, self.intake.settings.person_key_secret.encode(), by, value, actor)
+
+    # --- a province's matters (services/intake/provincial.py) ------------------------------------------------------
+    @integration_event_handler(expected_exceptions=InvalidIntegrationEvent)  # parked with its reason, not an error
+    def handle_matter_sent(self, event: IntegrationEvent) -> str:
+        """A matter transferred or assigned by an allowed province (the consumer checked its source and schema):
+        registered once, however often it arrives."""
+        provincial.register_matter(self.intake, event, self.intake.settings.county_code)
+        return PROCESSED
 
     # --- HTTP (for the gateway) --------------------------------------------------------------------------------
     @http("POST", "/internal/v1/petitions")

@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from services.intake.domainmodel import Petition
-from shared.language.integration.catalog import PETITION_REGISTERED
+from shared.language.integration.catalog import PETITION_REGISTERED, PROVINCE_MATTER_RECEIVED
 from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
+from shared.language.integration.province import answer_to_province
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
 TRANSLATED = (Petition.Registered,)
 
 
-def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
+def to_integration_event(domain_event: Any, sequence: int,
+                         source: str) -> IntegrationEvent | list[IntegrationEvent] | None:
     if not isinstance(domain_event, Petition.Registered):
         return None
     petition_id = str(domain_event.originator_id)
-    return IntegrationEvent(
+    registered = IntegrationEvent(
         id=event_id(source, domain_event.originator_id, domain_event.originator_version),
         source=source,
         event_type=PETITION_REGISTERED,
@@ -27,6 +29,13 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
         causation_id=domain_event.causation_id,
         sequence=sequence,
     )
+    matter = domain_event.provincial
+    if not matter:
+        return registered
+    # The receipt of a province's matter (services/intake/provincial.py), on the exchange only provinces read.
+    receipt = {"reference": matter["reference"], "petition_id": petition_id, "mode": matter["mode"],
+               "received_at": domain_event.timestamp.isoformat(), "report_by": matter.get("report_by")}
+    return [registered, answer_to_province(registered, PROVINCE_MATTER_RECEIVED, receipt, matter)]
 
 
 def published_facts(e: Petition.Registered, petition_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -110,8 +111,9 @@ class SupervisionApplication(ServiceApplication):
                 accused_organs=list(petition.accused_organs),
                 topic=petition.topic,
                 received_at=petition.received_at,
+                provincial=petition.provincial,
                 # From receipt, not from the typing: a letter that arrived last week has had its days already.
-                deadlines=self._opening_deadlines(petition.flags, petition.received_on),
+                deadlines=self._opening_deadlines(petition.flags, petition.received_on, petition.provincial),
             )
             at = max(self.clock(), registered_at)
             earlier = self._earlier_cases(petition.similar_petitions, registered_at)
@@ -159,13 +161,22 @@ class SupervisionApplication(ServiceApplication):
         organ = self.organs.get(actor.organ)
         return organ.as_dict() if organ else None
 
-    def _opening_deadlines(self, flags: tuple[str, ...], received_on: date) -> list[dict[str, Any]]:
+    def _opening_deadlines(self, flags: tuple[str, ...], received_on: date,
+                           provincial: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         # The bureau's 15 days to transfer or assign run from receipt (Art. 22): the day the letter arrived or the
         # visit or call took place, as the counter said, else the day of registration; a major/urgent item (30 or more
         # people; docs/domain.md §"Group petitions and representatives") is also reported up, the same day by this
-        # county's rule.
+        # county's rule. A province's assignment is reported on by the day the province set (Art. 22(3)).
         kinds = ["triage", *(["major_report"] if "major_urgent" in flags else [])]
-        return [self.rules.compute(kind, received_on).as_dict() for kind in kinds]
+        deadlines = [self.rules.compute(kind, received_on) for kind in kinds]
+        if provincial and provincial.get("mode") == "assign":
+            report = self.rules.compute("province_report", received_on)
+            if provincial.get("report_by"):
+                by = date.fromisoformat(provincial["report_by"])
+                report = replace(report, days=(by - received_on).days, unit="calendar", due=by.isoformat(),
+                                 provisional=False)
+            deadlines.append(report)
+        return [d.as_dict() for d in deadlines]
 
     def follow_routing(self, decision: RoutingDecision) -> str:
         """The routing rules' decision. Applied only while the case awaits triage: a clerk who already routed it

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from services.supervision.case.acceptance import Acceptance
 from services.supervision.case.handling import Handling
 from services.supervision.case.oversight import Oversight
+from services.supervision.case.provincial import Provincial
 from services.supervision.case.receipt import Receipt
 from services.supervision.case.review import Review
 from services.supervision.case.supervising import Supervising
@@ -26,7 +27,7 @@ from shared.language.chinatime import local_date
 from shared.language.contracts.lifecycle import Status
 
 
-class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising, Aggregate):
+class Case(Provincial, Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising, Aggregate):
     """One petition under supervision (its id is the petition's id)."""
 
     @staticmethod
@@ -36,8 +37,9 @@ class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising
     class Opened(Aggregate.Created):
         # v2 added people_count and repeat_of (the lifecycle), v3 the registration flags, v4 the organs a report
         # accuses (Art. 30), v5 the topic (the work lists' filter), v6 when a letter arrived or a visit or call
-        # took place (the triage clock's start, which `deadlines` already carry); older histories are upcast on load.
-        class_version = 6
+        # took place (the triage clock's start, which `deadlines` already carry), v7 the matter a province sent
+        # (`provincial`: case/provincial.py); older histories are upcast on load.
+        class_version = 7
 
         petition_id: UUID
         query_code: str
@@ -55,6 +57,7 @@ class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising
         accused_organs: list[str]
         topic: str | None
         received_at: str | None  # ISO: a date, or a date and time with its offset; None: when registered (`at`)
+        provincial: dict[str, Any] | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -77,6 +80,10 @@ class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising
         def upcast_v5_v6(state: dict[str, Any]) -> None:
             state.setdefault("received_at", None)  # received when registered, as every case was before
 
+        @staticmethod
+        def upcast_v6_v7(state: dict[str, Any]) -> None:
+            state.setdefault("provincial", None)
+
     @event(Opened)
     def __init__(
         self,
@@ -97,6 +104,7 @@ class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising
         accused_organs: list[str] | None = None,
         topic: str | None = None,
         received_at: str | None = None,  # shown in the case file; what the clocks need of it is in `deadlines`
+        provincial: dict[str, Any] | None = None,  # a province's matter: what the county answers it (Provincial)
     ) -> None:
         self.query_code = query_code
         self.topic = topic
@@ -130,6 +138,8 @@ class Case(Triage, Acceptance, Handling, Review, Receipt, Oversight, Supervising
         self.supervised_organ: dict[str, str] | None = None  # the organ it is addressed to
         self.leader: dict[str, Any] | None = None  # the leader who owns the case (领导包案)
         self.ownership_proposed: list[str] = []  # the triggers of leader ownership proposed already
+        self.provincial = provincial
+        self.province_answers: list[dict[str, Any]] = []  # what the province was told, in order (Provincial)
 
     # --- legacy and notices -------------------------------------------------------------------------------------
     @event("OrganAssigned")

@@ -20,7 +20,15 @@ from shared.language.chinatime import local_date
 from shared.language.contracts.actor import Actor, Role
 from shared.language.contracts.lifecycle import STATUS_TEXT, Status
 from shared.language.contracts.registration import received_day
-from shared.language.integration.catalog import CASE_OPENED, CASE_STEP_TYPES, CIRCULAR_ISSUED, WARNING_RAISED
+from shared.language.integration.catalog import (
+    CASE_OPENED,
+    CASE_STEP_TYPES,
+    CIRCULAR_ISSUED,
+    PROVINCE_MATTER_COMPLETED,
+    PROVINCE_MATTER_DECIDED,
+    PROVINCE_PROGRESS_REPORTED,
+    WARNING_RAISED,
+)
 from shared.language.integration.envelope import IntegrationEvent, event_id, published_actor
 
 
@@ -63,6 +71,8 @@ class RegisteredPetition:
     # When the letter arrived or the visit or call took place, as the counter said (ISO: a date, or a date and time
     # with its offset); None: when it was registered. From intake's particulars: the exchange does not carry it.
     received_at: str | None = None
+    # A province's matter (上级转送 / 交办): its source, reference number, mode and day to report by (intake's).
+    provincial: dict[str, Any] | None = None
 
     @property
     def registered_time(self) -> datetime:
@@ -85,7 +95,7 @@ class RegisteredPetition:
             similar_petitions=tuple(s["petition_id"] for s in data.get("similar_petitions", [])),
             accused_organs=tuple(particulars.get("accused_organs", [])),
             registered_by=Actor.model_validate(registered_by) if registered_by else None, topic=data.get("topic"),
-            received_at=particulars.get("received_at"))
+            received_at=particulars.get("received_at"), provincial=particulars.get("provincial"))
 
 
 @dataclass(frozen=True)
@@ -182,7 +192,10 @@ if set(STEP_CLASSES) != set(CASE_STEP_TYPES):
 PUBLISHED_DETAILS = frozenset(next(iter(CASE_STEP_TYPES.values())).schema["properties"]["details"]["properties"])
 
 # The domain events this module publishes (the relay skips every other event without decoding it).
-TRANSLATED = (Case.Opened, *STEP_CLASSES.values(), EarlyWarning.Raised, Circular.Issued)
+TRANSLATED = (Case.Opened, *STEP_CLASSES.values(), Case.ProvinceAnswered, EarlyWarning.Raised, Circular.Issued)
+# What the county tells a province of its matter (services/supervision/case/provincial.py), by answer
+PROVINCE_ANSWERS = {"matter_decided": PROVINCE_MATTER_DECIDED, "progress_reported": PROVINCE_PROGRESS_REPORTED,
+                    "matter_completed": PROVINCE_MATTER_COMPLETED}
 
 
 def to_integration_event(domain_event: Any, sequence: int, source: str) -> IntegrationEvent | None:
@@ -192,6 +205,8 @@ def to_integration_event(domain_event: Any, sequence: int, source: str) -> Integ
         return circular_issued(domain_event, sequence, source)
     if isinstance(domain_event, Case.Transitioned):
         return _step(domain_event, sequence, source)
+    if isinstance(domain_event, Case.ProvinceAnswered):
+        return province_answered(domain_event, sequence, source)
     if not isinstance(domain_event, Case.Opened):
         return None
     petition_id = str(domain_event.originator_id)
@@ -280,4 +295,21 @@ def circular_issued(e: Circular.Issued, sequence: int, source: str) -> Integrati
               "petitions": list(e.petitions)},
         correlation_id=e.correlation_id,
         sequence=sequence,
+    )
+
+
+def province_answered(e: Case.ProvinceAnswered, sequence: int, source: str) -> IntegrationEvent:
+    """The county's answer to the province that sent the matter, on the exchange only provinces read; `recipient`
+    names that province (its CloudEvents `source`)."""
+    petition_id = str(e.originator_id)
+    return IntegrationEvent(
+        id=event_id(source, e.originator_id, e.originator_version),
+        source=source,
+        event_type=PROVINCE_ANSWERS[e.answer],
+        subject=petition_id,
+        time=e.timestamp,
+        data=dict(e.data),
+        correlation_id=e.correlation_id,
+        sequence=sequence,
+        extra={"recipient": e.recipient},
     )

@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from prometheus_client import Counter, Gauge
 
 from shared.language.integration.envelope import IntegrationEvent
+from shared.runtime.feed import IntegrationFeed
 from shared.runtime.follower import LogFollower, StorePosition, single_active_lock
 from shared.runtime.messaging.publisher import ConfirmingPublisher, PublishFailed
 from shared.runtime.observability import describe_error
@@ -25,7 +26,9 @@ from shared.runtime.workers import run_workers
 
 log = logging.getLogger(__name__)
 
-Translate = Callable[[Any, int, str], IntegrationEvent | None]
+# A stored event's integration events: none, one, or several (a province's matter: the county's event and the
+# answer to the province).
+Translate = Callable[[Any, int, str], IntegrationEvent | Sequence[IntegrationEvent] | None]
 
 OUTBOX_LAG = Gauge("xinfang_outbox_lag_events", "Stored events not yet published to the broker", ["store"])
 PUBLISHED = Counter("xinfang_outbox_published_total", "Integration events published and confirmed", ["store", "type"])
@@ -59,6 +62,7 @@ class OutboxRelay:
         self._source = settings.event_source(service)
         self._publisher = publisher or ConfirmingPublisher(settings.amqp_uri, settings.namespace, service)
         self.position = StorePosition(settings, service, "outbox")
+        self.feed = IntegrationFeed(settings)  # what integrators catch up from (shared/runtime/feed.py)
         self.follower = LogFollower(
             f"{service}.outbox",
             application,
@@ -76,10 +80,11 @@ class OutboxRelay:
         events = []
         for sequence, domain_event in items:
             try:
-                event = self._translate(domain_event, sequence, self._source)
-                if event is not None:
+                translated = self._translate(domain_event, sequence, self._source)
+                translated = [translated] if isinstance(translated, IntegrationEvent) else list(translated or ())
+                for event in translated:
                     check_publishable(event)
-                    events.append(event)
+                events.extend(translated)
             except Exception as error:  # noqa: BLE001
                 # An event that can never be published must not stop the ones after it. It stays in the store
                 # (the truth); ops see the count and the log line, fix the cause and re-publish it by hand. The
@@ -89,6 +94,9 @@ class OutboxRelay:
                           type(domain_event).__qualname__, describe_error(error))
         if not events:
             return
+        # Into the integration feed first (a failure raises: the batch is tried again and the feed skips what it
+        # holds), so that whatever a consumer does on receiving an event, and publishes in turn, comes after it there.
+        self.feed.append(events)
         try:
             self._publisher.publish(events)
         except PublishFailed:
@@ -106,6 +114,7 @@ class OutboxRelay:
     def close(self) -> None:
         self._publisher.close()
         self.position.close()
+        self.feed.close()
 
 
 def run_relay(service: str, settings: PlatformSettings, build_application: Callable[[Any], Any],

@@ -22,6 +22,15 @@ def county_code_from_environment() -> str:
     return os.environ.get("XINFANG_COUNTY_CODE", DEFAULT_COUNTY_CODE)
 
 
+def province_sources_from_environment() -> frozenset[str]:
+    """The CloudEvents `source`s whose matters the county takes (PROVINCE_SOURCES, comma-separated; by default its
+    own province's, `urn:xinfang:province:<the county code's first two digits>0000`): anything else is
+    dead-lettered."""
+    configured = os.environ.get("PROVINCE_SOURCES", "")
+    sources = {source.strip() for source in configured.split(",") if source.strip()}
+    return frozenset(sources or {f"urn:xinfang:province:{county_code_from_environment()[:2]}0000"})
+
+
 class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 

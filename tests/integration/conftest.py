@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from shared.runtime.settings import PlatformSettings
+from tests.conftest import reserve_namespace
+from tests.support.platform import TestPlatform, platform_env
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
@@ -66,3 +68,17 @@ def s3() -> Iterator[Any]:
     server = S3Server()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def platform(tmp_path: Path, secantus: Any, smtp_sink: Any) -> Iterator[TestPlatform]:
+    """A platform of its own (namespace, vhost, broker users, schemas), not started: each test starts the processes
+    it needs (`platform.start("intake", ...)`). A module with a `platform` of its own overrides this one."""
+    namespace = reserve_namespace()
+    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp_sink.port,
+                       data_dir=tmp_path / "data")
+    running = TestPlatform(env, tmp_path / "logs")
+    running.namespace = namespace
+    yield running
+    running.close()
+    print(running.dump_logs())

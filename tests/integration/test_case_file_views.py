@@ -70,7 +70,7 @@ def reviewed_petition(intake: RecordedServices) -> dict[str, Any]:
                 channel="visit", place_code=body["place_code"], at=at("2026-09-28").isoformat(),
                 deadlines=[RULES.compute("triage", datetime(2026, 9, 27).date()).as_dict()], correlation_id="c",
                 causation_id="x", people_count=1, repeat_of=None, flags=[], accused_organs=[], topic=None,
-                received_at="2026-09-27T15:20:00+08:00")
+                received_at="2026-09-27T15:20:00+08:00", provincial=None)
     town = {"role": "organ_officer", "user": "town", "organ": TOWN}
     step(case, "2026-09-28", {"role": "system", "user": "routing-rules", "organ": None}, "route",
          disposition="transfer", organ=TOWN_ORGAN, joining_organs=[], basis="属地管理")

@@ -6,29 +6,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
-import pytest
 from kombu import Connection, Producer
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.runtime.messaging import topology
-from tests.conftest import reserve_namespace
 from tests.support import samples
-from tests.support.platform import TestPlatform, metric_value, platform_env, queue_depth, stored_events
+from tests.support.platform import TestPlatform, metric_value, queue_depth, stored_events
 from tests.support.waiting import wait_for
-
-
-@pytest.fixture
-def platform(tmp_path, secantus, smtp_sink) -> Iterator[TestPlatform]:
-    namespace = reserve_namespace()
-    env = platform_env(namespace=namespace, mongodb_uri=secantus.uri(namespace), smtp_port=smtp_sink.port,
-                       data_dir=tmp_path / "data")
-    running = TestPlatform(env, tmp_path / "logs")
-    running.namespace = namespace
-    yield running
-    running.close()
-    print(running.dump_logs())
 
 
 def publish(platform: TestPlatform, body: bytes, routing_key: str, content_type: str) -> None:

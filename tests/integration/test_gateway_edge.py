@@ -111,7 +111,8 @@ def test_integrators_can_fetch_every_published_schema(gateway):
     for entry in listing:
         schema = client.get(entry["schema"])
         assert schema.status_code == 200
-        assert schema.json()["$id"] == entry["dataschema"]
+        assert schema.json()["$id"] == entry["schema_id"]
+        assert entry["dataschema"].endswith(entry["schema"])  # the URL integrators fetch it at
     assert client.get("/api/v1/schemas/nope.json").status_code == 404
     assert client.get("/docs").status_code == 200
 

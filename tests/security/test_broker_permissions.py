@@ -37,6 +37,9 @@ from tests.support.platform import (
 from tests.support.waiting import wait_for
 
 INTEGRATOR = "zj-province"
+PROVINCE = "zj"  # a province's user: it also sends matters and reads the county's answers
+MATTER_SENT = "cn.xinfang.province.matter_sent.v1"
+MATTER_COMPLETED = "cn.xinfang.province.matter_completed.v1"
 CASE_ACCEPTED = "cn.xinfang.case.accepted.v2"
 REGISTERED = "cn.xinfang.petition.registered.v2"
 ROUTED = "cn.xinfang.petition.routed.v2"
@@ -52,6 +55,9 @@ class Broker:
         if who == "integrator":
             name = permissions.integrator_user(self.namespace, INTEGRATOR).name
             return broker_users.user_uri(self.admin, name, BROKER_PASSWORD)
+        if who == "province":
+            name = permissions.integrator_user(self.namespace, PROVINCE, province=True).name
+            return broker_users.user_uri(self.admin, name, BROKER_PASSWORD)
         return self.uris[f"AMQP_URI_{who.upper()}"]
 
 
@@ -60,7 +66,7 @@ def broker() -> Iterator[Broker]:
     namespace = reserve_namespace()
     admin = create_vhost(namespace)
     try:
-        uris = create_broker_users(namespace, admin, integrators=[INTEGRATOR])
+        uris = create_broker_users(namespace, admin, integrators=[INTEGRATOR], provinces=[PROVINCE])
         with Connection(admin) as connection:  # nameko's RPC exchange and intake's queue, as a running intake has
             channel = connection.channel()
             Queue("rpc-intake", Exchange("nameko-rpc", type="topic", durable=True), routing_key="intake.*",
@@ -68,7 +74,7 @@ def broker() -> Iterator[Broker]:
         yield Broker(namespace, admin, uris)
     finally:
         delete_vhost(namespace)
-        delete_broker_users(namespace, integrators=[INTEGRATOR])
+        delete_broker_users(namespace, integrators=[INTEGRATOR], provinces=[PROVINCE])
 
 
 def as_user(uri: str, action: Callable[[object], object]) -> object:
@@ -120,6 +126,72 @@ def test_an_integrator_cannot_call_services_or_read_their_queues(broker):
     refused(integrator, lambda channel: channel.queue_declare(f"rpc.reply-standalone_rpc_proxy-{uuid.uuid4()}"))
     refused(integrator, lambda channel: channel.queue_declare(f"{broker.namespace}.integrator.other.cases"))
     refused(integrator, lambda channel: channel.queue_declare(f"{broker.namespace}.routing.stolen"))
+
+
+# --- provinces -------------------------------------------------------------------------------------------------
+def test_a_province_sends_its_matters_to_intake_alone(broker):
+    inbound = f"{broker.namespace}.province.inbound"
+    as_user(broker.uri("province"), publish(inbound, MATTER_SENT))
+    intake_queue = topology.queue_name(broker.namespace, "intake", "handle_matter_sent")
+    arrived = as_user(broker.admin, lambda channel: wait_for(lambda: channel.basic_get(intake_queue, no_ack=True),
+                                                             timeout=10, what="the matter on intake's queue"))
+    assert arrived.delivery_info["routing_key"] == MATTER_SENT
+    # Nothing but a matter, and only there: not the county's answers, not the county's events
+    refused(broker.uri("province"), publish(inbound, MATTER_COMPLETED))
+    refused(broker.uri("province"), publish(f"{broker.namespace}.province.outbound", MATTER_COMPLETED))
+    refused(broker.uri("province"), publish(broker.events, REGISTERED))
+    # A plain integrator sends no matters; no other service reads them
+    refused(broker.uri("integrator"), publish(inbound, MATTER_SENT))
+    refused(broker.uri("routing"), lambda channel: channel.basic_get(intake_queue))
+
+
+def test_only_a_province_reads_the_countys_answers(broker):
+    outbound = f"{broker.namespace}.province.outbound"
+    queue = permissions.integrator_queue_prefix(broker.namespace, PROVINCE) + "answers"
+
+    def bind(channel) -> None:
+        channel.queue_declare(queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
+        channel.queue_bind(queue, outbound, "cn.xinfang.province.#")
+
+    as_user(broker.uri("province"), bind)
+    as_user(broker.uri("supervision"), publish(outbound, MATTER_COMPLETED))
+    got = as_user(broker.uri("province"), lambda channel: wait_for(lambda: channel.basic_get(queue, no_ack=True),
+                                                                   timeout=10, what="the answer"))
+    assert got.delivery_info["routing_key"] == MATTER_COMPLETED
+    other = broker.integrator_queue + "-answers"
+
+    def bind_other(channel) -> None:
+        channel.queue_declare(other, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
+        channel.queue_bind(other, outbound, "cn.xinfang.province.#")
+
+    refused(broker.uri("integrator"), bind_other)
+    # intake may answer with its receipt only
+    refused(broker.uri("intake"), publish(outbound, MATTER_COMPLETED))
+
+
+def test_replayed_events_go_to_the_queue_named_and_no_other(broker):
+    replay = f"{broker.namespace}.replay"
+    own = permissions.integrator_queue_prefix(broker.namespace, INTEGRATOR) + "catch-up"
+
+    def bind(channel) -> None:
+        channel.queue_declare(own, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
+        channel.queue_bind(own, replay, own)
+
+    as_user(broker.uri("integrator"), bind)
+    # another integrator cannot bind its queue to what is replayed for this one
+    other = permissions.integrator_queue_prefix(broker.namespace, PROVINCE) + "stolen"
+
+    def steal(channel) -> None:
+        channel.queue_declare(other, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
+        channel.queue_bind(other, replay, own)
+
+    refused(broker.uri("province"), steal)
+    as_user(broker.uri("gateway"), publish(replay, own))
+    got = as_user(broker.uri("integrator"), lambda channel: wait_for(lambda: channel.basic_get(own, no_ack=True),
+                                                                     timeout=10, what="the replayed event"))
+    assert got.delivery_info["routing_key"] == own
+    refused(broker.uri("gateway"), publish(replay, topology.queue_name(broker.namespace, "intake",
+                                                                       "handle_matter_sent")))
 
 
 # --- services --------------------------------------------------------------------------------------------------

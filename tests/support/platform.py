@@ -81,21 +81,29 @@ def rabbitmqctl(*args: str) -> None:
 
 # One password per test session for every broker user the session makes (users are per namespace: <ns>-intake ...).
 BROKER_PASSWORD = secrets.token_urlsafe(24)
+# Every test platform has a province's broker user, `<ns>-integrator-province` (tests/e2e/test_province.py).
+TEST_PROVINCE = "province"
+
+
+def province_uri(platform: TestPlatform) -> str:
+    """The AMQP URI of the test platform's province: its own broker user, as the bureau would give it."""
+    name = permissions.integrator_user(platform.env["XINFANG_NAMESPACE"], TEST_PROVINCE, province=True).name
+    return broker_users.user_uri(platform.env["AMQP_URI"], name, BROKER_PASSWORD)
 
 
 def create_broker_users(namespace: str, admin_uri: str, ctl: Rabbitmqctl = broker_users.system_rabbitmqctl,
-                        integrators: Iterable[str] = ()) -> dict[str, str]:
+                        integrators: Iterable[str] = (), provinces: Iterable[str] = ()) -> dict[str, str]:
     """The platform's broker users on `admin_uri`'s vhost, as `make run` makes them, and its topology declared by
     the administrator (so no relay waits for a consumer to create a queue): AMQP_URI_<SERVICE> for each service."""
-    users = [*permissions.service_users(namespace), *(permissions.integrator_user(namespace, i) for i in integrators)]
+    users = broker_users.platform_users(namespace, list(integrators), list(provinces))
     broker_users.apply(users, {u.name: BROKER_PASSWORD for u in users}, broker_users.vhost_of(admin_uri), ctl)
     with Connection(admin_uri, connect_timeout=5) as connection:
         topology.declare(connection, namespace)
     return broker_users.service_uris(admin_uri, namespace, {u.name: BROKER_PASSWORD for u in users})
 
 
-def delete_broker_users(namespace: str, integrators: Iterable[str] = ()) -> None:
-    users = [*permissions.service_users(namespace), *(permissions.integrator_user(namespace, i) for i in integrators)]
+def delete_broker_users(namespace: str, integrators: Iterable[str] = (), provinces: Iterable[str] = ()) -> None:
+    users = broker_users.platform_users(namespace, list(integrators), list(provinces))
     running = [subprocess.Popen(["rabbitmqctl", "-q", "delete_user", u.name], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL) for u in users]
     for process in running:
@@ -122,7 +130,8 @@ def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str
     harness alone. With `amqp_uri`, `broker_ctl` runs rabbitmqctl on that broker (e.g. a PrivateNode's)."""
     if amqp_uri is None:
         amqp_uri, broker_ctl = create_vhost(namespace), broker_users.system_rabbitmqctl
-    service_uris = create_broker_users(namespace, amqp_uri, broker_ctl) if broker_ctl else {}
+    service_uris = create_broker_users(namespace, amqp_uri, broker_ctl, provinces=[TEST_PROVINCE]) \
+        if broker_ctl else {}
     gateway_port = free_port()
     intake_port = free_port()
     env = {
@@ -146,6 +155,7 @@ def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str
         "SMTP_TIMEOUT": "3",
         "GATEWAY_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(gateway_port),
+        "XINFANG_SCHEMA_BASE_URL": f"http://127.0.0.1:{gateway_port}/api/v1/schemas",
         "GATEWAY_JWT_SECRET": "test-secret-" + uuid.uuid4().hex * 2,
         "INTAKE_INTERNAL_TOKEN": "test-token-" + uuid.uuid4().hex * 2,
         "PLATFORM_RPC_SECRET": "test-rpc-" + uuid.uuid4().hex * 2,
@@ -250,7 +260,7 @@ class TestPlatform:
         self.stop()
         if self.env["AMQP_URI"].endswith("/" + self.env["XINFANG_NAMESPACE"]):
             delete_vhost(self.env["XINFANG_NAMESPACE"])
-            delete_broker_users(self.env["XINFANG_NAMESPACE"])
+            delete_broker_users(self.env["XINFANG_NAMESPACE"], provinces=[TEST_PROVINCE])
 
     # --- reaching it ---------------------------------------------------------------------------------------
     def gateway_assertion(self, service: str, method: str, actor: dict[str, Any] | None = None) -> str:
@@ -340,7 +350,8 @@ def delete_topology(namespaces: Iterable[str], amqp_uri: str = SYSTEM_AMQP_URI) 
                     queue(channel).delete()
                 except Exception:  # noqa: BLE001 - already gone
                     channel = connection.channel()
-            for exchange in (topology.events_exchange(namespace), topology.dead_letter_exchange(namespace)):
+            for exchange in (*(topology.exchange_named(namespace, name) for name in topology.EXCHANGES),
+                             topology.replay_exchange(namespace), topology.dead_letter_exchange(namespace)):
                 try:
                     exchange(channel).delete()
                 except Exception:  # noqa: BLE001

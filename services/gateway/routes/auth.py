@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from services.gateway.deps import GatewayDep, client_address, login_rate_limit, optional_principal
+from services.gateway.deps import GatewayDep, account_principal, client_address, login_rate_limit
 from services.gateway.errors import ApiError
 from services.gateway.metrics import SIGN_IN_ATTEMPTS
 from services.gateway.schemas import Problem, Token
@@ -51,7 +51,7 @@ def issue_token(request: Request, gw: GatewayDep, form: Annotated[OAuth2Password
 
 
 @router.post("/sign-out", status_code=204, response_class=Response, responses={401: {"model": Problem}})
-def sign_out(gw: GatewayDep, principal: Annotated[Principal | None, Depends(optional_principal)]) -> Response:
+def sign_out(gw: GatewayDep, principal: Annotated[Principal | None, Depends(account_principal)]) -> Response:
     """Revoke the bearer token presented: every gateway instance refuses it from now on (401). The officer's
     other tokens (other devices) stay valid."""
     if principal is None:

@@ -13,6 +13,7 @@ from pymongo.errors import PyMongoError
 from services.gateway.deps import GatewayDep
 from services.gateway.errors import ApiError
 from shared.language.integration.catalog import EVENT_TYPES, WITHDRAWN, schema_documents
+from shared.language.integration.envelope import schema_base_url
 from shared.language.readmodels import CaseView
 
 router = APIRouter(tags=["system"])
@@ -35,10 +36,17 @@ def healthz(gw: GatewayDep) -> JSONResponse:
 
 @router.get("/api/v1/schemas", tags=["integration"])
 def list_schemas() -> dict[str, Any]:
-    """The integration event types (CloudEvents `type`) and where their data schemas are published."""
-    return {"event_types": [{"type": t.type, "dataschema": t.dataschema,
-                             "schema": f"/api/v1/schemas/{t.schema_file}", "published": t not in WITHDRAWN}
-                            for t in EVENT_TYPES.values()]}
+    """The integration event types (CloudEvents `type`) with their `dataschema` (the URL their data schema is served
+    at) and that schema's `$id`; and every schema document with its `$id` and URL, `_common.json` included, so a
+    JSON Schema registry built from this answer alone resolves each `$ref` (the `$id`s are URNs)."""
+    base = schema_base_url()
+    return {
+        "event_types": [{"type": t.type, "dataschema": t.dataschema_at(base), "schema_id": t.schema_id,
+                         "schema": f"/api/v1/schemas/{t.schema_file}", "published": t not in WITHDRAWN}
+                        for t in EVENT_TYPES.values()],
+        "documents": [{"id": document["$id"], "url": f"{base}/{name}", "schema": f"/api/v1/schemas/{name}"}
+                      for name, document in schema_documents().items()],
+    }
 
 
 @router.get("/api/v1/schemas/{file_name}", tags=["integration"])

@@ -20,6 +20,9 @@ class Role(StrEnum):
     ADMIN = "admin"
     SYSTEM = "system"  # routing rules, the deadline sweep, the repeat check
     PROVINCE = "province"  # the provincial system, through its integration
+    # An integrator's gateway account: it reads the integration feed and asks for replays, never acts (so it is on no
+    # event, and not in the events' actor schema); refused by every other endpoint (services/gateway/deps.py).
+    INTEGRATOR = "integrator"
 
 
 # The roles of the gateway's accounts (people who sign in).

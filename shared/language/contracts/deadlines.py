@@ -26,6 +26,7 @@ DEADLINE_LABELS: dict[str, str] = {
     "re_review": "复核期限",
     "supervision_response": "督办答复期限",
     "leader_ownership": "包案化解期限",
+    "province_report": "上级交办事项报告期限",
 }
 
 # How a deadline ended. A duty done after its day is recorded `late` (with by how many days, the step's
@@ -49,4 +50,5 @@ DEADLINE_HOLDERS: dict[str, str | None] = {
     "re_review": "re_review_organ",
     "supervision_response": "supervised_organ",  # the organ a supervision order is addressed to
     "leader_ownership": None,  # the bureau watches the leader's own day
+    "province_report": None,  # the bureau reports to the province that assigned the matter, by the province's day
 }

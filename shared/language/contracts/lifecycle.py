@@ -378,6 +378,13 @@ class OwnershipProgress(_Command):
     resolved: Annotated[bool, label("是否已化解")] = False
 
 
+class ProgressReport(_Command):
+    """The progress report a province's assignment (上级交办) demands by its day: the officer's own account, sent to
+    that province alone (province.progress_reported; never on the county's events exchange)."""
+
+    summary: Annotated[Text, Field(max_length=2_000), label("办理进展情况")]
+
+
 class _SecondFactor(_Command):
     """What the petitioner adds to the query code at the public endpoints (docs/security.md): the last six
     characters of the ID number on file. The gateway checks it with intake and does not pass it on."""
@@ -671,6 +678,12 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     _step("propose_leader_ownership", "建议领导包案", set(), NOT_TERMINAL | AWAITING_REVIEW_REQUEST,
           ("leader_ownership_proposed",), lambda f: None,
           notice=silent("a proposal for a supervisor to confirm (assign_leader), not a decision")),
+    # --- a province's assignment (上级交办, services/supervision/case/provincial.py): its progress report ---
+    _step("report_progress", "向上级报告办理进展", {BUREAU, ORGAN}, frozenset(Status), ("progress_reported",),
+          lambda f: None, ProgressReport,
+          Endpoint("provincial-progress", "向交办的上级机关报告办理进展情况（信访部门、承办机关）"),
+          notice=silent("a report to the province that assigned the matter, not a decision on it; the opinion that "
+                        "follows tells the petitioner")),
     # --- oversight: provisional deadlines counted again once the calendar covers their year ---
     _step("recompute_deadlines", "重新计算期限", set(), frozenset(Status), ("deadlines_recomputed",),
           lambda f: "节假日安排公布后，期限已重新计算",

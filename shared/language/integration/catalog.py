@@ -24,6 +24,10 @@ class EventType:
     name: str  # e.g. "petition.registered"
     version: int
     schema_name: str | None = None  # several types may share one schema (the case steps); default: `name`
+    # Where it travels (shared/runtime/messaging/topology.py): `events`, the county's exchange every integrator may
+    # read (no personal data, no free text); `province.inbound`, what a province sends the county (read by intake
+    # only); `province.outbound`, the county's answers to the provinces (read by their users only).
+    exchange: str = "events"
 
     @property
     def type(self) -> str:
@@ -35,8 +39,14 @@ class EventType:
         return f"{self.schema_name or self.name}.v{self.version}.json"
 
     @property
-    def dataschema(self) -> str:
+    def schema_id(self) -> str:
+        """The schema document's `$id`: a URN naming it wherever it is served (its `$ref`s use such names)."""
         return f"urn:xinfang:schema:{self.schema_name or self.name}:{self.version}"
+
+    def dataschema_at(self, base_url: str) -> str:
+        """The CloudEvents `dataschema`: the URL the schema is served at under `base_url` (the gateway's
+        `/api/v1/schemas`; shared/language/integration/envelope.py `dataschema_url` reads the configured one)."""
+        return f"{base_url.rstrip('/')}/{self.schema_file}"
 
     @cached_property
     def schema(self) -> dict[str, Any]:
@@ -72,6 +82,19 @@ WARNING_RAISED = EventType("case.warning_raised", 1, "warning.raised")
 # organ codes and case ids; the title, problems and demands stay in supervision (notification asks for them by RPC).
 CIRCULAR_ISSUED = EventType("case.circular_issued", 1, "circular.issued")
 
+# A province's system sends the county a matter (上级转送 / 交办): the petition in full, with the province's reference
+# number and, for an assignment, the day to report by. Read by intake alone (services/intake/provincial.py).
+PROVINCE_MATTER_SENT = EventType("province.matter_sent", 1, exchange="province.inbound")
+# The county's answers to the province that sent a matter, each tied to its reference number: the receipt
+# (intake, on registration), the acceptance or decline, the progress report an assignment demands by its day and the
+# completion report (办结报告) with the opinion's outcome (supervision, services/supervision/provincial.py).
+PROVINCE_MATTER_RECEIVED = EventType("province.matter_received", 1, exchange="province.outbound")
+PROVINCE_MATTER_DECIDED = EventType("province.matter_decided", 1, exchange="province.outbound")
+PROVINCE_PROGRESS_REPORTED = EventType("province.progress_reported", 1, exchange="province.outbound")
+PROVINCE_MATTER_COMPLETED = EventType("province.matter_completed", 1, exchange="province.outbound")
+PROVINCE_TYPES = (PROVINCE_MATTER_SENT, PROVINCE_MATTER_RECEIVED, PROVINCE_MATTER_DECIDED,
+                  PROVINCE_PROGRESS_REPORTED, PROVINCE_MATTER_COMPLETED)
+
 # One type per step of the statutory lifecycle (the case.step schema), so an integrator binds exactly the steps it
 # needs, e.g. `cn.xinfang.case.accepted.v2` or `cn.xinfang.case.#`. Each step declares the types it publishes
 # (shared/language/contracts/lifecycle.py), named after supervision's lifecycle events.
@@ -87,6 +110,7 @@ WITHDRAWN: frozenset[EventType] = frozenset({PETITION_REGISTERED_V1, PETITION_RO
 EVENT_TYPES: dict[str, EventType] = {
     t.type: t for t in (PETITION_REGISTERED_V1, PETITION_REGISTERED, PETITION_ROUTED_V1, PETITION_ROUTED,
                         CASE_OPENED, NOTICE_DELIVERED, NOTICE_POSTED, WARNING_RAISED, CIRCULAR_ISSUED,
+                        *PROVINCE_TYPES,
                         *CASE_STEP_TYPES_V1.values(),
                         *CASE_STEP_TYPES.values())
 }

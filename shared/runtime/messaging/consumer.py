@@ -10,7 +10,8 @@ must be idempotent: they return `PROCESSED` or `DUPLICATE`.
 
 - Success: the message is acked after the handler returns (after its effect is committed).
 - A message that is not a valid event of our published language, or comes from another publisher: rejected at
-  once to its dead-letter queue. Nothing about such a message may stop the consumer.
+  once to its dead-letter queue, with the reason in a header (shared/runtime/messaging/deadletter.py; the operators'
+  CLI: deploy/rabbitmq/deadletters.py). Nothing about such a message may stop the consumer.
 - A passing condition (the database is down, an event arrived before what it builds on, a concurrent writer):
   the handler is run again in-process with a growing back-off, the message unacknowledged meanwhile, so the
   broker's delivery count does not grow and an outage of any length is ridden out.
@@ -28,18 +29,19 @@ from typing import Any
 import psycopg
 import psycopg_pool
 from eventsourcing import persistence
+from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 from prometheus_client import Counter, Histogram
 from pymongo.errors import ConnectionFailure
 
 from shared.language.integration import upcasting
-from shared.language.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent
+from shared.language.integration.envelope import IntegrationEvent, InvalidIntegrationEvent
 from shared.runtime.eventstore import DUPLICATE, PROCESSED, ConcurrencyConflict, NotYet
-from shared.runtime.messaging import codec as _codec  # noqa: F401 - registers the CloudEvents serializer
-from shared.runtime.messaging import topology
+from shared.runtime.messaging import codec as _codec  # registers the CloudEvents serializer
+from shared.runtime.messaging import deadletter, topology
 from shared.runtime.observability import describe_error
-from shared.runtime.settings import county_code_from_environment
+from shared.runtime.settings import county_code_from_environment, province_sources_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,9 @@ def retry_delay(attempt: int, first: float = 0.25) -> float:
 
 class EventQueueConsumer(QueueConsumer):
     """nameko's queue consumer, but it declares what it consumes from, and a message kombu cannot decode is
-    dead-lettered, not fatal."""
+    dead-lettered, not fatal; what it dead-letters carries the reason (shared/runtime/messaging/deadletter.py)."""
+
+    _dead_letters: deadletter.DeadLetterPublisher | None = None  # made on the first dead letter
 
     def get_consumers(self, consumer_cls, channel):  # noqa: ANN001, ANN201 - nameko's signature
         # Called after every (re)connection: make sure what we consume from exists, even if no relay ran yet.
@@ -85,18 +89,44 @@ class EventQueueConsumer(QueueConsumer):
             consumer = consumer_cls(
                 queues=[provider.queue],
                 callbacks=[partial(self.handle_message, provider)],
-                accept=[CONTENT_TYPE],
-                on_decode_error=self._on_decode_error,
+                accept=list(_codec.ACCEPTED_CONTENT_TYPES),  # CloudEvents in structured or binary mode
+                on_decode_error=partial(self._on_decode_error, provider),
             )
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
 
-    @staticmethod
-    def _on_decode_error(message, error) -> None:  # noqa: ANN001
+    def _on_decode_error(self, provider, message, error) -> None:  # noqa: ANN001
         log.error("dead-lettering undecodable message %s: %s", message.delivery_info.get("routing_key"),
                   describe_error(error))
-        message.reject(requeue=False)
+        # Off the consume loop (kombu calls this from it): the copy waits for the broker's confirm.
+        self.container.spawn_managed_thread(
+            partial(self.dead_letter, provider, message, f"undecodable: {error}"), identifier="dead_letter")
+
+    def dead_letter(self, provider, message, reason: str) -> None:  # noqa: ANN001
+        """Park `message` on its dead-letter queue with `reason` in a header (shared/runtime/messaging/deadletter.py):
+        a confirmed copy, then the original acked; if the copy fails, the original rejected (to the same queue,
+        without the reason)."""
+        if self._dead_letters is None:
+            config = self.container.config
+            self._dead_letters = deadletter.DeadLetterPublisher(partial(
+                deadletter.confirming_connection, self.amqp_uri, ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                login_method=config.get(LOGIN_METHOD_CONFIG_KEY)))
+        if self._dead_letters.park(message.body, message.properties, reason=reason, queue=provider.queue.name,
+                                   exchange=topology.dead_letter_exchange(provider.namespace).name):
+            self.ack_message(message)
+        else:
+            message.reject(requeue=False)
+
+    def stop(self) -> None:
+        super().stop()
+        if self._dead_letters is not None:
+            self._dead_letters.close()
+
+    def kill(self) -> None:
+        super().kill()
+        if self._dead_letters is not None:
+            self._dead_letters.close()
 
 
 class IntegrationEventConsumer(Consumer):
@@ -109,7 +139,9 @@ class IntegrationEventConsumer(Consumer):
     def setup(self) -> None:
         self.namespace = self.container.config.get("XINFANG_NAMESPACE", "xinfang")
         self.subscription = topology.subscription_for(self.container.service_name, self.method_name)
-        self.expected_source = f"urn:xinfang:{county_code_from_environment()}:{self.subscription.publisher}"
+        self.expected_sources = province_sources_from_environment() \
+            if self.subscription.publisher == topology.PROVINCE else \
+            frozenset({f"urn:xinfang:{county_code_from_environment()}:{self.subscription.publisher}"})
         self.queue = topology.consumer_queue(self.namespace, self.subscription)
         super().setup()
 
@@ -120,18 +152,21 @@ class IntegrationEventConsumer(Consumer):
     def handle_message(self, body: Any, message: Any) -> None:
         service, handler = self.container.service_name, self.method_name
         try:
-            event = upcasting.current(IntegrationEvent.from_json(body))  # a withdrawn v1 still queued: as v2
+            # The raw body, in either mode of the CloudEvents binding (kombu has JSON-decoded a binary one's).
+            received = IntegrationEvent.from_amqp(message.body, message.headers, message.content_type)
+            event = upcasting.current(received)  # a withdrawn v1 still queued: as v2
             if event.event_type not in self.subscription.event_types:
                 raise InvalidIntegrationEvent(f"a {event.type} does not belong on this queue")
-            if event.source != self.expected_source:
-                raise InvalidIntegrationEvent(f"events of this type are accepted from {self.expected_source} only,"
+            if event.source not in self.expected_sources:
+                allowed = ", ".join(sorted(self.expected_sources))
+                raise InvalidIntegrationEvent(f"events of this type are accepted from {allowed} only,"
                                               f" not from {event.source!r}")
         except Exception as error:  # noqa: BLE001 - nothing in a message may stop the consumer
             # The class only: a validation message quotes the value (the dead-letter queue keeps the message).
             log.error("%s.%s: dead-lettering invalid message %s: %s", service, handler,
                       message.delivery_info.get("routing_key"), describe_error(error))
             EVENTS_FAILED.labels(service, handler, "dead_lettered").inc()
-            message.reject(requeue=False)
+            self.queue_consumer.dead_letter(self, message, deadletter.reason_of(error))
             return
         try:
             self.container.spawn_worker(
@@ -158,6 +193,14 @@ class IntegrationEventConsumer(Consumer):
             except Exception as error:  # noqa: BLE001
                 exc_info = (type(error), error, error.__traceback__)
         HANDLER_SECONDS.labels(service, handler).observe(time.monotonic() - started)
+        if exc_info is not None and isinstance(exc_info[1], InvalidIntegrationEvent):
+            # The handler found the event unusable (a province's matter the registration rules refuse): parked at
+            # once, never retried. The class only in the log: the message may quote personal data.
+            log.warning("%s.%s: dead-lettering a message its handler refused: %s", service, handler,
+                        describe_error(exc_info[1]))
+            EVENTS_FAILED.labels(service, handler, "dead_lettered").inc()
+            self.queue_consumer.dead_letter(self, message, deadletter.reason_of(exc_info[1]))
+            return result, None
         if exc_info is None:
             EVENTS_HANDLED.labels(service, handler, result if result in (PROCESSED, DUPLICATE) else PROCESSED).inc()
             self.queue_consumer.ack_message(message)

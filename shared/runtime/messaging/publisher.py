@@ -31,7 +31,7 @@ class PublishFailed(RuntimeError):
     pass
 
 
-class _Confirms:
+class Confirms:
     """Delivery tags published on a confirm-mode channel and not yet acknowledged by the broker."""
 
     def __init__(self) -> None:
@@ -54,6 +54,27 @@ class _Confirms:
     def on_nack(self, tag: int, multiple: bool) -> None:
         self.nacked.extend(self._settle(tag, multiple))
 
+    def listen(self, channel: object) -> None:
+        """Count the broker's answers on `channel` and put it in confirm mode."""
+        channel.events["basic_ack"].add(self.on_ack)  # type: ignore[attr-defined]
+        channel.events["basic_nack"].add(self.on_nack)  # type: ignore[attr-defined]
+        channel.confirm_select()  # type: ignore[attr-defined]
+
+    def wait(self, connection: Connection, what: str = "messages") -> None:
+        """Until the broker answered every publish; TimeoutError after CONFIRM_TIMEOUT_SECONDS, RuntimeError if it
+        refused any (basic.nack)."""
+        deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
+        while self.outstanding and not self.nacked:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self.outstanding)} {what} not confirmed in {CONFIRM_TIMEOUT_SECONDS}s")
+            try:
+                connection.drain_events(timeout=remaining)
+            except TimeoutError:
+                continue  # the deadline decides
+        if self.nacked:
+            raise RuntimeError(f"the broker refused {len(self.nacked)} {what} (basic.nack)")
+
 
 class ConfirmingPublisher:
     def __init__(self, amqp_uri: str, namespace: str, service: str | None = None) -> None:
@@ -62,10 +83,10 @@ class ConfirmingPublisher:
         self._amqp_uri = amqp_uri
         self._namespace = namespace
         self._subscriptions = tuple(s for s in topology.SUBSCRIPTIONS if service is None or s.publisher == service)
-        self._exchange = topology.events_exchange(namespace)
         self._connection: Connection | None = None
         self._producer: Producer | None = None
-        self._confirms = _Confirms()
+        self._confirms = Confirms()
+        self._declared: set[str] = set()  # the exchanges declared on this connection
 
     def publish(self, events: Iterable[IntegrationEvent]) -> int:
         producer = self._ensure_producer()
@@ -73,9 +94,12 @@ class ConfirmingPublisher:
         count = 0
         try:
             for event in events:
+                if event.event_type.exchange not in self._declared:  # e.g. province.outbound: no queue of ours
+                    topology.exchange_for(self._namespace, event.event_type)(producer.channel).declare()
+                    self._declared.add(event.event_type.exchange)
                 producer.publish(
                     event.to_json(),
-                    exchange=self._exchange,
+                    exchange=f"{self._namespace}.{event.event_type.exchange}",  # topology.exchange_for's name
                     routing_key=event.type,
                     headers=event.amqp_headers(),
                     retry=False,
@@ -95,20 +119,9 @@ class ConfirmingPublisher:
         return count
 
     def _await_confirms(self) -> None:
-        confirms, connection = self._confirms, self._connection
-        if connection is None:
+        if self._connection is None:
             raise PublishFailed("no connection to await confirms on")
-        deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
-        while confirms.outstanding and not confirms.nacked:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{len(confirms.outstanding)} messages not confirmed in {CONFIRM_TIMEOUT_SECONDS}s")
-            try:
-                connection.drain_events(timeout=remaining)
-            except TimeoutError:
-                continue  # the deadline decides
-        if confirms.nacked:
-            raise RuntimeError(f"the broker refused {len(confirms.nacked)} messages (basic.nack)")
+        self._confirms.wait(self._connection)
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
@@ -116,11 +129,10 @@ class ConfirmingPublisher:
                 connection = Connection(self._amqp_uri, connect_timeout=5, heartbeat=0)
                 connection.connect()
                 topology.declare_on(connection.default_channel, self._namespace, self._subscriptions)
+                self._declared = {"events", *(t.exchange for s in self._subscriptions for t in s.event_types)}
                 channel = connection.default_channel
-                self._confirms = _Confirms()
-                channel.events["basic_ack"].add(self._confirms.on_ack)
-                channel.events["basic_nack"].add(self._confirms.on_nack)
-                channel.confirm_select()
+                self._confirms = Confirms()
+                self._confirms.listen(channel)
                 self._connection = connection
                 self._producer = Producer(channel)
             except Exception as error:

@@ -97,7 +97,8 @@ def test_every_rpc_call_the_code_makes_is_allowed_to_its_caller():
     for caller, calls in _calls_in_code().items():
         assert calls <= allowed[caller], f"{caller} calls {calls - allowed[caller]}: add to RPC_CALLS"
         for call in calls:
-            assert re.fullmatch(permissions.service_user("ns", caller).topics[1].write, call)
+            rpc = next(t for t in permissions.service_user("ns", caller).topics if t.exchange == "nameko-rpc")
+            assert re.fullmatch(rpc.write, call)
 
 
 def test_integrators_write_on_no_exchange():
@@ -109,6 +110,48 @@ def test_integrators_write_on_no_exchange():
     assert not re.fullmatch(user.read, "rpc-intake")
     with pytest.raises(ValueError):
         permissions.integrator_user("xinfang", "a.b")
+
+
+def _topic(user: permissions.BrokerUser, exchange: str) -> permissions.TopicPermission:
+    return next(t for t in user.topics if t.exchange == exchange)
+
+
+def test_a_province_sends_matters_only_and_reads_the_answers_only_it_may():
+    province = permissions.integrator_user("xinfang", "zj", province=True)
+    plain = permissions.integrator_user("xinfang", "stats")
+    assert re.fullmatch(province.write, "xinfang.province.inbound")
+    assert re.fullmatch(_topic(province, "xinfang.province.inbound").write, "cn.xinfang.province.matter_sent.v1")
+    # Not the county's own answers, nor the county's events, on any exchange
+    assert not re.fullmatch(_topic(province, "xinfang.province.inbound").write, "cn.xinfang.province.matter_decided.v1")
+    assert not re.fullmatch(province.write, "xinfang.province.outbound")
+    assert not re.fullmatch(province.write, "xinfang.events")
+    assert re.fullmatch(province.read, "xinfang.province.outbound")
+    assert re.fullmatch(_topic(province, "xinfang.province.outbound").read, "cn.xinfang.province.matter_completed.v1")
+    # A plain integrator neither sends matters nor reads the answers (they may hold a province's words)
+    assert not re.fullmatch(plain.write, "xinfang.province.inbound")
+    assert not re.fullmatch(plain.read, "xinfang.province.outbound")
+    assert _topic(plain, "xinfang.province.outbound").read == "^$"
+
+
+def test_replayed_events_reach_only_the_integrator_they_are_for():
+    zj = permissions.integrator_user("xinfang", "zj")
+    replay = _topic(zj, "xinfang.replay")
+    assert re.fullmatch(replay.read, "xinfang.integrator.zj.cases")
+    assert not re.fullmatch(replay.read, "xinfang.integrator.zjx.cases")
+    assert not re.fullmatch(replay.read, "#") and replay.write == "^$"
+    gateway = _topic(permissions.service_user("xinfang", "gateway"), "xinfang.replay")
+    assert re.fullmatch(gateway.write, "xinfang.integrator.zj.cases")
+    assert not re.fullmatch(gateway.write, "xinfang.intake.handle_matter_sent")
+
+
+def test_intake_takes_matters_from_the_inbound_exchange_and_answers_on_the_outbound():
+    intake = permissions.service_user("xinfang", "intake")
+    assert re.fullmatch(intake.read, "xinfang.province.inbound")
+    assert re.fullmatch(intake.read, "xinfang.intake.handle_matter_sent")
+    assert not re.fullmatch(intake.write, "xinfang.province.inbound")  # it cannot forge a province's matter
+    assert re.fullmatch(_topic(intake, "xinfang.province.outbound").write, "cn.xinfang.province.matter_received.v1")
+    for service in ("routing", "notification", "supervision"):
+        assert not re.fullmatch(permissions.service_user("xinfang", service).read, "xinfang.province.inbound")
 
 
 def test_the_committed_script_is_current():

@@ -193,7 +193,7 @@ def test_a_case_opened_before_receipt_dates_loads_as_received_when_registered() 
     case = Case(petition_id=uuid.uuid4(), query_code="Q", title="t", category="appeal", channel="letter",
                 place_code="330106", at=now.isoformat(), deadlines=[], correlation_id="c", causation_id="x",
                 people_count=1, repeat_of=None, flags=[], accused_organs=[], topic=None,
-                received_at=str(date.today() - timedelta(2)))
+                received_at=str(date.today() - timedelta(2)), provincial=None)
     [opened] = case.collect_events()
 
     v5 = mapper().to_domain_event(as_stored_in_an_older_version(opened, version=5, without=("received_at",)))

@@ -1,4 +1,6 @@
-"""Integration-event envelopes (CloudEvents 1.0, structured mode) and the catalogue of event types."""
+"""Integration-event envelopes (CloudEvents 1.0, structured mode with `ce-` headers) and the catalogue of event types.
+
+The binding as the official SDK reads it: tests/unit/shared/test_cloudevents_binding.py."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from typing import Any
 import pytest
 
 from shared.language.integration.catalog import EVENT_TYPES, PETITION_ROUTED
-from shared.language.integration.envelope import CONTENT_TYPE, IntegrationEvent, InvalidIntegrationEvent, event_id
+from shared.language.integration.envelope import (
+    CONTENT_TYPE,
+    IntegrationEvent,
+    InvalidIntegrationEvent,
+    event_id,
+    schema_base_url,
+)
 
 SOURCE = "urn:xinfang:330106:routing"
 PETITION_ID = "3f2c1a4e-8b7d-4e6f-9a1b-2c3d4e5f6a7b"
@@ -86,7 +94,7 @@ def test_the_json_carries_the_cloudevents_attributes_and_extensions() -> None:
 
     assert doc["specversion"] == "1.0"
     assert doc["type"] == "cn.xinfang.petition.routed.v2"
-    assert doc["dataschema"] == "urn:xinfang:schema:petition.routed:2"
+    assert doc["dataschema"] == f"{schema_base_url()}/petition.routed.v2.json"  # where the gateway serves it
     assert doc["datacontenttype"] == "application/json"
     assert (doc["correlationid"], doc["causationid"], doc["sequence"]) == ("corr-1", "cause-1", "42")
 
@@ -135,12 +143,15 @@ def test_amqp_headers_mirror_the_cloudevents_attributes() -> None:
 
     headers = event.amqp_headers()
 
-    assert headers["cloudEvents_id"] == event.id
-    assert headers["cloudEvents_type"] == "cn.xinfang.petition.routed.v2"
-    assert headers["cloudEvents_source"] == SOURCE
-    assert headers["cloudEvents_subject"] == PETITION_ID
-    assert headers["cloudEvents_correlationid"] == "corr-1"
-    assert headers["cloudEvents_specversion"] == "1.0"
+    assert headers["ce-id"] == event.id
+    assert headers["ce-type"] == "cn.xinfang.petition.routed.v2"
+    assert headers["ce-source"] == SOURCE
+    assert headers["ce-subject"] == PETITION_ID
+    assert headers["ce-correlationid"] == "corr-1"
+    assert headers["ce-specversion"] == "1.0"
+    assert (headers["ce-causationid"], headers["ce-sequence"]) == ("cause-1", "42")
+    assert headers["ce-time"] == document(event)["time"] == "2026-11-26T08:30:15Z"
+    assert "ce-datacontenttype" not in headers  # that is the AMQP content_type
 
 
 def test_amqp_properties_make_a_persistent_structured_cloudevent() -> None:
@@ -228,7 +239,9 @@ def test_validate_names_the_invalid_place_in_the_data() -> None:
 def test_every_catalogued_type_has_a_loadable_schema() -> None:
     for type_name, event_type in EVENT_TYPES.items():
         assert type_name == event_type.type
-        assert event_type.schema["$id"] == event_type.dataschema
+        assert event_type.schema["$id"] == event_type.schema_id  # a URN; `dataschema` is where it is served
+        assert event_type.dataschema_at("https://x.example/api/v1/schemas/") == \
+            f"https://x.example/api/v1/schemas/{event_type.schema_file}"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shared.runtime.messaging.publisher import _Confirms
+from shared.runtime.messaging.publisher import Confirms
 
 
-def sent(count: int) -> _Confirms:
-    confirms = _Confirms()
+def sent(count: int) -> Confirms:
+    confirms = Confirms()
     for _ in range(count):
         confirms.sent()
     return confirms

@@ -100,6 +100,7 @@ def opened_case(petition_id: UUID) -> Case:
         accused_organs=[],
         topic=None,
         received_at=None,
+        provincial=None,
     )
     case.assign_organ(organ={"code": "330106001-ZF", "name": "示例县城关镇人民政府"}, basis="属地管理",
                       rules_version="2026.11-demo.1", at="2026-12-01T02:00:00+00:00", correlation_id="corr-intake",

@@ -71,7 +71,7 @@ def test_a_case_opened_by_the_spine_or_the_first_lifecycle_release_loads_without
                 place_code="330106", at=now.isoformat(),
                 deadlines=[load_deadline_rules().compute("triage", local_date(now)).as_dict()],
                 correlation_id="c", causation_id="x", people_count=3, repeat_of=None, flags=["joint_signature"],
-                accused_organs=["330106-JW"], topic=None, received_at=None)
+                accused_organs=["330106-JW"], topic=None, received_at=None, provincial=None)
     [opened] = case.collect_events()
 
     v3 = mapper().to_domain_event(as_stored_in_an_older_version(

@@ -41,7 +41,7 @@ def new_case(day: str = "2026-09-28", people_count: int = 1, repeat_of: str | No
                 place_code="330106001", at=at(day).isoformat(),
                 deadlines=[RULES.compute("triage", date.fromisoformat(day)).as_dict()], correlation_id="c",
                 causation_id="x", people_count=people_count, repeat_of=repeat_of, flags=flags or [],
-                accused_organs=accused_organs or [], topic=None, received_at=None)
+                accused_organs=accused_organs or [], topic=None, received_at=None, provincial=None)
 
 
 # One step: (day, who, method, arguments). `rules` is added for the methods that take it.

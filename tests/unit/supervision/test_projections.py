@@ -27,7 +27,7 @@ def opened_case(petition_id: UUID | None = None, *, at: str = REGISTERED_AT, cha
     return Case(petition_id=petition_id or uuid4(), query_code="XF330106-0001", title="小区加装电梯补贴未发放",
                 category="appeal", channel=channel, place_code="330106001", at=at, deadlines=[dict(DEADLINE)],
                 correlation_id="c", causation_id="x", people_count=1, repeat_of=None, flags=[],
-                accused_organs=[], topic=None, received_at=None)
+                accused_organs=[], topic=None, received_at=None, provincial=None)
 
 
 def transfer(case: Case, *, at: str = TRANSFERRED_AT) -> None:

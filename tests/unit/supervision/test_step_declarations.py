@@ -37,7 +37,7 @@ def test_every_published_type_of_a_step_is_an_event_of_the_case_and_every_event_
 def test_the_catalogue_lists_exactly_the_published_types_of_the_steps() -> None:
     assert set(CASE_STEP_TYPES) == set(published_steps())
     for event_type in CASE_STEP_TYPES.values():
-        assert event_type.schema["$id"] == event_type.dataschema
+        assert event_type.schema["$id"] == event_type.schema_id
 
 
 def test_every_command_is_taken_by_a_method_of_the_case_and_every_taker_by_a_step() -> None:

@@ -94,7 +94,7 @@ def test_flags_and_topic() -> None:
     case = Case(petition_id=new_case().id, query_code="Q", title="t", category="report", channel="letter",
                 place_code="330106", at=datetime(2026, 9, 28, tzinfo=UTC).isoformat(), deadlines=[],
                 correlation_id="c", causation_id="x", flags=["anonymous"], topic="labour_wages", people_count=1,
-                repeat_of=None, accused_organs=[], received_at=None)
+                repeat_of=None, accused_organs=[], received_at=None, provincial=None)
     shown = row_of(track(case.collect_events()))
     assert (shown["topic"], shown["town"], shown["flags"]) == ("labour_wages", None, ["anonymous"])
 
