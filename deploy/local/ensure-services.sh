@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the PostgreSQL and RabbitMQ that the tests and the benchmarks use are installed and running, and the
-# Chromium and CJK fonts the browser tests use, and what the notices' PDFs are made and read with, are installed
+# Chromium and CJK fonts the browser tests use, what the notices' PDFs are made and read with, and promtool (the
+# alert rules' tests) are installed
 # (127.0.0.1:5432 trust auth, 127.0.0.1:5672 guest/guest). Starts them when they are down; installs them
 # from Debian's packages when they are missing (needs root).
 set -euo pipefail
@@ -24,6 +25,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} ..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The alert rules' unit tests (tests/integration/test_alert_rules.py) run promtool, which Debian ships only in the
+# `prometheus` package. Only the tool is wanted: no node exporter (its recommendation), and no Prometheus server
+# started by the package's postinst (a policy-rc.d that refuses every start, for this install only, unless the
+# machine has its own already).
+if ! command -v promtool >/dev/null; then
+  echo "installing prometheus (for promtool) ..."
+  export DEBIAN_FRONTEND=noninteractive
+  policy=/usr/sbin/policy-rc.d ours=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && ours=1
+  fi
+  status=0
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } >/dev/null || status=$?
+  [ -z "$ours" ] || rm -f "$policy"
+  [ "$status" -eq 0 ] || { echo "could not install prometheus (promtool)" >&2; exit "$status"; }
 fi
 
 if ! port_open 5432; then

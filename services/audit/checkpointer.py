@@ -14,7 +14,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from shared.audit.checkpoint import Checkpoint, sign
 from shared.audit.merkle import consistency_proof, root, subtree_of, verify_consistency
@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 REFUSALS = Counter("xinfang_audit_witness_refusals_total",
                    "Checkpoints a witness refused to cosign (422: the log does not extend what it saw)",
                    ["witness", "status"])
+# What the checkpointer last did per log (`log`: its origin). A log whose checkpoint time stops moving is not being
+# signed (checkpointer wedged, refusing an inconsistent ledger, or its store unreachable): deploy/prometheus/alerts.yml.
+LOG_SIZE = Gauge("xinfang_audit_log_leaves", "Leaves of the audit log when the checkpointer last read it", ["log"])
+CHECKPOINT_SIZE = Gauge("xinfang_audit_checkpoint_size", "Leaves covered by the log's last signed checkpoint", ["log"])
+CHECKPOINT_TIME = Gauge("xinfang_audit_checkpoint_timestamp_seconds",
+                        "Unix time the checkpointer last signed and kept a checkpoint of the log", ["log"])
 
 
 class Checkpointer:
@@ -39,6 +45,7 @@ class Checkpointer:
         """Sign and have cosigned; returns the note ("" when there is nothing to sign or signing was refused)."""
         hashes = [leaf.leaf_hash for leaf in self.ledger.leaves()]
         size, tree_root = len(hashes), root(hashes)
+        LOG_SIZE.labels(self.origin).set(size)
         if size == 0:  # an empty log is never signed (a witness would then hold size 0)
             return ""
         subtree = subtree_of(hashes)
@@ -53,6 +60,8 @@ class Checkpointer:
         for witness in self.witnesses:
             note += self._cosign(witness, note, size, subtree)
         self.ledger.store_checkpoint(size, tree_root, note)
+        CHECKPOINT_SIZE.labels(self.origin).set(size)
+        CHECKPOINT_TIME.labels(self.origin).set_to_current_time()
         return note
 
     def _cosign(self, witness: WitnessEndpoint, note: str, size: int, subtree) -> str:  # noqa: ANN001

@@ -7,6 +7,9 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -82,6 +85,13 @@ def install(app: FastAPI, page: Page | None = None) -> None:
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(PyMongoError)  # the read models
+    # The integration feed's store, which the gateway reads itself (shared/runtime/feed.py): the database down or
+    # restarting is an outage, not a fault of the gateway (the library's errors once the store is open, psycopg's
+    # while opening it). Programming and data errors stay 500.
+    @app.exception_handler(StoreOperationalError)
+    @app.exception_handler(StoreInterfaceError)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.InterfaceError)
     async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
         log.warning("service unavailable: %s", describe_error(exc))  # the class: messages may quote a URL
         return problem(503, "service_unavailable", "服务暂时无法访问，请稍后重试")

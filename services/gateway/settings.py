@@ -51,6 +51,9 @@ class GatewaySettings(PlatformSettings):
     max_header_count: int = Field(100, ge=10, alias="GATEWAY_MAX_HEADER_COUNT")
     rate_limit_storage: str = Field("memory://", alias="GATEWAY_RATE_LIMIT_STORAGE")
     # intake's internal HTTP address(es), comma-separated when several intake instances run.
+    # The broker's address as integrators reach it from outside (the AsyncAPI document's server); without it, the
+    # host and port of this gateway's own AMQP_URI (never its user or password).
+    integration_broker_uri: str = Field("", alias="INTEGRATION_BROKER_URI")
     intake_urls: str = Field("http://127.0.0.1:8101", alias="INTAKE_URLS")
     intake_internal_token: str = Field("", alias="INTAKE_INTERNAL_TOKEN")
     intake_timeout_seconds: float = Field(15.0, alias="GATEWAY_INTAKE_TIMEOUT")

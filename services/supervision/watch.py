@@ -27,12 +27,19 @@ from services.supervision.application import SupervisionApplication
 from shared.language.chinatime import CHINA, local_date
 from shared.language.contracts.deadlines import DEADLINE_HOLDERS
 from shared.language.contracts.lifecycle import TERMINAL
+from shared.language.contracts.worklists import DUE_COUNT
 from shared.runtime.follower import SingleActiveLock, single_active_lock
 
 log = logging.getLogger(__name__)
 
 WATCHED = Counter("xinfang_deadline_watch_total", "Reminders and breaches the deadline watch recorded", ["fact"])
 WATCH_ACTIVE = Gauge("xinfang_deadline_watch_active", "1 if this instance is the active deadline watch")
+# Read by the active watch on each tick; a watch that lost its lock keeps its last values, so the alert rules and the
+# dashboard read them only where xinfang_deadline_watch_active is 1 (deploy/prometheus/alerts.yml).
+CASES_OVERDUE = Gauge("xinfang_cases_overdue", "Open cases whose duty deadline has passed (the active watch's count)")
+CASES_DUE_SOON = Gauge("xinfang_cases_due_soon",
+                       "Open cases whose duty deadline is today or within DUE_SOON_DAYS days (the active watch's count)")
+DUE_SOON_DAYS = 7  # calendar days, the supervisors' overview's default (GET /api/v1/cases/counts)
 DEFAULT_INTERVAL = 60.0  # seconds: a breach is recorded at its true time whenever it is noticed
 LOCK_NAME = "deadline-watch"
 
@@ -45,6 +52,22 @@ def watch_candidates(horizon: date, limit: int = 10_000) -> list[str]:
                           "breached_on": None}}
     found = CaseView.objects(__raw__={"status": {"$nin": [s.value for s in TERMINAL]}, "deadlines": due})
     return [view.petition_id for view in found.only("petition_id").order_by("registered_at").limit(limit)]
+
+
+def due_counts(today: date) -> tuple[int, int]:
+    """(overdue, due soon) among the open cases, from the work-list projection's per-day counters (a few hundred
+    small documents however many cases there are; shared/language/contracts/worklists.py count_keys)."""
+    from shared.language.readmodels import CaseCount  # noqa: PLC0415 - the read side where it is used (no Mongo at import)
+
+    first, last = today.isoformat(), (today + timedelta(days=DUE_SOON_DAYS)).isoformat()
+    overdue = soon = 0
+    for counter in CaseCount._get_collection().find({"count": {"$gt": 0}}):
+        kind, _, day = counter["_id"].partition("|")
+        if kind != DUE_COUNT:
+            continue
+        overdue += counter["count"] if day < first else 0
+        soon += counter["count"] if first <= day <= last else 0
+    return overdue, soon
 
 
 def long_open_candidates(opened_before: date, limit: int = 10_000) -> list[str]:
@@ -63,13 +86,15 @@ class DeadlineWatch:
                  lock: SingleActiveLock | None = None,
                  candidates: Callable[[date], list[str]] = watch_candidates,
                  ownership_after_days: int | None = None,
-                 long_open: Callable[[date], list[str]] = long_open_candidates) -> None:
+                 long_open: Callable[[date], list[str]] = long_open_candidates,
+                 counts: Callable[[date], tuple[int, int]] | None = None) -> None:
         self.application = application
         self.reminders = reminders
         self.lock = lock or single_active_lock(application.settings, "supervision", LOCK_NAME)
         self.candidates = candidates  # the cases to look at, given the farthest day a reminder may be due
         self.ownership_after_days = ownership_after_days  # LEADER_OWNERSHIP_AFTER_DAYS
         self.long_open = long_open  # the open cases registered before a day
+        self.counts = counts  # (overdue, due soon) for the gauges, e.g. due_counts; None: no gauges
         self.ownership_checked_on: date | None = None  # once a day is enough: the trigger counts days
         self.active = False
 
@@ -90,6 +115,10 @@ class DeadlineWatch:
         if recorded:
             WATCHED.labels("recorded").inc(recorded)
             log.info("deadline watch: %d reminders and breaches recorded", recorded)
+        if self.counts is not None:
+            overdue, soon = self.counts(today)
+            CASES_OVERDUE.set(overdue)
+            CASES_DUE_SOON.set(soon)
         return recorded
 
     def close(self) -> None:
@@ -109,7 +138,7 @@ if __name__ == "__main__":
     connect_read_models(settings.mongodb_uri)
     application = build_application(settings)
     watch = DeadlineWatch(application, settings.deadline_reminders,
-                          ownership_after_days=settings.leader_ownership_after_days)
+                          ownership_after_days=settings.leader_ownership_after_days, counts=due_counts)
     try:
         print(json.dumps({"recorded": watch.tick()}))
     finally:

@@ -71,6 +71,9 @@ class IntegrationFeed:
             if self._recorder is None:
                 env = store_env(self.settings, STORE)
                 env["POSTGRES_POOL_SIZE"] = str(self._pool_size)
+                # The gateway answers an integrator 503 while the database is down: it must not wait the library's
+                # default 30 s per attempt first (a relay retries its batch either way).
+                env["POSTGRES_CONNECT_TIMEOUT"] = "5"
                 with creating_store(self.settings, STORE) as conn:
                     factory = InfrastructureFactory.construct(Environment(name="Feed", env=env))
                     recorder = factory.application_recorder()  # creates feed_events if it is not there

@@ -28,16 +28,37 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
+import psycopg_pool
+from eventsourcing import persistence
 from eventsourcing.persistence import Tracking
 from prometheus_client import Counter, Gauge
+from pymongo.errors import ConnectionFailure
 
 from shared.runtime.eventstore import open_position_recorder, postgres_conninfo, postgres_schema, sqlite_folder
+from shared.runtime.observability import describe_error
 from shared.runtime.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
 
+# A store or read-model database that is down or restarting: the batch is retried, and the follower says so at
+# WARNING (an operator sees the outage in the databases' own alerts); any other failure is an ERROR with its trace.
+OUTAGES = (persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+           psycopg_pool.PoolTimeout, ConnectionFailure, ConnectionError, TimeoutError)
+
 FOLLOWER_ACTIVE = Gauge("xinfang_follower_active", "1 if this instance is the active one for the follower", ["follower"])
-FOLLOWER_LAG = Gauge("xinfang_follower_lag_events", "Stored events the follower has not handled yet", ["follower"])
+FOLLOWER_LAG = Gauge("xinfang_follower_lag_events",
+                     "Stored events after the follower's recorded position (the store's head minus that position)",
+                     ["follower"])
+FOLLOWER_LAST_PROGRESS = Gauge(
+    "xinfang_follower_last_progress_timestamp_seconds",
+    "When the follower's recorded position was last seen to advance, or to be at the store's head (Unix time)",
+    ["follower"])
+FOLLOWER_LAG_CHECKED = Gauge("xinfang_follower_lag_checked_timestamp_seconds",
+                             "When the follower's lag was last measured (Unix time)", ["follower"])
+FOLLOWER_LISTEN_RECONNECTS = Counter(
+    "xinfang_follower_listen_reconnects_total",
+    "Times a follower's LISTEN connection was lost and is opened again (the follower polls once a second meanwhile)",
+    ["follower"])
 FOLLOWER_FAILURES = Counter("xinfang_follower_failures_total", "Batches a follower failed to handle", ["follower"])
 FOLLOWER_NOTIFICATIONS_PASSED = Counter(
     "xinfang_follower_notifications_passed_total",
@@ -158,29 +179,67 @@ class PostgresNotifications:
     The services' recorder names the topics it recorded in the payload (shared/runtime/recorders.py). A follower of some
     topics sleeps on through a notification that names none of them: the notification dispatchers, for instance,
     are not woken to read the store by the deliveries they record themselves. A notification without a payload
-    (another writer) may concern anything, and wakes every follower."""
+    (another writer) may concern anything, and wakes every follower.
+
+    A lost connection (the server restarted, the backend was terminated, the network dropped it) is logged at
+    WARNING with its reason and counted; the follower then polls once a second until LISTEN works again."""
 
     def __init__(self, conninfo: str, channel: str, follower: str = "") -> None:
         self._conninfo = conninfo
         self._channel = channel
-        self._passed = FOLLOWER_NOTIFICATIONS_PASSED.labels(follower or channel)
+        self._name = follower or channel
+        self._passed = FOLLOWER_NOTIFICATIONS_PASSED.labels(self._name)
+        self._reconnects = FOLLOWER_LISTEN_RECONNECTS.labels(self._name)
         self._connection: psycopg.Connection | None = None
+        self._lost: str | None = None  # why the last connection was lost, until LISTEN works again
 
     def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
         deadline = time.monotonic() + seconds
         try:
             if self._connection is None:
-                self._connection = psycopg.connect(self._conninfo, autocommit=True)
-                self._connection.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self._channel)))
+                self._connection = self._listen()
             while (remaining := deadline - time.monotonic()) > 0:
                 # Every notification already received is looked at (several arrive in one packet), not just one.
                 notified = [n.payload for n in self._connection.notifies(timeout=remaining, stop_after=1)]
                 if not notified or any(may_concern(payload, topics) for payload in notified):
                     return
                 self._passed.inc(len(notified))
-        except psycopg.Error:
+        except psycopg.Error as error:
+            self._note_lost(error)
             self.close()
             time.sleep(min(seconds, 1.0))
+
+    def _listen(self) -> psycopg.Connection:
+        connection = psycopg.connect(
+            self._conninfo, autocommit=True,
+            # Named, so that operators find it in pg_stat_activity (63 bytes: PostgreSQL's limit).
+            application_name=f"xinfang-listen {self._name}"[:63],
+            # Keepalives, so that a connection the network dropped without a word is noticed too (within about a
+            # minute) instead of leaving the follower asleep until its one-second poll.
+            keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
+        try:
+            connection.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self._channel)))
+        except psycopg.Error:
+            connection.close()
+            raise
+        if self._lost is not None:
+            log.info("%s: listening for store notifications again (the connection was lost: %s)", self._name,
+                     self._lost)
+            self._lost = None
+        return connection
+
+    def _note_lost(self, error: psycopg.Error) -> None:
+        reason = connection_error_reason(error)
+        if self._connection is not None:  # it was listening: a drop, which the next wait reconnects
+            self._reconnects.inc()
+            log.warning("%s: LISTEN connection lost (%s); reconnecting, and polling the store once a second until "
+                        "then", self._name, reason)
+        elif self._lost is None:  # the first connection failed: not a reconnect, but just as worth knowing
+            log.warning("%s: cannot LISTEN for store notifications (%s); polling the store once a second until it can",
+                        self._name, reason)
+        else:  # still down: said once already
+            log.debug("%s: reconnecting the LISTEN connection failed again (%s)", self._name, reason)
+        self._lost = reason
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -189,6 +248,15 @@ class PostgresNotifications:
                 connection.close()
             except psycopg.Error:
                 log.debug("ignoring error while closing the LISTEN connection", exc_info=True)
+
+
+def connection_error_reason(error: psycopg.Error) -> str:
+    """Why a connection failed, for a log line: the error's class, SQLSTATE and the first line of its message.
+    Unlike a query's error, a connection's says nothing about data (a LISTEN connection carries none): it is the
+    server's or libpq's own words, e.g. "consuming input failed: server closed the connection unexpectedly"."""
+    message = str(error).strip().splitlines()
+    state = f" {error.sqlstate}" if error.sqlstate else ""
+    return f"{describe_error(error)}{state}: {message[0]}" if message else f"{describe_error(error)}{state}"
 
 
 def may_concern(payload: str, topics: Collection[str]) -> bool:
@@ -228,6 +296,65 @@ class StorePosition:
 
 
 BatchHandler = Callable[[Sequence[tuple[int, Any]]], None]
+DEFAULT_WATCH_INTERVAL = 5.0  # seconds; FOLLOWER_WATCH_INTERVAL
+
+
+class LagWatcher:
+    """Measures a follower's lag from outside its batch loop: the store's head (its highest notification id) minus
+    the position the follower recorded, read every `interval` seconds on a thread of its own.
+
+    A follower wedged in a batch (a query that never returns, a handler that blocks) runs none of its own code, so
+    a gauge it set itself would keep its last value, typically 0; this one keeps growing with the store. It also
+    exports when the follower last made progress: its recorded position moved, or was found at the head (nothing
+    to do is no stall). The stall alert fires on lag > 0 with no progress for a while (docs/operations.md).
+
+    Every instance measures, standbys too: they read the same store and position, so their values agree, and a
+    wedged active instance is also seen from its standby's."""
+
+    def __init__(self, follower: str, head: Callable[[], int | None], position: Callable[[], int], *,
+                 on_lag: Callable[[int], None] | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.follower = follower
+        self._head = head
+        self._position = position
+        self._on_lag = on_lag
+        self._clock = clock
+        self._last_position: int | None = None
+        self._failing = False
+
+    def check(self) -> int:
+        """Measure once, set the gauges and return the lag."""
+        # The head first: a position read after it that reaches it shows the follower had caught up at least that far.
+        head = self._head() or 0
+        position = self._position()
+        lag = max(head - position, 0)
+        now = self._clock()
+        # The first measurement counts as progress: it is where the watch starts (a process that starts with a
+        # backlog and never moves is then reported after the alert's interval, not at once).
+        if lag == 0 or position != self._last_position:
+            FOLLOWER_LAST_PROGRESS.labels(self.follower).set(now)
+        self._last_position = position
+        FOLLOWER_LAG.labels(self.follower).set(lag)
+        if self._on_lag is not None:
+            self._on_lag(lag)
+        FOLLOWER_LAG_CHECKED.labels(self.follower).set(now)
+        return lag
+
+    def run(self, interval: float, stopping: threading.Event) -> None:
+        """Measure every `interval` seconds until `stopping` is set; failures are logged, never fatal."""
+        while True:
+            try:
+                self.check()
+                if self._failing:
+                    log.info("%s: measuring the lag again", self.follower)
+                    self._failing = False
+            except Exception as error:  # noqa: BLE001 - the store may be down: measure again next time
+                # Once per outage at WARNING: the follower's own failures are logged by its loop.
+                level = logging.DEBUG if self._failing else logging.WARNING
+                log.log(level, "%s: cannot measure the lag (%s); trying again every %gs", self.follower,
+                        describe_error(error), interval)
+                self._failing = True
+            if stopping.wait(interval):
+                return
 
 
 class LogFollower:
@@ -246,25 +373,30 @@ class LogFollower:
         topics: Collection[str] = (),
         save_position_every: float = 0.0,
         lock_check_every: float = 1.0,
+        watch_interval: float | None = None,
     ) -> None:
         """`save_position_every` > 0 writes the durable position at most that often (and on stop): only for
         handlers that tolerate replaying more than one batch after a crash (consumers dedupe; views are
         version-guarded). `lock_check_every`: how often, at most, the database is asked whether the lock is
-        still held."""
+        still held. `watch_interval`: seconds between lag measurements while `run()` runs (`LagWatcher`; 0: none);
+        by default the settings' FOLLOWER_WATCH_INTERVAL. `on_lag` is called with each measurement."""
         self.name = name
         self._application = application
         self._handle_batch = handle_batch
         self._position_store = position
         self._lock = lock
         self._batch_size = batch_size
-        self._on_lag = on_lag
+        self.watcher = LagWatcher(name, lambda: application.recorder.max_notification_id(), position.get,
+                                  on_lag=on_lag)
+        if watch_interval is None:
+            watch_interval = settings.follower_watch_interval if settings else DEFAULT_WATCH_INTERVAL
+        self._watch_interval = watch_interval
         # Only these event topics are decoded and handed over (all when empty); the rest are skipped unread.
         self._topics = frozenset(topics)
         self._position: int | None = None
         self._active = False
         # -inf, not 0: time.monotonic() counts from boot, so on a machine up for less than an interval a 0 would
         # defer the first write or check.
-        self._last_checked = float("-inf")
         self._lock_checked = float("-inf")
         self._save_every = save_position_every
         self._lock_check_every = lock_check_every
@@ -278,7 +410,9 @@ class LogFollower:
         self._idle_wait = 1.0 if isinstance(self._wakeup, PostgresNotifications) else poll_interval
 
     def run(self) -> None:
-        """Follow until `stop()`; errors are logged and retried with back-off, never fatal."""
+        """Follow until `stop()`; errors are logged and retried with back-off, never fatal. The lag is measured
+        meanwhile on a thread of its own (`LagWatcher`)."""
+        watching = self._start_watching()
         backoff = 0.5
         while not self.stopping.is_set():
             if not self.try_activate():
@@ -292,9 +426,12 @@ class LogFollower:
                 if caught_up and self._unsaved is not None:
                     self._save_position()  # write a deferred position if due
                 backoff = 0.5
-            except Exception:
+            except Exception as error:
                 FOLLOWER_FAILURES.labels(self.name).inc()
-                log.exception("%s: batch failed; retrying in %.1fs", self.name, backoff)
+                if isinstance(error, OUTAGES):  # expected while a database restarts: a line, not a traceback
+                    log.warning("%s: batch failed (%s); retrying in %.1fs", self.name, describe_error(error), backoff)
+                else:
+                    log.exception("%s: batch failed; retrying in %.1fs", self.name, backoff)
                 self._position = None  # re-read the durable position before retrying
                 self._unsaved = None
                 self.stopping.wait(backoff)
@@ -311,6 +448,16 @@ class LogFollower:
         finally:
             self._deactivate()
             self._wakeup.close()
+            if watching is not None:
+                watching.join(timeout=1.0)  # it ends at its next wait, or with the process if blocked in a query
+
+    def _start_watching(self) -> threading.Thread | None:
+        if self._watch_interval <= 0:
+            return None
+        thread = threading.Thread(target=self.watcher.run, args=(self._watch_interval, self.stopping),
+                                  name=f"{self.name}-lag-watch", daemon=True)
+        thread.start()
+        return thread
 
     def stop(self) -> None:
         self.stopping.set()
@@ -347,14 +494,7 @@ class LogFollower:
             self._position = notifications[-1].id
             self._save_position(force=not self._save_every)
             self.resuming = False
-        if notifications or self._due():
-            # A short batch read to the end of the log: nothing is left, and asking the database would cost one
-            # more query per batch in every follower. Only a full batch leaves events behind it.
-            full = len(notifications) >= self._batch_size
-            lag = max((recorder.max_notification_id() or 0) - self._position, 0) if full else 0
-            FOLLOWER_LAG.labels(self.name).set(lag)
-            if self._on_lag is not None:
-                self._on_lag(lag)
+        # The lag is not measured here: a wedged batch would never get to it (LagWatcher measures it).
         return len(notifications)
 
     def _save_position(self, *, force: bool = False) -> None:
@@ -365,11 +505,6 @@ class LogFollower:
             self._unsaved = None
         else:
             self._unsaved = self._position
-
-    def _due(self) -> bool:
-        """At most once a second, idle housekeeping (the lag gauge) is due."""
-        due, self._last_checked = _once_every(1.0, self._last_checked)
-        return due
 
     def try_activate(self) -> bool:
         """Become (or stay) the active instance if the lock allows; False while another instance holds it."""

@@ -1,4 +1,5 @@
-"""nameko glue: the providers every service uses (its application, its /metrics endpoint, its callers' proof)."""
+"""nameko glue: the providers every service uses (its application, its /metrics endpoint, its callers' proof), and
+how nameko reports an exception an entrypoint expects."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
 from shared.runtime.callers import Caller, CallerAssertions, CallerRefused, caller_assertions
-from shared.runtime.observability import serve_metrics
+from shared.runtime.observability import describe_error, serve_metrics
 from shared.runtime.priority import lower_priority
 from shared.runtime.settings import PlatformSettings
 
@@ -18,6 +19,37 @@ log = logging.getLogger(__name__)
 
 CALLERS_REFUSED = Counter("xinfang_rpc_callers_refused_total",
                           "RPC calls refused for a missing, forged or expired caller assertion", ["service", "method"])
+
+
+# nameko's record of an exception its entrypoint declares expected (nameko/containers.py, `expected_exceptions`).
+EXPECTED_ERROR_RECORD = "(expected) error handling worker %s: %s"
+
+
+class QuietExpectedErrors(logging.Filter):
+    """nameko logs an exception its entrypoint declares expected at WARNING with a full traceback; an expected
+    condition needs neither (docs/operations.md: expected conditions are never logged as errors).
+
+    An entrypoint that says itself what became of each of them (`reports_expected_exceptions`: the integration-event
+    consumer logs every in-process retry and every parked message) has nameko's record dropped. Any other keeps one
+    WARNING line naming the error by class only (describe_error: a message may quote personal data), no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != EXPECTED_ERROR_RECORD or not isinstance(record.args, tuple) or len(record.args) != 2:
+            return True
+        worker_ctx, error = record.args
+        if getattr(getattr(worker_ctx, "entrypoint", None), "reports_expected_exceptions", False):
+            return False
+        if isinstance(error, BaseException):
+            record.args = (worker_ctx, describe_error(error))
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_expected_errors() -> None:
+    """Put `QuietExpectedErrors` on nameko's container logger (idempotent; a logger's filters outlive dictConfig)."""
+    logger = logging.getLogger("nameko.containers")
+    if not any(isinstance(f, QuietExpectedErrors) for f in logger.filters):
+        logger.addFilter(QuietExpectedErrors())
 
 
 class ApplicationProvider(DependencyProvider):
@@ -50,6 +82,7 @@ class MetricsEndpoint(DependencyProvider):
     """Starts the /metrics endpoint of a nameko process (port from METRICS_PORT in the nameko config)."""
 
     def setup(self) -> None:
+        quiet_expected_errors()  # every service has this provider: its RPCs' and timers' expected errors too
         serve_metrics(int(self.container.config.get("METRICS_PORT") or 0))
 
 

@@ -68,6 +68,9 @@ class PlatformSettings(BaseSettings):
     # 0-19: how far this process stands back for the others on a shared machine (shared/runtime/priority.py).
     process_niceness: int = Field(0, alias="PROCESS_NICENESS", ge=0, le=19)
     follower_poll_interval: float = Field(0.05, alias="FOLLOWER_POLL_INTERVAL")
+    # Seconds between measurements of each log follower's lag (store head minus recorded position), taken on a thread
+    # of its own so that a wedged follower shows (shared/runtime/follower.py, LagWatcher).
+    follower_watch_interval: float = Field(5.0, alias="FOLLOWER_WATCH_INTERVAL", gt=0, le=300)
 
     # Where attached files are kept, by the SHA-256 of their content (shared/runtime/storage.py): `folder`, under
     # DATA_DIR/attachments (one machine), or `s3`, an S3-compatible bucket (several gateway instances, production).

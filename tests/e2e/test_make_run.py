@@ -62,7 +62,8 @@ def test_make_run_brings_the_platform_up_and_a_second_run_resumes_with_the_same_
                           and any(n["kind"] == "registration_receipt" for n in s["notices"]) and s,
                           timeout=60, what="the routed organ and the receipt in the status view")
         assert "acceptance" in [d["kind"] for d in routed["deadlines"]]
-        assert list((Path(runner_env["DATA_DIR"]) / "mail" / "new").iterdir()), "the receipt e-mail reached the sink"
+        mail = Path(runner_env["DATA_DIR"]) / "mail" / "new"  # the dispatcher sends after the notice is listed
+        wait_for(lambda: mail.exists() and list(mail.iterdir()), timeout=60, what="the receipt e-mail in the sink")
         sms = Path(runner_env["DATA_DIR"]) / "sms" / "messages.jsonl"  # the SMS sink (deploy/local/smssink.py)
         wait_for(lambda: sms.exists() and petition["petitioner"]["phone"] in sms.read_text(encoding="utf-8"),
                  timeout=60, what="the receipt SMS in the SMS sink")

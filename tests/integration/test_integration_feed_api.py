@@ -4,11 +4,13 @@ real gateway application in-process, a real store and the real broker: integrato
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
 from kombu import Connection, Exchange, Queue
 
+from services.gateway.console.sessions import SESSION_COOKIE
 from services.gateway.security import Role
 from services.gateway.users import add_user, remove_user
 from shared.runtime.feed import IntegrationFeed
@@ -78,6 +80,15 @@ def test_only_integrators_read_the_feed(client) -> None:
     assert answer.status_code in (403, 422)
     assert client.post("/api/v1/auth/sign-out", headers=integrator).status_code == 204
     assert client.get("/api/v1/integration/feed", headers=integrator).status_code == 401
+
+
+def test_an_integrator_account_does_not_open_the_console(client) -> None:
+    login = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+    answer = client.post("/console/login", data={"username": "city-data", "password": PASSWORD, "csrf_token": token},
+                         follow_redirects=False)
+    assert answer.status_code == 403 and "系统对接账号" in answer.text  # said in Chinese, on the sign-in page
+    assert not any(c.startswith(SESSION_COOKIE) for c in answer.headers.get_list("set-cookie"))  # no session opened
 
 
 def test_each_integrator_sees_what_it_may(client, feed, tmp_path) -> None:

@@ -165,6 +165,7 @@ def platform_env(*, namespace: str, mongodb_uri: str, smtp_port: int, store: str
         "METRICS_PORT_PREFIX": metrics_prefix(),
         "PSYCOPG_WAIT_FUNC": "wait_select",
         "FOLLOWER_POLL_INTERVAL": "0.05",
+        "FOLLOWER_WATCH_INTERVAL": "0.5",  # the lag gauges, measured outside the batch loop (shared/runtime/follower.py)
         "LOG_LEVEL": "INFO",
     }
     env.update(extra)
@@ -180,6 +181,7 @@ class TestPlatform:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.commands = procfile_commands()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.metrics_ports: dict[str, int] = {}  # further instances' own ports (start_instance)
         self.gateway_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
         self.intake_url = env["INTAKE_URLS"]
 
@@ -188,15 +190,29 @@ class TestPlatform:
         for name in names or PLATFORM_PROCESSES:
             self.start_as(name, self.commands[name])
 
-    def start_as(self, name: str, command: str) -> None:
-        """Start `command` under `name` (e.g. a second instance of a process, or a test variant of a service)."""
+    def start_as(self, name: str, command: str, env: dict[str, str] | None = None) -> None:
+        """Start `command` under `name` (e.g. a second instance of a process, or a test variant of a service),
+        with `env` over the platform's environment."""
         if name in self.processes and self.processes[name].poll() is None:
             return
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
         self.processes[name] = subprocess.Popen(
-            command, shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            command, shell=True, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def start_instance(self, process: str, name: str, env: dict[str, str] | None = None) -> int:
+        """Start one more instance of the Procfile's `process` under `name`, as an operator would run it twice:
+        the same command, its metrics on a port of its own (two instances cannot share METRICS_PORT). Returns
+        that port (`metrics(name)` reads it)."""
+        port = free_port()
+        command, replaced = re.subn(r"METRICS_PORT=\$\{METRICS_PORT_PREFIX\}\d\d", f"METRICS_PORT={port}",
+                                    self.commands[process])
+        if replaced != 1:
+            raise ValueError(f"the Procfile's {process} does not set METRICS_PORT from METRICS_PORT_PREFIX")
+        self.metrics_ports[name] = port
+        self.start_as(name, command, env)
+        return port
 
     def exited(self, name: str) -> bool:
         return self.processes[name].poll() is not None
@@ -278,7 +294,7 @@ class TestPlatform:
                  "audit": "06",
                  "intake-relay": "11", "routing-relay": "12", "supervision-relay": "13", "notification-relay": "14",
                  "supervision-projector": "21", "notification-dispatcher": "22", "checkpointer": "23"}
-        port = int(f"{self.env['METRICS_PORT_PREFIX']}{ports[process]}")
+        port = self.metrics_ports.get(process) or int(f"{self.env['METRICS_PORT_PREFIX']}{ports[process]}")
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
 
 

@@ -94,6 +94,9 @@ async def login(request: Request) -> Response:
         response = _login_page(request, message, answer.status, username)
         response.headers.update(problem.headers or {})
         return response
+    if answer.body.get("role") == Role.INTEGRATOR:  # a system's account opens the integration feed alone
+        await api.call(request, "POST", "/api/v1/auth/sign-out", token=answer.body["access_token"])
+        return _login_page(request, "系统对接账号只能用于集成接口（事件补取），不能登录工作台", 403, username)
     response = see_other(console_page(str(form.get("next", ""))))
     console_of(request).sessions.open(response, request, gateway_of(request), answer.body["access_token"])
     return response

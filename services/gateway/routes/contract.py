@@ -43,6 +43,6 @@ def asyncapi_document(gw: GatewayDep) -> Response:
     """The AsyncAPI 3.0 document of the integration events: the exchanges (channels), what the county sends and
     receives on each (operations, from the county's point of view), every published event type (messages: the
     CloudEvents body with its data schema, the `ce-` headers) and the AMQP bindings."""
-    host, protocol = broker_address(gw.settings.amqp_uri)
+    host, protocol = broker_address(gw.settings.integration_broker_uri or gw.settings.amqp_uri)
     body = _rendered(gw.settings.namespace, envelope.schema_base_url(), host, protocol)
     return Response(body, media_type="application/json")

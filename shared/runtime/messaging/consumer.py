@@ -17,11 +17,22 @@ must be idempotent: they return `PROCESSED` or `DUPLICATE`.
   broker's delivery count does not grow and an outage of any length is ridden out.
 - Any other error: the message is requeued after a back-off growing with its delivery count; past the queue's
   delivery limit the broker dead-letters it.
+
+Expected conditions (the passing ones, a message its handler refuses) are declared to nameko as expected, and the
+consumer's own log says what became of each (DEBUG for an event that came early, WARNING for an outage or a parked
+message); nameko's own record of them is dropped (shared/runtime/nameko_support.py). Only an unexpected error is
+logged at ERROR.
+
+Stopping (SIGTERM: `nameko run` stops the container): the queues' consumers are cancelled at once; what is being
+handled finishes and is acked (the connection stays open until then), a message waiting in the in-process retry is
+returned to its queue at once, and a message delivered but not yet started is returned unhandled. Nothing is lost
+(an unacked message goes back to its queue), and nothing is applied twice (tracking; a redelivery is a duplicate).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from functools import partial
 from typing import Any
@@ -40,6 +51,7 @@ from shared.language.integration.envelope import IntegrationEvent, InvalidIntegr
 from shared.runtime.eventstore import DUPLICATE, PROCESSED, ConcurrencyConflict, NotYet
 from shared.runtime.messaging import codec as _codec  # registers the CloudEvents serializer
 from shared.runtime.messaging import deadletter, topology
+from shared.runtime.nameko_support import quiet_expected_errors
 from shared.runtime.observability import describe_error
 from shared.runtime.settings import county_code_from_environment, province_sources_from_environment
 
@@ -80,6 +92,15 @@ class EventQueueConsumer(QueueConsumer):
     dead-lettered, not fatal; what it dead-letters carries the reason (shared/runtime/messaging/deadletter.py)."""
 
     _dead_letters: deadletter.DeadLetterPublisher | None = None  # made on the first dead letter
+    in_flight = 0  # messages handed to a handler and not yet acked, requeued or parked
+    returned = 0  # messages given back to their queues because the consumer was stopping
+
+    def on_iteration(self) -> None:
+        # nameko stops consuming (and closes the connection) once no consumer is left, while its workers may still
+        # be running: their acks would be lost and their messages redelivered. Stay connected until they settle.
+        self._cancel_consumers_if_requested()
+        if not self._consumers and not self.in_flight:
+            self.should_stop = True
 
     def get_consumers(self, consumer_cls, channel):  # noqa: ANN001, ANN201 - nameko's signature
         # Called after every (re)connection: make sure what we consume from exists, even if no relay ran yet.
@@ -122,6 +143,8 @@ class EventQueueConsumer(QueueConsumer):
         super().stop()
         if self._dead_letters is not None:
             self._dead_letters.close()
+        # Said at INFO even when nothing went back: the line shows a stop was graceful (a SIGKILL leaves none).
+        log.info("stopped consuming; %d messages returned to their queues unhandled or mid-retry", self.returned)
 
     def kill(self) -> None:
         super().kill()
@@ -131,10 +154,16 @@ class EventQueueConsumer(QueueConsumer):
 
 class IntegrationEventConsumer(Consumer):
     queue_consumer = EventQueueConsumer()
+    # What the consumer deals with itself, and logs itself (shared/runtime/nameko_support.py: QuietExpectedErrors).
+    EXPECTED = (*PASSING, InvalidIntegrationEvent)
+    reports_expected_exceptions = True
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(queue=None, **kwargs)
+    def __init__(self, expected_exceptions: type[Exception] | tuple[type[Exception], ...] = (),
+                 **kwargs: Any) -> None:
+        declared = expected_exceptions if isinstance(expected_exceptions, tuple) else (expected_exceptions,)
+        super().__init__(queue=None, expected_exceptions=(*self.EXPECTED, *declared), **kwargs)
         self.stopping = False
+        self._stopping = threading.Event()  # wakes a worker waiting to retry (green under nameko)
 
     def setup(self) -> None:
         self.namespace = self.container.config.get("XINFANG_NAMESPACE", "xinfang")
@@ -143,14 +172,25 @@ class IntegrationEventConsumer(Consumer):
             if self.subscription.publisher == topology.PROVINCE else \
             frozenset({f"urn:xinfang:{county_code_from_environment()}:{self.subscription.publisher}"})
         self.queue = topology.consumer_queue(self.namespace, self.subscription)
+        quiet_expected_errors()
         super().setup()
 
     def stop(self) -> None:
         self.stopping = True
+        self._stopping.set()
         super().stop()
+
+    def _return(self, message: Any, why: str) -> None:
+        log.debug("%s.%s: stopping; message returned to its queue (%s)", self.container.service_name,
+                 self.method_name, why)
+        self.queue_consumer.returned += 1
+        self.queue_consumer.requeue_message(message)
 
     def handle_message(self, body: Any, message: Any) -> None:
         service, handler = self.container.service_name, self.method_name
+        if self.stopping:  # delivered before the consumer was cancelled: the next consumer will handle it
+            self._return(message, "not started")
+            return
         try:
             # The raw body, in either mode of the CloudEvents binding (kombu has JSON-decoded a binary one's).
             received = IntegrationEvent.from_amqp(message.body, message.headers, message.content_type)
@@ -166,17 +206,29 @@ class IntegrationEventConsumer(Consumer):
             log.error("%s.%s: dead-lettering invalid message %s: %s", service, handler,
                       message.delivery_info.get("routing_key"), describe_error(error))
             EVENTS_FAILED.labels(service, handler, "dead_lettered").inc()
-            self.queue_consumer.dead_letter(self, message, deadletter.reason_of(error))
+            self.queue_consumer.in_flight += 1  # until its copy is confirmed and it is acked
+            try:
+                self.queue_consumer.dead_letter(self, message, deadletter.reason_of(error))
+            finally:
+                self.queue_consumer.in_flight -= 1
             return
+        self.queue_consumer.in_flight += 1
         try:
             self.container.spawn_worker(
                 self, (event,), {}, context_data={"correlation_id": event.correlation_id},
                 handle_result=partial(self.handle_result, message, time.monotonic()),
             )
         except ContainerBeingKilled:
+            self.queue_consumer.in_flight -= 1
             self.queue_consumer.requeue_message(message)
 
     def handle_result(self, message, started, worker_ctx, result=None, exc_info=None):  # noqa: ANN001, ANN201
+        try:
+            return self._settle(message, started, worker_ctx, result, exc_info)
+        finally:
+            self.queue_consumer.in_flight -= 1
+
+    def _settle(self, message, started, worker_ctx, result, exc_info):  # noqa: ANN001, ANN202
         service, handler = self.container.service_name, self.method_name
         attempt = 0
         # A passing condition: run the handler again here (its dependencies are still injected), unacked.
@@ -185,7 +237,8 @@ class IntegrationEventConsumer(Consumer):
             (log.debug if isinstance(exc_info[1], NotYet) else log.warning)(
                 "%s.%s: %s; trying again in %.2fs", service, handler, describe_error(exc_info[1]), delay)
             EVENTS_FAILED.labels(service, handler, "retried").inc()
-            time.sleep(delay)  # green under nameko: only this worker waits
+            if self._stopping.wait(delay):  # green under nameko: only this worker waits; a stop cuts it short
+                break
             attempt += 1
             try:
                 result = getattr(worker_ctx.service, self.method_name)(*worker_ctx.args, **worker_ctx.kwargs)
@@ -205,12 +258,15 @@ class IntegrationEventConsumer(Consumer):
             EVENTS_HANDLED.labels(service, handler, result if result in (PROCESSED, DUPLICATE) else PROCESSED).inc()
             self.queue_consumer.ack_message(message)
             return result, exc_info
+        if self.stopping and isinstance(exc_info[1], PASSING):  # not the message's fault: no failure counted
+            self._return(message, f"mid-retry: {describe_error(exc_info[1])}")
+            return result, exc_info
         delivery_count = int((message.headers or {}).get("x-delivery-count") or 0)
         delay = 0.0 if self.stopping else retry_delay(delivery_count)
         log.error("%s.%s failed (delivery %d), requeue in %.1fs: %s",
                   service, handler, delivery_count + 1, delay, describe_error(exc_info[1]))
         EVENTS_FAILED.labels(service, handler, "requeued").inc()
-        time.sleep(delay)
+        self._stopping.wait(delay)  # a stop returns it at once
         self.queue_consumer.requeue_message(message)
         return result, exc_info
 

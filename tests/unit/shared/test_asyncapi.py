@@ -263,3 +263,17 @@ def test_the_gateway_serves_the_document_publicly(specification, monkeypatch):
     assert "s3cret-password" not in answer.text
     assert "no-store" not in answer.headers.get("cache-control", "")
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_document_names_the_broker_as_integrators_reach_it(monkeypatch):
+    monkeypatch.setenv(SCHEMA_BASE_URL_VARIABLE, BASE_URL)
+    app = create_app(GatewaySettings(
+        XINFANG_ENV="test", XINFANG_NAMESPACE="county-b", GATEWAY_JWT_SECRET="c" * 40,
+        INTAKE_URLS="http://127.0.0.1:9", MONGODB_URI="mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200",
+        AMQP_URI="amqp://county:s3cret-password@rabbitmq.internal:5672/",
+        INTEGRATION_BROKER_URI="amqps://outside:pw@mq.county-b.example.gov.cn:5671/"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/asyncapi.json")
+    assert answer.json() == asyncapi.document("county-b", BASE_URL, host="mq.county-b.example.gov.cn:5671",
+                                              protocol="amqps")
+    assert "rabbitmq.internal" not in answer.text and "pw@" not in answer.text

@@ -7,6 +7,7 @@ Threads are driven by events; every wait has a generous upper bound so a regress
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +155,8 @@ def make_follower(
     lock: FakeLock | None = None,
     **options: Any,
 ) -> LogFollower:
+    # No lag watcher unless a test asks for one: its reads would count among those the tests count.
+    options.setdefault("watch_interval", 0)
     return LogFollower("unit.follower", application, handler, position, lock or FakeLock(LockTable()),
                        settings=None, **options)
 
@@ -366,20 +369,53 @@ def test_flush_position_without_a_deferred_position_writes_nothing() -> None:
     assert position.writes == [2]
 
 
-def test_on_lag_reports_how_many_stored_events_are_not_handled_yet() -> None:
+def test_run_once_asks_nothing_about_the_head_of_the_log() -> None:
     application = FakeApplication(["case:Opened"] * 5)
+    follower = make_follower(application, RecordingHandler(), FakePositionStore(), batch_size=2)
+
+    while follower.run_once():
+        pass
+
+    # The lag is the watcher's business (tests/unit/shared/test_lag_watcher.py): a batch loop that wedges could
+    # never report it, and one less query per batch.
+    assert application.recorder.max_asked == 0
+
+
+def test_run_measures_the_lag_on_a_thread_of_its_own_while_a_batch_is_wedged() -> None:
+    application = FakeApplication(["case:Opened"] * 3)
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    entered, release = threading.Event(), threading.Event()
+
+    def wedge(_batch: list[tuple[int, Any]]) -> None:
+        entered.set()
+        assert release.wait(PATIENCE)
+
+    handler.on_batch = wedge
     lags: list[int] = []
-    follower = make_follower(application, RecordingHandler(), FakePositionStore(), batch_size=2,
-                             on_lag=lags.append)
+    follower = make_follower(application, handler, position, on_lag=lags.append, watch_interval=0.01)
+    thread = threading.Thread(target=follower.run, daemon=True)
+    thread.start()
+    try:
+        assert entered.wait(PATIENCE)
+        application.recorder.append()
+        assert wait_until(lambda: lags and lags[-1] == 4), "the watcher measured the lag of the wedged follower"
+        release.set()
+        assert wait_until(lambda: lags[-1] == 0), "the lag went back to 0 once the follower moved on"
+    finally:
+        release.set()
+        follower.stop()
+        thread.join(PATIENCE)
+    assert not thread.is_alive()
 
-    follower.run_once()
-    follower.run_once()
-    asked_for_full_batches = application.recorder.max_asked
-    follower.run_once()  # [5]: a short batch reached the end of the log
 
-    assert lags == [3, 1, 0]
-    assert asked_for_full_batches == 2
-    assert application.recorder.max_asked == 2, "a short batch needs no query to know nothing is left"
+def wait_until(probe: Callable[[], object]) -> bool:
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        if probe():
+            return True
+        time.sleep(0.005)
+    return False
 
 
 def test_try_activate_is_false_while_another_instance_holds_the_lock_and_true_after_it_is_released() -> None:
