@@ -99,6 +99,13 @@ class CaseFileStep(BaseModel):
     said: dict[str, Any] = {}
 
 
+class ProvincialMatter(BaseModel):
+    reference: str
+    mode: str
+    sent_on: str | None = None
+    report_by: str | None = None
+
+
 class OfficerPetitionView(StatusView):
     """A petition's record as this officer may see it (docs/security.md, "What each role sees"): the query code
     only for the bureau's clerks and admin; the petitioner's identity only for the bureau and the organ
@@ -128,6 +135,9 @@ class OfficerPetitionView(StatusView):
     registered_by: dict[str, Any] | None = None
     window: str | None = None  # 接待窗口 (registered at the counter)
     note: str | None = None  # the clerk's note: with the petitioner's identity only (it may describe them)
+    # A matter a province sent (上级转送 / 交办): its reference number, `mode` (transfer | assign), `sent_on`, and
+    # for an assignment `report_by`, the day the county reports on it by (docs/integration-events.md)
+    provincial: ProvincialMatter | None = None
     routing_basis: str | None = None
     rules_version: str | None = None
     case_file: list[CaseFileStep] = []  # every lifecycle step as recorded, in order

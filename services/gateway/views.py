@@ -189,6 +189,8 @@ def officer_view(petition_id: str, principal: Principal, rpc: RpcPool) -> Office
                                      "joint_signers", "flags", "repeat_of", "similar_petitions", "attachments",
                                      "registered_by")}
     detail.update(window=record.get("window"), note=record.get("note"))  # registered at a counter
+    if record.get("provincial"):  # no personal data: the province's reference number and dates
+        detail["provincial"] = {k: record["provincial"].get(k) for k in ("reference", "mode", "sent_on", "report_by")}
     if record.get("received_at"):  # intake's, as the counter gave it (the case view has it once the case opens)
         shown["received_at"] = record["received_at"]
     return OfficerPetitionView(id=record["id"], **shown, **routing, **detail,

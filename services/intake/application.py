@@ -233,6 +233,7 @@ class IntakeApplication(ServiceApplication):
             "received_at": petition.received_at,
             "window": petition.window,
             "note": petition.note,
+            "provincial": petition.provincial,  # a province's matter: its reference number, mode, day to report by
             "registered_by": petition.registered_by,
         }
 

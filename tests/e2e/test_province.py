@@ -111,7 +111,11 @@ def test_a_province_sends_a_matter_and_follows_it_to_the_completion_report(platf
     clerk = signed_in(gateway, "clerk")
     case = wait_for(lambda: (r := gateway.get(f"/api/v1/petitions/{petition_id}/case", headers=clerk)).status_code
                     == 200 and r.json()["organ"] and r.json(), timeout=60, what="the case, routed")
-    assert gateway.get(f"/api/v1/petitions/{petition_id}", headers=clerk).json()["channel"] == "provincial_transfer"
+    shown = gateway.get(f"/api/v1/petitions/{petition_id}", headers=clerk).json()
+    assert shown["channel"] == "provincial_transfer"
+    # The officers see which matter of the province it is, and the day the province asked to be told by
+    assert shown["provincial"] == {"reference": reference, "mode": "assign", "sent_on": date.today().isoformat(),
+                                   "report_by": report_by.isoformat()}
     assert next(d for d in case["deadlines"] if d["kind"] == "province_report")["due"] == report_by.isoformat()
 
     act(gateway, "chengguan", petition_id, "acceptance", {"procedure": "ordinary"})

@@ -195,6 +195,21 @@ def test_the_case_file_names_the_rules_and_dates_in_words_not_codes():
     assert "问题发生地 示例县 " in text
 
 
+def test_a_matter_from_the_province_shows_its_reference_number_and_the_day_to_report_by():
+    record = {"id": "1c637d78-3d97-5488-91e5-aabe96b0557f", "title": "小区污水外溢", "status_text": "待受理",
+              "channel": "provincial_transfer", "category": "appeal", "place_code": "330106", "people_count": 1,
+              "registered_at": "2026-12-05T09:00:00+08:00", "deadlines": [], "timeline": [], "notices": [],
+              "provincial": {"reference": "浙信交〔2026〕12号", "mode": "assign", "sent_on": "2026-12-04",
+                             "report_by": "2026-12-25"}}
+    page = web._environment().get_template("case.html").render(
+        request=None, officer=None, csrf_token="t", reference=REFERENCE, record=record, case=None, actions=[],
+        case_file=[], errors={}, values={})
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "信访渠道 上级转送" in text
+    assert "上级来文 交办，浙信交〔2026〕12号（2026年12月4日发出）" in text
+    assert "上级要求报告期限 2026年12月25日" in text
+
+
 def test_the_overview_says_its_day_as_people_read_it():
     summary = {"open": 3, "overdue": 1, "due_soon": 1, "today": "2026-12-05", "by_organ": [], "by_status": [],
                "overdue_rows": [], "due_soon_rows": []}
