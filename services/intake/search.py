@@ -109,6 +109,7 @@ class SearchIndexProjection:
     """intake's store → `petition_search_keys` (insert-only, keyed by key and petition: a replay changes nothing)."""
 
     name = COLLECTION
+    gather_seconds = 1.0  # a search finds a petition registered a second ago, under load; at once otherwise
     topics = (get_topic(Petition.Registered),)  # what it reads of the store (the files and keys are skipped)
 
     def __init__(self, secret: bytes) -> None:

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -95,18 +94,16 @@ def fold(record: dict[str, Any] | None, position: int, event: Any, channel: str 
     return record
 
 
-# The projection waits this long after a batch smaller than GATHER_BELOW events (apply_batch).
-GATHER_SECONDS = 0.5
-GATHER_BELOW = 100
-
-
 class NoticeRecordProjection:
     name = "notice_records"
+    # Under load, events gather between batches (shared.runtime.follower.Gathering): a notice's request and its
+    # deliveries then come in one batch, one write of its record instead of one per event, and the read-model
+    # server — which the petitioners' path shares — takes a few large requests instead of many small ones. The
+    # clerks' records trail by half a second at most, and only under load (routes/notices.py waits for them).
+    gather_seconds = 0.5
 
-    def __init__(self, application: Any, recent_records: int = 5_000,
-                 pause: Callable[[float], object] = time.sleep) -> None:
+    def __init__(self, application: Any, recent_records: int = 5_000) -> None:
         self._application = application  # notification's: a re-send's delivery is looked up in its store
-        self._pause = pause
         # The records this projection wrote last, as written: a notice's deliveries follow its request closely.
         self._recent: RecentItems[str, dict[str, Any]] = RecentItems(recent_records)
         # delivery id -> (notice id, channel), for the events of a Delivery that do not say which notice it is.
@@ -121,17 +118,6 @@ class NoticeRecordProjection:
         NoticeRecord.ensure_indexes()
 
     def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None:
-        try:
-            self._apply(items)
-        finally:
-            if len(items) < GATHER_BELOW:
-                # Let the next events gather: a notice's request and its deliveries then come in one batch, one
-                # write of its record instead of one per event, and the read-model server — which the petitioners'
-                # path shares — takes a few large requests instead of many small ones. The clerks' records trail
-                # by a second at most (the gateway's writes wait that long for them: routes/notices.py).
-                self._pause(GATHER_SECONDS)
-
-    def _apply(self, items: Sequence[tuple[int, Any]]) -> None:
         batch: dict[str, list[tuple[int, Any, str | None]]] = {}
         for position, event in items:
             found = self._notice_of(event)

@@ -178,6 +178,8 @@ def facts_of(events: Iterable[Any]) -> Facts:
 
 class AssessmentProjection:
     name = "assessment_cases"
+    gather_seconds = 2.0  # the rates are read per day and period: seconds behind cost nothing, and each batch
+    # rewrites its registration day's whole document
 
     def __init__(self, application: Any, recent_cases: int = 5_000) -> None:
         self._application = application  # supervision's: histories are read from its store

@@ -236,6 +236,7 @@ class CircularProjection:
     """supervision's store → `circulars`: one document per circular, written once (a replay finds it there)."""
 
     name = "circulars"
+    gather_seconds = 2.0  # read by supervisors on their pages: seconds behind under load cost nothing
 
     def __init__(self, application: Any = None) -> None:
         self._application = application

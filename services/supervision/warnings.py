@@ -309,6 +309,7 @@ class WarningProjection:
     """supervision's store → `warnings`: one document per warning, written once (a replay finds it there)."""
 
     name = "warnings"
+    gather_seconds = 2.0  # the list of warnings raised; each warning's notice goes out from the service
 
     def __init__(self, application: Any = None) -> None:
         self._application = application

@@ -374,12 +374,15 @@ class LogFollower:
         save_position_every: float = 0.0,
         lock_check_every: float = 1.0,
         watch_interval: float | None = None,
+        gather: float = 0.0,
     ) -> None:
         """`save_position_every` > 0 writes the durable position at most that often (and on stop): only for
         handlers that tolerate replaying more than one batch after a crash (consumers dedupe; views are
         version-guarded). `lock_check_every`: how often, at most, the database is asked whether the lock is
         still held. `watch_interval`: seconds between lag measurements while `run()` runs (`LagWatcher`; 0: none);
-        by default the settings' FOLLOWER_WATCH_INTERVAL. `on_lag` is called with each measurement."""
+        by default the settings' FOLLOWER_WATCH_INTERVAL. `on_lag` is called with each measurement. `gather` > 0:
+        while events stream in (a batch read within `gather` seconds of the one before), wait that long after a
+        short batch before reading on, so the next batch holds what came meanwhile (`Gathering`)."""
         self.name = name
         self._application = application
         self._handle_batch = handle_batch
@@ -399,6 +402,7 @@ class LogFollower:
         # defer the first write or check.
         self._lock_checked = float("-inf")
         self._save_every = save_position_every
+        self._gathering = Gathering(gather)
         self._lock_check_every = lock_check_every
         self._saved_at = float("-inf")
         self._unsaved: int | None = None
@@ -422,7 +426,9 @@ class LogFollower:
                 # A batch shorter than the limit read to the end of the log: wait for the next notification rather
                 # than ask again at once (that second read found nothing nearly always, and was half of every
                 # store's reads). Nothing is missed: a NOTIFY sent meanwhile is waiting on the LISTEN connection.
-                caught_up = self.run_once() < self._batch_size
+                handled = self.run_once()
+                caught_up = handled < self._batch_size
+                gather = self._gathering.should_wait(handled)
                 if caught_up and self._unsaved is not None:
                     self._save_position()  # write a deferred position if due
                 backoff = 0.5
@@ -437,7 +443,9 @@ class LogFollower:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
-            if caught_up:
+            if caught_up and gather:
+                self.stopping.wait(self._gathering.seconds)
+            elif caught_up:
                 self._wakeup.wait(self._idle_wait if self._unsaved is None
                                   else min(self._idle_wait, self._save_every), self._topics)
         try:
@@ -532,6 +540,27 @@ class LogFollower:
         self._unsaved = None
         FOLLOWER_ACTIVE.labels(self.name).set(0)
         self._lock.release()
+
+
+class Gathering:
+    """When a follower whose reader is not on anyone's path should let events gather before reading on: after a
+    short batch, while batches come within `seconds` of each other (events streaming in, as under load). A read
+    model server pays per request and per document written, and a projection writes each document it touches once
+    per batch: one batch a second instead of one per commit writes a busy case, or a day's assessment document,
+    once instead of many times. An event after a quiet spell is read at once (a clerk's click, a test's step)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._last_batch = float("-inf")
+
+    def should_wait(self, handled: int) -> bool:
+        """Called after each read with how many notifications it handled."""
+        if self.seconds <= 0 or not handled:
+            return False
+        now, last = self._clock(), self._last_batch
+        self._last_batch = now
+        return now - last <= self.seconds * 2  # the wait itself stands between two batches of a stream
 
 
 def _once_every(interval: float, last: float) -> tuple[bool, float]:

@@ -18,8 +18,16 @@ from shared.runtime.follower import LogFollower, single_active_lock
 from shared.runtime.settings import PlatformSettings
 from shared.runtime.workers import run_workers
 
+# A gathering projection's batches may hold this many events: what 50 petitions a second bring in a few seconds.
+GATHERED_BATCH = 1_000
+
 
 class Projection(Protocol):
+    """A read model kept from a service's events. A projection no one waits on right after a step (a work list,
+    the assessment facts, the warnings) may declare `gather_seconds`: under load its follower lets events gather
+    that long between batches (shared.runtime.follower.Gathering), fewer and larger writes to the read-model
+    server the petitioners' path shares."""
+
     name: str
 
     def apply_batch(self, items: Sequence[tuple[int, Any]]) -> None: ...
@@ -34,9 +42,11 @@ class Projector:
         """`topics`: the only event topics the projection reads (others are skipped undecoded); all when empty."""
         self.position = MongoPosition(projection.name)
         self.lock = single_active_lock(settings, service, f"projection-{projection.name}")
+        gather = getattr(projection, "gather_seconds", 0.0)
         self.follower = LogFollower(f"{service}.{projection.name}", application, projection.apply_batch,
                                     self.position, self.lock, poll_interval=settings.follower_poll_interval,
-                                    batch_size=batch_size, settings=settings, topics=topics,
+                                    batch_size=max(batch_size, GATHERED_BATCH) if gather else batch_size,
+                                    settings=settings, topics=topics, gather=gather,
                                     save_position_every=0.5)  # replaying into version-guarded views is harmless
 
     def run(self) -> None:

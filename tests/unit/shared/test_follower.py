@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from shared.runtime.follower import LogFollower, Sleep, may_concern
+from shared.runtime.follower import Gathering, LogFollower, Sleep, may_concern
 
 PATIENCE = 10.0  # seconds; an upper bound for waits, never expected to be reached
 # Longer than any test runs: a position deferred with this interval is never due before the test flushes it.
@@ -617,3 +617,60 @@ def test_the_follower_waits_for_notifications_of_its_own_topics() -> None:
 ])
 def test_a_notification_concerns_a_follower_if_it_names_one_of_its_topics_or_none(payload, topics, concerns) -> None:
     assert may_concern(payload, topics) is concerns
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_gathering_waits_only_while_batches_stream_in() -> None:
+    clock = FakeClock()
+    gathering = Gathering(0.5, clock=clock)
+
+    assert gathering.should_wait(1) is False  # the first batch after a quiet spell: read on at once
+    clock.now += 0.3
+    assert gathering.should_wait(2) is True  # a second batch right after it: events are streaming, gather
+    clock.now += 0.6  # the gathering wait and the batch's own handling
+    assert gathering.should_wait(40) is True
+    assert gathering.should_wait(0) is False  # nothing came: wait for a notification, as without gathering
+    clock.now += 5.0
+    assert gathering.should_wait(1) is False  # a clerk's step after a pause is not held back
+
+
+def test_a_follower_that_does_not_gather_never_waits_between_batches() -> None:
+    clock = FakeClock()
+    gathering = Gathering(0.0, clock=clock)
+
+    assert [gathering.should_wait(1) for _ in range(3)] == [False, False, False]
+
+
+def test_while_events_stream_in_a_gathering_follower_reads_them_in_fewer_batches() -> None:
+    application = FakeApplication()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, FakePositionStore(), gather=0.2, poll_interval=0.01)
+    appended = threading.Event()
+
+    def append_stream() -> None:  # an event every 10 ms for 0.6 s, as under load
+        for _ in range(60):
+            application.recorder.append()
+            time.sleep(0.01)
+        appended.set()
+
+    writer = threading.Thread(target=append_stream, daemon=True)
+    thread = threading.Thread(target=follower.run, daemon=True)
+    writer.start()
+    thread.start()
+    assert appended.wait(PATIENCE)
+    deadline = time.monotonic() + PATIENCE
+    while sum(len(batch) for batch in handler.batches) < 60 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    follower.stop()
+    thread.join(PATIENCE)
+
+    assert [i for ids in handler.ids() for i in ids] == list(range(1, 61))  # each event once, in order
+    # Polling every 10 ms without gathering reads the stream in about 60 batches; gathering 0.2 s at a time, a few.
+    assert len(handler.batches) <= 10

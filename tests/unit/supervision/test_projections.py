@@ -212,3 +212,22 @@ def test_an_unparseable_notice_time_raises() -> None:
 
     with pytest.raises(ValueError):
         render(case.collect_events())
+
+
+def test_only_the_views_on_the_petitioners_path_are_written_without_gathering() -> None:
+    """The status view (`case_views`) shows the routed organ as soon as it is recorded: its projection never waits
+    for events to gather (bench (b) times exactly that). The projections no one waits on right after a step do,
+    under load, so they write less often to the read-model server the status view shares."""
+    from services.intake.search import SearchIndexProjection  # noqa: PLC0415 - only this test needs intake's
+    from services.notification.records import NoticeRecordProjection  # noqa: PLC0415 - nor notification's
+    from services.supervision.assessment import AssessmentProjection  # noqa: PLC0415
+    from services.supervision.circulars import CircularProjection  # noqa: PLC0415
+    from services.supervision.projections import CaseViewProjection  # noqa: PLC0415
+    from services.supervision.warnings import WarningProjection  # noqa: PLC0415
+    from services.supervision.worklists import CaseRowProjection  # noqa: PLC0415
+
+    assert getattr(CaseViewProjection, "gather_seconds", 0.0) == 0.0
+    gathered = [CaseRowProjection, AssessmentProjection, WarningProjection, CircularProjection,
+                NoticeRecordProjection, SearchIndexProjection]
+    assert all(0 < projection.gather_seconds <= 2.0 for projection in gathered)
+    assert CaseRowProjection.gather_seconds <= 0.5  # an officer's work list trails a step by half a second at most
