@@ -156,6 +156,8 @@ def single_active_lock(settings: PlatformSettings, service: str, follower: str) 
 class Wakeup(Protocol):
     def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
         """Return when the store may hold new events of `topics` (of any topic when empty), or after `seconds`."""
+    def sleep(self, seconds: float) -> None:
+        """Return after `seconds` whatever is notified meanwhile (a gathering follower's wait: `Gathering`)."""
     def close(self) -> None: ...
 
 
@@ -166,6 +168,9 @@ class Sleep:
         self._stopping = stopping
 
     def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
+        self._stopping.wait(seconds)
+
+    def sleep(self, seconds: float) -> None:
         self._stopping.wait(seconds)
 
     def close(self) -> None:
@@ -208,6 +213,21 @@ class PostgresNotifications:
             self._note_lost(error)
             self.close()
             time.sleep(min(seconds, 1.0))
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, reading and dropping what is notified meanwhile (the next read of the store finds those events):
+        a listener that stopped reading would hold back the server's notification queue, which no listening
+        session's unread notifications may leave, and a gathering follower under steady load never `wait`s."""
+        deadline = time.monotonic() + seconds
+        try:
+            if self._connection is None:
+                self._connection = self._listen()
+            while (remaining := deadline - time.monotonic()) > 0:
+                self._passed.inc(sum(1 for _ in self._connection.notifies(timeout=remaining)))
+        except psycopg.Error as error:
+            self._note_lost(error)
+            self.close()
+            time.sleep(max(deadline - time.monotonic(), 0.0))
 
     def _listen(self) -> psycopg.Connection:
         connection = psycopg.connect(
@@ -444,7 +464,7 @@ class LogFollower:
                 backoff = min(backoff * 2, 10.0)
                 continue
             if caught_up and gather:
-                self.stopping.wait(self._gathering.seconds)
+                self._wakeup.sleep(self._gathering.seconds)
             elif caught_up:
                 self._wakeup.wait(self._idle_wait if self._unsaved is None
                                   else min(self._idle_wait, self._save_every), self._topics)

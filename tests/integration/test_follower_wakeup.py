@@ -101,3 +101,30 @@ def test_a_follower_of_every_topic_wakes_for_any(recorder):
         assert waiter.woken()
     finally:
         waiter.close()
+
+
+def test_a_gathering_sleep_reads_and_drops_what_is_notified_meanwhile(recorder):
+    """A gathering follower under steady load sleeps instead of waiting (shared.runtime.follower.Gathering); it must
+    still read its notifications, or the server's notification queue could not move past them."""
+    name = f"test.{uuid.uuid4().hex[:8]}"
+    wakeup = PostgresNotifications(postgres_conninfo(PlatformSettings(XINFANG_ENV="test")), recorder.channel_name, name)
+    try:
+        wakeup.wait(0.001)  # connects and LISTENs
+        sleeping = threading.Thread(target=wakeup.sleep, args=(1.0,), daemon=True)
+        sleeping.start()
+        record(recorder, WANTED)
+        record(recorder, WANTED)
+        sleeping.join(PATIENCE)
+        assert not sleeping.is_alive()
+        assert REGISTRY.get_sample_value("xinfang_follower_notifications_passed_total", {"follower": name}) == 2
+
+        # Nothing is left to read: the next wait runs its time out instead of returning at once for old news.
+        started = threading.Event()
+        waiting = threading.Thread(target=lambda: (started.set(), wakeup.wait(0.3, (WANTED,))), daemon=True)
+        waiting.start()
+        assert started.wait(PATIENCE)
+        waiting.join(0.15)
+        assert waiting.is_alive()
+        waiting.join(PATIENCE)
+    finally:
+        wakeup.close()

@@ -574,12 +574,16 @@ class StoppingWakeup:
         self._follower = follower
         self._waits = waits
         self.reads_before_wait: list[int] = []
+        self.slept: list[float] = []
 
     def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
         self.topics = topics
         self.reads_before_wait.append(len(self._follower._application.recorder.selects))
         if len(self.reads_before_wait) >= self._waits:
             self._follower.stop()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
 
     def close(self) -> None:
         pass
@@ -674,3 +678,23 @@ def test_while_events_stream_in_a_gathering_follower_reads_them_in_fewer_batches
     assert [i for ids in handler.ids() for i in ids] == list(range(1, 61))  # each event once, in order
     # Polling every 10 ms without gathering reads the stream in about 60 batches; gathering 0.2 s at a time, a few.
     assert len(handler.batches) <= 10
+
+
+def test_a_gathering_follower_sleeps_through_notifications_while_batches_stream_in() -> None:
+    application = FakeApplication(["case:Opened"] * 3)
+    follower = make_follower(application, RecordingHandler(), FakePositionStore(), gather=0.5)
+    follower._wakeup = wakeup = StoppingWakeup(follower, waits=1)
+    follower._gathering = Gathering(0.5, clock=lambda: 1000.0)  # noqa: SLF001 - every batch within the time
+    follower._gathering.should_wait(1)  # noqa: SLF001 - a batch was read just before this run
+
+    def more(_batch: list[tuple[int, Any]]) -> None:
+        if len(application.recorder.selects) < 3:
+            application.recorder.append()
+
+    follower._handle_batch = more  # noqa: SLF001 - a batch arrives after each read
+    follower.run()
+
+    # Each short batch that came while others streamed in was followed by a sleep of the gathering time; the
+    # follower waited for a notification only once a read found nothing.
+    assert wakeup.slept == [0.5, 0.5, 0.5]
+    assert wakeup.reads_before_wait == [4]
