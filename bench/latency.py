@@ -29,7 +29,6 @@ import httpx
 from pymongo import MongoClient
 
 from bench import cpu
-from shared.runtime.settings import PlatformSettings
 from tests.support import samples
 from tests.support.platform import TestPlatform, metric_value, platform_env
 from tests.support.sms_provider import ACCOUNT as SMS_ACCOUNT
@@ -213,11 +212,11 @@ def run(namespace: str, mongodb_uri: str, smtp_port: int, folder: Path, rate: fl
     sms = SmsProvider()
     sms_settings = {} if os.environ.get("BENCH_NO_SMS") else {
         "SMS_URL": sms.url, "SMS_ACCOUNT": SMS_ACCOUNT, "SMS_SECRET": SMS_SECRET}
-    # The followers measure their lag as deployed (the tests' platform does it ten times as often, to see stalls
-    # within a test's patience: ~17 followers each asking for the store's head and its own position every 0.5 s).
-    watch_interval = str(PlatformSettings.model_fields["follower_watch_interval"].default)
     env = platform_env(namespace=namespace, mongodb_uri=mongodb_uri, smtp_port=smtp_port, data_dir=folder / "data",
-                       LOG_LEVEL="WARNING", FOLLOWER_WATCH_INTERVAL=watch_interval, **sms_settings)
+                       LOG_LEVEL="WARNING", **sms_settings)
+    # The followers measure their lag as deployed, at the setting's default (the tests' platform does it ten times as
+    # often, to see stalls within a test's patience: ~17 followers each reading the store's head and their position).
+    env.pop("FOLLOWER_WATCH_INTERVAL")
     platform = TestPlatform(env, folder / "logs")
     try:
         platform.start()

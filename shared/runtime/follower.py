@@ -199,6 +199,16 @@ class PostgresNotifications:
         self._lost: str | None = None  # why the last connection was lost, until LISTEN works again
 
     def wait(self, seconds: float, topics: Collection[str] = ()) -> None:
+        self._read_notifications(seconds, lambda payloads: any(may_concern(p, topics) for p in payloads))
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, reading and dropping what is notified meanwhile (the next read of the store finds those events):
+        a listener that stopped reading would hold back the server's notification queue, which no listening
+        session's unread notifications may leave, and a gathering follower under steady load never `wait`s."""
+        self._read_notifications(seconds, lambda _payloads: False)
+
+    def _read_notifications(self, seconds: float, wakes: Callable[[list[str]], bool]) -> None:
+        """Read notifications for up to `seconds`, returning early on those that `wakes`; the others are passed."""
         deadline = time.monotonic() + seconds
         try:
             if self._connection is None:
@@ -206,28 +216,13 @@ class PostgresNotifications:
             while (remaining := deadline - time.monotonic()) > 0:
                 # Every notification already received is looked at (several arrive in one packet), not just one.
                 notified = [n.payload for n in self._connection.notifies(timeout=remaining, stop_after=1)]
-                if not notified or any(may_concern(payload, topics) for payload in notified):
+                if not notified or wakes(notified):
                     return
                 self._passed.inc(len(notified))
         except psycopg.Error as error:
             self._note_lost(error)
             self.close()
             time.sleep(min(seconds, 1.0))
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep, reading and dropping what is notified meanwhile (the next read of the store finds those events):
-        a listener that stopped reading would hold back the server's notification queue, which no listening
-        session's unread notifications may leave, and a gathering follower under steady load never `wait`s."""
-        deadline = time.monotonic() + seconds
-        try:
-            if self._connection is None:
-                self._connection = self._listen()
-            while (remaining := deadline - time.monotonic()) > 0:
-                self._passed.inc(sum(1 for _ in self._connection.notifies(timeout=remaining)))
-        except psycopg.Error as error:
-            self._note_lost(error)
-            self.close()
-            time.sleep(max(deadline - time.monotonic(), 0.0))
 
     def _listen(self) -> psycopg.Connection:
         connection = psycopg.connect(
