@@ -70,3 +70,27 @@ def test_an_event_that_arrives_before_its_case_is_retried_in_process_not_requeue
                         disposition="retried") >= 1
     assert metric_value(metrics, "xinfang_events_failed_total", disposition="requeued") == 0
     assert json.loads(routed.to_json())["id"] == routed.id
+
+
+def test_events_waiting_for_their_case_hold_no_worker_the_opening_events_need(platform):
+    """Both of supervision's workers get a routing whose case is not open yet: while they wait to try again, the
+    registrations that open those cases (another queue) must still get a worker, or nothing ever moves."""
+    platform.env["SUPERVISION_MAX_WORKERS"] = "2"
+    platform.start("intake", "supervision")
+    platform.wait_ready()
+    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:
+        ids = [rpc.intake.register_petition(samples.petition(), caller=platform.gateway_assertion(
+            "intake", "register_petition"))["id"] for _ in range(2)]
+    registered = [samples.registered_event(10 + n, petition_id=pid) for n, pid in enumerate(ids)]
+    for event in registered:
+        routed = samples.routed_event(20 + registered.index(event), event.subject)
+        publish(platform, routed.to_json(), routed.type, "application/cloudevents+json")
+    wait_for(lambda: metric_value(platform.metrics("supervision"), "xinfang_events_failed_total",
+                                  handler="handle_petition_routed", disposition="retried") >= 4,
+             what="both routings retried, each more than once")
+
+    for event in registered:
+        publish(platform, event.to_json(), event.type, "application/cloudevents+json")
+
+    wait_for(lambda: all(stored_events(platform.namespace, "supervision", "Case.Transferred", pid) == 1
+                         for pid in ids), timeout=30, what="both routings applied once their cases opened")

@@ -14,7 +14,8 @@ must be idempotent: they return `PROCESSED` or `DUPLICATE`.
   CLI: deploy/rabbitmq/deadletters.py). Nothing about such a message may stop the consumer.
 - A passing condition (the database is down, an event arrived before what it builds on, a concurrent writer):
   the handler is run again in-process with a growing back-off, the message unacknowledged meanwhile, so the
-  broker's delivery count does not grow and an outage of any length is ridden out.
+  broker's delivery count does not grow and an outage of any length is ridden out. The back-off holds no worker:
+  the events a waiting one builds on (from another queue) must still find one.
 - Any other error: the message is requeued after a back-off growing with its delivery count; past the queue's
   delivery limit the broker dead-letters it.
 
@@ -101,6 +102,16 @@ class EventQueueConsumer(QueueConsumer):
         self._cancel_consumers_if_requested()
         if not self._consumers and not self.in_flight:
             self.should_stop = True
+
+    def start(self) -> None:
+        # A handler may call another service over RPC as soon as its first message arrives, and after a restart a
+        # backlog arrives at once. The RPC reply queue is declared by another queue consumer when it connects (they
+        # start side by side): a reply published before then goes to no queue and is lost. So the others start
+        # first; a queue consumer's start is idempotent and returns once its consumers are ready.
+        for extension in self.container.subextensions:
+            if isinstance(extension, QueueConsumer) and not isinstance(extension, EventQueueConsumer):
+                extension.start()
+        super().start()
 
     def get_consumers(self, consumer_cls, channel):  # noqa: ANN001, ANN201 - nameko's signature
         # Called after every (re)connection: make sure what we consume from exists, even if no relay ran yet.
@@ -213,38 +224,52 @@ class IntegrationEventConsumer(Consumer):
                 self.queue_consumer.in_flight -= 1
             return
         self.queue_consumer.in_flight += 1
+        self._spawn(message, (event,), {"correlation_id": event.correlation_id}, time.monotonic(), attempt=0)
+
+    def _spawn(self, message: Any, args: tuple[Any, ...], context_data: dict[str, Any], started: float,
+               attempt: int) -> None:
         try:
             self.container.spawn_worker(
-                self, (event,), {}, context_data={"correlation_id": event.correlation_id},
-                handle_result=partial(self.handle_result, message, time.monotonic()),
+                self, args, {}, context_data=context_data,
+                handle_result=partial(self.handle_result, message, started, attempt, context_data),
             )
         except ContainerBeingKilled:
             self.queue_consumer.in_flight -= 1
             self.queue_consumer.requeue_message(message)
 
-    def handle_result(self, message, started, worker_ctx, result=None, exc_info=None):  # noqa: ANN001, ANN201
+    def handle_result(self, message: Any, started: float, attempt: int, context_data: dict[str, Any],
+                      worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
+        if exc_info is not None and isinstance(exc_info[1], PASSING) and not self.stopping:
+            self._retry_later(message, started, attempt, context_data, worker_ctx.args, exc_info[1])
+            return result, exc_info  # still in flight: settled by a later attempt
         try:
             return self._settle(message, started, worker_ctx, result, exc_info)
         finally:
             self.queue_consumer.in_flight -= 1
 
+    def _retry_later(self, message: Any, started: float, attempt: int, context_data: dict[str, Any],
+                     args: tuple[Any, ...], error: BaseException) -> None:
+        """A passing condition: the handler runs again after a back-off, the message unacknowledged meanwhile. The
+        wait holds no worker: a handler waiting for what another queue's event builds (a routing before its case is
+        opened) would otherwise hold every worker after a restart onto a backlog, and the event it waits for would
+        never get one."""
+        service, handler = self.container.service_name, self.method_name
+        delay = retry_delay(attempt, first=0.05 if isinstance(error, NotYet) else 0.25)
+        (log.debug if isinstance(error, NotYet) else log.warning)(
+            "%s.%s: %s; trying again in %.2fs", service, handler, describe_error(error), delay)
+        EVENTS_FAILED.labels(service, handler, "retried").inc()
+
+        def again() -> None:
+            if self._stopping.wait(delay) or self.stopping:  # green under nameko; a stop cuts it short
+                self._return(message, f"mid-retry: {describe_error(error)}")
+                self.queue_consumer.in_flight -= 1
+                return
+            self._spawn(message, args, context_data, started, attempt + 1)
+
+        self.container.spawn_managed_thread(again, identifier=f"{service}.{handler}.retry")
+
     def _settle(self, message, started, worker_ctx, result, exc_info):  # noqa: ANN001, ANN202
         service, handler = self.container.service_name, self.method_name
-        attempt = 0
-        # A passing condition: run the handler again here (its dependencies are still injected), unacked.
-        while exc_info is not None and isinstance(exc_info[1], PASSING) and not self.stopping:
-            delay = retry_delay(attempt, first=0.05 if isinstance(exc_info[1], NotYet) else 0.25)
-            (log.debug if isinstance(exc_info[1], NotYet) else log.warning)(
-                "%s.%s: %s; trying again in %.2fs", service, handler, describe_error(exc_info[1]), delay)
-            EVENTS_FAILED.labels(service, handler, "retried").inc()
-            if self._stopping.wait(delay):  # green under nameko: only this worker waits; a stop cuts it short
-                break
-            attempt += 1
-            try:
-                result = getattr(worker_ctx.service, self.method_name)(*worker_ctx.args, **worker_ctx.kwargs)
-                exc_info = None
-            except Exception as error:  # noqa: BLE001
-                exc_info = (type(error), error, error.__traceback__)
         HANDLER_SECONDS.labels(service, handler).observe(time.monotonic() - started)
         if exc_info is not None and isinstance(exc_info[1], InvalidIntegrationEvent):
             # The handler found the event unusable (a province's matter the registration rules refuse): parked at
