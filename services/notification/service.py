@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from services.notification.application import NotificationApplication, case_aggregates
 from services.notification.bootstrap import build_application
@@ -24,6 +24,7 @@ from shared.runtime.eventstore import PROCESSED
 from shared.runtime.messaging.consumer import integration_event_handler
 from shared.runtime.nameko_support import (
     ApplicationProvider,
+    BoundedRpcProxy,
     CallerCheck,
     MetricsEndpoint,
     ServiceCallers,
@@ -37,8 +38,8 @@ class NotificationService:
     notification: NotificationApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
     callers: ServiceCallers = CallerCheck()
-    intake = RpcProxy("intake")  # the private path to the recipient's contact details (not on the exchange)
-    supervision = RpcProxy("supervision")  # the private path to what a step recorded (its free text)
+    intake = BoundedRpcProxy("intake")  # the private path to the recipient's contact details (not on the exchange)
+    supervision = BoundedRpcProxy("supervision")  # the private path to what a step recorded (its free text)
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
-
 from services.routing.application import RoutingApplication
 from services.routing.bootstrap import build_application
 from services.routing.translate import RegisteredPetition, UpheldObjection
@@ -11,6 +9,7 @@ from shared.language.integration.envelope import IntegrationEvent
 from shared.runtime.messaging.consumer import integration_event_handler
 from shared.runtime.nameko_support import (
     ApplicationProvider,
+    BoundedRpcProxy,
     CallerCheck,
     MetricsEndpoint,
     ServiceCallers,
@@ -24,7 +23,7 @@ class RoutingService:
     routing: RoutingApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
     callers: ServiceCallers = CallerCheck()
-    intake = RpcProxy("intake")  # which organs a report accuses (Art. 30): never on the shared exchange
+    intake = BoundedRpcProxy("intake")  # which organs a report accuses (Art. 30): never on the shared exchange
 
     @integration_event_handler
     def handle_petition_registered(self, event: IntegrationEvent) -> str:

@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 from typing import Any
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.supervision.application import SupervisionApplication
@@ -25,6 +25,7 @@ from shared.runtime.callers import AUDIT, GATEWAY, NOTIFICATION, CallerRefused
 from shared.runtime.messaging.consumer import PASSING, integration_event_handler
 from shared.runtime.nameko_support import (
     ApplicationProvider,
+    BoundedRpcProxy,
     CallerCheck,
     MetricsEndpoint,
     ServiceCallers,
@@ -38,7 +39,7 @@ class SupervisionService:
     supervision: SupervisionApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
     callers: ServiceCallers = CallerCheck()
-    intake = RpcProxy("intake")  # the private path to a petition's query code and title (not on the exchange)
+    intake = BoundedRpcProxy("intake")  # the private path to a petition's query code and title (not on the exchange)
 
     # --- RPC: lifecycle commands (the gateway's officer and petitioner actions) ---------------------------------
     @rpc(expected_exceptions=CallerRefused)  # a refused caller is the caller's fault, logged as a warning

@@ -7,7 +7,9 @@ import logging
 from collections.abc import Callable, Collection
 from typing import Any
 
+import eventlet
 from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
 from prometheus_client import Counter
 
 from shared.runtime.callers import Caller, CallerAssertions, CallerRefused, caller_assertions
@@ -117,9 +119,45 @@ class CallerCheck(DependencyProvider):
         return self.callers
 
 
+class RpcReplyTimeout(TimeoutError):
+    """No reply within PLATFORM_RPC_TIMEOUT: a passing condition (the integration-event consumer tries again)."""
+
+
+class BoundedRpcProxy(RpcProxy):
+    """nameko's RpcProxy, whose calls give up after PLATFORM_RPC_TIMEOUT seconds (RpcReplyTimeout).
+
+    nameko 2.14 waits for a reply for ever, and a reply can be lost: published while the caller's reply queue did not
+    exist (it expires when its consumer has been away past nameko's RPC_REPLY_QUEUE_TTL), or to a process that was
+    stopped meanwhile. A worker waiting for ever holds its message and its worker slot; once every slot is held the
+    service handles nothing, and it cannot stop gracefully either."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.timeout = PlatformSettings().rpc_reply_timeout_seconds
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return _BoundedServiceProxy(super().get_dependency(worker_ctx), self.target_service, self.timeout)
+
+
+class _BoundedServiceProxy:
+    def __init__(self, proxy: Any, service: str, timeout: float) -> None:
+        self._proxy, self._service, self._timeout = proxy, service, timeout
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        target = getattr(self._proxy, method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            reply = target.call_async(*args, **kwargs)
+            late = RpcReplyTimeout(f"no reply from {self._service}.{method} within {self._timeout:g} s")
+            with eventlet.Timeout(self._timeout, late):
+                return reply.result()
+
+        return call
+
+
 def petition_particulars(intake: Any, callers: ServiceCallers, petition_id: str, purpose: str) -> dict[str, Any]:
     """What intake's private RPC answers this service of a petition for `purpose` (docs/integration-events.md):
-    what the events exchange may not carry. `intake` is the service's RpcProxy("intake")."""
+    what the events exchange may not carry. `intake` is the service's BoundedRpcProxy("intake")."""
     found = intake.petition_particulars(petition_id, purpose, callers.assertion("intake", "petition_particulars"))
     if found is None:  # an event is published only once the petition is stored: intake must know it
         raise LookupError(f"intake does not know petition {petition_id}")

@@ -63,6 +63,9 @@ class PlatformSettings(BaseSettings):
     # every service, never given to integrators. Required (at least 32 characters) outside development.
     rpc_secret: str = Field(DEVELOPMENT_RPC_SECRET, alias="PLATFORM_RPC_SECRET")
     rpc_assertion_ttl_seconds: float = Field(60.0, alias="PLATFORM_RPC_ASSERTION_TTL", gt=0, le=600)
+    # How long a service waits for another's RPC reply before giving the message back to its retry (shared/runtime/
+    # nameko_support.py, BoundedRpcProxy): nameko 2.14 would wait for ever, and a reply can be lost.
+    rpc_reply_timeout_seconds: float = Field(30.0, alias="PLATFORM_RPC_TIMEOUT", gt=0, le=600)
 
     metrics_port: int = Field(0, alias="METRICS_PORT")  # 0: no metrics server in this process
     # 0-19: how far this process stands back for the others on a shared machine (shared/runtime/priority.py).

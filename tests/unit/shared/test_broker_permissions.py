@@ -82,7 +82,7 @@ def _calls_in_code() -> dict[str, set[str]]:
             calls.setdefault("gateway", set()).add(f"{service}.{method}")
     for service in ("routing", "supervision", "notification"):
         text = (ROOT / "services" / service / "service.py").read_text()
-        for proxy, target in re.findall(r"(\w+) = RpcProxy\(\"(\w+)\"\)", text):
+        for proxy, target in re.findall(r"(\w+) = BoundedRpcProxy\(\"(\w+)\"\)", text):
             for method in re.findall(rf"self\.{proxy}\.(\w+)\(", text):
                 calls.setdefault(service, set()).add(f"{target}.{method}")
     # The audit service asks its peers through services/audit/peers.py (its RpcProxy or a standalone proxy).
