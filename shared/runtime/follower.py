@@ -448,13 +448,17 @@ class LogFollower:
                     self._save_position()  # write a deferred position if due
                 backoff = 0.5
             except Exception as error:
+                self._position = None  # re-read the durable position before retrying
+                self._unsaved = None
+                if self.stopping.is_set():  # given up on the way out (a dispatcher stands down mid-retry): not a fault
+                    log.info("%s: batch left unfinished on the way out (%s); it is handled again on the next start",
+                             self.name, describe_error(error))
+                    break
                 FOLLOWER_FAILURES.labels(self.name).inc()
                 if isinstance(error, OUTAGES):  # expected while a database restarts: a line, not a traceback
                     log.warning("%s: batch failed (%s); retrying in %.1fs", self.name, describe_error(error), backoff)
                 else:
                     log.exception("%s: batch failed; retrying in %.1fs", self.name, backoff)
-                self._position = None  # re-read the durable position before retrying
-                self._unsaved = None
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue

@@ -6,6 +6,7 @@ Threads are driven by events; every wait has a generous upper bound so a regress
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -500,6 +501,29 @@ def test_run_stops_on_request_and_writes_the_deferred_position_on_the_way_out() 
     assert writes_while_running == [2]  # the second batch's position was deferred...
     assert position.writes == [2, 4]  # ...and written on the way out
     assert table.holder is None  # and the lock was given back
+
+
+def test_a_batch_given_up_on_the_way_out_ends_the_run_quietly_and_writes_no_position(caplog) -> None:
+    # A dispatcher asked to stop stands down in the middle of a batch (NoLongerActive): not a failure, no traceback.
+    application = FakeApplication(["case:Opened"] * 2)
+    position = FakePositionStore()
+    handler = RecordingHandler()
+    follower = make_follower(application, handler, position, batch_size=2)
+
+    def stand_down(_batch: list[tuple[int, Any]]) -> None:
+        follower.stop()
+        raise RuntimeError("dispatcher lost its lock; standing down")
+
+    handler.on_batch = stand_down
+    thread = threading.Thread(target=follower.run, daemon=True)
+    with caplog.at_level(logging.INFO, logger="shared.runtime.follower"):
+        thread.start()
+        thread.join(PATIENCE)
+
+    assert not thread.is_alive(), "run() did not end"
+    assert handler.ids() == [[1, 2]] and position.writes == []
+    assert [r.levelname for r in caplog.records if "on the way out" in r.getMessage()] == ["INFO"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_run_of_a_standby_instance_ends_on_stop_without_handling_or_writing_anything() -> None:
