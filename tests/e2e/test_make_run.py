@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.local.rabbitmq import reachable
 from tests.support import samples
 from tests.support.platform import ROOT, metrics_prefix
 from tests.support.servers import free_port
@@ -34,6 +35,24 @@ def stop_runner(runner: subprocess.Popen) -> int:
         raise
 
 
+def come_up(gateway: str, log: Path, what: str) -> None:
+    """Wait for the gateway's health; when it never answers, fail with the end of the runner's log (which process
+    stopped, and why)."""
+    try:
+        wait_for(lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, timeout=120, what=what)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- the end of {log.name} ---\n{log.read_text(errors='replace')[-6000:]}") from None
+
+
+def still_listening(env: dict[str, str]) -> list[int]:
+    """The ports of `make run`'s processes that something still listens on: none once it has returned, or a second
+    run cannot start (honcho must wait for each process itself, not for the shell that started it)."""
+    ports = [int(env[name]) for name in ("GATEWAY_PORT", "READMODELS_PORT", "SMTP_PORT", "SMS_PORT")]
+    ports.append(int(env["INTAKE_HTTP_ADDRESS"].rpartition(":")[2]))
+    ports += [int(f"{env['METRICS_PORT_PREFIX']}{n:02d}") for n in (1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 21, 22, 23)]
+    return [port for port in ports if reachable("127.0.0.1", port)]
+
+
 @pytest.fixture
 def runner_env(tmp_path) -> dict[str, str]:
     env = {**os.environ, "DATA_DIR": str(tmp_path / "var"), "AMQP_URI": f"amqp://guest:guest@127.0.0.1:{free_port()}/",
@@ -50,8 +69,7 @@ def test_make_run_brings_the_platform_up_and_a_second_run_resumes_with_the_same_
     gateway = f"http://127.0.0.1:{runner_env['GATEWAY_PORT']}"
     runner = start_runner(tmp_path, runner_env, log)
     try:
-        wait_for(lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, timeout=120,
-                 what="the embedded platform to come up")
+        come_up(gateway, log, "the embedded platform to come up")
         output = log.read_text()
         assert "is not reachable; starting a private RabbitMQ node" in output
         for shown in ("/docs", "/api/v1/status/<查询码>", "/metrics", "demo accounts", "SMS sink"):
@@ -69,15 +87,16 @@ def test_make_run_brings_the_platform_up_and_a_second_run_resumes_with_the_same_
                  timeout=60, what="the receipt SMS in the SMS sink")
     finally:
         assert stop_runner(runner) == 0 or "stopping the private RabbitMQ node" in log.read_text()
+    assert still_listening(runner_env) == []
 
     second = start_runner(tmp_path, runner_env, log)
     try:
-        wait_for(lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, timeout=120,
-                 what="the platform to come up again")
+        come_up(gateway, log, "the platform to come up again")
         again = httpx.get(f"{gateway}/api/v1/status/{receipt['query_code']}").json()
         assert again["organ"] == routed["organ"]
         # Nothing seen before is lost; the e-mail's delivery may have been recorded after the first look.
         assert again["timeline"][:len(routed["timeline"])] == routed["timeline"]
     finally:
         stop_runner(second)
+    assert still_listening(runner_env) == []
     assert "stopping the private RabbitMQ node" in log.read_text()
