@@ -4,7 +4,7 @@
 
 Set-up it does on the way: finds a broker (AMQP_URI if reachable, else the local default, else a private
 RabbitMQ node under the data folder), gives each service its own broker user there (passwords kept under the data
-folder), seeds demo accounts once, then starts every process with honcho.
+folder), seeds demo accounts once, starts the read models' server, then every process with honcho (the Procfile).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -172,6 +173,36 @@ def banner(env: dict[str, str], accounts: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def start_read_models(env: dict[str, str], bin_dir: Path) -> subprocess.Popen[bytes]:
+    """The read models' server (SecantusDB), started before the platform's processes and stopped after them, in a
+    session of its own (Ctrl-C does not reach it): a projector writes its position on the way out, and with the
+    server gone it would wait for it (pymongo's server selection) until honcho killed it. Its cache holds
+    READMODELS_CACHE_SIZE of the read models (docs/operations.md: raise it past about 80,000 cases)."""
+    port = int(env["READMODELS_PORT"])
+    if rabbitmq.reachable("127.0.0.1", port):
+        sys.exit(f"READMODELS_PORT {port} is taken (is `make run` already running?): stop that, or set another.")
+    server = subprocess.Popen(
+        [str(bin_dir / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path",
+         env["DATA_DIR"] + "/readmodels", "--cache-size", os.environ.get("READMODELS_CACHE_SIZE", "1G"),
+         "--log-level", "WARNING"], start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not rabbitmq.reachable("127.0.0.1", port):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            sys.exit(f"the read models' server did not start on port {port}")
+        time.sleep(0.2)
+    return server
+
+
+def stop_read_models(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def main() -> None:
     data_dir = Path(os.environ.get("DATA_DIR", ROOT / "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -183,16 +214,20 @@ def main() -> None:
     bin_dir = Path(sys.executable).parent
     process_env = {**os.environ, **env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
                    "PYTHONPATH": str(ROOT)}
-    honcho = subprocess.Popen([str(bin_dir / "honcho"), "start", "-f", str(ROOT / "deploy/local/Procfile"),
-                               "-d", str(ROOT)], env=process_env)
-    # Ctrl-C in a terminal reaches honcho directly too; forwarding covers a signal sent to this process alone.
-    # honcho stops every process once, however many signals it gets.
-    signal.signal(signal.SIGINT, lambda *_: honcho.terminate())
-    signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
-    code = honcho.wait()
-    if private_node is not None:
-        print("stopping the private RabbitMQ node ...", flush=True)
-        private_node.stop()
+    read_models = start_read_models(env, bin_dir)
+    try:
+        honcho = subprocess.Popen([str(bin_dir / "honcho"), "start", "-f", str(ROOT / "deploy/local/Procfile"),
+                                   "-d", str(ROOT)], env=process_env)
+        # Ctrl-C in a terminal reaches honcho directly too; forwarding covers a signal sent to this process alone.
+        # honcho stops every process once, however many signals it gets.
+        signal.signal(signal.SIGINT, lambda *_: honcho.terminate())
+        signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
+        code = honcho.wait()
+    finally:
+        stop_read_models(read_models)
+        if private_node is not None:
+            print("stopping the private RabbitMQ node ...", flush=True)
+            private_node.stop()
     sys.exit(code)
 
 

@@ -11,5 +11,5 @@ from tests.support.platform import procfile_commands
 def test_every_process_is_the_one_honcho_starts():
     commands = procfile_commands()
 
-    assert {"readmodels", "mailsink", "intake", "notification", "gateway"} <= set(commands)
+    assert {"mailsink", "intake", "notification", "gateway"} <= set(commands)
     assert [name for name, command in commands.items() if not command.startswith("exec ")] == []
