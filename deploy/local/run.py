@@ -210,12 +210,13 @@ def main() -> None:
     env = environment(data_dir, amqp_uri)
     env.update(broker_users(data_dir, amqp_uri, private_node))
     accounts = seed_accounts(env)
-    print(banner(env, accounts), flush=True)
     bin_dir = Path(sys.executable).parent
     process_env = {**os.environ, **env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
                    "PYTHONPATH": str(ROOT)}
-    read_models = start_read_models(env, bin_dir)
+    read_models = None
     try:
+        read_models = start_read_models(env, bin_dir)
+        print(banner(env, accounts), flush=True)
         honcho = subprocess.Popen([str(bin_dir / "honcho"), "start", "-f", str(ROOT / "deploy/local/Procfile"),
                                    "-d", str(ROOT)], env=process_env)
         # Ctrl-C in a terminal reaches honcho directly too; forwarding covers a signal sent to this process alone.
@@ -223,8 +224,9 @@ def main() -> None:
         signal.signal(signal.SIGINT, lambda *_: honcho.terminate())
         signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
         code = honcho.wait()
-    finally:
-        stop_read_models(read_models)
+    finally:  # also when the read models' server could not start (sys.exit): the private node is stopped
+        if read_models is not None:
+            stop_read_models(read_models)
         if private_node is not None:
             print("stopping the private RabbitMQ node ...", flush=True)
             private_node.stop()

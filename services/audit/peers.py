@@ -4,7 +4,7 @@ carrying the audit service's signed caller assertion: shared/runtime/callers.py)
 - notification: which of its aggregates (notices, deliveries) belong to a petition (`case_aggregates`);
 - supervision: the case as it stood at a moment (`case_as_of`, services/supervision/history.py).
 
-The audit service (services/audit/service.py) asks through its nameko BoundedRpcProxy dependencies; the operator's
+The audit service (services/audit/service.py) asks through its nameko RpcProxy dependencies; the operator's
 commands (services/audit/cli.py `bundle`, services/audit/replay.py) through a standalone proxy.
 """
 

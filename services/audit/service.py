@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import eventlet
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from services.audit.application import AuditApplication, CaseUnknown
 from services.audit.bootstrap import build_application
@@ -24,13 +24,7 @@ from services.audit.peers import Peers, PeerUnavailable
 from shared.audit.checkpoint import CheckpointError
 from shared.language.contracts.actor import Role
 from shared.runtime.callers import GATEWAY, CallerRefused
-from shared.runtime.nameko_support import (
-    ApplicationProvider,
-    BoundedRpcProxy,
-    CallerCheck,
-    MetricsEndpoint,
-    ServiceCallers,
-)
+from shared.runtime.nameko_support import ApplicationProvider, CallerCheck, MetricsEndpoint, ServiceCallers
 
 AUDITING = (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN)  # the history and the case as of a moment
 BUNDLING = (Role.AUDITOR,)  # a bundle holds the case's stored events whole, personal data included
@@ -50,8 +44,8 @@ class AuditService:
     audit: AuditApplication = ApplicationProvider(build_application)
     metrics = MetricsEndpoint()
     callers: ServiceCallers = CallerCheck()
-    notification = BoundedRpcProxy("notification")  # which notices and deliveries are a petition's
-    supervision = BoundedRpcProxy("supervision")  # the case as it stood at a moment
+    notification = RpcProxy("notification")  # which notices and deliveries are a petition's
+    supervision = RpcProxy("supervision")  # the case as it stood at a moment
 
     @rpc(expected_exceptions=CallerRefused)
     def history(self, petition_id: str, caller: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Ctrl-C, and a second run resumes with the same data."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from deploy.local.rabbitmq import reachable
 from tests.support import samples
-from tests.support.platform import ROOT, metrics_prefix
+from tests.support.platform import ROOT, metrics_prefix, procfile_commands
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for
 
@@ -49,7 +50,8 @@ def still_listening(env: dict[str, str]) -> list[int]:
     run cannot start (honcho must wait for each process itself, not for the shell that started it)."""
     ports = [int(env[name]) for name in ("GATEWAY_PORT", "READMODELS_PORT", "SMTP_PORT", "SMS_PORT")]
     ports.append(int(env["INTAKE_HTTP_ADDRESS"].rpartition(":")[2]))
-    ports += [int(f"{env['METRICS_PORT_PREFIX']}{n:02d}") for n in (1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 21, 22, 23)]
+    ports += [int(env["METRICS_PORT_PREFIX"] + suffix) for command in procfile_commands().values()
+              for suffix in re.findall(r"METRICS_PORT=\$\{METRICS_PORT_PREFIX\}(\d\d)", command)]
     return [port for port in ports if reachable("127.0.0.1", port)]
 
 

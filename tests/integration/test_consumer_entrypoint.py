@@ -7,20 +7,10 @@ from __future__ import annotations
 import json
 import time
 
-from kombu import Connection, Producer
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from shared.runtime.messaging import topology
 from tests.support import samples
 from tests.support.platform import TestPlatform, metric_value, queue_depth, stored_events
 from tests.support.waiting import wait_for
-
-
-def publish(platform: TestPlatform, body: bytes, routing_key: str, content_type: str) -> None:
-    with Connection(platform.env["AMQP_URI"]) as connection:
-        Producer(connection.default_channel).publish(
-            body, exchange=topology.events_exchange(platform.namespace), routing_key=routing_key,
-            content_type=content_type, content_encoding="utf-8", delivery_mode=2, retry=False)
 
 
 def dead_letters(platform: TestPlatform, service: str, handler: str) -> int:
@@ -35,12 +25,12 @@ def test_poison_is_parked_at_once_and_the_consumer_keeps_consuming(platform):
     cloudevents = "application/cloudevents+json"
     forged = samples.registered_event(2, source="urn:xinfang:330106:someone-else")
 
-    publish(platform, b"[" * 200_000, registered, cloudevents)  # nested past Python's recursion limit
-    publish(platform, b'{"specversion": "1.0"}', registered, cloudevents)  # no id, no source
-    publish(platform, forged.to_json(), registered, cloudevents)  # not from intake
-    publish(platform, b"\x00\x01binary", registered, "application/octet-stream")  # not a content type we accept
+    platform.publish(b"[" * 200_000, registered, cloudevents)  # nested past Python's recursion limit
+    platform.publish(b'{"specversion": "1.0"}', registered, cloudevents)  # no id, no source
+    platform.publish(forged.to_json(), registered, cloudevents)  # not from intake
+    platform.publish(b"\x00\x01binary", registered, "application/octet-stream")  # not a content type we accept
     genuine = samples.registered_event(3)
-    publish(platform, genuine.to_json(), registered, cloudevents)
+    platform.publish(genuine.to_json(), registered, cloudevents)
 
     wait_for(lambda: stored_events(platform.namespace, "routing", "Assignment.Routed", genuine.subject) == 1,
              what="the genuine event to be routed after the poison")
@@ -53,15 +43,13 @@ def test_poison_is_parked_at_once_and_the_consumer_keeps_consuming(platform):
 def test_an_event_that_arrives_before_its_case_is_retried_in_process_not_requeued(platform):
     platform.start("intake", "supervision")  # supervision asks intake for the case's query code and title
     platform.wait_ready()
-    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:
-        receipt = rpc.intake.register_petition(
-            samples.petition(), caller=platform.gateway_assertion("intake", "register_petition"))
-    registered = samples.registered_event(1, petition_id=receipt["id"])  # published here, no relay running
+    [petition_id] = platform.register_over_rpc(samples.petition())
+    registered = samples.registered_event(1, petition_id=petition_id)  # published here, no relay running
     routed = samples.routed_event(1, registered.subject)
 
-    publish(platform, routed.to_json(), routed.type, "application/cloudevents+json")
+    platform.publish(routed.to_json(), routed.type)
     time.sleep(1.0)  # supervision has the routing, and no case to apply it to
-    publish(platform, registered.to_json(), registered.type, "application/cloudevents+json")
+    platform.publish(registered.to_json(), registered.type)
 
     wait_for(lambda: stored_events(platform.namespace, "supervision", "Case.Transferred", registered.subject) == 1,
              what="the early routing to be applied once the case is open")
@@ -78,19 +66,17 @@ def test_events_waiting_for_their_case_hold_no_worker_the_opening_events_need(pl
     platform.env["SUPERVISION_MAX_WORKERS"] = "2"
     platform.start("intake", "supervision")
     platform.wait_ready()
-    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:
-        ids = [rpc.intake.register_petition(samples.petition(), caller=platform.gateway_assertion(
-            "intake", "register_petition"))["id"] for _ in range(2)]
+    ids = platform.register_over_rpc(samples.petition(), samples.petition())
     registered = [samples.registered_event(10 + n, petition_id=pid) for n, pid in enumerate(ids)]
-    for event in registered:
-        routed = samples.routed_event(20 + registered.index(event), event.subject)
-        publish(platform, routed.to_json(), routed.type, "application/cloudevents+json")
+    for n, event in enumerate(registered):
+        routed = samples.routed_event(20 + n, event.subject)
+        platform.publish(routed.to_json(), routed.type)
     wait_for(lambda: metric_value(platform.metrics("supervision"), "xinfang_events_failed_total",
                                   handler="handle_petition_routed", disposition="retried") >= 4,
              what="both routings retried, each more than once")
 
     for event in registered:
-        publish(platform, event.to_json(), event.type, "application/cloudevents+json")
+        platform.publish(event.to_json(), event.type)
 
     wait_for(lambda: all(stored_events(platform.namespace, "supervision", "Case.Transferred", pid) == 1
                          for pid in ids), timeout=30, what="both routings applied once their cases opened")

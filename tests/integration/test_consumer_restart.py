@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from shared.runtime.messaging import topology
 from tests.support import samples
 from tests.support.platform import TestPlatform, metric_value, queue_depth, stored_events
@@ -29,9 +27,7 @@ def test_supervision_restarted_under_a_backlog_opens_every_case_and_logs_no_erro
     platform.start("intake", "intake-relay", "routing", "routing-relay", "supervision")
     platform.wait_ready()
     platform.stop("supervision")
-    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:
-        ids = [rpc.intake.register_petition(samples.petition(), caller=platform.gateway_assertion(
-            "intake", "register_petition"))["id"] for _ in range(PETITIONS)]
+    ids = platform.register_over_rpc(*(samples.petition() for _ in range(PETITIONS)))
     # Both of supervision's queues hold every petition: each routing competes with the opening of its case.
     wait_for(lambda: backlog(platform, "handle_petition_registered") == PETITIONS, what="the registrations to queue")
     wait_for(lambda: backlog(platform, "handle_petition_routed") == PETITIONS, what="the routings to queue")

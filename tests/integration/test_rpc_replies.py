@@ -7,31 +7,21 @@ from __future__ import annotations
 import os
 import signal
 
-from nameko.standalone.rpc import ClusterRpcProxy
-
-from tests.integration.test_consumer_entrypoint import publish
 from tests.support import samples
-from tests.support.platform import TestPlatform, metric_value, stored_events
+from tests.support.platform import metric_value, stored_events
 from tests.support.waiting import wait_for
-
-
-def registered_petition(platform: TestPlatform) -> str:
-    """A petition intake knows (registered over its RPC, no relay running): its id."""
-    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as rpc:
-        return rpc.intake.register_petition(
-            samples.petition(), caller=platform.gateway_assertion("intake", "register_petition"))["id"]
 
 
 def test_a_reply_that_does_not_come_gives_the_event_back_to_its_retry(platform):
     platform.env["PLATFORM_RPC_TIMEOUT"] = "2"
     platform.start("intake", "supervision")  # supervision asks intake for a new case's query code and title
     platform.wait_ready()
-    petition_id = registered_petition(platform)
+    [petition_id] = platform.register_over_rpc(samples.petition())
     intake = platform.processes["intake"].pid
     os.killpg(intake, signal.SIGSTOP)  # takes the request, never answers (a hung peer)
     try:
         event = samples.registered_event(1, petition_id=petition_id)
-        publish(platform, event.to_json(), event.type, "application/cloudevents+json")
+        platform.publish(event.to_json(), event.type)
         wait_for(lambda: metric_value(platform.metrics("supervision"), "xinfang_events_failed_total",
                                       handler="handle_petition_registered", disposition="retried") >= 1,
                  timeout=30, what="the unanswered call to give up and the event to be tried again")

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from kombu import Connection, Queue
+from kombu import Connection, Producer, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from deploy.rabbitmq import users as broker_users
@@ -288,6 +288,19 @@ class TestPlatform:
 
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.gateway_url, timeout=30)
+
+    def register_over_rpc(self, *petitions: dict[str, Any]) -> list[str]:
+        """Register `petitions` through intake's RPC, as the gateway would (no relay need run): their ids."""
+        with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=10) as rpc:
+            return [rpc.intake.register_petition(petition, caller=self.gateway_assertion("intake", "register_petition"))
+                    ["id"] for petition in petitions]
+
+    def publish(self, body: bytes, routing_key: str, content_type: str = "application/cloudevents+json") -> None:
+        """Publish `body` on the events exchange as it stands (as the harness's administrator), persistent."""
+        with Connection(self.env["AMQP_URI"]) as connection:
+            Producer(connection.default_channel).publish(
+                body, exchange=topology.events_exchange(self.env["XINFANG_NAMESPACE"]), routing_key=routing_key,
+                content_type=content_type, content_encoding="utf-8", delivery_mode=2, retry=False)
 
     def metrics(self, process: str) -> str:
         ports = {"intake": "01", "routing": "02", "supervision": "03", "notification": "04", "gateway": "05",

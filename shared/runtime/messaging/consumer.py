@@ -229,26 +229,23 @@ class IntegrationEventConsumer(Consumer):
     def _spawn(self, message: Any, args: tuple[Any, ...], context_data: dict[str, Any], started: float,
                attempt: int) -> None:
         try:
-            self.container.spawn_worker(
-                self, args, {}, context_data=context_data,
-                handle_result=partial(self.handle_result, message, started, attempt, context_data),
-            )
+            self.container.spawn_worker(self, args, {}, context_data=context_data,
+                                        handle_result=partial(self.handle_result, message, started, attempt))
         except ContainerBeingKilled:
             self.queue_consumer.in_flight -= 1
             self.queue_consumer.requeue_message(message)
 
-    def handle_result(self, message: Any, started: float, attempt: int, context_data: dict[str, Any],
-                      worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
+    def handle_result(self, message: Any, started: float, attempt: int, worker_ctx: Any, result: Any = None,
+                      exc_info: Any = None) -> tuple[Any, Any]:
         if exc_info is not None and isinstance(exc_info[1], PASSING) and not self.stopping:
-            self._retry_later(message, started, attempt, context_data, worker_ctx.args, exc_info[1])
+            self._retry_later(message, started, attempt, worker_ctx, exc_info[1])
             return result, exc_info  # still in flight: settled by a later attempt
         try:
             return self._settle(message, started, worker_ctx, result, exc_info)
         finally:
             self.queue_consumer.in_flight -= 1
 
-    def _retry_later(self, message: Any, started: float, attempt: int, context_data: dict[str, Any],
-                     args: tuple[Any, ...], error: BaseException) -> None:
+    def _retry_later(self, message: Any, started: float, attempt: int, worker_ctx: Any, error: BaseException) -> None:
         """A passing condition: the handler runs again after a back-off, the message unacknowledged meanwhile. The
         wait holds no worker: a handler waiting for what another queue's event builds (a routing before its case is
         opened) would otherwise hold every worker after a restart onto a backlog, and the event it waits for would
@@ -264,7 +261,7 @@ class IntegrationEventConsumer(Consumer):
                 self._return(message, f"mid-retry: {describe_error(error)}")
                 self.queue_consumer.in_flight -= 1
                 return
-            self._spawn(message, args, context_data, started, attempt + 1)
+            self._spawn(message, worker_ctx.args, worker_ctx.data, started, attempt + 1)
 
         self.container.spawn_managed_thread(again, identifier=f"{service}.{handler}.retry")
 
